@@ -1,0 +1,1 @@
+"""Document classifiers (fastText math classifier, language ID, quality): plain Python, no Beam."""

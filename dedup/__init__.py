@@ -1,0 +1,1 @@
+"""Deduplication and decontamination: pure functions for the algorithms, Beam transforms over them."""

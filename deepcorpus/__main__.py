@@ -1,0 +1,5 @@
+import sys
+
+from deepcorpus.cli import main
+
+sys.exit(main())

@@ -1,0 +1,103 @@
+"""The `deepcorpus` command line: one sub-command per stage, each in its own module here.
+
+Pipeline commands (`math`, `code`, `formal`, `dedup`, `tokenize run`) pass every option they do not
+know to Beam unchanged, so `--runner DataflowRunner --project ... --region ...` work as in any Beam
+program. Errors the user can fix print one line and exit 2; `--debug` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from deepcorpus.errors import UserError
+
+COMMANDS = ("math", "code", "formal", "dedup", "tokenize", "train", "inspect", "report", "demo")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    parser = argparse.ArgumentParser(
+        prog="deepcorpus",
+        description="Build DeepSeek-style training corpora and train a DeepSeek-style model on them.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "examples:\n"
+            "  deepcorpus demo --output demo-out\n"
+            "  deepcorpus math run --input 'crawl/*.warc.gz' --seed seed.jsonl --output out/math\n"
+            "  deepcorpus inspect out/math/corpus \"SELECT domain, count(*) FROM docs GROUP BY 1\"\n"
+            "\nRun 'deepcorpus COMMAND --help' for a command's options."
+        ),
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and Beam's own logging")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"deepcorpus.cli.{name}").register(sub)
+    return parser
+
+
+def _setup_logging(debug: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO,
+        format="%(asctime)s %(levelname).1s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    if not debug:
+        for noisy in ("apache_beam", "urllib3", "matplotlib", "fsspec", "filelock", "datatrove"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.version:
+        from deepcorpus.datasets import code_version
+
+        print(f"deepcorpus {code_version()}")
+        return 0
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2 if args.command is None and argv else 0
+    if extra and not getattr(args, "beam_args", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    _setup_logging(args.debug)
+    try:
+        result = args.func(args, extra) if getattr(args, "beam_args", False) else args.func(args)
+        return int(result or 0)
+    except UserError as e:
+        if args.debug:
+            raise
+        print(f"deepcorpus {args.command}: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("deepcorpus: interrupted; nothing was committed for the unfinished stage", file=sys.stderr)
+        return 130
+
+
+def command_parser(sub, name: str, help: str, examples: list[str], beam: bool = False, **kw):
+    """A sub-command parser with its examples in the epilog (shown by --help)."""
+    epilog = "examples:\n" + "\n".join(f"  {e}" for e in examples)
+    if beam:
+        epilog += (
+            "\n\nBeam options pass through unchanged, e.g. --runner DataflowRunner --project P "
+            "--region R\n--temp_location gs://B/tmp --num_workers N --sdk_container_image IMAGE. "
+            "Default: the local\nFnApiRunner in multi_processing mode, one worker per core."
+        )
+    p = sub.add_parser(
+        name, help=help, description=help, epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter, **kw,
+    )
+    # A command with steps and no step given prints its own help; a step's parser overrides this.
+    p.set_defaults(beam_args=beam, func=lambda *_: p.print_help() or 2)
+    # Accept --debug after the command too; SUPPRESS keeps the top-level value when absent here.
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+    return p
+
+
+def fail(message: str) -> None:
+    raise UserError(message)

@@ -1,0 +1,149 @@
+"""The data contracts: one pyarrow schema per kind of dataset, each with a version.
+
+This module is the single source of truth for column names and types. Pipelines build rows as
+plain dicts with these keys; readers check a dataset's manifest against the version here and
+refuse anything else. Nothing in here imports from the rest of the project.
+
+Bump a schema's version whenever a column is renamed, removed or retyped; adding a nullable
+column at the end is compatible and needs no bump only if every reader tolerates its absence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+WEB_DOC = "web_doc"
+CODE_REPO = "code_repo"
+FORMAL_PROOF = "formal_proof"
+TOKEN_SHARD = "token_shard"
+
+# How DuckDB views and `deepcorpus inspect` name each kind's table.
+VIEW_NAMES = {WEB_DOC: "docs", CODE_REPO: "repos", FORMAL_PROOF: "proofs", TOKEN_SHARD: "tokens"}
+
+
+@dataclass(frozen=True)
+class Contract:
+    name: str
+    version: int
+    schema: pa.Schema
+    doc: str
+
+
+_EXTRACTION = pa.struct(
+    [
+        ("extractor", pa.string()),  # e.g. "resiliparse+math"
+        ("math_formats", pa.list_(pa.string())),  # which markups were found: mathjax, katex, mathml...
+        ("n_formulas", pa.int32()),
+        ("encoding", pa.string()),  # the charset the page was decoded with
+    ]
+)
+
+WEB_DOC_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("url", pa.string()),
+        ("domain", pa.string()),
+        ("text", pa.string()),
+        ("language", pa.string()),
+        ("language_score", pa.float32()),
+        ("score", pa.float32()),  # classifier probability of the positive class; null if unscored
+        ("iteration", pa.int32()),  # mining iteration that collected it; null outside the math loop
+        ("token_count", pa.int64()),
+        ("content_hash", pa.string()),
+        ("crawl_date", pa.string()),  # ISO 8601 as in WARC-Date
+        ("extraction", _EXTRACTION),
+    ]
+)
+
+_CODE_FILE = pa.struct([("path", pa.string()), ("language", pa.string()), ("bytes", pa.int64())])
+
+CODE_REPO_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("repo", pa.string()),
+        ("text", pa.string()),  # the files concatenated in `order`, each headed by a path comment
+        ("files", pa.list_(_CODE_FILE)),
+        ("languages", pa.list_(pa.string())),
+        ("order", pa.string()),  # "dependency" or "random"
+        ("license", pa.string()),
+        ("stars", pa.int64()),
+        ("token_count", pa.int64()),
+        ("content_hash", pa.string()),
+        ("quality", pa.map_(pa.string(), pa.float64())),  # heuristic quality signals by name
+    ]
+)
+
+_LEAN_MESSAGE = pa.struct(
+    [
+        ("severity", pa.string()),
+        ("line", pa.int32()),
+        ("column", pa.int32()),
+        ("data", pa.string()),
+    ]
+)
+
+FORMAL_PROOF_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("name", pa.string()),
+        ("informal", pa.string()),
+        ("formal_statement", pa.string()),
+        ("proof", pa.string()),
+        ("header", pa.string()),
+        ("toolchain", pa.string()),
+        ("verified", pa.bool_()),
+        ("status", pa.string()),  # verified | error | timeout | crashed | unverified | rejected
+        ("messages", pa.list_(_LEAN_MESSAGE)),
+        ("attempts", pa.int32()),
+        ("elapsed_ms", pa.float64()),
+        ("round", pa.int32()),
+        ("generator", pa.string()),
+        ("text", pa.string()),  # statement + proof (with the informal problem) as training text
+    ]
+)
+
+TOKEN_SHARD_DOC = (
+    "tokens: fixed-size list of seq_len + 1 ids; doc_starts: offsets within the row where a "
+    "document begins; source: the dataset the row's first token came from"
+)
+
+
+def token_shard_schema(seq_len: int, vocab_size: int) -> pa.Schema:
+    """Token rows hold `seq_len + 1` ids so the trainer can shift inputs and targets itself."""
+    id_type = pa.int32() if vocab_size <= 2**31 - 1 else pa.uint32()
+    return pa.schema(
+        [
+            ("tokens", pa.list_(id_type, seq_len + 1)),
+            ("doc_starts", pa.list_(pa.int32())),
+            ("source", pa.string()),
+        ]
+    )
+
+
+CONTRACTS: dict[str, Contract] = {
+    WEB_DOC: Contract(WEB_DOC, 1, WEB_DOC_SCHEMA, "web documents (math and general)"),
+    CODE_REPO: Contract(CODE_REPO, 1, CODE_REPO_SCHEMA, "repository-level code documents"),
+    FORMAL_PROOF: Contract(FORMAL_PROOF, 1, FORMAL_PROOF_SCHEMA, "Lean 4 statements and proofs"),
+    # The schema depends on seq_len and vocabulary; the manifest records both.
+    TOKEN_SHARD: Contract(TOKEN_SHARD, 1, token_shard_schema(2048, 32000), TOKEN_SHARD_DOC),
+}
+
+
+def contract(name: str) -> Contract:
+    try:
+        return CONTRACTS[name]
+    except KeyError:
+        raise ValueError(f"unknown schema {name!r}; known: {', '.join(sorted(CONTRACTS))}") from None
+
+
+def empty_row(schema: pa.Schema) -> dict:
+    """A row with every column of `schema` set to None, to be filled by a pipeline step."""
+    return {name: None for name in schema.names}
+
+
+def conform(rows: list[dict], schema: pa.Schema) -> pa.Table:
+    """Build a table with exactly `schema`'s columns; missing keys become nulls."""
+    columns = {name: [row.get(name) for row in rows] for name in schema.names}
+    return pa.Table.from_pydict(columns, schema=schema)

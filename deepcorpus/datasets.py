@@ -1,0 +1,374 @@
+"""Datasets on disk: a directory of zstd Parquet parts plus `_manifest.json`, committed last.
+
+A write goes to a hidden temporary sibling (`.NAME.tmp-XXXX/`); `commit` moves it into place and
+only then writes the manifest. A reader refuses a directory without a manifest, so a crash at any
+point leaves either the previous dataset or nothing that looks whole.
+
+Users also bring plain JSONL or Parquet files with a `text` column (and optional `id`, `url`):
+`resolve_inputs` accepts both and says plainly what is wrong with anything else.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import gzip
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from deepcorpus import __version__, storage
+from deepcorpus.contracts import CONTRACTS, TOKEN_SHARD, contract
+from deepcorpus.errors import DatasetError, UserError
+
+MANIFEST = "_manifest.json"
+COMPRESSION = "zstd"
+ROW_GROUP_ROWS = 8192
+
+
+def part_name(index: int) -> str:
+    return f"part-{index:05d}.parquet"
+
+
+def staging_path(final: str) -> str:
+    """A hidden sibling of `final` to write into before the commit."""
+    return storage.join(storage.parent(final), f".{storage.basename(final)}.tmp-{uuid.uuid4().hex[:8]}")
+
+
+def code_version() -> str:
+    """The package version plus the git commit it runs from, when there is one."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        sha = subprocess.run(
+            ["git", "-C", here, "rev-parse", "--short=12", "HEAD"],
+            capture_output=True, text=True, timeout=5, check=True,
+        ).stdout.strip()
+        return f"{__version__}+g{sha}"
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+
+
+def fingerprint_files(paths: list[str]) -> dict[str, str]:
+    """A cheap identity per input file (size and modification time), enough to notice a change."""
+    out = {}
+    for path in paths:
+        if storage.is_http(path):
+            out[path] = "url"
+            continue
+        h = hashlib.sha256(f"{storage.size(path)}:{storage.mtime_ns(path)}".encode()).hexdigest()
+        out[path] = h[:16]
+    return out
+
+
+def parquet_files(path: str) -> list[str]:
+    return [p for p in storage.listdir(path) if p.endswith(".parquet") and not storage.basename(p).startswith(".")]
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def write_part(table: pa.Table, path: str) -> None:
+    with storage.open_write(path) as f:
+        pq.write_table(table, f, compression=COMPRESSION, row_group_size=ROW_GROUP_ROWS)
+
+
+def commit(
+    staging: str,
+    final: str,
+    schema_name: str,
+    *,
+    inputs: list[str] | None = None,
+    extra: dict | None = None,
+    argv: list[str] | None = None,
+) -> dict:
+    """Move the parts written under `staging` to `final` and write the manifest last."""
+    spec = contract(schema_name)
+    files = parquet_files(staging)
+    row_count = 0
+    byte_size = 0
+    for f in files:
+        with storage.open_read(f) as stream:
+            data = stream.read()
+        byte_size += len(data)
+        row_count += pq.ParquetFile(io.BytesIO(data)).metadata.num_rows
+    manifest = {
+        "schema": schema_name,
+        "schema_version": spec.version,
+        "row_count": row_count,
+        "byte_size": byte_size,
+        "num_parts": len(files),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": list(argv if argv is not None else sys.argv),
+        "code_version": code_version(),
+        "inputs": fingerprint_files(inputs or []),
+    }
+    manifest.update(extra or {})
+    if storage.exists(final):
+        # Replace the old dataset: its manifest goes first so it never looks whole half-deleted.
+        old_manifest = storage.join(final, MANIFEST)
+        if storage.exists(old_manifest):
+            storage.remove_tree(old_manifest)
+        storage.remove_tree(final)
+    if storage.is_remote(final):
+        storage.makedirs(final)
+        for f in files:
+            storage.move(f, storage.join(final, storage.basename(f)))
+        storage.remove_tree(staging)
+    else:
+        os.makedirs(os.path.dirname(os.path.abspath(final)), exist_ok=True)
+        os.replace(staging, final)
+    storage.write_bytes_atomic(storage.join(final, MANIFEST), json.dumps(manifest, indent=2).encode())
+    return manifest
+
+
+class DatasetWriter:
+    """Write a dataset part by part from Python; commit on success, discard on error.
+
+        with DatasetWriter("out/formal/corpus", "formal_proof") as w:
+            w.write_rows(rows)
+            w.extra["stats"] = {...}
+    """
+
+    def __init__(self, path: str, schema_name: str, *, schema: pa.Schema | None = None,
+                 inputs: list[str] | None = None, rows_per_part: int = 100_000):
+        self.path = path
+        self.schema_name = schema_name
+        self.schema = schema if schema is not None else contract(schema_name).schema
+        self.inputs = inputs or []
+        self.rows_per_part = rows_per_part
+        self.extra: dict = {}
+        self.staging = staging_path(path)
+        self.manifest: dict | None = None
+        self._parts = 0
+        self._buffer: list[dict] = []
+
+    def __enter__(self) -> DatasetWriter:
+        storage.makedirs(self.staging)
+        return self
+
+    def write_rows(self, rows: list[dict]) -> None:
+        self._buffer.extend(rows)
+        while len(self._buffer) >= self.rows_per_part:
+            chunk, self._buffer = self._buffer[: self.rows_per_part], self._buffer[self.rows_per_part :]
+            self._write(chunk)
+
+    def write_table(self, table: pa.Table) -> None:
+        self._flush()
+        write_part(table.cast(self.schema), storage.join(self.staging, part_name(self._parts)))
+        self._parts += 1
+
+    def _write(self, rows: list[dict]) -> None:
+        from deepcorpus.contracts import conform
+
+        write_part(conform(rows, self.schema), storage.join(self.staging, part_name(self._parts)))
+        self._parts += 1
+
+    def _flush(self) -> None:
+        if self._buffer:
+            self._write(self._buffer)
+            self._buffer = []
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            storage.remove_tree(self.staging)
+            return
+        self._flush()
+        if self._parts == 0:  # an empty dataset is still a dataset: one part with the schema
+            self._write([])
+        self.manifest = commit(self.staging, self.path, self.schema_name, inputs=self.inputs, extra=self.extra)
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def read_manifest(path: str) -> dict:
+    mpath = storage.join(path, MANIFEST)
+    if not storage.exists(path):
+        raise DatasetError(f"{path}: no such dataset")
+    if not storage.exists(mpath):
+        raise DatasetError(f"{path}: no {MANIFEST} (an unfinished write, or not a deepcorpus dataset)")
+    try:
+        manifest = json.loads(storage.read_bytes(mpath))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DatasetError(f"{mpath}: malformed manifest ({e})") from None
+    for key in ("schema", "schema_version", "row_count"):
+        if key not in manifest:
+            raise DatasetError(f"{mpath}: manifest lacks {key!r}")
+    return manifest
+
+
+@dataclass
+class Dataset:
+    """A committed dataset: its manifest and its Parquet parts."""
+
+    path: str
+    manifest: dict
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def schema_name(self) -> str:
+        return self.manifest["schema"]
+
+    @property
+    def row_count(self) -> int:
+        return int(self.manifest["row_count"])
+
+    def read(self, columns: list[str] | None = None) -> pa.Table:
+        tables = [read_parquet(f, columns) for f in self.files]
+        return pa.concat_tables(tables) if tables else pa.table({})
+
+    def iter_batches(self, columns: list[str] | None = None, batch_size: int = 1024) -> Iterator[pa.RecordBatch]:
+        for f in self.files:
+            with storage.open_read(f) as stream:
+                pf = pq.ParquetFile(io.BytesIO(stream.read()) if storage.is_remote(f) else f)
+                yield from pf.iter_batches(batch_size=batch_size, columns=columns)
+
+    def iter_rows(self, columns: list[str] | None = None) -> Iterator[dict]:
+        for batch in self.iter_batches(columns):
+            yield from batch.to_pylist()
+
+
+def read_parquet(path: str, columns: list[str] | None = None) -> pa.Table:
+    try:
+        if storage.is_remote(path):
+            fs, p = storage.filesystem(path)
+            return pq.read_table(p, filesystem=fs, columns=columns)
+        return pq.read_table(path, columns=columns)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise DatasetError(f"{path}: not a readable Parquet file ({str(e).splitlines()[0]})") from None
+
+
+def open_dataset(path: str, expect: str | tuple[str, ...] | None = None) -> Dataset:
+    """Open a committed dataset, refusing unfinished writes and other schemas or versions."""
+    manifest = read_manifest(path)
+    name, version = manifest["schema"], manifest["schema_version"]
+    if name not in CONTRACTS:
+        raise DatasetError(f"{path}: unknown schema {name!r}")
+    if version != CONTRACTS[name].version:
+        raise DatasetError(
+            f"{path}: schema {name} version {version}, but this deepcorpus reads version "
+            f"{CONTRACTS[name].version}; rebuild it or use a matching deepcorpus"
+        )
+    if expect is not None:
+        allowed = (expect,) if isinstance(expect, str) else expect
+        if name not in allowed:
+            raise DatasetError(f"{path}: a {name} dataset, but a {' or '.join(allowed)} dataset is needed here")
+    return Dataset(path, manifest, parquet_files(path))
+
+
+# --- inputs users bring --------------------------------------------------------------------------
+
+
+@dataclass
+class Source:
+    """One input as given on the command line: a dataset, or plain JSONL/Parquet files."""
+
+    spec: str
+    kind: str  # "dataset", "jsonl" or "parquet"
+    files: list[str]
+    dataset: Dataset | None = None
+
+    @property
+    def schema_name(self) -> str | None:
+        return self.dataset.schema_name if self.dataset else None
+
+
+def _is_jsonl(path: str) -> bool:
+    return path.endswith((".jsonl", ".jsonl.gz", ".json", ".ndjson"))
+
+
+def resolve_input(spec: str, expect: str | tuple[str, ...] | None = None) -> Source:
+    """Turn a path or glob into a Source, or raise a one-line UserError naming it."""
+    if storage.is_dir(spec):
+        if storage.exists(storage.join(spec, MANIFEST)):
+            return Source(spec, "dataset", [], open_dataset(spec, expect))
+        corpus = storage.join(spec, "corpus")  # a pipeline's run directory: its final dataset
+        if storage.exists(storage.join(corpus, MANIFEST)):
+            return Source(spec, "dataset", [], open_dataset(corpus, expect))
+        if parquet_files(spec):
+            raise DatasetError(f"{spec}: no {MANIFEST} (an unfinished write, or not a deepcorpus dataset)")
+        raise UserError(f"{spec}: directory holds no dataset, JSONL or Parquet files")
+    files = storage.expand(spec)
+    if not files:
+        raise UserError(f"{spec}: no such file")
+    if all(f.endswith(".parquet") for f in files):
+        for f in files:
+            names = pq.read_schema(f).names if not storage.is_remote(f) else read_parquet(f).schema.names
+            if "text" not in names:
+                raise UserError(f"{f}: Parquet file has no 'text' column")
+        return Source(spec, "parquet", files)
+    if all(_is_jsonl(f) for f in files):
+        for f in files:
+            _check_jsonl(f)
+        return Source(spec, "jsonl", files)
+    bad = next(f for f in files if not (f.endswith(".parquet") or _is_jsonl(f)))
+    raise UserError(f"{bad}: not a dataset, JSONL or Parquet file")
+
+
+def resolve_inputs(specs: list[str], expect: str | tuple[str, ...] | None = None) -> list[Source]:
+    if not specs:
+        raise UserError("no input given")
+    return [resolve_input(s, expect) for s in specs]
+
+
+def _open_text(path: str) -> io.TextIOBase:
+    raw = storage.open_read(path)
+    if path.endswith(".gz"):
+        raw = gzip.GzipFile(fileobj=raw)
+    return io.TextIOWrapper(raw, encoding="utf-8")
+
+
+def iter_jsonl(path: str) -> Iterator[dict]:
+    with _open_text(path) as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise UserError(f"{path}:{lineno}: malformed JSON ({e.msg})") from None
+            if not isinstance(obj, dict):
+                raise UserError(f"{path}:{lineno}: expected a JSON object per line")
+            yield obj
+
+
+def _check_jsonl(path: str) -> None:
+    for obj in iter_jsonl(path):
+        if "text" not in obj:
+            raise UserError(f"{path}: JSONL rows have no 'text' field")
+        return
+    raise UserError(f"{path}: empty file")
+
+
+def iter_source_rows(source: Source, columns: list[str] | None = None) -> Iterator[dict]:
+    """Rows of any Source as dicts; plain files get an `id` from file and line when they lack one."""
+    if source.dataset is not None:
+        yield from source.dataset.iter_rows(columns)
+        return
+    for f in source.files:
+        if source.kind == "jsonl":
+            rows = iter_jsonl(f)
+        else:
+            rows = (r for b in read_parquet(f).to_batches() for r in b.to_pylist())
+        for i, row in enumerate(rows):
+            if row.get("id") is None:
+                row["id"] = f"{storage.basename(f)}:{i}"
+            yield {k: row.get(k) for k in columns} if columns else row
+
+
+def token_shard_info(ds: Dataset) -> dict:
+    """seq_len, vocab_size, tokenizer_hash, eos_id and pad_id of a token-shard dataset."""
+    if ds.schema_name != TOKEN_SHARD:
+        raise DatasetError(f"{ds.path}: a {ds.schema_name} dataset, but token shards are needed")
+    missing = [k for k in ("seq_len", "vocab_size", "tokenizer_hash", "eos_id", "pad_id") if k not in ds.manifest]
+    if missing:
+        raise DatasetError(f"{ds.path}: token-shard manifest lacks {', '.join(missing)}")
+    return {k: ds.manifest[k] for k in ("seq_len", "vocab_size", "tokenizer_hash", "eos_id", "pad_id")}

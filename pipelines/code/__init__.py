@@ -1,0 +1,1 @@
+"""The code corpus pipeline (DeepSeek-Coder section 2, Coder-V2 languages)."""

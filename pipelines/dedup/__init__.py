@@ -1,0 +1,1 @@
+"""`deepcorpus dedup` pipelines over the transforms in `dedup/`."""

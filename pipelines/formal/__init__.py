@@ -1,0 +1,1 @@
+"""The formal corpus pipeline (DeepSeek-Prover): autoformalize, filter, prove, decompose, iterate."""

@@ -1,0 +1,112 @@
+"""Reading the inputs users give and writing datasets in the contract, as Beam transforms.
+
+`ReadDocuments` turns any mix of datasets and plain JSONL/Parquet files into a PCollection of
+dicts. `WriteDataset` writes zstd Parquet parts to a hidden staging directory; the driver calls
+`commit()` after the pipeline finished, which moves them into place and writes the manifest last.
+"""
+
+from __future__ import annotations
+
+import json
+
+import apache_beam as beam
+import pyarrow as pa
+
+from deepcorpus import datasets, storage
+from deepcorpus.contracts import contract
+
+
+def _parse_jsonl_line(line: str, path: str):
+    if not line.strip():
+        return
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: malformed JSON ({e.msg})") from None
+    yield row
+
+
+class ReadDocuments(beam.PTransform):
+    """Rows (dicts) from resolved Sources; rows without an id get `FILE:N`."""
+
+    def __init__(self, sources: list[datasets.Source], columns: list[str] | None = None):
+        super().__init__()
+        self.sources = sources
+        self.columns = columns
+
+    def expand(self, pbegin):
+        pcolls = []
+        for i, source in enumerate(self.sources):
+            files = source.dataset.files if source.dataset is not None else source.files
+            label = f"Read[{i}]"
+            if source.kind == "jsonl":
+                pcoll = (
+                    pbegin
+                    | f"{label}Files" >> beam.Create(files)
+                    | f"{label}Rows" >> beam.FlatMap(_jsonl_rows)
+                )
+            else:
+                pcoll = (
+                    pbegin
+                    | f"{label}Files" >> beam.Create(files)
+                    | f"{label}Rows" >> beam.FlatMap(_parquet_rows, self.columns)
+                )
+            pcolls.append(pcoll)
+        if len(pcolls) == 1:
+            return pcolls[0]
+        return tuple(pcolls) | "Merge" >> beam.Flatten()
+
+
+def _jsonl_rows(path: str):
+    for i, row in enumerate(datasets.iter_jsonl(path)):
+        if row.get("id") is None:
+            row["id"] = f"{storage.basename(path)}:{i}"
+        yield row
+
+
+def _parquet_rows(path: str, columns: list[str] | None):
+    # Stream row groups so a large part never sits in memory whole.
+    import io
+
+    import pyarrow.parquet as pq
+
+    with storage.open_read(path) as stream:
+        data = stream.read() if storage.is_remote(path) else None
+    pf = pq.ParquetFile(io.BytesIO(data) if data is not None else path)
+    i = 0
+    for batch in pf.iter_batches(batch_size=1024, columns=columns):
+        for row in batch.to_pylist():
+            if row.get("id") is None:
+                row["id"] = f"{storage.basename(path)}:{i}"
+            i += 1
+            yield row
+
+
+def conform_row(row: dict, names: tuple[str, ...]) -> dict:
+    return {name: row.get(name) for name in names}
+
+
+class WriteDataset(beam.PTransform):
+    """Write rows to `staging` as zstd Parquet parts of the named contract (or a given schema)."""
+
+    def __init__(self, staging: str, schema_name: str, schema: pa.Schema | None = None, num_shards: int = 0):
+        super().__init__()
+        self.staging = staging
+        self.schema = schema if schema is not None else contract(schema_name).schema
+        self.num_shards = num_shards
+
+    def expand(self, rows):
+        names = tuple(self.schema.names)
+        return (
+            rows
+            | "Conform" >> beam.Map(conform_row, names)
+            | "WriteParquet"
+            >> beam.io.WriteToParquet(
+                storage.join(self.staging, "part"),
+                self.schema,
+                codec="zstd",
+                file_name_suffix=".parquet",
+                num_shards=self.num_shards,
+                row_group_buffer_size=64 * 1024 * 1024,
+            )
+        )

@@ -1,0 +1,104 @@
+"""Build Beam pipeline options and run pipelines locally or on Dataflow.
+
+Beam's own options pass through unchanged. With no `--runner`, pipelines run on the FnApiRunner in
+`multi_processing` mode with one worker per core: Beam's DirectRunner would first try Prism, which
+downloads a binary at run time, and the in-memory mode runs on a single core.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import (
+    DirectOptions,
+    GoogleCloudOptions,
+    PipelineOptions,
+    SetupOptions,
+    StandardOptions,
+)
+
+from deepcorpus.errors import UserError
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@dataclass
+class RunnerConfig:
+    """What the CLI knows beyond Beam's own flags."""
+
+    num_workers: int | None = None  # local workers; default one per core
+    in_memory: bool = False  # single-process FnApiRunner, for tests and tiny inputs
+
+
+def pipeline_options(beam_args: list[str], config: RunnerConfig | None = None) -> PipelineOptions:
+    """PipelineOptions from the user's Beam flags, with local defaults filled in."""
+    config = config or RunnerConfig()
+    options = PipelineOptions(beam_args)
+    runner = options.view_as(StandardOptions).runner
+    if runner is None or runner in ("DirectRunner", "FnApiRunner"):
+        direct = options.view_as(DirectOptions)
+        if "--direct_running_mode" not in " ".join(beam_args):
+            direct.direct_running_mode = "in_memory" if config.in_memory else "multi_processing"
+        if "--direct_num_workers" not in " ".join(beam_args):
+            direct.direct_num_workers = config.num_workers or os.cpu_count() or 1
+    elif runner == "DataflowRunner":
+        _fill_dataflow_defaults(options)
+    # DoFns defined in __main__ (or notebooks) need their globals on remote workers.
+    options.view_as(SetupOptions).save_main_session = False
+    return options
+
+
+def _fill_dataflow_defaults(options: PipelineOptions) -> None:
+    """Ship the project to workers unless the user gave a container or package of their own."""
+    gcp = options.view_as(GoogleCloudOptions)
+    setup = options.view_as(SetupOptions)
+    missing = [name for name in ("project", "region", "temp_location") if not getattr(gcp, name)]
+    if missing:
+        raise UserError("DataflowRunner needs " + ", ".join(f"--{m}" for m in missing))
+    worker = options.get_all_options()
+    if not worker.get("sdk_container_image") and not setup.setup_file and not setup.extra_packages:
+        setup.setup_file = os.path.join(PROJECT_ROOT, "setup.py")
+
+
+def make_runner(options: PipelineOptions):
+    """The runner object for `beam.Pipeline`: FnApiRunner locally, else Beam's by name."""
+    runner = options.view_as(StandardOptions).runner
+    if runner is None or runner in ("DirectRunner", "FnApiRunner"):
+        from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+        return FnApiRunner()
+    return runner  # beam.Pipeline resolves names such as "DataflowRunner"
+
+
+def is_local(options: PipelineOptions) -> bool:
+    return options.view_as(StandardOptions).runner in (None, "DirectRunner", "FnApiRunner")
+
+
+def new_pipeline(beam_args: list[str], config: RunnerConfig | None = None) -> beam.Pipeline:
+    options = pipeline_options(beam_args, config)
+    return beam.Pipeline(runner=make_runner(options), options=options)
+
+
+def run(pipeline: beam.Pipeline, what: str):
+    """Run to completion and return the result; time it for the summary."""
+    start = time.time()
+    log.info("running %s on %s", what, type(pipeline.runner).__name__)
+    result = pipeline.run()
+    result.wait_until_finish()
+    log.info("%s finished in %.1fs", what, time.time() - start)
+    return result
+
+
+def quiet_beam_logging() -> None:
+    """Beam's workers log every bundle at INFO; users want the pipeline's own progress."""
+    for name in ("apache_beam", "apache_beam.runners", "apache_beam.runners.worker"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    if "--debug" in sys.argv:
+        logging.getLogger("apache_beam").setLevel(logging.INFO)

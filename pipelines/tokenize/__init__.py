@@ -1,0 +1,1 @@
+"""Tokenizer training and the token-shard pipeline."""

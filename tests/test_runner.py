@@ -1,0 +1,106 @@
+"""Runners: local defaults, Dataflow options and packaging, without contacting any cloud."""
+
+import os
+import subprocess
+import sys
+
+import apache_beam as beam
+import pytest
+from apache_beam.options.pipeline_options import DirectOptions, GoogleCloudOptions, SetupOptions, StandardOptions
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from deepcorpus import contracts, datasets
+from deepcorpus.errors import UserError
+from pipelines import runner, summary
+from pipelines.io import ReadDocuments, WriteDataset
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def test_local_default_is_fnapi_multiprocessing_one_worker_per_core():
+    options = runner.pipeline_options([])
+    direct = options.view_as(DirectOptions)
+    assert direct.direct_running_mode == "multi_processing"
+    assert direct.direct_num_workers == os.cpu_count()
+    from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+
+    assert isinstance(runner.make_runner(options), FnApiRunner)
+
+
+def test_user_beam_options_pass_through_unchanged():
+    options = runner.pipeline_options(["--direct_num_workers", "3", "--direct_running_mode", "in_memory"])
+    assert options.view_as(DirectOptions).direct_num_workers == 3
+    assert options.view_as(DirectOptions).direct_running_mode == "in_memory"
+
+
+def test_dataflow_options_ship_the_project():
+    args = ["--runner", "DataflowRunner", "--project", "p", "--region", "europe-west4",
+            "--temp_location", "gs://bucket/tmp", "--num_workers", "8"]
+    options = runner.pipeline_options(args)
+    assert options.view_as(StandardOptions).runner == "DataflowRunner"
+    assert options.view_as(GoogleCloudOptions).region == "europe-west4"
+    setup_file = options.view_as(SetupOptions).setup_file
+    assert setup_file == os.path.join(REPO, "setup.py") and os.path.exists(setup_file)
+    assert options.get_all_options()["num_workers"] == 8
+
+
+def test_dataflow_with_container_does_not_add_setup_file():
+    args = ["--runner", "DataflowRunner", "--project", "p", "--region", "r", "--temp_location", "gs://b/t",
+            "--sdk_container_image", "gcr.io/p/deepcorpus:latest"]
+    assert runner.pipeline_options(args).view_as(SetupOptions).setup_file is None
+
+
+def test_dataflow_without_project_is_a_user_error():
+    with pytest.raises(UserError, match="--project"):
+        runner.pipeline_options(["--runner", "DataflowRunner", "--region", "r", "--temp_location", "gs://b/t"])
+
+
+@pytest.mark.slow
+def test_the_package_dataflow_workers_install_builds(tmp_path):
+    """What Dataflow does with --setup_file: build an sdist of the project (offline)."""
+    proc = subprocess.run(
+        [sys.executable, "setup.py", "-q", "sdist", "--dist-dir", str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    (sdist,) = os.listdir(tmp_path)
+    import tarfile
+
+    names = tarfile.open(tmp_path / sdist).getnames()
+    for pkg in ("deepcorpus", "pipelines", "dedup", "model", "train", "formal", "classifiers"):
+        assert any(f"/{pkg}/__init__.py" in n for n in names), pkg
+
+
+def test_read_and_write_dataset_in_a_pipeline(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "a", "url": "https://x.org/1"}\n{"text": "b", "id": "b"}\n')
+    staging = datasets.staging_path(str(tmp_path / "out"))
+    sources = datasets.resolve_inputs([str(src)])
+    with TestPipeline(runner=runner.make_runner(runner.pipeline_options([]))) as p:
+        rows = p | ReadDocuments(sources)
+        assert_that(rows | beam.Map(lambda r: (r["id"], r["text"])), equal_to([("in.jsonl:0", "a"), ("b", "b")]))
+        _ = rows | WriteDataset(staging, contracts.WEB_DOC)
+    datasets.commit(staging, str(tmp_path / "out"), contracts.WEB_DOC)
+    ds = datasets.open_dataset(str(tmp_path / "out"))
+    assert ds.row_count == 2 and sorted(ds.read().column("text").to_pylist()) == ["a", "b"]
+
+
+def test_summary_table_from_beam_counters():
+    from apache_beam.metrics import Metrics
+
+    class Count(beam.DoFn):
+        def process(self, x):
+            Metrics.counter("extract", "in").inc()
+            if x % 2:
+                Metrics.counter("extract", "dropped_odd").inc()
+                return
+            yield x
+
+    p = beam.Pipeline(runner=runner.make_runner(runner.pipeline_options([])),
+                      options=runner.pipeline_options(["--direct_running_mode", "in_memory"]))
+    _ = p | beam.Create(range(10)) | beam.ParDo(Count())
+    counters = summary.counters_from_result(runner.run(p, "test"))
+    assert counters["extract"] == {"dropped_odd": 5, "in": 10}
+    table = summary.format_table(counters)
+    assert "dropped_odd" in table and "10" in table

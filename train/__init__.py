@@ -1,0 +1,1 @@
+"""The trainer: token-shard loader, optimizer and schedule, checkpoints, the training loop."""
