@@ -1,0 +1,317 @@
+"""DuckDB over datasets: views named after the contract, ready-made views, SQL, samples, a prompt.
+
+    deepcorpus inspect out/math/iter_1/collected out/math/iter_2/collected \
+        "SELECT iteration, count(*) FROM docs GROUP BY 1"
+
+Every dataset is checked through its manifest first (an unfinished write is refused, as everywhere).
+Datasets of the same kind are unioned into one view with a `dataset` column saying where a row
+came from, so all iterations of a math run can be queried together.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import textwrap
+
+from deepcorpus import datasets, storage
+from deepcorpus.contracts import CODE_REPO, FORMAL_PROOF, TOKEN_SHARD, VIEW_NAMES, WEB_DOC
+from deepcorpus.errors import UserError
+
+SAMPLE_SEED = 42
+
+# Ready-made views per kind: name -> SQL over the kind's main view.
+READY_VIEWS = {
+    WEB_DOC: {
+        "docs_by_iteration": "SELECT iteration, count(*) AS docs, sum(token_count) AS tokens "
+                             "FROM docs GROUP BY 1 ORDER BY 1",
+        "docs_by_domain": "SELECT domain, count(*) AS docs, sum(token_count) AS tokens, "
+                          "round(avg(score), 3) AS mean_score FROM docs GROUP BY 1 ORDER BY docs DESC",
+        "docs_by_language": "SELECT language, count(*) AS docs, sum(token_count) AS tokens "
+                            "FROM docs GROUP BY 1 ORDER BY docs DESC",
+        "score_histogram": "SELECT floor(score * 10) / 10 AS score_bin, count(*) AS docs "
+                           "FROM docs WHERE score IS NOT NULL GROUP BY 1 ORDER BY 1",
+        "docs_sample": f"SELECT * FROM docs USING SAMPLE reservoir(20 ROWS) REPEATABLE ({SAMPLE_SEED})",
+    },
+    CODE_REPO: {
+        "repos_by_language": "SELECT f.language AS language, count(*) AS files, sum(f.bytes) AS bytes "
+                             "FROM (SELECT unnest(files) AS f FROM repos) GROUP BY 1 ORDER BY files DESC",
+        "repos_by_order": "SELECT \"order\", count(*) AS repos, sum(token_count) AS tokens FROM repos GROUP BY 1",
+        "repo_sizes": "SELECT repo, len(files) AS files, token_count, length(text) AS chars "
+                      "FROM repos ORDER BY token_count DESC",
+        "repos_sample": f"SELECT * FROM repos USING SAMPLE reservoir(5 ROWS) REPEATABLE ({SAMPLE_SEED})",
+    },
+    FORMAL_PROOF: {
+        "proofs_by_status": "SELECT status, count(*) AS n, round(avg(elapsed_ms), 1) AS mean_ms "
+                            "FROM proofs GROUP BY 1 ORDER BY n DESC",
+        "proofs_by_round": "SELECT round, count(*) AS n, sum(verified::INT) AS verified FROM proofs GROUP BY 1 ORDER BY 1",
+        "proofs_sample": f"SELECT * FROM proofs USING SAMPLE reservoir(10 ROWS) REPEATABLE ({SAMPLE_SEED})",
+    },
+    TOKEN_SHARD: {
+        "tokens_by_source": "SELECT source, count(*) AS rows, sum(len(tokens)) AS tokens, "
+                            "sum(len(doc_starts)) AS doc_starts FROM tokens GROUP BY 1 ORDER BY tokens DESC",
+    },
+}
+
+TEXT_COLUMNS = {WEB_DOC: "text", CODE_REPO: "text", FORMAL_PROOF: "text", TOKEN_SHARD: None}
+
+
+def _sql_list(items: list[str]) -> str:
+    return "[" + ", ".join("'" + i.replace("'", "''") + "'" for i in items) + "]"
+
+
+class Catalog:
+    """A DuckDB connection with a view per contract kind over the given datasets."""
+
+    def __init__(self, paths: list[str]):
+        import duckdb
+
+        self.con = duckdb.connect()
+        self.kinds: dict[str, list[datasets.Dataset]] = {}
+        for path in paths:
+            ds = _open(path)
+            self.kinds.setdefault(ds.schema_name, []).append(ds)
+        self.views: list[str] = []
+        for kind, group in self.kinds.items():
+            self._create_main_view(kind, group)
+            for name, sql in READY_VIEWS.get(kind, {}).items():
+                self.con.execute(f"CREATE VIEW {name} AS {sql}")
+                self.views.append(name)
+        self._create_manifest_views()
+
+    def _create_main_view(self, kind: str, group: list[datasets.Dataset]) -> None:
+        view = VIEW_NAMES[kind]
+        selects = []
+        for i, ds in enumerate(group):
+            if not ds.files:
+                continue
+            label = ds.path.replace("'", "''")
+            if any(storage.is_remote(f) for f in ds.files):
+                self._register_remote(f"_{view}_{i}", ds)
+                selects.append(f"SELECT *, '{label}' AS dataset FROM _{view}_{i}")
+            else:
+                selects.append(f"SELECT *, '{label}' AS dataset FROM read_parquet({_sql_list(ds.files)})")
+        if not selects:
+            raise UserError(f"{group[0].path}: dataset has no Parquet parts")
+        self.con.execute(f"CREATE VIEW {view} AS " + " UNION ALL BY NAME ".join(selects))
+        self.views.append(view)
+
+    def _register_remote(self, name: str, ds: datasets.Dataset) -> None:
+        # DuckDB's httpfs would need an extension download; pyarrow reads gs:// and s3:// itself.
+        import pyarrow.dataset as pads
+
+        fs, _ = storage.filesystem(ds.files[0])
+        paths = [storage.filesystem(f)[1] for f in ds.files]
+        self.con.register(name, pads.dataset(paths, filesystem=fs, format="parquet"))
+
+    def _create_manifest_views(self) -> None:
+        """`manifests` (one row per dataset) and `dropped_by_rule` (counters named dropped*)."""
+        self.con.execute(
+            "CREATE TABLE manifests (dataset VARCHAR, schema VARCHAR, schema_version INTEGER, "
+            "row_count BIGINT, byte_size BIGINT, created VARCHAR, code_version VARCHAR)"
+        )
+        self.con.execute("CREATE TABLE counters (dataset VARCHAR, stage VARCHAR, counter VARCHAR, value BIGINT)")
+        for group in self.kinds.values():
+            for ds in group:
+                m = ds.manifest
+                self.con.execute(
+                    "INSERT INTO manifests VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [ds.path, m["schema"], m["schema_version"], m["row_count"], m.get("byte_size"),
+                     m.get("created"), m.get("code_version")],
+                )
+                for stage, values in _counters_for(ds).items():
+                    for name, value in values.items():
+                        if isinstance(value, (int, float)):
+                            self.con.execute("INSERT INTO counters VALUES (?, ?, ?, ?)", [ds.path, stage, name, int(value)])
+        self.con.execute(
+            "CREATE VIEW dropped_by_rule AS SELECT dataset, stage, counter AS rule, value AS dropped "
+            "FROM counters WHERE counter LIKE 'dropped%' ORDER BY dropped DESC"
+        )
+        self.views += ["manifests", "counters", "dropped_by_rule"]
+
+    def query(self, sql: str):
+        import duckdb
+
+        try:
+            return self.con.execute(sql)
+        except duckdb.Error as e:
+            raise UserError(f"SQL error: {str(e).splitlines()[0]}") from None
+
+    def describe(self) -> str:
+        lines = []
+        for view in self.views:
+            cols = self.con.execute(f"DESCRIBE {view}").fetchall()
+            lines.append(f"  {view} ({', '.join(c[0] for c in cols[:8])}{', ...' if len(cols) > 8 else ''})")
+        return "\n".join(lines)
+
+
+def _counters_for(ds: datasets.Dataset) -> dict:
+    """Counters from the manifest's `stats`, or the run directory's summary.json next to it."""
+    stats = ds.manifest.get("stats") or ds.manifest.get("counters")
+    if isinstance(stats, dict) and stats:
+        return stats
+    summary = storage.join(storage.parent(ds.path), "summary.json")
+    if not storage.is_remote(summary) and os.path.exists(summary):
+        try:
+            return json.load(open(summary)).get("counters", {})
+        except (json.JSONDecodeError, AttributeError):
+            return {}
+    return {}
+
+
+def _open(path: str) -> datasets.Dataset:
+    if storage.is_dir(path) and not storage.exists(storage.join(path, datasets.MANIFEST)):
+        corpus = storage.join(path, "corpus")  # a pipeline's run directory: its final dataset
+        if storage.exists(storage.join(corpus, datasets.MANIFEST)):
+            return datasets.open_dataset(corpus)
+    return datasets.open_dataset(path)
+
+
+# --- output --------------------------------------------------------------------------------------
+
+
+def format_table(columns: list[str], rows: list[tuple], max_width: int = 60) -> str:
+    def cell(v) -> str:
+        s = "NULL" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))
+        s = s.replace("\n", "\\n")
+        return s if len(s) <= max_width else s[: max_width - 1] + "…"
+
+    body = [[cell(v) for v in row] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in body)) if body else len(c) for i, c in enumerate(columns)]
+    out = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)), "  ".join("-" * w for w in widths)]
+    out += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in body]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out)
+
+
+def write_result(cursor, fmt: str, output: str | None) -> None:
+    if fmt == "table":
+        columns = [d[0] for d in cursor.description]
+        text = format_table(columns, cursor.fetchall())
+        _emit(text, output)
+        return
+    table = cursor.to_arrow_table()
+    if fmt == "parquet":
+        if not output:
+            raise UserError("--format parquet needs --output FILE")
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, output, compression="zstd")
+        print(f"wrote {table.num_rows} rows to {output}", file=sys.stderr)
+    elif fmt == "csv":
+        import io
+
+        import pyarrow.csv as pacsv
+
+        buf = io.BytesIO()
+        pacsv.write_csv(table, buf)
+        _emit(buf.getvalue().decode(), output)
+    elif fmt == "json":
+        rows = table.to_pylist()
+        _emit("\n".join(json.dumps(r, default=str, ensure_ascii=False) for r in rows), output)
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        with open(output, "w") as f:
+            f.write(text if text.endswith("\n") else text + "\n")
+        print(f"wrote {output}", file=sys.stderr)
+    else:
+        print(text)
+
+
+def print_samples(catalog: Catalog, n: int, where: str | None, width: int, max_chars: int) -> None:
+    """Documents printed readably: a header line of fields, then the text wrapped to the width."""
+    kind = next(iter(catalog.kinds))
+    view = VIEW_NAMES[kind]
+    text_col = TEXT_COLUMNS[kind]
+    # USING SAMPLE applies before WHERE, so filter in a subquery first.
+    inner = f"SELECT * FROM {view}" + (f" WHERE {where}" if where else "")
+    sql = f"SELECT * FROM ({inner}) USING SAMPLE reservoir({int(n)} ROWS) REPEATABLE ({SAMPLE_SEED})"
+    cur = catalog.query(sql)
+    columns = [d[0] for d in cur.description]
+    for row in cur.fetchall():
+        doc = dict(zip(columns, row))
+        fields = {k: v for k, v in doc.items() if k not in (text_col, "dataset", "files", "messages", "tokens")
+                  and v is not None and not isinstance(v, (list, dict))}
+        print("─" * width)
+        print("  ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in fields.items()))
+        if text_col and doc.get(text_col):
+            text = doc[text_col]
+            shown = text[:max_chars]
+            # Math and code keep their line structure; only over-long lines are wrapped.
+            for line in shown.splitlines():
+                print(textwrap.fill(line, width, replace_whitespace=False, drop_whitespace=False) if line else "")
+            if len(text) > max_chars:
+                print(f"… [{len(text) - max_chars:,} more characters]")
+        elif kind == TOKEN_SHARD:
+            print(f"tokens: {doc['tokens'][:32]} …")
+    print("─" * width)
+
+
+def interactive(catalog: Catalog) -> None:
+    try:
+        import readline  # noqa: F401  (line editing and history for input())
+    except ImportError:
+        pass
+    print("DuckDB views:\n" + catalog.describe())
+    print("Type SQL ending with ';' (or a single line), .views to list views, .quit to leave.")
+    buffer = ""
+    while True:
+        try:
+            line = input("deepcorpus> " if not buffer else "        ...> ")
+        except EOFError:
+            print()
+            return
+        stripped = line.strip()
+        if not buffer and stripped in (".quit", ".exit", "\\q"):
+            return
+        if not buffer and stripped == ".views":
+            print(catalog.describe())
+            continue
+        buffer += line + "\n"
+        if not stripped.endswith(";") and stripped:
+            # A single complete line runs as it is; multi-line statements end with ';'.
+            if buffer.count("\n") > 1:
+                continue
+        if not buffer.strip():
+            buffer = ""
+            continue
+        try:
+            write_result(catalog.query(buffer.strip().rstrip(";")), "table", None)
+        except UserError as e:
+            print(f"error: {e}")
+        buffer = ""
+
+
+def _split_sql(positional: list[str]) -> tuple[list[str], str | None]:
+    """The last positional is SQL when it is not a path and reads like a statement."""
+    if len(positional) >= 2:
+        last = positional[-1]
+        if not storage.exists(last) and (" " in last.strip() or last.strip().upper().startswith(("SELECT", "WITH"))):
+            return positional[:-1], last
+    return positional, None
+
+
+def run(args) -> int:
+    paths, sql = _split_sql(args.datasets)
+    sql = args.sql_opt or sql
+    catalog = Catalog(paths)
+    if args.sample:
+        print_samples(catalog, args.sample, args.where, args.width, args.max_chars)
+        return 0
+    if sql:
+        write_result(catalog.query(sql), args.format, args.output)
+        return 0
+    if not sys.stdin.isatty():
+        # No SQL and no terminal: list what can be queried rather than wait for input.
+        print("DuckDB views:\n" + catalog.describe())
+        return 0
+    interactive(catalog)
+    return 0
+
+
+def terminal_width() -> int:
+    return min(shutil.get_terminal_size((100, 20)).columns, 120)

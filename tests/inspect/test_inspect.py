@@ -1,0 +1,102 @@
+"""`deepcorpus inspect`: views named after the contract, ready views, SQL output formats, samples."""
+
+import json
+
+import pytest
+
+from deepcorpus import contracts, datasets
+from deepcorpus.cli import main
+from deepcorpus.errors import UserError
+from deepcorpus.inspect import Catalog
+
+
+def _write_docs(path, iteration, n, domain="math.example.org"):
+    rows = [
+        {"id": f"{iteration}-{i}", "url": f"https://{domain}/q/{i}", "domain": domain,
+         "text": f"Let $x^{i}$ be a number.\nThen $x = {i}$.", "language": "en", "score": i / n,
+         "iteration": iteration, "token_count": 10 + i}
+        for i in range(n)
+    ]
+    with datasets.DatasetWriter(str(path), contracts.WEB_DOC) as w:
+        w.write_rows(rows)
+        w.extra["stats"] = {"extract": {"in": n + 3, "dropped_empty": 3}}
+    return rows
+
+
+@pytest.fixture
+def two_iterations(tmp_path):
+    _write_docs(tmp_path / "iter_1", 1, 4)
+    _write_docs(tmp_path / "iter_2", 2, 6, domain="mathoverflow.net")
+    return [str(tmp_path / "iter_1"), str(tmp_path / "iter_2")]
+
+
+def test_several_datasets_union_into_one_docs_view(two_iterations):
+    cat = Catalog(two_iterations)
+    rows = cat.query("SELECT * FROM docs_by_iteration").fetchall()
+    assert rows == [(1, 4, sum(10 + i for i in range(4))), (2, 6, sum(10 + i for i in range(6)))]
+    by_dataset = dict(cat.query("SELECT dataset, count(*) FROM docs GROUP BY 1").fetchall())
+    assert by_dataset == {two_iterations[0]: 4, two_iterations[1]: 6}
+
+
+def test_ready_views_and_manifest_counters(two_iterations):
+    cat = Catalog(two_iterations)
+    hist = cat.query("SELECT sum(docs) FROM score_histogram").fetchone()[0]
+    assert hist == 10
+    assert cat.query("SELECT count(*) FROM docs_sample").fetchone()[0] == 10  # fewer rows than the sample size
+    drops = cat.query("SELECT rule, dropped FROM dropped_by_rule").fetchall()
+    assert drops == [("dropped_empty", 3), ("dropped_empty", 3)]
+    assert cat.query("SELECT sum(row_count) FROM manifests").fetchone()[0] == 10
+
+
+def test_sql_from_the_command_line_in_each_format(two_iterations, tmp_path, capsys):
+    sql = "SELECT domain, count(*) AS n FROM docs GROUP BY 1 ORDER BY n DESC"
+    assert main(["inspect", *two_iterations, sql]) == 0
+    out = capsys.readouterr().out
+    assert "mathoverflow.net" in out and "(2 rows)" in out
+    assert main(["inspect", *two_iterations, sql, "--format", "json"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert json.loads(lines[0]) == {"domain": "mathoverflow.net", "n": 6}
+    assert main(["inspect", *two_iterations, sql, "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == '"domain","n"'
+    out_file = tmp_path / "r.parquet"
+    assert main(["inspect", *two_iterations, "--sql", sql, "--format", "parquet", "--output", str(out_file)]) == 0
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(out_file).num_rows == 2
+
+
+def test_sample_prints_documents_readably(two_iterations, capsys):
+    assert main(["inspect", *two_iterations, "--sample", "2", "--where", "iteration = 2", "--width", "60"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("iteration=2") == 2 and "iteration=1" not in out
+    assert "$x = " in out  # math is printed as it is
+
+
+def test_without_sql_and_without_a_terminal_lists_the_views(two_iterations, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)
+    assert main(["inspect", two_iterations[0]]) == 0
+    out = capsys.readouterr().out
+    for view in ("docs", "docs_by_domain", "score_histogram", "dropped_by_rule"):
+        assert f"  {view} (" in out
+
+
+def test_bad_sql_and_unfinished_dataset_are_one_line_errors(two_iterations, tmp_path, capsys):
+    assert main(["inspect", two_iterations[0], "SELECT nope FROM docs"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "SQL error" in err[0]
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "part-00000.parquet").write_bytes(b"PAR1")
+    assert main(["inspect", str(tmp_path / "half")]) == 2
+    assert "unfinished write" in capsys.readouterr().err
+    with pytest.raises(UserError):
+        Catalog([str(tmp_path / "missing")])
+
+
+def test_token_shards_view(tmp_path):
+    schema = contracts.token_shard_schema(4, 1000)
+    with datasets.DatasetWriter(str(tmp_path / "tok"), contracts.TOKEN_SHARD, schema=schema) as w:
+        w.write_rows([{"tokens": [1, 2, 3, 4, 5], "doc_starts": [0, 3], "source": "math"},
+                      {"tokens": [6, 7, 8, 9, 0], "doc_starts": [], "source": "code"}])
+        w.extra.update(seq_len=4, vocab_size=1000)
+    cat = Catalog([str(tmp_path / "tok")])
+    assert sorted(cat.query("SELECT source, tokens FROM tokens_by_source").fetchall()) == [("code", 5), ("math", 5)]
