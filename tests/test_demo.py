@@ -1,0 +1,60 @@
+"""The demo end to end on the bundled samples, and `inspect` and `report` on what it wrote."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from deepcorpus import datasets
+from deepcorpus.inspect import Catalog
+from tests.report.browser import render
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "demo-out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "deepcorpus", "demo", "--output", str(out)],
+        capture_output=True, text=True, timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return out, proc.stdout
+
+
+def test_demo_runs_every_stage_and_ends_with_the_summary(demo):
+    out, stdout = demo
+    assert "== demo summary ==" in stdout
+    for step in ("math", "code", "formal", "tokenizer", "tokens", "train", "report"):
+        assert f"\n{step} " in stdout.split("== demo summary ==")[1]
+    assert f"deepcorpus inspect {out}/math/corpus" in stdout
+    for ds, schema in (("math/corpus", "web_doc"), ("code/corpus", "code_repo"),
+                       ("formal/corpus", "formal_proof"), ("tokens", "token_shard")):
+        d = datasets.open_dataset(str(out / ds))
+        assert d.schema_name == schema and d.row_count > 0, ds
+
+
+def test_views_on_the_demo_outputs(demo):
+    out, _ = demo
+    iters = sorted(str(p) for p in out.glob("math/iter_*/collected"))
+    cat = Catalog([str(out / "math"), str(out / "code"), str(out / "formal"), str(out / "tokens"), *iters])
+    assert cat.query("SELECT count(*) FROM docs").fetchone()[0] > 0
+    assert cat.query("SELECT count(DISTINCT iteration) FROM docs_by_iteration").fetchone()[0] >= 2
+    assert cat.query("SELECT count(*) FROM repos_by_language").fetchone()[0] >= 3
+    assert cat.query("SELECT sum(n) FROM proofs_by_status").fetchone()[0] > 0
+    assert cat.query("SELECT sum(tokens) FROM tokens_by_source").fetchone()[0] > 0
+    assert cat.query("SELECT count(*) FROM dropped_by_rule").fetchone()[0] > 0
+
+
+def test_demo_report_renders_in_chromium(demo, tmp_path):
+    out, _ = demo
+    report = out / "report.html"
+    assert report.exists()
+    page = report.read_text()
+    for heading in ("Math corpus", "Code corpus", "Formal corpus", "Token shards", "Training"):
+        assert heading in page
+    state = render(str(report), str(tmp_path))
+    assert state["errors"] == [] and state["broken_images"] == [] and len(state["images"]) >= 8
+    assert os.path.getsize(report) < 5_000_000
