@@ -322,7 +322,10 @@ def resolve_inputs(specs: list[str], expect: str | tuple[str, ...] | None = None
 def _open_text(path: str) -> io.TextIOBase:
     raw = storage.open_read(path)
     if path.endswith(".gz"):
-        raw = gzip.GzipFile(fileobj=raw)
+        # Local and cloud streams come decompressed already (Arrow detects .gz); https ones do not.
+        raw = io.BufferedReader(raw)
+        if raw.peek(2)[:2] == b"\x1f\x8b":
+            raw = gzip.GzipFile(fileobj=raw)
     return io.TextIOWrapper(raw, encoding="utf-8")
 
 
