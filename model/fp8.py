@@ -1,0 +1,190 @@
+"""FP8 training path: `FP8Linear`, the FP8 grouped matmul for MoE experts, and `convert_to_fp8`.
+
+All three GEMMs of a linear layer run in FP8 (E4M3) with fine-grained scales (DeepSeek-V3 §3.3):
+
+    Fprop  y  = x · Wᵀ      x 1×128 tiles,  W 128×128 blocks
+    Dgrad  dx = dy · W      dy 1×128 tiles, Wᵀ 128×128 blocks (the same FP8 copy, transposed)
+    Wgrad  dW = dyᵀ · x     dy and x in 128×1 tiles (transposed quantisation, along tokens)
+
+Master weights and their gradients stay in the parameter's dtype (FP32 or BF16); the activation is
+saved for backward in FP8 (already quantised 128×1 for Wgrad), not in high precision. Embedding,
+output head, MoE gate, norms and the attention core are left alone, as in DeepSeek-V3.
+
+    ok, why = fp8_available()                 # Hopper/Ada GPU + Triton?
+    convert_to_fp8(model, backend="triton")   # or "reference" (PyTorch, runs anywhere)
+"""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from model.kernels import BACKENDS, load_backend
+
+log = logging.getLogger(__name__)
+
+MIN_CAPABILITY = (8, 9)  # Ada (sm_89) and Hopper (sm_90) have FP8 tensor cores
+
+
+def fp8_available() -> tuple[bool, str]:
+    """(True, device) when the Triton FP8 kernels can run fast here, else (False, why not)."""
+    if not torch.cuda.is_available():
+        return False, ("no CUDA GPU: FP8 training needs an NVIDIA Hopper or Ada GPU "
+                       "(use the 'reference' FP8 backend to run the PyTorch reference on the CPU)")
+    try:
+        import triton  # noqa: F401
+    except ImportError:
+        return False, "Triton is not installed (pip install triton)"
+    major, minor = torch.cuda.get_device_capability()
+    name = torch.cuda.get_device_name()
+    if (major, minor) < MIN_CAPABILITY:
+        return False, f"{name} (sm_{major}{minor}) has no FP8 tensor cores; FP8 needs sm_89 or newer"
+    return True, f"{name} (sm_{major}{minor})"
+
+
+class _FP8LinearFn(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, weight, ops):
+        x2 = x.reshape(-1, x.shape[-1])  # (M, K)
+        xq, xs = ops.quant_1x128(x2)
+        wq, ws = ops.quant_128x128(weight)
+        y = ops.gemm(xq, xs, wq, ws, out_dtype=x.dtype)  # (M, N)
+        xtq = xts = None
+        if weight.requires_grad:
+            xtq, xts = ops.quant_128x1(x2)  # saved in FP8 instead of x
+        ctx.save_for_backward(xtq, xts, wq, ws)
+        ctx.ops, ctx.x_shape, ctx.x_dtype, ctx.w_dtype = ops, x.shape, x.dtype, weight.dtype
+        return y.view(*x.shape[:-1], y.shape[-1])
+
+    @staticmethod
+    def backward(ctx, dy):
+        xtq, xts, wq, ws = ctx.saved_tensors
+        ops = ctx.ops
+        dy2 = dy.reshape(-1, dy.shape[-1])  # (M, N)
+        dx = dw = None
+        if ctx.needs_input_grad[0]:
+            dyq, dys = ops.quant_1x128(dy2)
+            # 128×128 blocks are the same blocks of Wᵀ: transpose the FP8 copy, no requantisation.
+            dx = ops.gemm(dyq, dys, wq.t().contiguous(), ws.t().contiguous(), out_dtype=ctx.x_dtype)
+            dx = dx.view(ctx.x_shape)
+        if ctx.needs_input_grad[1]:
+            dytq, dyts = ops.quant_128x1(dy2)  # (N, M)
+            dw = ops.gemm(dytq, dyts, xtq, xts, out_dtype=torch.float32).to(ctx.w_dtype)
+        return dx, dw, None
+
+
+def fp8_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+               backend: str = "triton") -> torch.Tensor:
+    """F.linear with all three GEMMs in FP8; the bias is added in the input's precision."""
+    y = _FP8LinearFn.apply(x, weight, load_backend(backend))
+    return y if bias is None else y + bias.to(y.dtype)
+
+
+class FP8Linear(nn.Linear):
+    """An nn.Linear whose forward and backward GEMMs run in FP8 (same parameters, same state_dict)."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, backend: str = "triton",
+                 device=None, dtype=None):
+        super().__init__(in_features, out_features, bias=bias, device=device, dtype=dtype)
+        self.backend = _checked(backend)
+
+    @classmethod
+    def from_linear(cls, linear: nn.Linear, backend: str = "triton") -> FP8Linear:
+        """Wrap an existing layer, keeping its Parameter objects (optimizer state stays valid)."""
+        new = cls.__new__(cls)
+        nn.Module.__init__(new)
+        new.in_features, new.out_features = linear.in_features, linear.out_features
+        new.weight = linear.weight
+        new.bias = linear.bias
+        new.backend = _checked(backend)
+        return new
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.device.type == "meta":  # shape inference (parameter counting) needs no kernels
+            return F.linear(x, self.weight, self.bias)
+        return fp8_linear(x, self.weight, self.bias, self.backend)
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, fp8_backend={self.backend}"
+
+
+class _FP8GroupedMMFn(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, w, counts, ops):
+        xq, xs = ops.quant_1x128(x)
+        wq, ws = ops.quant_128x128(w)  # (E, N, K), (E, Nb, Kb)
+        y = ops.grouped_gemm(xq, xs, wq, ws, counts, out_dtype=x.dtype)
+        xtq = xts = None
+        if w.requires_grad:
+            xtq, xts = ops.grouped_quant_128x1(x, counts)
+        ctx.save_for_backward(xtq, xts, wq, ws, counts)
+        ctx.ops, ctx.x_dtype, ctx.w_dtype = ops, x.dtype, w.dtype
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        xtq, xts, wq, ws, counts = ctx.saved_tensors
+        ops = ctx.ops
+        dx = dw = None
+        if ctx.needs_input_grad[0]:
+            dyq, dys = ops.quant_1x128(dy)
+            wtq, wts = wq.transpose(1, 2).contiguous(), ws.transpose(1, 2).contiguous()
+            dx = ops.grouped_gemm(dyq, dys, wtq, wts, counts, out_dtype=ctx.x_dtype)
+        if ctx.needs_input_grad[1]:
+            dytq, dyts = ops.grouped_quant_128x1(dy, counts)
+            dw = ops.grouped_wgrad(dytq, dyts, xtq, xts, counts, out_dtype=torch.float32).to(ctx.w_dtype)
+        return dx, dw, None, None
+
+
+class FP8GroupedMM:
+    """Drop-in for `Experts.grouped_mm(x_sorted (N, in), w (E, out, in), counts (E,)) -> (N, out)`."""
+
+    def __init__(self, backend: str = "triton"):
+        self.backend = _checked(backend)
+
+    def __call__(self, x: torch.Tensor, w: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+        if x.device.type == "meta":
+            return x.new_empty(x.shape[0], w.shape[1])
+        return _FP8GroupedMMFn.apply(x, w, counts, load_backend(self.backend))
+
+    def __repr__(self) -> str:
+        return f"FP8GroupedMM(backend={self.backend!r})"
+
+
+def _checked(backend: str) -> str:
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown FP8 backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    return backend
+
+
+def _keeps_precision(name: str, parents: list[nn.Module]) -> bool:
+    """Layers DeepSeek-V3 keeps in BF16/FP32: the output head and anything inside the MoE gate."""
+    return name == "head" or any(type(p).__name__ == "Gate" for p in parents)
+
+
+def convert_to_fp8(model: nn.Module, backend: str = "triton") -> nn.Module:
+    """Swap eligible nn.Linear layers for FP8Linear and MoE experts' grouped_mm for FP8GroupedMM, in place.
+
+    Parameters are kept (the same objects), so this can run before or after building the optimizer.
+    """
+    _checked(backend)
+    linears = experts = 0
+
+    def visit(module: nn.Module, parents: list[nn.Module]) -> None:
+        nonlocal linears, experts
+        if callable(getattr(module, "grouped_mm", None)) and not isinstance(module.grouped_mm, FP8GroupedMM):
+            module.grouped_mm = FP8GroupedMM(backend)
+            experts += 1
+        for name, child in module.named_children():
+            if type(child) is nn.Linear and not _keeps_precision(name, [*parents, module]):
+                setattr(module, name, FP8Linear.from_linear(child, backend))
+                linears += 1
+            else:
+                visit(child, [*parents, module])
+
+    visit(model, [])
+    log.info("FP8 (%s backend): %d linear layers and %d expert groups converted", backend, linears, experts)
+    return model

@@ -1,0 +1,48 @@
+"""The tile table of a grouped (MoE) GEMM: which group each row tile belongs to, built on the device.
+
+Rows of the grouped operand are sorted by group (expert); group g owns rows
+[row_start[g], row_start[g] + counts[g]). Its rows are cut into tiles of `block` rows that start at
+the group's first row, so no tile mixes two groups. Tiles are numbered group after group;
+`tile_group[t]` is the group of tile t, or E for the spare tiles at the end (the table is sized
+from shapes alone, ceil(T/block) + E, so building it never waits for the GPU).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+BLOCK = 128  # the quantisation tile and the K chunk of every GEMM
+
+
+@dataclass
+class GroupTiles:
+    counts: torch.Tensor  # (E,) int32 rows per group
+    row_start: torch.Tensor  # (E,) int32 first row of each group
+    tile_start: torch.Tensor  # (E,) int32 first tile of each group
+    tile_group: torch.Tensor  # (max_tiles,) int32 group of each tile, E when unused
+    max_tiles: int
+    block: int
+
+    def host_rows(self) -> list[tuple[int, int, int]]:
+        """(row_start, rows, tile_start) per group, on the host (synchronises; reference path)."""
+        return list(zip(self.row_start.tolist(), self.counts.tolist(), self.tile_start.tolist()))
+
+
+def group_tiles(counts: torch.Tensor, total_rows: int, block: int = BLOCK) -> GroupTiles:
+    counts = counts.to(torch.int64)
+    n_groups = counts.shape[0]
+    tiles = (counts + block - 1) // block
+    tile_end = torch.cumsum(tiles, 0)
+    max_tiles = -(-total_rows // block) + n_groups
+    ids = torch.arange(max_tiles, device=counts.device)
+    tile_group = torch.searchsorted(tile_end, ids, right=True)  # == n_groups past the last tile
+    return GroupTiles(
+        counts=counts.to(torch.int32),
+        row_start=(torch.cumsum(counts, 0) - counts).to(torch.int32),
+        tile_start=(tile_end - tiles).to(torch.int32),
+        tile_group=tile_group.to(torch.int32),
+        max_tiles=max_tiles,
+        block=block,
+    )

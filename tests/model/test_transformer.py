@@ -1,0 +1,115 @@
+"""The Transformer's training API: ModelOutput, loss composition, causality, gradients, MTP, documents."""
+
+import torch
+
+from model import ModelOutput, Transformer, get_preset
+
+
+def tiny_model(seed=0, **overrides):
+    torch.manual_seed(seed)
+    return Transformer(get_preset("tiny", **overrides))
+
+
+def test_forward_returns_model_output_with_every_loss():
+    model = tiny_model()
+    batch = torch.randint(0, 2048, (2, 33))
+    out = model(batch[:, :-1], targets=batch[:, 1:])
+    assert isinstance(out, ModelOutput)
+    assert out.logits.shape == (2, 32, 2048)
+    args = model.args
+    expected = out.main_loss + args.mtp_lambda * out.mtp_loss + args.seq_aux_alpha * out.balance_loss
+    torch.testing.assert_close(out.loss, expected)
+    # At init every prediction is near uniform: cross-entropy about ln(vocab).
+    assert abs(out.main_loss.item() - torch.log(torch.tensor(2048.0)).item()) < 0.5
+    # Σ_i f_i·P_i is 1 per MoE layer when balanced; two main MoE layers plus the MTP block.
+    assert 1.0 < out.balance_loss.item() < 3 * 8
+
+
+def test_without_targets_there_is_no_loss():
+    out = tiny_model()(torch.randint(0, 2048, (1, 8)))
+    assert out.loss is None and out.main_loss is None and out.mtp_loss is None
+    assert out.logits.shape == (1, 8, 2048)
+
+
+def test_ignored_targets_do_not_count():
+    model = tiny_model()
+    tokens = torch.randint(0, 2048, (1, 16))
+    targets = torch.randint(0, 2048, (1, 16))
+    a = model(tokens, targets).main_loss
+    noisy = targets.clone()
+    noisy[:, 8:] = -100
+    b = model(tokens, noisy).main_loss
+    c = torch.nn.functional.cross_entropy(model(tokens).logits[0, :8], targets[0, :8])
+    torch.testing.assert_close(b, c)
+    assert not torch.isclose(a, b)
+
+
+def test_a_future_token_never_changes_a_past_logit():
+    # float64 so that only causality, not matmul blocking over a different batch, decides equality.
+    model = tiny_model().double().eval()
+    tokens = torch.randint(0, 2048, (1, 24))
+    changed = tokens.clone()
+    changed[0, 12:] = torch.randint(0, 2048, (12,))
+    a, b = model(tokens).logits, model(changed).logits
+    torch.testing.assert_close(a[:, :12], b[:, :12], rtol=0, atol=1e-12)
+    assert not torch.allclose(a[:, 12:], b[:, 12:])
+
+
+def test_gradients_reach_every_parameter():
+    model = tiny_model()
+    batch = torch.randint(0, 2048, (2, 33))
+    model(batch[:, :-1], targets=batch[:, 1:]).loss.backward()
+    missing = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    assert missing == []
+
+
+def test_turning_mtp_off_changes_nothing_of_the_main_head():
+    with_mtp = tiny_model(mtp_depth=2).eval()
+    without = Transformer(get_preset("tiny", mtp_depth=0)).eval()
+    missing, unexpected = without.load_state_dict(with_mtp.state_dict(), strict=False)
+    assert missing == [] and all(k.startswith("mtp.") for k in unexpected) and unexpected
+    batch = torch.randint(0, 2048, (2, 17))
+    a = with_mtp(batch[:, :-1], batch[:, 1:])
+    b = without(batch[:, :-1], batch[:, 1:])
+    torch.testing.assert_close(a.logits, b.logits, rtol=0, atol=0)
+    torch.testing.assert_close(a.main_loss, b.main_loss, rtol=0, atol=0)
+    assert b.mtp_loss is None and a.mtp_loss is not None
+    with_mtp.drop_mtp()
+    torch.testing.assert_close(with_mtp(batch[:, :-1]).logits, a.logits, rtol=0, atol=0)
+
+
+def test_mtp_depth_1_reads_the_next_token_and_predicts_the_one_after():
+    # V3 eq. 21-23 written out: h'_i = M[norm(h_i); norm(Emb(t_{i+1}))], block, shared head -> t_{i+2}.
+    model = tiny_model().eval()
+    tokens, targets = torch.randint(0, 2048, (1, 12)), torch.randint(0, 2048, (1, 12))
+    seen = {}
+    model.norm.register_forward_hook(lambda mod, inp, out: seen.setdefault("h", inp[0]))
+    out = model(tokens, targets)
+    mtp = model.mtp[0]
+    rope = model.rope(torch.arange(12))
+    h1, _, _ = mtp(seen["h"], model.embed(targets), rope)  # token i+1 of the input is targets[i]
+    logits = model.head(mtp.norm(h1))
+    expected = torch.nn.functional.cross_entropy(logits[0, :-1], targets[0, 1:])  # t_{i+2} = targets[i+1]
+    torch.testing.assert_close(out.mtp_loss, expected)
+
+
+def test_documents_in_a_packed_row_do_not_see_each_other():
+    from model.documents import segment_ids_from_starts
+
+    model = tiny_model().eval()
+    doc_a, doc_b = torch.randint(0, 2048, (1, 7)), torch.randint(0, 2048, (1, 9))
+    packed = torch.cat([doc_a, doc_b], dim=1)
+    seg = segment_ids_from_starts([[0, 7]], length=16)
+    packed_logits = model(packed, segment_ids=seg).logits
+    # The second document behaves exactly as if it stood alone (positions restart at 0).
+    torch.testing.assert_close(packed_logits[:, 7:], model(doc_b).logits, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(packed_logits[:, :7], model(doc_a).logits, rtol=1e-5, atol=1e-5)
+    # doc_mask is accepted as an alias.
+    torch.testing.assert_close(model(packed, doc_mask=seg).logits, packed_logits)
+
+
+def test_presets_build_and_the_tiny_one_is_tiny():
+    from model import count_parameters
+
+    assert count_parameters(get_preset("tiny"))["total"] < 5_000_000
+    assert 80e6 < count_parameters(get_preset("small"))["total"] < 130e6
