@@ -1,15 +1,41 @@
-"""Arguments of `deepcorpus train`. Heavy imports (torch) happen inside the handler."""
+"""Arguments of `deepcorpus train`. Heavy imports (torch) happen inside the handler.
+
+Besides the contract options below, every TrainConfig field is an option of its own
+(`--batch-size`, `--lr`, `--schedule`, ...), generated from train/config.py so the two never drift.
+"""
+
+import argparse
 
 
 def register(p) -> None:
-    p.add_argument("--preset", default="tiny", help="model preset: tiny, small, v2-lite, v3")
+    p.add_argument("--preset", help="model preset: tiny, small, v2-lite, v3 (default tiny)")
     p.add_argument("--data", action="append", help="token-shard dataset(s)")
     p.add_argument("--steps", type=int, help="optimizer steps")
     p.add_argument("--output", help="run directory (checkpoints, metrics.jsonl)")
     p.add_argument("--resume", action="store_true", help="continue from the newest complete checkpoint")
     p.add_argument("--count-params", action="store_true", help="report total and activated parameters")
     p.add_argument("--json", action="store_true", help="with --count-params: print JSON")
+    p.add_argument("--config", help="TOML or YAML file with TrainConfig fields (options given here override it)")
+    _add_config_options(p)
     p.set_defaults(func=_run)
+
+
+def _add_config_options(p) -> None:
+    from train.config import FIELDS
+
+    taken = {"preset", "data", "steps", "output", "resume"}
+    for name, f in FIELDS.items():
+        if name in taken:
+            continue
+        flag = "--" + name.replace("_", "-")
+        help_text = f.metadata.get("help", "")
+        if name == "model":
+            p.add_argument(flag, action="append", metavar="KEY=VALUE", help=help_text)
+        elif f.type.startswith("bool"):
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+        else:
+            kind = int if f.type.startswith("int") else float if f.type.startswith("float") else str
+            p.add_argument(flag, type=kind, default=None, choices=f.metadata.get("choices"), help=help_text)
 
 
 def _run(args):

@@ -1,0 +1,260 @@
+"""TrainConfig: every knob of a training run, from defaults, a TOML/YAML file and the command line.
+
+Precedence is defaults < `--config FILE` < command-line options. The effective config is written
+as TOML into the run directory and into every checkpoint, so a run can be read back and resumed
+exactly. Each field's help text doubles as the `--help` of its command-line option.
+
+    [train]            # or the same keys at top level
+    preset = "tiny"
+    data = ["out/tokens"]
+    steps = 2000
+    lr = 0.002
+    [model]            # overrides of the preset's ModelArgs
+    n_layers = 4
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+
+from deepcorpus.errors import UserError
+
+SCHEDULES = ("multistep", "cosine", "constant")
+DTYPES = ("auto", "bf16", "fp32")
+DISTRIBUTED = ("auto", "ddp", "fsdp")
+DEVICES = ("auto", "cpu", "cuda")
+FP8_BACKENDS = ("triton", "reference")
+
+# Peak learning rate per preset when `lr` is not given (DeepSeek-V3 used 2.2e-4 at full size;
+# small models tolerate, and need, larger steps).
+DEFAULT_LR = {"tiny": 2e-3, "small": 1e-3, "v2-lite": 4.2e-4, "v3": 2.2e-4}
+
+
+def _f(default, help: str, **kw):
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata={"help": help, **kw})
+    return field(default=default, metadata={"help": help, **kw})
+
+
+@dataclass
+class TrainConfig:
+    # what to train on and where to write
+    preset: str = _f("tiny", "model preset: tiny, small, v2-lite, v3")
+    data: list = _f([], "token-shard dataset(s), mixed uniformly unless --mixture is given")
+    mixture: str | None = _f(None, "mixture YAML naming token-shard datasets and weights (instead of --data)")
+    output: str | None = _f(None, "run directory: config.toml, metrics.jsonl, checkpoints/, summary.json")
+    tokenizer: str | None = _f(None, "tokenizer.json to record for inference (default: the shards' manifest)")
+    tokenizer_hash: str | None = _f(None, "expected sha256 of the tokenizer; shards with another are refused")
+    # length of the run and batch
+    steps: int = _f(1000, "optimizer steps")
+    batch_size: int = _f(16, "sequences per optimizer step, over all ranks (the global batch)")
+    micro_batch_size: int = _f(0, "sequences per forward pass on one rank (0: batch_size / ranks, no accumulation)")
+    seed: int = _f(0, "seed for initialisation and the data order")
+    # optimizer and schedule
+    lr: float | None = _f(None, "peak learning rate (default by preset: tiny 2e-3 ... v3 2.2e-4)")
+    schedule: str = _f("multistep", "learning-rate schedule after warm-up", choices=SCHEDULES)
+    warmup_steps: int | None = _f(None, "linear warm-up steps (default: 10%% of steps, at most 2000)")
+    min_lr_ratio: float = _f(0.1, "cosine: final lr as a fraction of the peak")
+    weight_decay: float = _f(0.1, "AdamW weight decay (matrices only; norms and biases get none)")
+    beta1: float = _f(0.9, "AdamW beta1")
+    beta2: float = _f(0.95, "AdamW beta2")
+    eps: float = _f(1e-8, "AdamW epsilon")
+    grad_clip: float = _f(1.0, "clip the global gradient norm to this (0: off)")
+    # numerics and parallelism
+    device: str = _f("auto", "auto (cuda when available), cpu or cuda", choices=DEVICES)
+    dtype: str = _f("auto", "autocast dtype: auto (bf16 on GPU, fp32 on CPU), bf16 or fp32", choices=DTYPES)
+    fp8: bool = _f(False, "train the linear layers and experts in FP8 (model.fp8; needs Hopper/Ada)")
+    fp8_backend: str = _f("triton", "FP8 kernels: triton, or the pure-PyTorch reference (tests)", choices=FP8_BACKENDS)
+    distributed: str = _f("auto", "under torchrun: ddp or fsdp (FSDP2 fully_shard); auto = ddp", choices=DISTRIBUTED)
+    compile: bool = _f(False, "torch.compile the model")
+    activation_checkpointing: bool = _f(False, "recompute each block in the backward pass to save memory")
+    # data loader
+    doc_mask: bool = _f(False, "reset attention and positions at the recorded document starts")
+    shuffle_buffer: int = _f(8192, "rows shuffled together (a window of chunks), per source")
+    chunk_rows: int = _f(1024, "rows per chunk, the unit the data order is first shuffled in")
+    loader_workers: int = _f(2, "threads reading and assembling batches ahead of the step")
+    # logging and checkpoints
+    log_every: int = _f(10, "print a progress line every N steps")
+    checkpoint_every: int = _f(500, "write a checkpoint every N steps (and always at the end; 0: end only)")
+    keep_checkpoints: int = _f(3, "keep the newest K complete checkpoints")
+    tensorboard: bool = _f(False, "also write TensorBoard event files to RUN/tensorboard")
+    # model overrides of the preset, e.g. {"n_layers": 4}
+    model: dict = _f({}, "ModelArgs overrides as KEY=VALUE (repeatable), e.g. --model n_layers=4")
+
+    def peak_lr(self) -> float:
+        return self.lr if self.lr is not None else DEFAULT_LR.get(self.preset, 3e-4)
+
+    def warmup(self) -> int:
+        if self.warmup_steps is not None:
+            return self.warmup_steps
+        return min(2000, self.steps // 10)
+
+    def validate(self) -> TrainConfig:
+        for name in ("steps", "batch_size", "shuffle_buffer", "chunk_rows", "log_every", "keep_checkpoints"):
+            if getattr(self, name) < 1:
+                raise UserError(f"{name} must be at least 1 (got {getattr(self, name)})")
+        for name in ("micro_batch_size", "loader_workers", "checkpoint_every", "grad_clip", "weight_decay"):
+            if getattr(self, name) < 0:
+                raise UserError(f"{name} must not be negative (got {getattr(self, name)})")
+        for f in dataclasses.fields(self):
+            choices = f.metadata.get("choices")
+            if choices and getattr(self, f.name) not in choices:
+                raise UserError(f"{f.name} must be one of {', '.join(choices)} (got {getattr(self, f.name)!r})")
+        if not 0 <= self.min_lr_ratio <= 1:
+            raise UserError(f"min_lr_ratio must be within [0, 1] (got {self.min_lr_ratio})")
+        return self
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+
+
+def _coerce(name: str, value, where: str):
+    """Check a file's value against the field's type; TOML and YAML already give typed values."""
+    default = TrainConfig().__dict__[name]
+    ftype = FIELDS[name].type
+    if value is None:
+        if "None" in ftype:
+            return None
+        raise UserError(f"{where}: {name} cannot be empty")
+    if name == "data":
+        return [value] if isinstance(value, str) else [str(v) for v in value]
+    if name == "model":
+        if not isinstance(value, dict):
+            raise UserError(f"{where}: [model] must be a table of ModelArgs overrides")
+        return dict(value)
+    if isinstance(default, bool) or ftype.startswith("bool"):
+        if not isinstance(value, bool):
+            raise UserError(f"{where}: {name} must be true or false (got {value!r})")
+        return value
+    try:
+        if ftype.startswith("int"):
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            return int(value)
+        if ftype.startswith("float"):
+            return float(value)
+    except (TypeError, ValueError):
+        raise UserError(f"{where}: {name} must be a number (got {value!r})") from None
+    return str(value)
+
+
+def from_mapping(data: dict, where: str = "config") -> dict:
+    """Field values from a parsed TOML/YAML mapping; keys may sit at top level or under [train]."""
+    if not isinstance(data, dict):
+        raise UserError(f"{where}: expected a mapping of config keys")
+    flat = dict(data.get("train", {})) if isinstance(data.get("train"), dict) else {}
+    flat.update({k: v for k, v in data.items() if k != "train"})
+    out = {}
+    for key, value in flat.items():
+        name = key.replace("-", "_")
+        if name not in FIELDS:
+            raise UserError(f"{where}: unknown config key {key!r}")
+        out[name] = _coerce(name, value, where)
+    return out
+
+
+def load_file(path: str) -> dict:
+    """Field values from a TOML (.toml) or YAML (.yaml/.yml) file."""
+    from deepcorpus import storage
+
+    try:
+        raw = storage.read_bytes(path)
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    if path.endswith(".toml"):
+        import tomllib
+
+        try:
+            data = tomllib.loads(raw.decode())
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise UserError(f"{path}: malformed TOML ({e})") from None
+    elif path.endswith((".yaml", ".yml")):
+        import yaml
+
+        try:
+            data = yaml.safe_load(raw) or {}
+        except yaml.YAMLError as e:
+            raise UserError(f"{path}: malformed YAML ({str(e).splitlines()[0]})") from None
+    else:
+        raise UserError(f"{path}: a config must be a .toml, .yaml or .yml file")
+    return from_mapping(data, path)
+
+
+def parse_model_overrides(items: list[str]) -> dict:
+    """`n_layers=4`, `score_func=sigmoid`, `mtp_lambda=0.3` into typed values (TOML literals)."""
+    import tomllib
+
+    out = {}
+    for item in items or []:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--model expects KEY=VALUE (got {item!r})")
+        try:
+            value = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()  # a bare word such as sigmoid
+        out[key.strip()] = value
+    return out
+
+
+def build_config(cli_values: dict, config_path: str | None = None) -> TrainConfig:
+    """Defaults, then the file, then the options the user actually gave."""
+    values = load_file(config_path) if config_path else {}
+    model = dict(values.get("model", {}))
+    for name, value in cli_values.items():
+        if value is None:
+            continue
+        if name == "model":
+            model.update(value)
+        else:
+            values[name] = value
+    values["model"] = model
+    return TrainConfig(**values).validate()
+
+
+# --- writing the effective config ----------------------------------------------------------------
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v)  # a JSON string is a valid TOML basic string
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def to_toml(cfg: TrainConfig) -> str:
+    """Every field; unset optional ones as comments, so the file lists all knobs."""
+    lines = ["# deepcorpus train: the effective config of this run (deepcorpus train --config FILE)", "[train]"]
+    for f in dataclasses.fields(cfg):
+        if f.name == "model":
+            continue
+        v = getattr(cfg, f.name)
+        help_text = f.metadata.get("help", "").replace("%%", "%")
+        if v is None:
+            lines.append(f"# {f.name} =   # {help_text}")
+        else:
+            lines.append(f"{f.name} = {_toml_value(v)}   # {help_text}")
+    lines.append("")
+    lines.append("[model]   # overrides of the preset's ModelArgs")
+    for k, v in sorted(cfg.model.items()):
+        lines.append(f"{k} = {_toml_value(v)}")
+    return "\n".join(lines) + "\n"
+
+
+def write_toml(cfg: TrainConfig, path: str) -> None:
+    from deepcorpus import storage
+
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    storage.write_bytes_atomic(path, to_toml(cfg).encode())
+
+
+def read_toml(path: str) -> TrainConfig:
+    return TrainConfig(**load_file(path))
