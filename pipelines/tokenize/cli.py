@@ -6,19 +6,38 @@ from deepcorpus.cli import command_parser
 def register(steps) -> None:
     p = command_parser(steps, "train-tokenizer", "Train a byte-level BPE on a sample of datasets.", [
         "deepcorpus tokenize train-tokenizer --input out/math out/code --vocab-size 32000 --output tokenizer.json",
+        "deepcorpus tokenize train-tokenizer --input out/code data/web.jsonl --vocab-size 128000 "
+        "--sample-bytes 4000000000 --output gs://B/tokenizer.json",
     ])
     p.add_argument("--input", required=True, nargs="+", help="datasets or JSONL/Parquet with a text column")
     p.add_argument("--vocab-size", type=int, required=True)
-    p.add_argument("--output", required=True, help="tokenizer.json to write")
+    p.add_argument("--output", required=True, help="tokenizer.json to write (its sha256 goes to OUTPUT.sha256)")
+    p.add_argument("--sample-bytes", type=int, default=1_000_000_000,
+                   help="bytes of text to train on, split evenly over the inputs (default: 1e9)")
+    p.add_argument("--min-frequency", type=int, default=2, help="least count for a merge (default: 2)")
+    p.add_argument("--seed", type=int, default=0, help="which documents the sample takes (default: 0)")
     p.set_defaults(func=_train_tokenizer)
 
     p = command_parser(steps, "run", "Tokenize datasets into packed token shards.", [
         "deepcorpus tokenize run --input out/math out/code --tokenizer tokenizer.json --seq-len 2048 --output out/tokens",
+        "deepcorpus tokenize run --mixture mix.yaml --tokenizer tokenizer.json --seq-len 4096 --fim-mode spm "
+        "--output gs://B/tokens --runner DataflowRunner --project P --region R --temp_location gs://B/tmp",
     ], beam=True)
-    p.add_argument("--input", required=True, nargs="+", help="datasets or JSONL/Parquet with a text column")
+    p.add_argument("--input", nargs="+", help="datasets or JSONL/Parquet with a text column (or give --mixture)")
     p.add_argument("--tokenizer", required=True)
     p.add_argument("--seq-len", type=int, required=True)
     p.add_argument("--output", required=True, help="the token-shard dataset to write")
+    p.add_argument("--mixture", help="YAML naming sources and weights, instead of --input")
+    p.add_argument("--total-tokens", type=int,
+                   help="with --mixture: tokens to produce; small sources repeat (default: no repeats)")
+    p.add_argument("--fim-rate", type=float, default=0.5, help="share of code documents given FIM (default: 0.5)")
+    p.add_argument("--fim-mode", choices=("psm", "spm"), default="psm", help="FIM layout (default: psm)")
+    p.add_argument("--seed", type=int, default=0, help="seeds FIM, mixture sampling and order (default: 0)")
+    p.add_argument("--num-parts", type=int,
+                   help="part files to write (default: one per ~256 MiB of input text)")
+    p.add_argument("--add-bos", action="store_true", help="begin every document with BOS as well")
+    p.add_argument("--include-unverified", action="store_true",
+                   help="keep formal proofs that Lean did not verify (default: leave them out)")
     p.set_defaults(func=_run)
 
 

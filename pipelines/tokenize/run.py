@@ -1,0 +1,214 @@
+"""`deepcorpus tokenize run`: corpora (or a mixture of them) -> packed token shards, as a Beam pipeline.
+
+    Read[src] -> Text[src] -> Flatten -> Batch -> Tokenize (FIM on code) -> Sample (mixture)
+      -> GroupByKey (part) -> WritePart
+
+Parts are written by the pipeline into a hidden staging directory; the driver then gathers their
+stats, writes the manifest (seq_len, vocab_size, tokenizer_hash, eos/pad/bos ids, tokens_by_source,
+FIM and mixture settings) with the commit, and `OUTPUT/summary.json` after it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sys
+import time
+from dataclasses import dataclass
+
+from deepcorpus import datasets, storage
+from deepcorpus.contracts import TOKEN_SHARD, token_shard_schema
+from deepcorpus.errors import UserError
+from pipelines.tokenize import documents
+from pipelines.tokenize.fim import FimConfig
+
+log = logging.getLogger(__name__)
+
+BYTES_PER_PART = 256 * 2**20  # of input text: ~64M tokens, ~256 MB of ids to pack in one worker
+
+
+@dataclass
+class Inputs:
+    """The sources to tokenize, their names in the manifest, and mixture weights (None: take all)."""
+
+    sources: list[datasets.Source]
+    names: list[str]
+    weights: dict[str, float] | None
+    seed: int | None = None
+
+
+def resolve(args) -> Inputs:
+    if args.mixture and args.input:
+        raise UserError("give --input or --mixture, not both")
+    if args.mixture:
+        from deepcorpus.mixture import load_mixture
+
+        mix = load_mixture(args.mixture)
+        names = [s.name for s in mix.sources]
+        if len(set(names)) != len(names):
+            raise UserError(f"{args.mixture}: source names must be unique")
+        sources = [datasets.resolve_input(s.path) for s in mix.sources]
+        weights = {s.name: s.weight for s in mix.sources}
+        inputs = Inputs(sources, names, weights, mix.seed)
+    elif args.input:
+        if args.total_tokens:
+            raise UserError("--total-tokens needs --mixture")
+        sources = datasets.resolve_inputs(args.input)
+        inputs = Inputs(sources, documents.source_names(sources), None)
+    else:
+        raise UserError("give --input (datasets or files) or --mixture (a YAML of sources and weights)")
+    for source in inputs.sources:
+        documents.check_readable(source)
+    return inputs
+
+
+def _input_files(inputs: Inputs) -> list[str]:
+    return [f for s in inputs.sources for f in (s.dataset.files if s.dataset is not None else s.files)]
+
+
+def build(pipeline, inputs: Inputs, tokenizer_json: bytes, staging: str, *, seq_len: int, eos_id: int,
+          pad_id: int, schema, fim_config: FimConfig, seed: int, num_parts: int, add_bos: bool = False,
+          include_unverified: bool = False, total_tokens: int | None = None):
+    """Add the tokenize steps to `pipeline`; returns the PCollection of per-part stats."""
+    import apache_beam as beam
+
+    from pipelines.io import ReadDocuments
+    from pipelines.tokenize import transforms
+    from pipelines.tokenize.sampling import mixture_rates
+
+    docs = []
+    for source, name in zip(inputs.sources, inputs.names):
+        docs.append(
+            pipeline
+            | f"Read {name}" >> ReadDocuments([source], documents.columns_for(source))
+            | f"Text {name}" >> beam.ParDo(transforms.TextFn(name, source.schema_name, include_unverified))
+        )
+    tokenized = (
+        docs | "Merge" >> beam.Flatten()
+        | "Batch" >> beam.BatchElements(min_batch_size=64, max_batch_size=512)
+        | "Tokenize" >> beam.ParDo(transforms.TokenizeFn(tokenizer_json, fim_config, add_bos))
+    )
+    sample = transforms.SampleFn(num_parts, seed)
+    if inputs.weights is None:
+        keyed = tokenized | "Sample" >> beam.ParDo(sample)
+    else:
+        rates = (
+            tokenized
+            | "CountTokens" >> beam.Map(transforms.doc_tokens)
+            | "SumTokens" >> beam.CombinePerKey(sum)
+            | "AsDict" >> beam.combiners.ToDict()
+            | "Rates" >> beam.Map(mixture_rates, inputs.weights, total_tokens)
+        )
+        keyed = tokenized | "Sample" >> beam.ParDo(sample, rates=beam.pvalue.AsSingleton(rates))
+    return (
+        keyed
+        | "GroupByPart" >> beam.GroupByKey()
+        | "WritePart" >> beam.ParDo(transforms.WritePartFn(staging, seq_len, eos_id, pad_id, schema))
+    )
+
+
+def gather_stats(staging: str) -> list[dict]:
+    """Read and remove the per-part stats files the pipeline left in `staging`."""
+    from pipelines.tokenize.transforms import STATS_PREFIX
+
+    records = []
+    for path in storage.listdir(staging):
+        if storage.basename(path).startswith(STATS_PREFIX):
+            records.append(json.loads(storage.read_bytes(path)))
+            storage.remove_tree(path)
+    return sorted(records, key=lambda r: r["part"])
+
+
+def _sum(records: list[dict], key: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in records:
+        for name, n in r[key].items():
+            out[name] = out.get(name, 0) + n
+    return dict(sorted(out.items()))
+
+
+def run(args, beam_args: list[str]) -> int:
+    from pipelines import runner, summary
+    from pipelines.tokenize.sampling import mixture_rates
+    from pipelines.tokenize.tokenizer import hash_bytes as sha256
+    from pipelines.tokenize.tokenizer import read_tokenizer_bytes, shard_manifest_keys, tokenizer_from_bytes
+
+    start = time.time()
+    if args.seq_len < 1:
+        raise UserError("--seq-len must be positive")
+    if args.num_parts is not None and args.num_parts < 1:
+        raise UserError("--num-parts must be positive")
+    if args.total_tokens is not None and args.total_tokens < 1:
+        raise UserError("--total-tokens must be positive")
+    inputs = resolve(args)
+    # A mixture's own seed counts unless --seed says otherwise.
+    seed = inputs.seed if inputs.seed is not None and args.seed == 0 else args.seed
+    fim_config = FimConfig(args.fim_rate, args.fim_mode, seed)
+    tokenizer_json = read_tokenizer_bytes(args.tokenizer)
+    tok = tokenizer_from_bytes(tokenizer_json, args.tokenizer)
+    tok_keys = shard_manifest_keys(tok, sha256(tokenizer_json))
+    schema = token_shard_schema(args.seq_len, tok_keys["vocab_size"])
+    text_bytes = sum(documents.estimate_text_bytes(s) for s in inputs.sources)
+    num_parts = args.num_parts or max(1, math.ceil(text_bytes / BYTES_PER_PART))
+    log.info("tokenizing %s (~%s bytes of text) into %d part(s) of rows of %d tokens",
+             ", ".join(inputs.names), f"{text_bytes:,}", num_parts, args.seq_len + 1)
+
+    runner.quiet_beam_logging()
+    staging = datasets.staging_path(args.output)
+    storage.makedirs(staging)
+    try:
+        pipeline = runner.new_pipeline(beam_args)
+        build(pipeline, inputs, tokenizer_json, staging, seq_len=args.seq_len, eos_id=tok_keys["eos_id"],
+              pad_id=tok_keys["pad_id"], schema=schema, fim_config=fim_config, seed=seed, num_parts=num_parts,
+              add_bos=args.add_bos, include_unverified=args.include_unverified, total_tokens=args.total_tokens)
+        result = runner.run(pipeline, "tokenize")
+        counters = summary.counters_from_result(result)
+        records = gather_stats(staging)
+        if not records:  # no documents: still a dataset, with the schema
+            datasets.write_part(schema.empty_table(), storage.join(staging, datasets.part_name(0)))
+        tokens_by_source = _sum(records, "tokens_by_source")
+        extra = {
+            "seq_len": args.seq_len,
+            **tok_keys,
+            "tokens_by_source": tokens_by_source,
+            "documents_by_source": _sum(records, "documents_by_source"),
+            "num_tokens": sum(r["tokens"] for r in records),
+            "padding_tokens": sum(r["padding"] for r in records),
+            "fim_rate": fim_config.rate,
+            "fim_mode": fim_config.mode,
+            "seed": seed,
+            "add_bos": bool(args.add_bos),
+            "tokenizer": args.tokenizer,
+            "sources": dict(zip(inputs.names, (s.spec for s in inputs.sources))),
+        }
+        if inputs.weights is not None:
+            available = counters.get("tokenize", {})
+            available = {n: available.get(f"tokens_{n}", 0) for n in inputs.names}
+            extra["mixture"] = {
+                "weights": inputs.weights,
+                "available_tokens": available,
+                "rates": mixture_rates(available, inputs.weights, args.total_tokens),
+                "total_tokens": args.total_tokens,
+                "realised_share": _shares(tokens_by_source),
+            }
+        manifest = datasets.commit(staging, args.output, TOKEN_SHARD, inputs=_input_files(inputs), extra=extra)
+    except BaseException:
+        storage.remove_tree(staging)  # never leave half a dataset behind
+        raise
+    elapsed = time.time() - start
+    report = {"command": ["deepcorpus", *sys.argv[1:]], "counters": counters, "elapsed_s": round(elapsed, 3),
+              **{k: manifest[k] for k in ("row_count", "num_parts", "num_tokens", "padding_tokens",
+                                           "tokens_by_source", "seq_len", "vocab_size", "tokenizer_hash")}}
+    storage.write_bytes_atomic(storage.join(args.output, "summary.json"), json.dumps(report, indent=2).encode())
+    print(summary.format_table(counters, "tokenize"))
+    shares = _shares(tokens_by_source)
+    print("tokens by source: " + ", ".join(f"{n} {c:,} ({shares[n]:.1%})" for n, c in tokens_by_source.items()))
+    print(f"wrote {manifest['row_count']:,} rows of {args.seq_len + 1} tokens in {manifest['num_parts']} part(s) "
+          f"to {args.output} in {elapsed:.1f}s")
+    return 0
+
+
+def _shares(tokens: dict[str, int]) -> dict[str, float]:
+    total = sum(tokens.values()) or 1
+    return {n: round(c / total, 6) for n, c in tokens.items()}

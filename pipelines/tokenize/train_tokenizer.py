@@ -1,0 +1,99 @@
+"""`deepcorpus tokenize train-tokenizer`: train the byte-level BPE on a streamed sample of the inputs.
+
+The sample is spread over each input rather than taken from its head: a document is kept when a
+hash of (seed, source, id) falls under the rate that makes the source's share of `--sample-bytes`
+(estimated from Parquet metadata, so nothing is read twice). Budgets a small source cannot use go
+to the others. Rows stream from disk into the trainer; no input is ever loaded whole.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from deepcorpus import datasets
+from deepcorpus.errors import UserError
+from pipelines.summary import format_table
+from pipelines.tokenize import documents
+from pipelines.tokenize.sampling import uniform
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SampleStats:
+    docs: dict[str, int] = field(default_factory=dict)
+    bytes: dict[str, int] = field(default_factory=dict)
+
+
+def allocate(sizes: list[int], budget: int) -> list[int]:
+    """Split `budget` over sources of `sizes` bytes: evenly, with what a small source leaves to the rest."""
+    alloc = [0] * len(sizes)
+    remaining, left = budget, len(sizes)
+    for i in sorted(range(len(sizes)), key=lambda i: sizes[i]):
+        alloc[i] = min(sizes[i], remaining // left)
+        remaining -= alloc[i]
+        left -= 1
+    return alloc
+
+
+def sample_texts(sources: list[datasets.Source], names: list[str], budget: int, seed: int,
+                 stats: SampleStats) -> Iterator[str]:
+    """Texts from every source up to its share of `budget` bytes, spread by a hash of each document."""
+    sizes = [documents.estimate_text_bytes(s) for s in sources]
+    started = last_log = time.time()
+    total = 0
+    for source, name, size, share in zip(sources, names, sizes, allocate(sizes, budget)):
+        rate = 1.0 if size <= share else share / size
+        log.info("sampling %s: ~%s of ~%s bytes (rate %.3f)", name, f"{share:,}", f"{size:,}", rate)
+        used = docs = 0
+        for row in datasets.iter_source_rows(source, documents.columns_for(source)):
+            text = documents.document_text(row, source.schema_name)
+            if text is None or uniform(seed, "sample", name, row.get("id")) >= rate:
+                continue
+            n = len(text.encode("utf-8", "surrogatepass"))
+            used += n
+            docs += 1
+            yield text
+            if time.time() - last_log > 30:
+                last_log = time.time()
+                log.info("sampled %s bytes so far (%.0f MB/s)", f"{total + used:,}",
+                         (total + used) / 1e6 / (last_log - started))
+            if used >= share:
+                break
+        total += used
+        stats.docs[name], stats.bytes[name] = docs, used
+
+
+def run(args) -> int:
+    from pipelines.tokenize.tokenizer import MIN_VOCAB_SIZE, describe, save_tokenizer, train_tokenizer
+
+    sources = datasets.resolve_inputs(args.input)
+    for source in sources:
+        documents.check_readable(source)
+    if args.vocab_size < MIN_VOCAB_SIZE:
+        raise UserError(f"--vocab-size must be at least {MIN_VOCAB_SIZE} (256 bytes + 6 special tokens + 1)")
+    if args.sample_bytes <= 0:
+        raise UserError("--sample-bytes must be positive")
+    names = documents.source_names(sources)
+    start = time.time()
+    stats = SampleStats()
+    tok = train_tokenizer(sample_texts(sources, names, args.sample_bytes, args.seed, stats),
+                          args.vocab_size, min_frequency=args.min_frequency)
+    if sum(stats.docs.values()) == 0:
+        raise UserError(f"{', '.join(args.input)}: no text to train on")
+    digest = save_tokenizer(tok, args.output)
+    info = describe(args.output)
+    elapsed = time.time() - start
+    log.info("wrote %s (sha256 %s) in %.1fs", args.output, digest, elapsed)
+    table = {
+        "sample": {**{f"docs_{n}": v for n, v in stats.docs.items()}, **{f"bytes_{n}": v for n, v in stats.bytes.items()}},
+        "tokenizer": {"vocab_size": info["vocab_size"], "merges": info["merges"]},
+    }
+    if info["vocab_size"] < args.vocab_size:
+        log.warning("the sample supports only %d tokens of the %d asked for", info["vocab_size"], args.vocab_size)
+    print(format_table(table, "train-tokenizer"))
+    print(f"tokenizer: {args.output}\nsha256: {digest}")
+    return 0

@@ -1,0 +1,195 @@
+"""The steps of `tokenize run` as Beam DoFns, each small and tested on its own.
+
+    rows --Text--> Document --Batch/Tokenize--> TokenizedDoc --Sample--> (part, (order, source, ids))
+         --GroupByKey--> --WritePart--> part-NNNNN.parquet (+ its stats)
+
+Counters (namespace = the stage in the summary table): text, fim, tokenize, mixture, pack.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import NamedTuple
+
+import apache_beam as beam
+import numpy as np
+from apache_beam.metrics import Metrics
+
+from deepcorpus import datasets, storage
+from pipelines.tokenize import documents, fim, packing
+from pipelines.tokenize.sampling import copies, uniform
+
+STATS_PREFIX = "_stats-"  # per-part stats the driver gathers (and removes) before the commit
+
+
+class Document(NamedTuple):
+    source: str
+    id: str
+    text: str
+    code: bool
+
+
+class TokenizedDoc(NamedTuple):
+    source: str
+    id: str
+    ids: np.ndarray  # int32, without EOS (the packer adds it)
+    fim: bool
+
+
+class _Counters:
+    """Counters by name, created once per DoFn instance (the hot path only increments)."""
+
+    def __init__(self, namespace: str):
+        self.namespace = namespace
+        self._made: dict = {}
+
+    def inc(self, name: str, n: int = 1) -> None:
+        c = self._made.get(name)
+        if c is None:
+            c = self._made[name] = Metrics.counter(self.namespace, name)
+        c.inc(n)
+
+
+class TextFn(beam.DoFn):
+    """A row of one source -> the Document it contributes (none for empty or unverified rows)."""
+
+    def __init__(self, source: str, schema: str | None, include_unverified: bool = False):
+        self.source = source
+        self.schema = schema
+        self.include_unverified = include_unverified
+
+    def setup(self):
+        self.counters = _Counters("text")
+
+    def process(self, row: dict):
+        self.counters.inc(f"in_{self.source}")
+        text = documents.document_text(row, self.schema, self.include_unverified)
+        if text is None:
+            reason = "unverified" if row.get("verified") is False and self.schema == "formal_proof" else "empty"
+            self.counters.inc(f"dropped_{reason}")
+            return
+        code = documents.is_code(row, self.schema)
+        if code:
+            self.counters.inc("code_docs")
+        yield Document(self.source, str(row["id"]), text, code)
+
+
+class TokenizeFn(beam.DoFn):
+    """A batch of Documents -> TokenizedDocs, with FIM applied to code documents.
+
+    Takes batches (after `beam.BatchElements`) so one `encode_batch_fast` call, in Rust and on
+    several threads, does the work for many documents.
+    """
+
+    def __init__(self, tokenizer_json: bytes, fim_config: fim.FimConfig, add_bos: bool = False):
+        self.tokenizer_json = tokenizer_json
+        self.fim_config = fim_config
+        self.add_bos = add_bos
+
+    def setup(self):
+        from pipelines.tokenize.tokenizer import special_ids, tokenizer_from_bytes
+
+        self.tok = tokenizer_from_bytes(self.tokenizer_json)
+        ids = special_ids(self.tok)
+        self.sentinels = (ids.fim_begin, ids.fim_hole, ids.fim_end)
+        self.bos = ids.bos
+        self.counters = _Counters("tokenize")
+        self.fim_counters = _Counters("fim")
+
+    def process(self, batch: list[Document]):
+        texts: list[str] = []
+        plans: list[list[str | None] | None] = []
+        for doc in batch:
+            split = fim.fim_split(doc.text, doc.id, self.fim_config) if doc.code else None
+            if split is None:
+                plans.append(None)
+                texts.append(doc.text)
+            else:
+                pieces = fim.arrange(split, self.fim_config.mode)
+                plans.append(pieces)
+                texts.extend(p for p in pieces if p is not None)
+        encodings = self.tok.encode_batch_fast(texts, add_special_tokens=False)
+        i = 0
+        for doc, pieces in zip(batch, plans):
+            if pieces is None:
+                ids = encodings[i].ids
+                i += 1
+            else:
+                n = sum(p is not None for p in pieces)
+                ids = fim.encode_pieces(pieces, [e.ids for e in encodings[i:i + n]], self.sentinels)
+                i += n
+                self.fim_counters.inc(f"applied_{self.fim_config.mode}")
+            if self.add_bos:
+                ids = [self.bos, *ids]
+            array = np.asarray(ids, dtype=np.int32)
+            self.counters.inc("docs")
+            self.counters.inc(f"tokens_{doc.source}", len(array) + 1)  # + the EOS the packer adds
+            yield TokenizedDoc(doc.source, doc.id, array, pieces is not None)
+
+
+def doc_tokens(doc: TokenizedDoc) -> tuple[str, int]:
+    """(source, tokens including its EOS): what the mixture weights are measured in."""
+    return doc.source, len(doc.ids) + 1
+
+
+class SampleFn(beam.DoFn):
+    """A TokenizedDoc -> (part, (order, source, ids)) for each copy the mixture takes (one without one).
+
+    Which part and where in it are hashes of the seed and the document, so every part gets a
+    shuffled, reproducible mix of the sources.
+    """
+
+    def __init__(self, num_parts: int, seed: int):
+        self.num_parts = num_parts
+        self.seed = seed
+
+    def setup(self):
+        self.counters = _Counters("mixture")
+
+    def process(self, doc: TokenizedDoc, rates: dict[str, float] | None = None):
+        n = 1
+        if rates is not None:
+            n = copies(rates.get(doc.source, 0.0), uniform(self.seed, "mix", doc.source, doc.id))
+            self.counters.inc("dropped_docs" if n == 0 else "kept_docs")
+            if n > 1:
+                self.counters.inc("repeated_docs")
+        for copy in range(n):
+            part = int(uniform(self.seed, "part", doc.source, doc.id, copy) * self.num_parts)
+            order = uniform(self.seed, "order", doc.source, doc.id, copy)
+            yield part, (order, doc.source, doc.ids)
+
+
+class WritePartFn(beam.DoFn):
+    """(part, documents) -> part-NNNNN.parquet in `staging`, packed in hash order; yields its stats.
+
+    Writing a whole part from one element is what keeps a document inside one part file and the
+    rows of a part one stream. A retried bundle rewrites the same bytes under the same name.
+    """
+
+    def __init__(self, staging: str, seq_len: int, eos_id: int, pad_id: int, schema):
+        self.staging = staging
+        self.seq_len = seq_len
+        self.eos_id = eos_id
+        self.pad_id = pad_id
+        self.schema = schema
+
+    def setup(self):
+        self.counters = _Counters("pack")
+
+    def process(self, element):
+        part, docs = element
+        ordered = sorted(docs, key=lambda d: d[0])
+        table, stats = packing.pack(((s, ids) for _, s, ids in ordered), self.seq_len, self.eos_id,
+                                    self.pad_id, self.schema)
+        name = datasets.part_name(part)
+        datasets.write_part(table, storage.join(self.staging, name))
+        record = {"part": name, **vars(stats)}
+        storage.write_bytes_atomic(storage.join(self.staging, f"{STATS_PREFIX}{name}.json"),
+                                   json.dumps(record).encode())
+        self.counters.inc("parts")
+        self.counters.inc("rows", stats.rows)
+        self.counters.inc("docs", stats.documents)
+        self.counters.inc("padding", stats.padding)
+        for source, n in stats.tokens_by_source.items():
+            self.counters.inc(f"tokens_{source}", n)
+        yield record

@@ -1,0 +1,50 @@
+"""What each contract contributes as text, which rows are code, and how sources are named and sized."""
+
+import json
+
+from deepcorpus import contracts, datasets
+from pipelines.tokenize import documents
+
+from .conftest import formal_rows, web_rows, write
+
+
+def test_text_per_contract():
+    assert documents.document_text({"text": "page"}, contracts.WEB_DOC) == "page"
+    assert documents.document_text({"text": "repo"}, contracts.CODE_REPO) == "repo"
+    assert documents.document_text({"text": ""}, None) is None
+    row = formal_rows(1)[0]
+    assert documents.document_text(row, contracts.FORMAL_PROOF) == row["text"]
+
+
+def test_formal_text_is_rebuilt_from_its_parts_and_unverified_proofs_are_left_out():
+    row = {"informal": "Show it.", "formal_statement": "theorem t : 1 = 1 := by\n", "proof": "  rfl\n", "text": None}
+    assert documents.document_text(row, contracts.FORMAL_PROOF) == "Show it.\n\ntheorem t : 1 = 1 := by\n  rfl\n"
+    row["verified"] = False
+    assert documents.document_text(row, contracts.FORMAL_PROOF) is None
+    assert documents.document_text(row, contracts.FORMAL_PROOF, include_unverified=True)
+
+
+def test_code_is_code_repo_rows_or_rows_that_name_a_programming_language():
+    assert documents.is_code({}, contracts.CODE_REPO)
+    assert not documents.is_code({"language": "en"}, contracts.WEB_DOC)
+    assert documents.is_code({"language": "Python"}, None)
+    assert documents.is_code({"lang": "rust"}, None)
+    assert documents.is_code({"languages": ["C++"]}, None)
+    assert not documents.is_code({"language": "en"}, None)
+    assert not documents.is_code({}, None)
+
+
+def test_run_directories_are_named_after_their_stage(tmp_path):
+    math = write(tmp_path / "math" / "corpus", contracts.WEB_DOC, web_rows(3))
+    web = tmp_path / "web.jsonl"
+    web.write_text(json.dumps({"text": "x"}) + "\n")
+    sources = datasets.resolve_inputs([math, str(tmp_path / "math"), str(web)])
+    assert documents.source_names(sources) == ["math", "math-2", "web"]
+
+
+def test_text_size_comes_from_parquet_metadata(tmp_path):
+    rows = web_rows(40)
+    path = write(tmp_path / "c", contracts.WEB_DOC, rows)
+    (source,) = datasets.resolve_inputs([path])
+    text_bytes = sum(len(r["text"].encode()) for r in rows)
+    assert text_bytes <= documents.estimate_text_bytes(source) < text_bytes * 1.5

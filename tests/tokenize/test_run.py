@@ -1,0 +1,164 @@
+"""`deepcorpus tokenize run` end to end: shards decode back to the documents, packing rules, mixture."""
+
+import collections
+import json
+import os
+
+import numpy as np
+import pytest
+
+from deepcorpus import datasets
+from deepcorpus.cli import main
+from deepcorpus.contracts import TOKEN_SHARD
+from deepcorpus.errors import UserError
+from pipelines.tokenize import shards
+from pipelines.tokenize.fim import FimConfig, fim_split, fim_text, undo_fim
+from pipelines.tokenize.tokenizer import check_tokenizer_matches, load_tokenizer, save_tokenizer, train_tokenizer
+
+from .conftest import code_rows, formal_rows, web_rows
+
+IN_MEMORY = ["--direct_running_mode", "in_memory"]  # Beam's own option, passed through
+
+
+def tokenize(inputs, tokenizer_path, out, *extra, seq_len=64):
+    argv = ["tokenize", "run", *(["--input", *inputs] if inputs else []), "--tokenizer", tokenizer_path,
+            "--seq-len", str(seq_len), "--output", str(out), *extra]
+    assert main(argv) == 0
+    return shards.open_shards(str(out))
+
+
+def expected_texts(config=FimConfig()):
+    """What each input document should decode to: code FIM'd where its hash says so."""
+    texts = [r["text"] for r in web_rows(120)]
+    for r in code_rows(60):
+        split = fim_split(r["text"], r["id"], config)
+        texts.append(fim_text(split, config.mode) if split else r["text"])
+    texts += [r["text"] for r in formal_rows(30) if r["verified"]]
+    return texts
+
+
+@pytest.fixture(scope="module")
+def shard_set(corpora, tokenizer_path, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "tokens"
+    return tokenize(list(corpora.values()), tokenizer_path, out, "--num-parts", "3", *IN_MEMORY)
+
+
+def test_decoding_the_shards_gives_back_every_document(shard_set, tokenizer_path):
+    tok = load_tokenizer(tokenizer_path)
+    decoded = list(shards.decode_documents(shard_set, tok))
+    assert collections.Counter(decoded) == collections.Counter(expected_texts())
+    fimmed = [t for t in decoded if t.startswith("<｜fim▁begin｜>")]
+    assert 10 < len(fimmed) < 50  # about half of the 60 code documents
+    code = {r["text"] for r in code_rows(60)}
+    # Text-level undo is exact unless the code itself contains a sentinel's text (one sample line does).
+    assert all(undo_fim(t) in code for t in fimmed if t.count("<｜fim▁hole｜>") == 1)
+
+
+def test_the_manifest_says_how_to_read_the_shards(shard_set, tokenizer_path):
+    m = shard_set.manifest
+    assert m["schema"] == TOKEN_SHARD and m["seq_len"] == 64
+    tok = load_tokenizer(tokenizer_path)
+    assert (m["eos_id"], m["pad_id"], m["bos_id"]) == (1, 2, 0)
+    assert m["vocab_size"] == tok.get_vocab_size()
+    assert (m["fim_rate"], m["fim_mode"]) == (0.5, "psm")
+    assert set(m["tokens_by_source"]) == {"math", "code", "formal"}
+    assert sum(m["tokens_by_source"].values()) == m["num_tokens"]
+    assert m["documents_by_source"] == {"code": 60, "formal": 24, "math": 120}
+    assert datasets.token_shard_info(shard_set)["tokenizer_hash"] == m["tokenizer_hash"]
+    summary = json.loads(open(os.path.join(shard_set.path, "summary.json")).read())
+    assert summary["counters"]["pack"]["parts"] == 3 and summary["num_tokens"] == m["num_tokens"]
+
+
+def test_each_part_is_one_stream_of_whole_documents(shard_set):
+    assert len(shard_set.files) == 3
+    table = shard_set.read()
+    tokens_type = table.schema.field("tokens").type
+    assert (tokens_type.list_size, str(tokens_type.value_type)) == (65, "int32")
+    for part in shard_set.files:
+        tokens = shards.part_tokens(shard_set, part)
+        docs = shards.unpack(tokens, 1, 2)  # raises if a part ends inside a document
+        assert sum(len(d) for d in docs) == int((tokens != 2).sum())  # no token lost
+        assert not (tokens[:-1] == 2).any()  # only the last row is padded
+        shards.check_part(shard_set, part)  # doc_starts follow every EOS
+        assert datasets.read_parquet(part).column("doc_starts")[0].as_py()[0] == 0
+
+
+def test_the_same_inputs_and_seed_make_the_same_shards(corpora, tokenizer_path, shard_set, tmp_path):
+    again = tokenize(list(corpora.values()), tokenizer_path, tmp_path / "again", "--num-parts", "3", *IN_MEMORY)
+    for a, b in zip(shard_set.files, again.files):
+        assert datasets.read_parquet(a).equals(datasets.read_parquet(b))
+
+
+def test_shards_refuse_another_tokenizer(shard_set, tmp_path):
+    other = tmp_path / "other.json"
+    save_tokenizer(train_tokenizer(["something else entirely"] * 10, 300, min_frequency=1), str(other))
+    with pytest.raises(UserError, match="written with tokenizer"):
+        check_tokenizer_matches(shard_set.manifest, str(other), shard_set.path)
+
+
+def test_spm_bos_and_plain_files_with_a_language_marker(tokenizer_path, tmp_path):
+    src = tmp_path / "mixed.jsonl"
+    rows = [{"id": f"c{i}", "text": r["text"], "language": "Python"} for i, r in enumerate(code_rows(20))]
+    rows += [{"id": f"p{i}", "text": r["text"], "language": "en"} for i, r in enumerate(web_rows(20))]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    ds = tokenize([str(src)], tokenizer_path, tmp_path / "t", "--fim-mode", "spm", "--fim-rate", "1",
+                  "--add-bos", *IN_MEMORY)
+    decoded = list(shards.decode_documents(ds, load_tokenizer(tokenizer_path)))
+    assert len(decoded) == 40 and all(t.startswith("<｜begin▁of▁sentence｜>") for t in decoded)
+    fimmed = [t for t in decoded if "<｜fim▁begin｜><｜fim▁hole｜>" in t]
+    assert len(fimmed) == 20  # every code row, none of the prose
+
+
+def test_a_mixture_samples_sources_by_weight(corpora, tokenizer_path, tmp_path):
+    mix = tmp_path / "mix.yaml"
+    mix.write_text(f"seed: 3\nsources:\n  - {{name: code, path: {corpora['code']}, weight: 0.6}}\n"
+                   f"  - {{name: math, path: {corpora['math']}, weight: 0.4}}\n")
+    ds = tokenize(None, tokenizer_path, tmp_path / "mixed", "--mixture", str(mix), *IN_MEMORY)
+    m = ds.manifest
+    shares = m["mixture"]["realised_share"]
+    assert shares["code"] == pytest.approx(0.6, abs=0.08)
+    assert m["mixture"]["rates"]["code"] == pytest.approx(1.0)  # the scarce source is taken whole
+    assert m["documents_by_source"]["code"] == 60 and m["documents_by_source"]["math"] < 120
+    assert m["seed"] == 3
+
+
+def test_a_total_repeats_a_small_source(corpora, tokenizer_path, tmp_path):
+    mix = tmp_path / "mix.yaml"
+    mix.write_text(f"sources:\n  - {{name: formal, path: {corpora['formal']}, weight: 0.5}}\n"
+                   f"  - {{name: code, path: {corpora['code']}, weight: 0.5}}\n")
+    ds = tokenize(None, tokenizer_path, tmp_path / "up", "--mixture", str(mix), "--total-tokens", "8000", *IN_MEMORY)
+    m = ds.manifest
+    assert m["mixture"]["rates"]["formal"] > 3
+    assert m["documents_by_source"]["formal"] > 3 * 24  # verified proofs, repeated
+    assert m["num_tokens"] == pytest.approx(8000, rel=0.15)
+
+
+def test_wrong_usage_is_a_one_line_user_error(corpora, tokenizer_path, tmp_path, shard_set):
+    base = ["tokenize", "run", "--tokenizer", tokenizer_path, "--seq-len", "64", "--output", str(tmp_path / "x")]
+    with pytest.raises(UserError, match="give --input"):
+        from pipelines.tokenize.run import resolve
+
+        resolve(type("A", (), {"mixture": None, "input": None, "total_tokens": None})())
+    assert main([*base, "--input", corpora["math"], "--mixture", "m.yaml"]) == 2
+    assert main([*base, "--input", shard_set.path]) == 2  # token shards are not a corpus
+    assert main([*base, "--input", str(tmp_path / "missing")]) == 2
+    assert main(["tokenize", "run", "--input", corpora["math"], "--tokenizer", str(tmp_path / "nope.json"),
+                 "--seq-len", "64", "--output", str(tmp_path / "x")]) == 2
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_failed_run_leaves_no_dataset_behind(tokenizer_path, tmp_path):
+    src = tmp_path / "bad.jsonl"
+    src.write_text('{"text": "fine"}\n{"text": broken\n')
+    assert main(["tokenize", "run", "--input", str(src), "--tokenizer", tokenizer_path, "--seq-len", "8",
+                 "--output", str(tmp_path / "out"), *IN_MEMORY]) == 2  # the bad line is found mid-pipeline
+    assert sorted(os.listdir(tmp_path)) == ["bad.jsonl"]
+
+
+@pytest.mark.slow
+def test_the_demo_command_on_local_workers(corpora, tokenizer_path, tmp_path):
+    """As the demo runs it: default runner (FnApiRunner, one worker process per core)."""
+    ds = tokenize(list(corpora.values()), tokenizer_path, tmp_path / "tokens", seq_len=128)
+    tokens = np.concatenate([shards.part_tokens(ds, p) for p in ds.files])
+    assert tokens.shape[1] == 129 and ds.manifest["num_parts"] == 1
+    assert len(list(shards.iter_documents(ds))) == 204

@@ -1,0 +1,59 @@
+"""`deepcorpus tokenize train-tokenizer`: a streamed, spread sample of every input, saved with its hash."""
+
+import json
+
+import pytest
+
+from deepcorpus import datasets
+from deepcorpus.cli import main
+from pipelines.tokenize import train_tokenizer as tt
+from pipelines.tokenize.tokenizer import load_tokenizer, tokenizer_hash
+
+
+def test_trains_on_every_input_and_writes_the_hash(corpora, tmp_path, capsys):
+    out = tmp_path / "tokenizer.json"
+    assert main(["tokenize", "train-tokenizer", "--input", *corpora.values(), "--vocab-size", "400",
+                 "--output", str(out)]) == 0
+    tok = load_tokenizer(str(out))
+    assert tok.get_vocab_size() == 400
+    printed = capsys.readouterr().out
+    assert "docs_math" in printed and "docs_code" in printed and tokenizer_hash(str(out)) in printed
+    assert (tmp_path / "tokenizer.json.sha256").read_text().split()[0] == tokenizer_hash(str(out))
+
+
+def test_a_small_budget_takes_a_spread_sample_of_each_source(corpora):
+    sources = datasets.resolve_inputs([corpora["math"], corpora["code"]])
+    stats = tt.SampleStats()
+    texts = list(tt.sample_texts(sources, ["math", "code"], 8000, seed=0, stats=stats))
+    assert 0 < stats.docs["math"] < 120 and 0 < stats.docs["code"] < 60
+    assert sum(len(t.encode()) for t in texts) < 8000 + 2 * 2000  # each source stops at its share
+    # Spread by hash over the whole source, not its head; another seed picks other documents.
+    head = [r["text"] for r in datasets.iter_source_rows(sources[0], ["text"])][: stats.docs["math"]]
+    assert texts[: stats.docs["math"]] != head
+    other = list(tt.sample_texts(sources, ["math", "code"], 8000, seed=1, stats=tt.SampleStats()))
+    assert texts != other
+
+
+def test_budget_a_small_source_cannot_use_goes_to_the_others():
+    assert tt.allocate([100, 10_000, 10_000], 3000) == [100, 1450, 1450]
+    assert tt.allocate([5, 5], 100) == [5, 5]
+
+
+def test_plain_jsonl_works_too(tmp_path):
+    src = tmp_path / "web.jsonl"
+    src.write_text("".join(json.dumps({"text": f"line {i} of plain text"}) + "\n" for i in range(50)))
+    out = tmp_path / "t.json"
+    assert main(["tokenize", "train-tokenizer", "--input", str(src), "--vocab-size", "300",
+                 "--output", str(out)]) == 0
+    assert load_tokenizer(str(out)).encode("line 7", add_special_tokens=False).ids
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--vocab-size", "100"], "--vocab-size must be at least"),
+    (["--sample-bytes", "0"], "--sample-bytes"),
+])
+def test_bad_options_are_one_line_errors(corpora, tmp_path, capsys, argv, message):
+    assert main(["tokenize", "train-tokenizer", "--input", corpora["math"], "--vocab-size", "300",
+                 "--output", str(tmp_path / "t.json"), *argv]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "t.json").exists()

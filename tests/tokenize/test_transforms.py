@@ -1,0 +1,90 @@
+"""Each step of the tokenize pipeline on its own, in a TestPipeline."""
+
+import json
+import os
+
+import apache_beam as beam
+import numpy as np
+from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from deepcorpus import contracts
+from pipelines import runner
+from pipelines.tokenize import transforms
+from pipelines.tokenize.fim import FimConfig, fim_split, fim_text
+from pipelines.tokenize.tokenizer import read_tokenizer_bytes, tokenizer_from_bytes
+
+from .conftest import code_rows, formal_rows
+
+
+def local_pipeline():
+    """A TestPipeline on the in-process FnApiRunner (no worker start-up)."""
+    options = runner.pipeline_options(["--direct_running_mode", "in_memory"])
+    return BeamTestPipeline(runner=runner.make_runner(options), options=options)
+
+
+def test_text_keeps_documents_and_drops_empty_and_unverified_rows():
+    rows = formal_rows(5)  # the fifth is unverified
+    with local_pipeline() as p:
+        docs = p | beam.Create(rows + [{"id": "e", "text": ""}]) | beam.ParDo(
+            transforms.TextFn("formal", contracts.FORMAL_PROOF))
+        assert_that(docs | beam.Map(lambda d: (d.source, d.id, d.code)),
+                    equal_to([("formal", f"thm-{i}", False) for i in range(4)]))
+
+
+def test_tokenize_applies_fim_to_code_only_and_decodes_back(tokenizer_path):
+    tok_json = read_tokenizer_bytes(tokenizer_path)
+    tok = tokenizer_from_bytes(tok_json)
+    config = FimConfig(rate=0.5, seed=1)
+    code = [transforms.Document("code", r["id"], r["text"], True) for r in code_rows(20)]
+    prose = [transforms.Document("math", "m1", "1 + 1 = 2 in 数学", False)]
+    expected = []
+    for d in code + prose:
+        split = fim_split(d.text, d.id, config) if d.code else None
+        expected.append((d.id, fim_text(split, config.mode) if split else d.text, split is not None))
+    assert any(e[2] for e in expected) and not all(e[2] for e in expected)
+
+    def decode(t):
+        return t.id, tok.decode(t.ids.tolist(), skip_special_tokens=False), t.fim
+
+    with local_pipeline() as p:
+        out = (p | beam.Create([code[:7], code[7:] + prose])
+               | beam.ParDo(transforms.TokenizeFn(tok_json, config)))
+        assert_that(out | beam.Map(decode), equal_to(expected))
+
+
+def test_tokenize_can_begin_documents_with_bos(tokenizer_path):
+    tok_json = read_tokenizer_bytes(tokenizer_path)
+    with local_pipeline() as p:
+        out = (p | beam.Create([[transforms.Document("w", "a", "hello", False)]])
+               | beam.ParDo(transforms.TokenizeFn(tok_json, FimConfig(rate=0.0), add_bos=True)))
+        assert_that(out | beam.Map(lambda t: int(t.ids[0])), equal_to([0]))
+
+
+def test_sample_keys_documents_by_part_and_repeats_by_rate():
+    docs = [transforms.TokenizedDoc("a" if i % 2 else "b", str(i), np.arange(3, dtype=np.int32), False)
+            for i in range(200)]
+    with local_pipeline() as p:
+        rates = p | "Rates" >> beam.Create([{"a": 2.0, "b": 0.0}])
+        keyed = (p | beam.Create(docs)
+                 | beam.ParDo(transforms.SampleFn(4, seed=0), rates=beam.pvalue.AsSingleton(rates)))
+        assert_that(keyed | beam.Map(lambda kv: (kv[1][1], kv[0] in range(4))) | beam.combiners.Count.PerElement(),
+                    equal_to([(("a", True), 200)]))
+
+
+def test_write_part_writes_one_stream_per_part_and_its_stats(tmp_path):
+    schema = contracts.token_shard_schema(7, 1000)
+    docs = [(0.3, "a", np.array([10, 11, 12], dtype=np.int32)), (0.1, "b", np.arange(20, 30, dtype=np.int32))]
+    with local_pipeline() as p:
+        stats = (p | beam.Create([(3, docs)])
+                 | beam.ParDo(transforms.WritePartFn(str(tmp_path), 7, eos_id=1, pad_id=2, schema=schema)))
+        assert_that(stats | beam.Map(lambda s: (s["part"], s["rows"], s["tokens_by_source"])),
+                    equal_to([("part-00003.parquet", 2, {"a": 4, "b": 11})]))
+    import pyarrow.parquet as pq
+
+    rows = pq.read_table(tmp_path / "part-00003.parquet").column("tokens").to_pylist()
+    # Packed in hash order: b (0.1) before a (0.3).
+    assert rows == [[20, 21, 22, 23, 24, 25, 26, 27], [28, 29, 1, 10, 11, 12, 1, 2]]
+    stats_file = tmp_path / f"{transforms.STATS_PREFIX}part-00003.parquet.json"
+    assert json.loads(stats_file.read_text())["padding"] == 1
+    assert sorted(os.listdir(tmp_path)) == sorted([stats_file.name, "part-00003.parquet"])
