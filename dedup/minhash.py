@@ -1,0 +1,152 @@
+"""MinHash signatures and LSH band keys, vectorized with NumPy over 64-bit hashes.
+
+A document's shingles (word or character n-grams, see `dedup.shingles`) are hashed once; each of
+`num_perm` permutations is the map h -> a*h + b modulo 2**64 (a odd: a bijection), and the
+signature keeps each permutation's minimum. Two signatures agree in one position with probability
+equal to the Jaccard similarity of the shingle sets. The first `bands * rows` positions are cut
+into `bands` bands; documents sharing any band's `rows` values exactly become candidate pairs.
+With b bands of r rows a pair of similarity s becomes a candidate with probability
+1 - (1 - s**r)**b, an S-curve centered near (1/b)**(1/r).
+
+Many documents are hashed as one batch: their shingles are stacked, multiplied by all
+permutations at once and reduced per document with `np.minimum.reduceat`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dedup.shingles import U64, char_hashes, mix64, ngram_hashes, word_hashes
+
+MAX_HASH = np.iinfo(np.uint64).max
+# Rows of the (shingles x permutations) product computed at once: bounds memory to ~16 MiB.
+_CHUNK_ELEMENTS = 1 << 21
+
+
+@dataclass(frozen=True)
+class MinHashConfig:
+    """Shingles, permutations and LSH bands. `threshold` is the Jaccard similarity that counts as
+    a duplicate when candidate pairs are verified; without verification the bands decide."""
+
+    ngram: int = 5
+    mode: str = "word"  # "word" or "char" n-grams
+    num_perm: int = 260
+    bands: int = 20
+    rows: int = 13
+    threshold: float = 0.8
+    seed: int = 42
+    lowercase: bool = True
+    split_pattern: str | None = None  # a regex to split words; None: the fast byte-class rule
+
+    def __post_init__(self):
+        if self.mode not in ("word", "char"):
+            raise ValueError(f"MinHashConfig.mode must be 'word' or 'char', not {self.mode!r}")
+        if self.ngram < 1 or self.bands < 1 or self.rows < 1:
+            raise ValueError("MinHashConfig: ngram, bands and rows must be at least 1")
+        if self.bands * self.rows > self.num_perm:
+            raise ValueError(
+                f"MinHashConfig: bands x rows = {self.bands * self.rows} needs at least that many "
+                f"permutations, num_perm is {self.num_perm}"
+            )
+        if not 0.0 < self.threshold <= 1.0:
+            raise ValueError(f"MinHashConfig.threshold must be in (0, 1], not {self.threshold}")
+
+    def candidate_probability(self, similarity: float) -> float:
+        """Probability that a pair of this Jaccard similarity shares at least one band."""
+        return 1.0 - (1.0 - similarity**self.rows) ** self.bands
+
+
+class MinHasher:
+    """Signatures and band keys for one `MinHashConfig`.
+
+        hasher = MinHasher(MinHashConfig())
+        sig = hasher.signature("some text ...")     # (num_perm,) uint64
+        keys = hasher.band_keys(sig)                # `bands` bytes keys
+    """
+
+    def __init__(self, config: MinHashConfig = MinHashConfig()):
+        self.config = config
+        rng = np.random.default_rng(config.seed)
+        self.a = rng.integers(0, MAX_HASH, size=config.num_perm, dtype=U64, endpoint=True) | U64(1)
+        self.b = rng.integers(0, MAX_HASH, size=config.num_perm, dtype=U64, endpoint=True)
+        self._band_ids = (np.arange(config.bands, dtype=U64) + U64(1)) * U64(0xD6E8FEB86659FD93)
+
+    def shingles(self, text: str) -> np.ndarray:
+        """The 64-bit hash of every shingle of `text` (with repeats)."""
+        cfg = self.config
+        if cfg.lowercase:
+            text = text.lower()
+        tokens = word_hashes(text, cfg.split_pattern) if cfg.mode == "word" else char_hashes(text)
+        return ngram_hashes(tokens, cfg.ngram)
+
+    def signature(self, text: str) -> np.ndarray:
+        """(num_perm,) uint64; all MAX_HASH for a text without shingles."""
+        return self.signatures([text])[0]
+
+    def signatures(self, texts: list[str]) -> np.ndarray:
+        """(len(texts), num_perm) uint64, computed as one batch."""
+        shingles = [self.shingles(t) for t in texts]
+        counts = np.fromiter((len(s) for s in shingles), dtype=np.int64, count=len(shingles))
+        out = np.full((len(texts), self.config.num_perm), MAX_HASH, dtype=U64)
+        nonempty = np.flatnonzero(counts)
+        if len(nonempty) == 0:
+            return out
+        stacked = np.concatenate([shingles[i] for i in nonempty])
+        offsets = np.concatenate(([0], np.cumsum(counts[nonempty])[:-1]))
+        out[nonempty] = self._reduce_min(stacked, offsets)
+        return out
+
+    def _reduce_min(self, stacked: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """Per-segment minimum of a*h + b over the stacked shingles, chunk by chunk."""
+        rows = max(1, _CHUNK_ELEMENTS // self.config.num_perm)
+        result = np.full((len(offsets), self.config.num_perm), MAX_HASH, dtype=U64)
+        ends = np.append(offsets[1:], len(stacked))
+        with np.errstate(over="ignore"):
+            for lo in range(0, len(stacked), rows):
+                hi = min(lo + rows, len(stacked))
+                product = np.multiply.outer(stacked[lo:hi], self.a)
+                product += self.b
+                # Segments overlapping this chunk, with their offsets clipped into it.
+                first = np.searchsorted(ends, lo, side="right")
+                last = np.searchsorted(offsets, hi, side="left")
+                starts = np.clip(offsets[first:last], lo, None) - lo
+                np.minimum(result[first:last], np.minimum.reduceat(product, starts, axis=0),
+                           out=result[first:last])
+        return result
+
+    def band_hashes(self, signatures: np.ndarray) -> np.ndarray:
+        """(..., bands) uint64: each band's rows hashed to one value (band index mixed in)."""
+        cfg = self.config
+        bands = signatures[..., : cfg.bands * cfg.rows].reshape(*signatures.shape[:-1], cfg.bands, cfg.rows)
+        with np.errstate(over="ignore"):
+            h = np.broadcast_to(self._band_ids, bands.shape[:-1]).copy()
+            for r in range(cfg.rows):
+                h = mix64(h ^ bands[..., r])
+        return h
+
+    def band_keys(self, signature: np.ndarray) -> list[bytes]:
+        """One key per band, `bands` in all: the band's index (2 bytes) and its hash (8 bytes)."""
+        if signature[0] == MAX_HASH and (signature == MAX_HASH).all():
+            return []  # no shingles: nothing to compare, and empty texts must not all collide
+        hashes = self.band_hashes(signature)
+        return [band.to_bytes(2, "big") + int(h).to_bytes(8, "big") for band, h in enumerate(hashes.tolist())]
+
+    def jaccard(self, text_a: str, text_b: str) -> float:
+        """True Jaccard similarity of the two texts' shingle sets."""
+        a, b = np.unique(self.shingles(text_a)), np.unique(self.shingles(text_b))
+        return jaccard_of_sets(a, b)
+
+
+def jaccard_of_sets(a: np.ndarray, b: np.ndarray) -> float:
+    """|a & b| / |a | b| for two sorted arrays of unique hashes; 1.0 for two empty sets."""
+    if len(a) == 0 and len(b) == 0:
+        return 1.0
+    inter = len(np.intersect1d(a, b, assume_unique=True))
+    return inter / (len(a) + len(b) - inter)
+
+
+def estimated_jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
+    """The fraction of signature positions that agree: an unbiased estimate of Jaccard."""
+    return float(np.mean(sig_a == sig_b))

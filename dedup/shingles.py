@@ -1,0 +1,114 @@
+"""Vectorized 64-bit hashing of words, characters and their n-grams (shingles), with NumPy.
+
+Both near-dedup (MinHash) and decontamination (n-gram index) need "the hash of every n-gram of
+this text". Doing it word by word in Python is what makes MinHash slow, so the text's UTF-8 bytes
+are hashed in one pass: a byte-class table finds word boundaries, a polynomial prefix sum gives
+every word's hash at once, and n-grams combine word hashes with array shifts. Every hash is a
+deterministic function of the text (no per-process seeds), so workers agree.
+
+Words are runs of ASCII letters, digits and `_` plus any non-ASCII character (so "café" and "π²"
+stay words); everything else separates words. A regex can replace that rule (`split_pattern`).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+U64 = np.uint64
+_MASK = (1 << 64) - 1
+# Odd multipliers for the polynomial hashes (odd, so they are invertible modulo 2**64).
+_P = 0x100000001B3  # byte polynomial (FNV prime)
+_Q = 0x9E3779B97F4A7C15  # n-gram polynomial (golden ratio)
+
+_WORD_BYTES = np.zeros(256, dtype=bool)
+for _c in b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_":
+    _WORD_BYTES[_c] = True
+_WORD_BYTES[128:] = True  # bytes of multi-byte UTF-8 characters
+_WHITESPACE = re.compile(r"\s+")
+
+_pow: np.ndarray = np.ones(1, dtype=U64)
+_inv: np.ndarray = np.ones(1, dtype=U64)
+
+
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """P**j and P**-j modulo 2**64 for j < n, grown on demand and cached per process."""
+    global _pow, _inv
+    if len(_pow) < n:
+        size = max(n, 2 * len(_pow), 1 << 16)
+        inv_p = pow(_P, -1, 1 << 64)
+        with np.errstate(over="ignore"):
+            steps = np.full(size, _P, dtype=U64)
+            steps[0] = 1
+            _pow = np.cumprod(steps, dtype=U64)
+            steps[1:] = U64(inv_p)
+            _inv = np.cumprod(steps, dtype=U64)
+    return _pow[:n], _inv[:n]
+
+
+def mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finalizer: spreads every input bit over the whole 64-bit output."""
+    with np.errstate(over="ignore"):
+        x = x + U64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> U64(30))) * U64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> U64(27))) * U64(0x94D049BB133111EB)
+        return x ^ (x >> U64(31))
+
+
+def _hash_spans(data: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The hash of each byte span data[s:e], all spans at once."""
+    n = len(data)
+    if len(starts) == 0:
+        return np.empty(0, dtype=U64)
+    b = np.frombuffer(data, dtype=np.uint8).astype(U64)
+    pw, inv = _powers(n + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.empty(n + 1, dtype=U64)
+        prefix[0] = 0
+        np.cumsum(b * pw[:n], dtype=U64, out=prefix[1:])
+        h = (prefix[ends] - prefix[starts]) * inv[starts]
+        return mix64(h ^ (ends - starts).astype(U64) * U64(_Q))
+
+
+def word_hashes(text: str, split_pattern: str | None = None) -> np.ndarray:
+    """One 64-bit hash per word of `text`, in order."""
+    if split_pattern is not None:
+        words = [w for w in re.split(split_pattern, text) if w]
+        encoded = [w.encode("utf-8", "surrogatepass") for w in words]
+        lengths = np.fromiter((len(e) for e in encoded), dtype=np.int64, count=len(encoded))
+        ends = np.cumsum(lengths + 1) - 1
+        return _hash_spans(b"\x00".join(encoded) + b"\x00", ends - lengths, ends)
+    data = text.encode("utf-8", "surrogatepass")
+    if not data:
+        return np.empty(0, dtype=U64)
+    is_word = _WORD_BYTES[np.frombuffer(data, dtype=np.uint8)].view(np.int8)
+    edges = np.diff(is_word, prepend=np.int8(0), append=np.int8(0))
+    return _hash_spans(data, np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))
+
+
+def char_hashes(text: str) -> np.ndarray:
+    """One 64-bit hash per character (whitespace runs count as one space)."""
+    text = _WHITESPACE.sub(" ", text).strip()
+    codepoints = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(U64)
+    return mix64(codepoints)
+
+
+def ngram_hashes(tokens: np.ndarray, n: int, short: str = "whole") -> np.ndarray:
+    """The hash of every window of `n` consecutive token hashes.
+
+    A text shorter than `n` tokens gets one shingle of all its tokens (`short="whole"`), so short
+    documents still have a signature, or none (`short="none"`).
+    """
+    m = len(tokens)
+    if m < n:
+        if m == 0 or short == "none":
+            return np.empty(0, dtype=U64)
+        n = m
+    count = m - n + 1
+    with np.errstate(over="ignore"):
+        h = tokens[:count].copy()
+        for k in range(1, n):
+            h *= U64(_Q)
+            h += tokens[k : k + count]
+        return mix64(h ^ U64(n))
