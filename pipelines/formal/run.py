@@ -1,0 +1,255 @@
+"""`deepcorpus formal run`: autoformalize, filter, prove, decompose, and iterate (expert iteration).
+
+The driver owns the generator (a template, a local HF model or our checkpoint: something that may
+want a GPU) and asks it for statements, proofs and sketches; each round's Lean work runs as a Beam
+pipeline whose workers hold a Lean pool (pipelines/formal/transforms.py). Between rounds the
+generator learns from the verified pairs, and the statements left unproved are tried again.
+
+Outputs in the run directory:
+- `rounds/round_K/`  each round's rows (formal_proof dataset)
+- `corpus/`          the final formal_proof dataset: one row per statement, its best result
+- `proofs.jsonl`     the same rows as JSONL
+- `sft.jsonl`        verified pairs as {"prompt", "completion"} for supervised fine-tuning
+- `verify_cache.sqlite`  the verification cache (reruns do not re-verify)
+- `summary.json`     {"command", "counters", "elapsed_s", "verification", "rounds", ...}
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from collections import Counter
+
+from deepcorpus import datasets, storage
+from deepcorpus.contracts import FORMAL_PROOF
+from deepcorpus.errors import UserError
+
+log = logging.getLogger("deepcorpus.formal")
+
+
+def _header(spec: str) -> str:
+    from formal.header import CORE_HEADER, MATHLIB_HEADER, normalize_header
+
+    if spec == "core":
+        return CORE_HEADER
+    if spec == "mathlib":
+        return MATHLIB_HEADER
+    if os.path.isfile(spec):
+        with open(spec, encoding="utf-8") as f:
+            return normalize_header(f.read())
+    raise UserError(f"--header {spec}: not 'core', 'mathlib' or a file of Lean header lines")
+
+
+def _read_problems(spec: str | None) -> list[dict]:
+    if not spec:
+        return []
+    source = datasets.resolve_input(spec)
+    return [{"id": r.get("id"), "text": r.get("text")} for r in datasets.iter_source_rows(source)
+            if str(r.get("text") or "").strip()]
+
+
+def _check(args) -> None:
+    for name in ("count", "rounds", "attempts", "workers", "batch_size"):
+        if getattr(args, name) < 1:
+            raise UserError(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(args, name)})")
+    if args.timeout <= 0:
+        raise UserError("--timeout must be positive")
+
+
+def lean_config_from(args):
+    from formal.backends import LeanConfig
+
+    return LeanConfig(
+        backend=args.lean_backend, lean_server=args.lean_server, repl_command=args.repl_command,
+        lean_project=args.lean_project, workers=args.workers, memory_mb=args.memory_mb or None,
+        max_uses=args.max_uses, toolchain=args.toolchain,
+    )
+
+
+def find_runner(args):
+    """(lean_config with the toolchain filled in, None) or (None, why verification is skipped)."""
+    from formal.backends import NoLeanRunner, detect
+
+    config = lean_config_from(args)
+    try:
+        verifier = detect(config)
+    except NoLeanRunner as e:
+        if args.require_verification:
+            raise UserError(f"--require-verification: {e}") from None
+        return None, str(e)
+    config.toolchain = verifier.toolchain  # the workers need not ask Lean again
+    config.backend = "server" if verifier.name == "kimina-server" else config.backend
+    verifier.close()
+    return config, ""
+
+
+def _round_pipeline(beam_args, cands: list[dict], lean_config, prove_config, cache_path, batch_size, out_path,
+                    argv):
+    import apache_beam as beam
+
+    from pipelines import runner
+    from pipelines.formal.transforms import ProveCandidates
+    from pipelines.io import WriteDataset
+    from pipelines.summary import counters_from_result
+
+    staging = datasets.staging_path(out_path)
+    p = runner.new_pipeline(beam_args)
+    _ = (
+        p
+        | "Candidates" >> beam.Create(cands)
+        | "Prove" >> ProveCandidates(lean_config, prove_config, cache_path, batch_size)
+        | "Write" >> WriteDataset(staging, FORMAL_PROOF)
+    )
+    result = runner.run(p, f"formal round ({len(cands)} statements)")
+    storage.makedirs(staging)  # an empty round still commits an (empty) dataset
+    if not datasets.parquet_files(staging):
+        from deepcorpus.contracts import conform, contract
+
+        datasets.write_part(conform([], contract(FORMAL_PROOF).schema), storage.join(staging, datasets.part_name(0)))
+    datasets.commit(staging, out_path, FORMAL_PROOF, argv=argv)
+    return counters_from_result(result)
+
+
+def _best(rows_by_round: list[list[dict]]) -> list[dict]:
+    """One row per statement: its verified row if any round proved it, else its latest row."""
+    best: dict[str, dict] = {}
+    for rows in rows_by_round:
+        for r in rows:
+            old = best.get(r["id"])
+            if old is None or not old["verified"]:
+                best[r["id"]] = r
+    return list(best.values())
+
+
+def _sft_record(r: dict) -> dict:
+    from formal.statements import with_informal
+
+    prompt = f"Complete the following Lean 4 code:\n\n```lean4\n{r['header']}\n\n" + with_informal(
+        r["informal"], r["formal_statement"]) + " := "
+    return {"id": r["id"], "prompt": prompt, "completion": r["proof"] + "\n```", "round": r["round"],
+            "toolchain": r["toolchain"]}
+
+
+def _write_jsonl(path: str, rows: list[dict]) -> None:
+    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
+    storage.write_bytes_atomic(path, data)
+
+
+def run(args, beam_args) -> int:
+    from formal.cache import CACHEABLE  # noqa: F401  (fail fast if the package is broken)
+    from formal.generators import Candidate, load_generator
+    from formal.prover import ProveConfig
+    from pipelines.runner import quiet_beam_logging
+    from pipelines.summary import format_table, merge
+
+    start = time.time()
+    quiet_beam_logging()
+    _check(args)
+    out = args.output
+    argv = ["deepcorpus", *sys.argv[1:]] if sys.argv and "deepcorpus" in sys.argv[0] else ["deepcorpus", "formal", "run"]
+    header = _header(args.header)
+    problems = _read_problems(args.problems)
+    lean_config, skipped = find_runner(args)
+    if lean_config is None:
+        log.warning("verification skipped: %s. Writing the statements with verified=false, status=unverified.",
+                    skipped)
+    rounds = args.rounds if lean_config is not None else 1
+    if lean_config is None and args.rounds > 1:
+        log.warning("--rounds %d: expert iteration needs verified proofs; running one round", args.rounds)
+    generator = load_generator(args.generator, model=args.model, tokenizer=args.tokenizer, seed=args.seed,
+                               min_quality=args.min_quality, temperature=args.temperature)
+    cache_path = None
+    if lean_config is not None and not args.no_cache:
+        cache_path = args.cache or (storage.join(out, "verify_cache.sqlite") if not storage.is_remote(out) else None)
+    storage.makedirs(out)
+
+    counters_all: list[dict] = []
+    rows_by_round: list[list[dict]] = []
+    round_info = []
+    retry: list[Candidate] = []
+    families: dict[str, str] = {}
+    for rnd in range(1, rounds + 1):
+        t0 = time.time()
+        fresh, formalize_counts = generator.formalize(problems if rnd == 1 else [], args.count, rnd, header)
+        cands = retry + fresh
+        for c in cands:
+            c.round = rnd
+            families[c.id] = c.family
+        generator.propose(cands, args.attempts)
+        log.info("round %d/%d: %d statements (%d new, %d retried)", rnd, rounds, len(cands), len(fresh), len(retry))
+        prove_config = ProveConfig(
+            attempts=args.attempts, timeout_s=args.timeout, negation=not args.no_negation,
+            hypothesis_check=not args.no_hypothesis_check, decompose=not args.no_decompose,
+            native_decide=args.native_decide, toolchain=lean_config.toolchain if lean_config else "none",
+            ranking=generator.tactic_ranking() or None,
+        )
+        round_path = storage.join(out, "rounds", f"round_{rnd}")
+        counters = _round_pipeline(beam_args, [c.to_dict() for c in cands], lean_config, prove_config, cache_path,
+                                   args.batch_size, round_path, argv)
+        counters = merge({"formalize": dict(formalize_counts)}, counters)
+        counters_all.append(counters)
+        rows = list(datasets.open_dataset(round_path, FORMAL_PROOF).iter_rows())
+        for r in rows:
+            r["family"] = families.get(r["id"], "")
+        rows_by_round.append(rows)
+        statuses = Counter(r["status"] for r in rows)
+        learned = generator.update(rows) if lean_config is not None else {}
+        by_id = {c.id: c for c in cands}
+        retry = [by_id[r["id"]] for r in rows if r["status"] in ("error", "timeout", "crashed") and r["id"] in by_id]
+        round_info.append({"round": rnd, "statements": len(cands), "new": len(fresh), "statuses": dict(statuses),
+                           "verified": statuses.get("verified", 0), "elapsed_s": round(time.time() - t0, 2),
+                           "learned": learned, "generator_state": generator.state()})
+        log.info("round %d: %s", rnd, ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
+        if not retry and rnd < rounds and args.generator != "template":
+            log.info("nothing left to retry; the next round formalizes new problems only")
+
+    final = _best(rows_by_round)
+    corpus = storage.join(out, "corpus")
+    statuses = Counter(r["status"] for r in final)
+    elapsed_ms = sorted(float(r["elapsed_ms"] or 0) for r in final)
+    with datasets.DatasetWriter(corpus, FORMAL_PROOF, inputs=[args.problems] if args.problems else []) as w:
+        w.write_rows(final)
+        w.extra.update({"generator": args.generator, "header": header, "statuses": dict(statuses),
+                        "toolchain": lean_config.toolchain if lean_config else None,
+                        "verification_skipped": skipped or None})
+    from deepcorpus.contracts import contract
+
+    names = contract(FORMAL_PROOF).schema.names
+    _write_jsonl(storage.join(out, "proofs.jsonl"), [{k: r.get(k) for k in names} for r in final])
+    verified = [r for r in final if r["verified"]]
+    _write_jsonl(storage.join(out, "sft.jsonl"), [_sft_record(r) for r in verified])
+
+    counters = merge(*counters_all)
+    counters["corpus"] = {"statements": len(final), **{f"status_{k}": v for k, v in sorted(statuses.items())}}
+    summary = {
+        "command": argv,
+        "counters": counters,
+        "elapsed_s": round(time.time() - start, 2),
+        "verification": {
+            "backend": lean_config.backend if lean_config else None,
+            "toolchain": lean_config.toolchain if lean_config else None,
+            "skipped": bool(skipped),
+            "skipped_reason": skipped or None,
+        },
+        "statuses": dict(statuses),
+        "lean_elapsed_ms": {
+            "total": round(sum(elapsed_ms), 1),
+            "mean": round(sum(elapsed_ms) / len(elapsed_ms), 1) if elapsed_ms else 0.0,
+            "p50": elapsed_ms[len(elapsed_ms) // 2] if elapsed_ms else 0.0,
+            "p95": elapsed_ms[min(len(elapsed_ms) - 1, int(len(elapsed_ms) * 0.95))] if elapsed_ms else 0.0,
+        },
+        "rounds": round_info,
+        "generator": args.generator,
+        "header": header,
+        "outputs": {"corpus": corpus, "proofs_jsonl": storage.join(out, "proofs.jsonl"),
+                    "sft_jsonl": storage.join(out, "sft.jsonl"), "cache": cache_path},
+    }
+    storage.write_bytes_atomic(storage.join(out, "summary.json"), json.dumps(summary, indent=2).encode())
+    print(format_table(counters, title="formal run"))
+    if skipped:
+        print(f"verification skipped: {skipped}")
+    print(f"{len(final)} statements ({statuses.get('verified', 0)} verified) -> {corpus}")
+    return 0
