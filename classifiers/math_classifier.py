@@ -1,0 +1,140 @@
+"""The fastText math classifier of DeepSeekMath (section 2.1), with the paper's settings as defaults.
+
+Positives come from the seed corpus (OpenWebMath in the paper), negatives from the crawl. Texts are
+normalized by `classifiers.normalize` at training and at scoring time alike.
+
+Two adaptations keep small runs sensible and are recorded in the model's sidecar JSON:
+- `min_examples_seen`: the paper's 3 epochs over a million documents are ~3M updates; over a few
+  dozen documents 3 epochs learn nothing, so the epoch count rises until training sees at least
+  this many examples (20,000 by default). With the paper's sample sizes it stays at 3.
+- `bucket`: fastText's default hash table for word n-grams (2M rows x dim 256 = 2 GB) is kept for
+  large training sets; small ones get a table sized to their token count, so the model file stays small.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import random
+import tempfile
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from classifiers.normalize import normalize_for_fasttext
+
+log = logging.getLogger(__name__)
+
+POSITIVE = "__label__math"
+NEGATIVE = "__label__other"
+
+
+@dataclass
+class ClassifierConfig:
+    max_positives: int = 500_000
+    max_negatives: int = 500_000
+    dim: int = 256
+    lr: float = 0.1
+    word_ngrams: int = 3
+    min_count: int = 3
+    epoch: int = 3
+    min_examples_seen: int = 20_000
+    bucket: int | None = None  # None: sized to the training data, at most fastText's 2,000,000
+    threads: int = 1  # one thread makes training reproducible for a given seed
+    seed: int = 0
+
+
+def effective_epochs(cfg: ClassifierConfig, n_examples: int) -> int:
+    if n_examples <= 0:
+        return cfg.epoch
+    return max(cfg.epoch, math.ceil(cfg.min_examples_seen / n_examples))
+
+
+def effective_bucket(cfg: ClassifierConfig, n_tokens: int) -> int:
+    if cfg.bucket is not None:
+        return cfg.bucket
+    return int(min(2_000_000, max(10_000, n_tokens)))
+
+
+class MathClassifier:
+    """A trained model: `score(text)` is the probability that the text is math."""
+
+    def __init__(self, model, info: dict | None = None):
+        self.model = model
+        self.info = info or {}
+
+    @classmethod
+    def load(cls, path: str) -> MathClassifier:
+        import fasttext
+
+        fasttext.FastText.eprint = lambda *a, **k: None
+        info_path = path + ".json"
+        info = json.load(open(info_path)) if os.path.exists(info_path) else {}
+        return cls(fasttext.load_model(path), info)
+
+    def score_normalized(self, normalized: str) -> float:
+        labels, probs = self.model.predict(normalized, k=2)
+        for label, p in zip(labels, probs):
+            if label == POSITIVE:
+                return float(min(1.0, max(0.0, p)))
+        return 0.0
+
+    def score(self, text: str) -> float:
+        return self.score_normalized(normalize_for_fasttext(text))
+
+    def score_many(self, texts: Iterable[str]) -> list[float]:
+        return [self.score(t) for t in texts]
+
+
+def train_classifier(
+    positives: Iterable[str],
+    negatives: Iterable[str],
+    model_path: str,
+    cfg: ClassifierConfig | None = None,
+) -> MathClassifier:
+    """Train on up to `max_positives` / `max_negatives` texts and save to `model_path` (+ `.json`)."""
+    import fasttext
+
+    cfg = cfg or ClassifierConfig()
+    rng = random.Random(cfg.seed)
+    pos = [normalize_for_fasttext(t) for t in _take(positives, cfg.max_positives)]
+    neg = [normalize_for_fasttext(t) for t in _take(negatives, cfg.max_negatives)]
+    pos, neg = [t for t in pos if t], [t for t in neg if t]
+    if not pos or not neg:
+        raise ValueError(f"need positives and negatives to train (got {len(pos)} and {len(neg)})")
+    lines = [f"{POSITIVE} {t}" for t in pos] + [f"{NEGATIVE} {t}" for t in neg]
+    rng.shuffle(lines)
+    n_tokens = sum(line.count(" ") for line in lines)
+    epochs = effective_epochs(cfg, len(lines))
+    bucket = effective_bucket(cfg, n_tokens)
+    os.makedirs(os.path.dirname(os.path.abspath(model_path)), exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+        train_file = f.name
+    try:
+        log.info("training fastText on %d positives and %d negatives (%d epochs, bucket %d)",
+                 len(pos), len(neg), epochs, bucket)
+        fasttext.FastText.eprint = lambda *a, **k: None
+        model = fasttext.train_supervised(
+            input=train_file, dim=cfg.dim, lr=cfg.lr, wordNgrams=cfg.word_ngrams, minCount=cfg.min_count,
+            epoch=epochs, bucket=bucket, thread=cfg.threads, seed=cfg.seed, verbose=0,
+        )
+    finally:
+        os.unlink(train_file)
+    model.save_model(model_path)
+    info = {"config": asdict(cfg), "epochs": epochs, "bucket": bucket, "positives": len(pos), "negatives": len(neg),
+            "labels": [POSITIVE, NEGATIVE]}
+    with open(model_path + ".json", "w") as f:
+        json.dump(info, f, indent=2)
+    return MathClassifier(model, info)
+
+
+def _take(texts: Iterable[str], cap: int) -> list[str]:
+    out = []
+    for t in texts:
+        if len(out) >= cap:
+            break
+        if t:
+            out.append(t)
+    return out

@@ -1,0 +1,32 @@
+"""Text normalization for fastText, shared by training and scoring so both see the same tokens.
+
+fastText splits on whitespace only, so the text is tokenized here: LaTeX commands (`\\frac`) and
+punctuation become tokens of their own (math notation is the strongest signal there is), each CJK
+character is a token (Chinese has no spaces), digits collapse to `0` (numbers vary, their presence
+matters), and everything is lowercased onto one line, as fastText's input format requires.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_TOKENS = 4096  # the start of a page says what it is; long pages should not dominate time
+
+_TOKEN = re.compile(
+    r"\\[A-Za-z]+"  # LaTeX commands
+    r"|[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"  # one CJK character per token
+    r"|[^\W\d_]+"  # words (any script)
+    r"|\d+"
+    r"|[^\w\s]",  # punctuation and math symbols, one per token
+    re.UNICODE,
+)
+
+
+def normalize_for_fasttext(text: str, max_tokens: int = MAX_TOKENS) -> str:
+    tokens = []
+    for m in _TOKEN.finditer(text):
+        tok = m.group(0)
+        tokens.append("0" if tok[0].isdigit() else tok.lower())
+        if len(tokens) >= max_tokens:
+            break
+    return " ".join(tokens)

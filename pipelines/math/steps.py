@@ -1,0 +1,146 @@
+"""The single stages of the math loop as commands: train-classifier, score, discover, decontaminate.
+
+Each works on existing datasets (or JSONL/Parquet files), so a user can audit or redo one stage of
+a run, or use the classifier outside the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import apache_beam as beam
+
+from classifiers.evaluation import binary_metrics
+from classifiers.math_classifier import ClassifierConfig, train_classifier
+from deepcorpus import datasets, storage
+from deepcorpus.contracts import WEB_DOC
+from deepcorpus.errors import UserError
+from pipelines import summary
+from pipelines.io import ReadDocuments, WriteDataset
+from pipelines.math import transforms as T
+from pipelines.math.discover import DiscoveryConfig, approve, count_pages, discover, write_review
+from pipelines.math.run import load_labelled
+from pipelines.runner import new_pipeline, quiet_beam_logging
+from pipelines.runner import run as run_pipeline
+
+log = logging.getLogger(__name__)
+
+
+def _texts(specs: list[str]):
+    for source in datasets.resolve_inputs(specs):
+        for row in datasets.iter_source_rows(source, ["text"]):
+            if row.get("text"):
+                yield row["text"]
+
+
+def train_classifier_step(args) -> int:
+    cfg = ClassifierConfig()
+    for name in ("max_positives", "max_negatives", "dim", "lr", "word_ngrams", "min_count", "epoch"):
+        if getattr(args, name, None) is not None:
+            setattr(cfg, name, getattr(args, name))
+    try:
+        clf = train_classifier(_texts(args.positives), _texts(args.negatives), args.output, cfg)
+    except ValueError as e:
+        raise UserError(f"{args.output}: {e}") from None
+    print(f"model: {args.output} ({clf.info['positives']} positives, {clf.info['negatives']} negatives, "
+          f"{clf.info['epochs']} epochs)")
+    if args.eval:
+        texts, labels = load_labelled(args.eval)
+        m = binary_metrics(clf.score_many(texts), labels, args.threshold)
+        print(f"on {args.eval}: precision {m['precision']:.3f} recall {m['recall']:.3f} F1 {m['f1']:.3f} "
+              f"at threshold {args.threshold}")
+    return 0
+
+
+class _KeepScored(beam.DoFn):
+    def __init__(self, threshold):
+        self.threshold = threshold
+
+    def process(self, row):
+        if self.threshold is None or row["score"] >= self.threshold:
+            yield row
+
+
+def _as_web_doc(row: dict) -> dict:
+    """Plain JSONL/Parquet rows get the web_doc identity columns the contract expects."""
+    from deepcorpus.text import approx_token_count, content_hash
+    from pipelines.math.documents import domain_of
+
+    text = row.get("text") or ""
+    out = dict(row)
+    out.setdefault("url", None)
+    out["domain"] = row.get("domain") or (domain_of(row["url"]) if row.get("url") else None)
+    out["token_count"] = row.get("token_count") or approx_token_count(text)
+    out["content_hash"] = row.get("content_hash") or content_hash(text)
+    return out
+
+
+def score_step(args, beam_args) -> int:
+    sources = datasets.resolve_inputs(args.input)
+    if not storage.exists(args.model):
+        raise UserError(f"{args.model}: no such model file")
+    quiet_beam_logging()
+    staging = datasets.staging_path(args.output)
+    p = new_pipeline(beam_args)
+    _ = (
+        p
+        | "Read" >> ReadDocuments(sources)
+        | "AsWebDoc" >> beam.Map(_as_web_doc)
+        | "Score" >> beam.ParDo(T.ScoreFn(args.model, None, args.threshold))
+        | "Keep" >> beam.ParDo(_KeepScored(args.threshold))
+        | "Write" >> WriteDataset(staging, WEB_DOC)
+    )
+    result = run_pipeline(p, "score")
+    counters = summary.counters_from_result(result)
+    manifest = datasets.commit(staging, args.output, WEB_DOC, extra={"model": args.model, "counters": counters})
+    print(summary.format_table(counters, title="score"))
+    print(f"wrote {manifest['row_count']:,} documents to {args.output}")
+    return 0
+
+
+def discover_step(args) -> int:
+    rows = []
+    for source in datasets.resolve_inputs(args.input, WEB_DOC):
+        rows.extend(datasets.iter_source_rows(source, ["url", "score"]))
+    if any(r.get("score") is None for r in rows):
+        raise UserError(f"{args.input[0]}: documents without a score; run `deepcorpus math score` first")
+    cfg = DiscoveryConfig(args.domain_share, args.prefix_share, args.min_prefix_pages, args.prefix_depth,
+                          args.auto_approve)
+    stats = count_pages(((r["url"], r["score"] >= args.threshold) for r in rows if r.get("url")), cfg.prefix_depth)
+    found = approve(discover(stats, cfg), None, cfg.auto_approve)
+    write_review(args.output, found, 0)
+    print(f"{len(found.domains)} math domains, {len(found.prefixes)} proposed prefixes -> {args.output}")
+    for p in found.prefixes:
+        print(f"  {p['prefix']}: {p['collected']}/{p['pages']} collected ({p['share']:.0%})"
+              f"{'  approved' if p['approved'] else ''}")
+    sys.stdout.flush()
+    return 0
+
+
+def decontaminate_step(args, beam_args) -> int:
+    from dedup.beam import Decontaminate
+
+    sources = datasets.resolve_inputs(args.input)
+    for b in args.benchmark:
+        if not storage.expand(b):
+            raise UserError(f"{b}: no such file")
+    quiet_beam_logging()
+    staging = datasets.staging_path(args.output)
+    p = new_pipeline(beam_args)
+    out = p | "Read" >> ReadDocuments(sources) | "AsWebDoc" >> beam.Map(_as_web_doc) | "Decontaminate" >> Decontaminate(
+        args.benchmark, n=args.ngram)
+    _ = out.kept | "Write" >> WriteDataset(staging, WEB_DOC)
+    if args.removed:
+        _ = (
+            out.removed
+            | "RemovedJson" >> beam.Map(lambda r: T.to_json_line(
+                {"id": r["id"], "url": r.get("url"), "benchmark_item": r["duplicate_of"], "reason": r["dedup_reason"]}))
+            | "WriteRemoved" >> beam.io.WriteToText(args.removed, shard_name_template="")
+        )
+    result = run_pipeline(p, "decontaminate")
+    counters = summary.counters_from_result(result)
+    manifest = datasets.commit(staging, args.output, WEB_DOC, inputs=args.benchmark, extra={"counters": counters})
+    print(summary.format_table(counters, title="decontaminate"))
+    print(f"kept {manifest['row_count']:,} documents in {args.output}")
+    return 0
