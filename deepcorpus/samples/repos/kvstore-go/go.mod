@@ -1,0 +1,3 @@
+module github.com/deepcorpus/kvstore
+
+go 1.22

@@ -1,0 +1,563 @@
+"""In-repository dependencies per language family, found by regular expressions and resolved to files.
+
+DeepSeek-Coder parsed Python, Java, C#, C and C++ by regex ("import", "using", "include"); this
+module covers many more families with the same approach (no parser grammars to ship or download):
+each family says how to find references in a file and how a reference names files of the same
+repository. References to anything outside the repository (the standard library, packages) simply
+resolve to nothing.
+
+    graph = dependency_graph([SourceFile("pkg/a.py", "Python", "from pkg import b"), ...])
+    graph["pkg/a.py"] == {"pkg/b.py"}        # a depends on b, so b is placed first
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str  # relative to the repository root, "/"-separated
+    language: str
+    text: str
+
+
+class RepoIndex:
+    """Lookups over one repository's paths: exact, by path suffix, by directory, by declared symbol."""
+
+    def __init__(self, files: Iterable[SourceFile]):
+        self.files = {f.path: f for f in files}
+        self.by_suffix: dict[str, list[str]] = defaultdict(list)
+        self.by_dir: dict[str, list[str]] = defaultdict(list)
+        self.dirs: set[str] = set()
+        for path in sorted(self.files):
+            parts = path.split("/")
+            for i in range(len(parts)):
+                self.by_suffix["/".join(parts[i:])].append(path)
+            d = posixpath.dirname(path)
+            self.by_dir[d].append(path)
+            while d:
+                self.dirs.add(d)
+                d = posixpath.dirname(d)
+        # symbols[family][name] -> files declaring it (Java packages, C# namespaces, Fortran modules...)
+        self.symbols: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+
+    def exact(self, path: str) -> list[str]:
+        path = posixpath.normpath(path).lstrip("/")
+        return [path] if path in self.files else []
+
+    def suffix(self, rel: str, near: str = "") -> list[str]:
+        """Files whose path ends with `rel` (whole components); the one closest to `near` first."""
+        rel = posixpath.normpath(rel).lstrip("/")
+        if rel.startswith(".."):
+            return []
+        hits = self.by_suffix.get(rel, [])
+        if len(hits) > 1 and near:
+            hits = sorted(hits, key=lambda p: (-_common_prefix_len(p, near), len(p), p))[:1]
+        return hits[:1]
+
+    def relative_or_suffix(self, importer: str, rel: str, extensions: tuple[str, ...] = ("",)) -> list[str]:
+        """`rel` next to the importer first, then anywhere in the repository by suffix."""
+        base = posixpath.dirname(importer)
+        for ext in extensions:
+            hit = self.exact(posixpath.join(base, rel + ext))
+            if hit:
+                return hit
+        if rel.startswith("./") or rel.startswith("../"):
+            return []
+        for ext in extensions:
+            hit = self.suffix(rel + ext, importer)
+            if hit:
+                return hit
+        return []
+
+
+def _common_prefix_len(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a.split("/"), b.split("/")):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+@dataclass
+class Family:
+    """How one language family refers to other files: patterns (group 1 is the reference) and a resolver."""
+
+    name: str
+    languages: frozenset[str]
+    patterns: tuple[re.Pattern, ...]
+    resolve: Callable[[RepoIndex, str, str], list[str]]
+    # Patterns whose group 1 is a name this file declares (a package, a namespace, a module).
+    declarations: tuple[re.Pattern, ...] = ()
+    # Pure-function hook for references a pattern cannot express in one match (e.g. Go import blocks).
+    expand: Callable[[str], list[str]] | None = None
+    implicit: Callable[[RepoIndex, SourceFile], list[str]] | None = None
+    comment_strip: re.Pattern | None = field(default=None)
+
+    def references(self, text: str) -> list[str]:
+        if self.comment_strip is not None:
+            text = self.comment_strip.sub(" ", text)
+        refs = []
+        for pattern in self.patterns:
+            for m in pattern.finditer(text):
+                refs.extend(self.expand(m.group(1)) if self.expand else [m.group(1)])
+        return list(dict.fromkeys(r.strip() for r in refs if r and r.strip()))
+
+    def declared(self, text: str) -> list[str]:
+        return [m.group(1) for p in self.declarations for m in p.finditer(text)]
+
+
+def _m(pattern: str) -> re.Pattern:
+    return re.compile(pattern, re.MULTILINE)
+
+
+_C_COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*", re.DOTALL)
+_HASH_COMMENTS = re.compile(r"(?m)^\s*#(?!include|import|\s*include)[^\n]*")
+
+
+# --- resolvers ---------------------------------------------------------------------------------
+
+def _paths(extensions: tuple[str, ...]):
+    """A reference that is a path, relative to the importer or to any directory of the repository."""
+    def resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
+        if "://" in ref or ref.startswith("data:"):
+            return []
+        ref = ref.split("?", 1)[0].split("#", 1)[0]
+        return index.relative_or_suffix(importer, ref, extensions)
+    return resolve
+
+
+def _modules(separator: str, extensions: tuple[str, ...], init_files: tuple[str, ...] = ()):
+    """A dotted (or ::-separated) module name; the file is the name's path plus an extension."""
+    def resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
+        rel = ref.replace(separator, "/") if separator else ref
+        for ext in extensions:
+            hit = index.suffix(rel + ext, importer)
+            if hit:
+                return hit
+        for init in init_files:
+            hit = index.suffix(f"{rel}/{init}", importer)
+            if hit:
+                return hit
+        return []
+    return resolve
+
+
+_PY_EXTS = (".py", ".pyi", ".pyx", ".pxd", ".sage")
+
+
+def _python_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
+    """`a.b` or relative `..a.b`; `from x import y` arrives as `x:y` (y may be a submodule)."""
+    module, _, name = ref.partition(":")
+    candidates = [module]
+    if name:  # the submodule first: `from pkg import mod` usually means pkg/mod.py
+        candidates.insert(0, module + name if module.endswith(".") else f"{module}.{name}")
+    for cand in candidates:
+        if not cand:
+            continue
+        dots = len(cand) - len(cand.lstrip("."))
+        body = cand[dots:].replace(".", "/")
+        if dots:
+            base = posixpath.dirname(importer)
+            for _ in range(dots - 1):
+                base = posixpath.dirname(base)
+            rel = posixpath.join(base, body) if body else base
+            for ext in _PY_EXTS:
+                hit = index.exact(rel + ext)
+                if hit:
+                    return hit
+            hit = index.exact(rel + "/__init__.py")
+            if hit:
+                return hit
+            continue
+        for ext in _PY_EXTS:
+            hit = index.suffix(body + ext, importer)
+            if hit:
+                return hit
+        hit = index.suffix(body + "/__init__.py", importer)
+        if hit:
+            return hit
+    return []
+
+
+def _python_refs(text: str) -> list[str]:
+    refs = []
+    for m in _PY_IMPORT.finditer(text):
+        refs += [p.split(" as ")[0].strip() for p in m.group(1).split(",")]
+    for m in _PY_FROM.finditer(text):
+        names = m.group(2).replace("(", " ").replace(")", " ").replace("\\", " ")
+        for n in names.split(","):
+            n = n.split(" as ")[0].strip()
+            if n and n != "*":
+                refs.append(f"{m.group(1)}:{n}")
+        refs.append(m.group(1))
+    return refs
+
+
+_PY_IMPORT = _m(r"^[ \t]*import[ \t]+([\w.]+(?:[ \t]+as[ \t]+\w+)?(?:[ \t]*,[ \t]*[\w.]+(?:[ \t]+as[ \t]+\w+)?)*)")
+_PY_FROM = _m(r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+(?:c?import)[ \t]+(\([^)]*\)|[^\n#;]+)")
+
+
+def _jvm_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
+    """A fully qualified name: a class of a declared package, a whole package (`.*`), or a member."""
+    classes = index.symbols["jvm-class"]
+    packages = index.symbols["jvm"]
+    if ref.endswith(".*") or ref.endswith("._"):
+        return [p for p in packages.get(ref[:-2], []) if p != importer]
+    name = ref
+    while "." in name:
+        if name in classes:
+            return classes[name][:1]
+        name = name.rsplit(".", 1)[0]
+    # Files without a package statement (or a repo that omits them): fall back to the path.
+    return _modules(".", (".java", ".kt", ".scala", ".groovy", ".xtend", ".ceylon", ".gosu", ".aj"))(index, importer, ref)
+
+
+def _jvm_expand(match: str) -> list[str]:
+    match = match.strip().rstrip(";")
+    if "{" in match:  # Scala: import a.b.{C, D => E}
+        head, _, body = match.partition("{")
+        return [head + part.split("=>")[0].strip() for part in body.rstrip("}").split(",") if part.strip()]
+    return [match]
+
+
+def _namespace_resolve(family: str):
+    def resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
+        return [p for p in index.symbols[family].get(ref, []) if p != importer]
+    return resolve
+
+
+def _same_namespace_uses(family: str, extensions: tuple[str, ...]):
+    """Files of one package/namespace use each other without imports: a file depends on those whose
+    type name (the file stem) it mentions. Capped so one huge package cannot make this quadratic."""
+    def implicit(index: RepoIndex, f: SourceFile) -> list[str]:
+        fam = FAMILY_BY_LANGUAGE.get(f.language)
+        names = fam.declared(f.text) if fam else []
+        out = []
+        for ns in names:
+            peers = index.symbols[family].get(ns, [])
+            if len(peers) > 300:
+                continue
+            for peer in peers:
+                if peer == f.path or not peer.endswith(extensions):
+                    continue
+                stem = posixpath.splitext(posixpath.basename(peer))[0]
+                if re.search(rf"\b{re.escape(stem)}\b", f.text):
+                    out.append(peer)
+        return out
+    return implicit
+
+
+def _go_expand(match: str) -> list[str]:
+    return re.findall(r'"([^"]+)"', match)
+
+
+def _go_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
+    """An import path: the longest repository directory it ends with (the module path is a prefix)."""
+    parts = ref.split("/")
+    for i in range(len(parts)):
+        rel = "/".join(parts[i:])
+        if rel in index.dirs:
+            return [p for p in index.by_dir[rel] if p.endswith(".go") and not p.endswith("_test.go") and p != importer]
+    return []
+
+
+def _rust_refs(text: str) -> list[str]:
+    refs = [f"mod:{m.group(1)}" for m in _RUST_MOD.finditer(text)]
+    for m in _RUST_USE.finditer(text):
+        for path in _rust_use_paths(m.group(1)):
+            refs.append(f"use:{path}")
+    return refs
+
+
+def _rust_use_paths(tree: str) -> list[str]:
+    """Flatten `crate::a::{b, c::d}` into crate::a::b and crate::a::c::d (one level of braces)."""
+    tree = re.sub(r"\s+", "", tree)
+    if "{" not in tree:
+        return [tree]
+    head, _, body = tree.partition("{")
+    body = body.rsplit("}", 1)[0]
+    depth, part, parts = 0, "", []
+    for ch in body:
+        if ch == "," and depth == 0:
+            parts.append(part)
+            part = ""
+            continue
+        depth += ch == "{"
+        depth -= ch == "}"
+        part += ch
+    parts.append(part)
+    return [head + p.split("{")[0].rstrip(":") for p in parts if p]
+
+
+_RUST_MOD = _m(r"^[ \t]*(?:pub(?:\([^)]*\))?[ \t]+)?mod[ \t]+(\w+)[ \t]*;")
+_RUST_USE = _m(r"^[ \t]*(?:pub(?:\([^)]*\))?[ \t]+)?use[ \t]+((?:crate|super|self)::[^;]+);")
+
+
+def _rust_module_dir(path: str) -> str:
+    """The directory a file's child modules live in: src/ for lib.rs, src/a/ for src/a.rs."""
+    d, base = posixpath.split(path)
+    if base in ("mod.rs", "lib.rs", "main.rs"):
+        return d
+    return posixpath.join(d, base[:-3])
+
+
+def _rust_crate_root(index: RepoIndex, path: str) -> str:
+    d = posixpath.dirname(path)
+    while True:
+        for root in ("lib.rs", "main.rs"):
+            if posixpath.join(d, root) in index.files:
+                return d
+        if not d:
+            return posixpath.dirname(path)
+        d = posixpath.dirname(d)
+
+
+def _rust_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
+    kind, _, body = ref.partition(":")
+    if kind == "mod":
+        base = _rust_module_dir(importer)
+        return index.exact(f"{base}/{body}.rs") or index.exact(f"{base}/{body}/mod.rs")
+    parts = body.split("::")
+    head, rest = parts[0], parts[1:]
+    if head == "crate":
+        base = _rust_crate_root(index, importer)
+    elif head == "self":
+        base = _rust_module_dir(importer)
+    else:  # super
+        base = posixpath.dirname(_rust_module_dir(importer))
+        while rest and rest[0] == "super":
+            base, rest = posixpath.dirname(base), rest[1:]
+    # The longest prefix of the path that is a module file: `crate::a::b::Item` -> a/b.rs or a.rs.
+    for n in range(len(rest), 0, -1):
+        rel = posixpath.join(base, *rest[:n])
+        hit = index.exact(rel + ".rs") or index.exact(rel + "/mod.rs")
+        if hit:
+            return hit
+    return []
+
+
+def _php_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
+    if "\\" not in ref and ref.endswith((".php", ".inc", ".phtml")):
+        return index.relative_or_suffix(importer, ref.lstrip("/"))
+    # PSR-4: Vendor\Package\Sub\Class lives at <some root>/Sub/Class.php; try shorter suffixes.
+    parts = [p for p in ref.strip("\\").split("\\") if p]
+    for i in range(len(parts)):
+        rel = "/".join(parts[i:]) + ".php"
+        if i == len(parts) - 1 and len(parts) > 1 and len(index.by_suffix.get(rel, [])) != 1:
+            return []  # a bare class name matches only when it is unique in the repository
+        hit = index.suffix(rel, importer)
+        if hit:
+            return hit
+    return []
+
+
+def _js_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
+    """Relative specifiers only (bare names are packages); `@/x` and `~/x` are the usual aliases of src/x."""
+    if ref.startswith(("@/", "~/")):
+        return _paths(_JS_EXTS)(index, importer, "src/" + ref[2:])
+    if ref.startswith((".", "/")):
+        return _paths(_JS_EXTS)(index, importer, ref)
+    return []
+
+
+def _clojure_expand(match: str) -> list[str]:
+    return [m.replace("-", "_") for m in re.findall(r"\[?\s*([a-z][\w.\-]*)", match)]
+
+
+def _lean_expand(match: str) -> list[str]:
+    return match.split()
+
+
+def _nim_expand(match: str) -> list[str]:
+    return [p.strip().strip('"') for p in re.split(r"[,\s]+", match) if p.strip()]
+
+
+# --- the families --------------------------------------------------------------------------------
+
+_JVM_EXTS = (".java", ".kt", ".kts", ".scala", ".groovy", ".gradle", ".xtend", ".ceylon", ".gs", ".aj", ".mirah", ".fan")
+_CS_EXTS = (".cs",)
+_JS_EXTS = ("", ".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts", ".vue", ".svelte", ".json", ".coffee",
+            "/index.ts", "/index.tsx", "/index.js", "/index.jsx", "/index.mjs", "/index.vue")
+_CSS_EXTS = ("", ".scss", ".sass", ".less", ".styl", ".css")
+
+FAMILIES: tuple[Family, ...] = (
+    Family("python", frozenset({"Python", "Cython", "Sage"}), (), _python_resolve),
+    Family("c", frozenset({"C", "C++", "Objective-C", "Objective-C++", "CUDA", "OpenCL", "Metal", "HLSL", "GLSL",
+                           "RenderScript", "XC", "Arduino", "eC", "Lex", "Ragel in Ruby Host", "DeviceTree",
+                           "Linker Script", "ISPC", "Unified Parallel C", "SWIG", "XS", "Cython", "AMD GPU",
+                           "Assembly", "GAS", "NASM"}),
+           (_m(r'^[ \t]*[#%][ \t]*(?:include|import|include_next)[ \t]*[<"]([^">\n]+)[">]'),
+            _m(r'^[ \t]*(?:%include|\.include|include)[ \t]+"([^"\n]+)"')),
+           _paths(("",))),
+    Family("jvm", frozenset({"Java", "Kotlin", "Scala", "Groovy", "Gradle", "Xtend", "Ceylon", "Gosu", "AspectJ",
+                             "Mirah", "Fantom", "Groovy Server Pages", "Java Server Pages", "Processing", "Boo",
+                             "X10"}),
+           (_m(r"^[ \t]*import[ \t]+(?:static[ \t]+)?([\w.]+(?:\.\*|\._|\.\{[^}\n]*\})?)"),),
+           _jvm_resolve, declarations=(_m(r"^[ \t]*package[ \t]+([\w.]+)"),), expand=_jvm_expand,
+           implicit=_same_namespace_uses("jvm", _JVM_EXTS), comment_strip=_C_COMMENTS),
+    Family("csharp", frozenset({"C#"}),
+           (_m(r"^[ \t]*(?:global[ \t]+)?using[ \t]+(?:static[ \t]+)?(?:\w+[ \t]*=[ \t]*)?([\w.]+)[ \t]*;"),),
+           _namespace_resolve("csharp"), declarations=(_m(r"^[ \t]*namespace[ \t]+([\w.]+)"),),
+           implicit=_same_namespace_uses("csharp", _CS_EXTS), comment_strip=_C_COMMENTS),
+    Family("fsharp", frozenset({"F#"}), (_m(r"^[ \t]*open[ \t]+([\w.]+)"),), _namespace_resolve("fsharp"),
+           declarations=(_m(r"^[ \t]*(?:namespace|module)[ \t]+(?:rec[ \t]+)?([\w.]+)"),)),
+    Family("js", frozenset({"JavaScript", "TypeScript", "JSX", "Vue", "CoffeeScript", "Literate CoffeeScript",
+                            "EmberScript", "Svelte", "Astro", "MoonScript", "Haxe"}),
+           (_m(r"""\bimport[ \t]+(?:type[ \t]+)?(?:[\w*{}\s,$]+?[ \t]+from[ \t]+)?['"]([^'"\n]+)['"]"""),
+            _m(r"""\bexport[ \t]+[\w*{}\s,$]+?[ \t]+from[ \t]+['"]([^'"\n]+)['"]"""),
+            _m(r"""\brequire[ \t]*\(?[ \t]*['"]([^'"\n]+)['"]"""),
+            _m(r"""\bimport[ \t]*\([ \t]*['"]([^'"\n]+)['"][ \t]*\)"""),
+            _m(r"""<script[^>]*\bsrc=['"]([^'"]+)['"]""")),
+           _js_resolve),
+    Family("css", frozenset({"CSS", "SCSS", "Sass", "Less", "Stylus"}),
+           (_m(r"""@(?:import|use|forward|require)[ \t]+(?:url\()?['"]?([^'"\s;)]+)"""),),
+           lambda index, importer, ref: _paths(_CSS_EXTS)(index, importer, ref)
+           or _paths(_CSS_EXTS)(index, importer, posixpath.join(posixpath.dirname(ref), "_" + posixpath.basename(ref)))),
+    Family("html", frozenset({"HTML", "HTML Django", "HTML ERB", "HTML PHP", "RHTML", "Handlebars", "Twig",
+                              "Liquid", "Smarty", "Jade", "Pug", "Mako", "Genshi", "Velocity", "FreeMarker", "Slim"}),
+           (_m(r"""<script[^>]*\bsrc=['"]([^'"]+)['"]"""), _m(r"""<link[^>]*\bhref=['"]([^'"]+\.css)['"]"""),
+            _m(r"""\{%-?[ \t]*(?:include|extends|import|from)[ \t]+['"]([^'"]+)['"]"""),
+            _m(r"""^[ \t]*(?:include|extends)[ \t]+([\w./-]+)""")),
+           _paths(("", ".html", ".pug", ".jade"))),
+    Family("go", frozenset({"Go"}), (_m(r'^[ \t]*import[ \t]+(?:\w+[ \t]+)?("[^"\n]+")'),
+                                     _m(r"^[ \t]*import[ \t]*\(([^)]*)\)")), _go_resolve, expand=_go_expand),
+    Family("rust", frozenset({"Rust"}), (), _rust_resolve),
+    Family("php", frozenset({"PHP", "Zephir", "Hack"}),
+           (_m(r"""\b(?:require|include)(?:_once)?[ \t]*\(?[ \t]*(?:__DIR__[ \t]*\.[ \t]*)?['"]([^'"\n]+)['"]"""),
+            _m(r"^[ \t]*use[ \t]+(?:function[ \t]+|const[ \t]+)?\\?([\w\\]+)")),
+           _php_resolve),
+    Family("ruby", frozenset({"Ruby", "Crystal", "Mirah", "Ragel in Ruby Host"}),
+           (_m(r"""\brequire_relative[ \t]*\(?[ \t]*['"]([^'"\n]+)['"]"""),
+            _m(r"""\b(?:require|load)[ \t]*\(?[ \t]*['"]([^'"\n]+)['"]""")),
+           lambda index, importer, ref: _paths((".rb", ".cr", ""))(index, importer, ref)
+           or _paths((".rb", ""))(index, importer, "lib/" + ref)),
+    Family("haskell", frozenset({"Haskell", "C2HS Haskell", "PureScript", "Elm", "Idris", "Agda", "Literate Agda",
+                                 "Koka", "Futhark", "Grammatical Framework"}),
+           (_m(r"^[ \t]*(?:open[ \t]+)?import[ \t]+(?:qualified[ \t]+)?([A-Z][\w.']*)"),),
+           _modules(".", (".hs", ".lhs", ".hsc", ".chs", ".purs", ".elm", ".idr", ".lidr", ".agda", ".lagda",
+                          ".kk", ".fut", ".gf"))),
+    Family("lean", frozenset({"Lean", "Isabelle"}), (_m(r"^import[ \t]+([\w. \t]+)$"),),
+           _modules(".", (".lean", ".thy")), expand=_lean_expand),
+    Family("lua", frozenset({"Lua", "MoonScript", "Fennel"}),
+           (_m(r"""\brequire[ \t]*\(?[ \t]*['"]([\w./-]+)['"]"""),),
+           _modules(".", (".lua", ".moon", ".fnl"), ("init.lua",))),
+    Family("perl", frozenset({"Perl", "Perl 6", "Pod"}),
+           (_m(r"^[ \t]*(?:use|require)[ \t]+([A-Z][\w:]*)"), _m(r"""\b(?:require|do)[ \t]+['"]([^'"\n]+)['"]""")),
+           lambda index, importer, ref: _modules("::", (".pm", ".pm6", ".rakumod", ".pl"))(index, importer, ref)
+           if "::" in ref or ref[:1].isupper() and "." not in ref else _paths(("",))(index, importer, ref)),
+    Family("shell", frozenset({"Shell", "Tcsh", "Fish", "PowerShell", "Execline", "Makefile", "Tcl", "Batchfile"}),
+           (_m(r"""^[ \t]*(?:source|\.)[ \t]+['"]?([\w./${}-]+\.(?:sh|bash|zsh|fish|ps1|psm1|tcl|mk|inc))"""),
+            _m(r"""^[ \t]*-?include[ \t]+([\w./-]+)"""), _m(r"""Import-Module[ \t]+['"]?(\.[\w./\\-]+)""")),
+           lambda index, importer, ref: [] if "$" in ref else _paths(("",))(index, importer, ref.replace("\\", "/"))),
+    Family("include-path", frozenset({"R", "Julia", "Dart", "Zig", "Erlang", "Protocol Buffer", "Thrift", "Solidity",
+                                      "Verilog", "SystemVerilog", "Nix", "TeX", "Crystal", "Racket", "Scheme",
+                                      "Common Lisp", "Emacs Lisp", "OCaml", "Standard ML", "Smali", "SourcePawn",
+                                      "PAWN", "AutoHotkey", "AutoIt", "NSIS", "Inno Setup", "Squirrel", "GAP", "Stan",
+                                      "OpenSCAD", "POV-Ray", "LilyPond", "Gnuplot", "Asymptote", "Csound", "M4",
+                                      "Graphviz DOT", "Modelica", "Chapel", "Pony", "Odin", "V", "Nu", "Q",
+                                      "ANTLR", "JFlex", "Bluespec", "SQF", "Ren'Py", "GDScript", "HCL", "Meson",
+                                      "CMake", "Ninja", "BitBake", "Gentoo Ebuild", "Gentoo Eclass", "Apache Configuration",
+                                      "Nginx Configuration File", "Puppet", "Smithy", "GraphQL", "YANG", "Cypher",
+                                      "Jsonnet", "Starlark", "Dockerfile", "Docker", "XSLT", "XML", "XQuery", "Vala",
+                                      "Whiley", "Red", "Pike", "Pascal", "Ada", "Modula-2", "Eiffel", "Nim", "Nimrod",
+                                      "Hy", "Clojure", "LFE", "Elixir", "D", "Io", "Factor", "Swift"}),
+           (_m(r"""\b(?:source|sys\.source|include|includeFile|load|require)[ \t]*\([ \t]*['"]([^'"\n]+)['"]"""),
+            _m(r"""^[ \t]*(?:import|export|part|part[ \t]+of)[ \t]+['"]((?:\.{0,2}/)?[\w./-]+\.(?:dart|proto|sol|thrift))['"]"""),
+            _m(r"""@import\([ \t]*"([^"\n]+\.zig)"[ \t]*\)"""),
+            _m(r"""^-include(?:_lib)?\([ \t]*"([^"\n]+)"[ \t]*\)"""),
+            _m(r"""^[ \t]*include[ \t]+"([^"\n]+)\""""),
+            _m(r"""^[ \t]*`include[ \t]+"([^"\n]+)\""""),
+            _m(r"""\bimport[ \t]+(\.{1,2}/[\w./-]+)"""),
+            _m(r"""\bcallPackage[ \t]+(\.{1,2}/[\w./-]+)"""),
+            _m(r"""\\(?:input|include|subfile|InputIfFileExists)\{([^}\n]+)\}"""),
+            _m(r"""\(require[ \t]+"([^"\n]+)"\)"""),
+            _m(r"""\b(?:source|module)[ \t]*=[ \t]*"(\.{1,2}/[^"\n]+)\""""),
+            _m(r"""^[ \t]*(?:include|add_subdirectory|subdir)[ \t]*\([ \t]*['"]?([\w./${}-]+)"""),
+            _m(r"""<xsl:(?:include|import)[^>]*href=['"]([^'"]+)['"]"""),
+            _m(r"""^[ \t]*(?:require|inherit|include)[ \t]+([\w./-]+\.(?:inc|bbclass|pp))"""),
+            _m(r"""^[ \t]*#include[ \t]+<?"?([\w./-]+)"?>?""")),
+           lambda index, importer, ref: [] if "$" in ref or "::" in ref else (
+               _paths(("", ".tex", ".R", ".r", ".jl", ".rkt", ".scm", ".el", ".lisp", ".cmake", "/CMakeLists.txt",
+                       "/meson.build", "/default.nix", ".nix", "/main.tf", ".hrl", ".inc"))(index, importer, ref)
+               or ([p for p in index.by_dir.get(posixpath.normpath(posixpath.join(posixpath.dirname(importer), ref)), [])
+                    if p.endswith(".tf")] if ref.startswith(".") else []))),
+    Family("clojure", frozenset({"Clojure"}), (_m(r"\(:(?:require|use|import)\s+([^()]*(?:\([^()]*\)[^()]*)*)\)"),),
+           _modules(".", (".clj", ".cljs", ".cljc")), expand=_clojure_expand),
+    Family("fortran", frozenset({"Fortran", "Fortran Fixed Form"}),
+           (re.compile(r"^[ \t]*use[ \t]*(?:,[ \t]*\w+[ \t]*::)?[ \t]*(\w+)", re.M | re.I),
+            re.compile(r"""^[ \t]*include[ \t]+['"]([^'"\n]+)['"]""", re.M | re.I)),
+           lambda index, importer, ref: _namespace_resolve("fortran")(index, importer, ref.lower())
+           or _paths(("",))(index, importer, ref),
+           declarations=(re.compile(r"^[ \t]*module[ \t]+(?!procedure\b)(\w+)", re.M | re.I),)),
+    Family("vhdl", frozenset({"VHDL"}), (re.compile(r"^[ \t]*use[ \t]+work\.(\w+)", re.M | re.I),),
+           lambda index, importer, ref: _namespace_resolve("vhdl")(index, importer, ref.lower()),
+           declarations=(re.compile(r"^[ \t]*(?:package|entity)[ \t]+(\w+)[ \t]+is", re.M | re.I),)),
+    Family("nim", frozenset({"Nimrod"}), (_m(r"^[ \t]*(?:import|include|from)[ \t]+([\w/., \t\"]+?)(?:[ \t]+import\b.*)?$"),),
+           _modules("", (".nim",)), expand=_nim_expand),
+    Family("elixir", frozenset({"Elixir"}), (_m(r"^[ \t]*(?:alias|import|use|require)[ \t]+([A-Z][\w.]*)"),),
+           _namespace_resolve("elixir"), declarations=(_m(r"^[ \t]*defmodule[ \t]+([A-Z][\w.]*)"),)),
+    Family("ocaml", frozenset({"OCaml", "ReasonML", "Standard ML"}), (_m(r"^[ \t]*(?:open|include)[ \t]+!?[ \t]*([A-Z]\w*)"),),
+           lambda index, importer, ref: _modules("", (".ml", ".re", ".sml", ".mli"))(index, importer, ref[:1].lower() + ref[1:])),
+)
+
+FAMILY_BY_LANGUAGE: dict[str, Family] = {}
+for _family in FAMILIES:
+    for _language in sorted(_family.languages):
+        FAMILY_BY_LANGUAGE.setdefault(_language, _family)
+
+_SPECIAL_REFS = {"python": _python_refs, "rust": _rust_refs}
+
+
+def family_of(language: str) -> Family | None:
+    return FAMILY_BY_LANGUAGE.get(language)
+
+
+def references(f: SourceFile) -> list[str]:
+    """The raw references a file makes (module names, include paths), before resolution."""
+    family = FAMILY_BY_LANGUAGE.get(f.language)
+    if family is None:
+        return []
+    special = _SPECIAL_REFS.get(family.name)
+    if special is not None:
+        return list(dict.fromkeys(special(f.text)))
+    return family.references(f.text)
+
+
+def dependency_graph(files: list[SourceFile]) -> dict[str, set[str]]:
+    """{path: the repository files it depends on}, every file a key; self-references are dropped."""
+    index = RepoIndex(files)
+    for f in files:
+        family = FAMILY_BY_LANGUAGE.get(f.language)
+        if family is None or not family.declarations:
+            continue
+        text = _C_COMMENTS.sub(" ", f.text) if family.comment_strip is not None else f.text
+        for name in family.declared(text):
+            key = name.lower() if family.name in ("fortran", "vhdl") else name
+            index.symbols[family.name][key].append(f.path)
+            if family.name == "jvm":
+                stem = posixpath.splitext(posixpath.basename(f.path))[0]
+                index.symbols["jvm-class"][f"{name}.{stem}"].append(f.path)
+    graph: dict[str, set[str]] = {f.path: set() for f in files}
+    for f in files:
+        family = FAMILY_BY_LANGUAGE.get(f.language)
+        if family is None:
+            continue
+        deps = graph[f.path]
+        for ref in references(f):
+            deps.update(family.resolve(index, f.path, ref))
+        if family.implicit is not None:
+            deps.update(family.implicit(index, f))
+        deps.discard(f.path)
+    return graph
+
+
+def parsed_languages() -> frozenset[str]:
+    """Every language whose dependencies this module extracts."""
+    return frozenset(FAMILY_BY_LANGUAGE)

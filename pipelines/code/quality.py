@@ -1,0 +1,40 @@
+"""Heuristic quality signals of a repository document, stored per row in `quality` (name -> float).
+
+Signals, not decisions: the rule filters already dropped bad files; these numbers let a user (or a
+quality model, see `classifiers/code_quality.py`) rank or threshold repositories later with DuckDB:
+
+    SELECT repo, quality['duplicate_line_fraction'] FROM repos ORDER BY 2 DESC
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+_COMMENT_LINE = re.compile(r"^\s*(#|//|--|;|%|/\*|\*|<!--|\(\*|!|'|\"\"\"|''')")
+_TEST_PATH = re.compile(r"(^|/)(tests?|spec|__tests__)(/|$)|(^|/)test_[^/]*$|_test\.\w+$|\.(test|spec)\.\w+$")
+
+
+def quality_signals(records: list[dict], graph: dict[str, set[str]]) -> dict[str, float]:
+    """records: the repository's files in document order (path, language, text)."""
+    lines = [line for r in records for line in r["text"].splitlines()]
+    nonblank = [line.strip() for line in lines if line.strip()]
+    chars = sum(len(r["text"]) for r in records) or 1
+    counts = Counter(nonblank)
+    duplicated = sum(c for c in counts.values() if c > 1)
+    n_files = len(records)
+    linked = {p for p, deps in graph.items() if deps} | {d for deps in graph.values() for d in deps}
+    return {
+        "n_files": float(n_files),
+        "n_languages": float(len({r["language"] for r in records})),
+        "n_lines": float(len(lines)),
+        "mean_file_chars": chars / max(n_files, 1),
+        "mean_line_length": sum(len(line) for line in lines) / max(len(lines), 1),
+        "max_line_length": float(max((len(line) for line in lines), default=0)),
+        "alpha_fraction": sum(ch.isalpha() for r in records for ch in r["text"]) / chars,
+        "comment_line_fraction": sum(1 for line in nonblank if _COMMENT_LINE.match(line)) / max(len(nonblank), 1),
+        "duplicate_line_fraction": duplicated / max(len(nonblank), 1),
+        "test_file_fraction": sum(1 for r in records if _TEST_PATH.search(r["path"])) / max(n_files, 1),
+        "dependency_edges": float(sum(len(d) for d in graph.values())),
+        "dependency_coverage": len(linked) / max(n_files, 1),
+    }

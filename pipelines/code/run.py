@@ -1,0 +1,155 @@
+"""`deepcorpus code run`: repositories in, repository-level documents out (DeepSeek-Coder section 2).
+
+    deepcorpus code run --input repos/ --output out/code --benchmark humaneval.jsonl
+
+Writes the code_repo dataset to OUTPUT/corpus/ (committed with its manifest last) and
+OUTPUT/summary.json: {"command", "counters": {stage: {name: value}}, "elapsed_s", "inputs",
+"rules", "repos", "order": {"dependency": n, "random": n}}.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+
+from deepcorpus import datasets, storage
+from deepcorpus.contracts import CODE_REPO
+from deepcorpus.errors import UserError
+from pipelines.code.assemble import AssembleConfig, keep_rank
+from pipelines.code.filters import RULE_NAMES, FilterConfig
+from pipelines.code.sources import DEFAULT_MAX_FILE_BYTES, RepoUnit, discover
+
+log = logging.getLogger(__name__)
+
+
+def build(pipeline, units: list[RepoUnit], staging: str, *, benchmarks: list[str], seed: int = 0,
+          ordering: str = "dependency", max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, file_dedup: bool = True,
+          near_dedup: bool = True, filters: FilterConfig | None = None, num_shards: int = 0):
+    """Add the whole code pipeline to `pipeline`, writing Parquet parts under `staging`."""
+    import apache_beam as beam
+
+    from dedup.beam import CODE_MINHASH, Decontaminate, ExactDedup, MinHashDedup
+    from dedup.normalize import NormalizeConfig
+    from pipelines.code.transforms import (
+        AssembleFn,
+        FilterFn,
+        IdentifyFn,
+        ListingRowFn,
+        ReadRepoFn,
+        file_rank,
+        repo_candidate,
+    )
+    from pipelines.io import WriteDataset
+
+    repos = [u for u in units if u.kind != "listing"]
+    listings = [u for u in units if u.kind == "listing"]
+    parts = []
+    if repos:
+        parts.append(
+            pipeline
+            | "Repos" >> beam.Create(repos)
+            | "SpreadRepos" >> beam.Reshuffle()
+            | "ReadRepo" >> beam.ParDo(ReadRepoFn(max_file_bytes))
+        )
+    for i, unit in enumerate(listings):
+        if unit.path.endswith(".parquet"):
+            rows = pipeline | f"ReadListing[{i}]" >> beam.io.ReadFromParquet(unit.path)
+        else:
+            rows = pipeline | f"ReadListing[{i}]" >> beam.io.ReadFromText(unit.path)
+        parts.append(rows | f"ListingRows[{i}]" >> beam.ParDo(ListingRowFn(unit.path)))
+    records = parts[0] if len(parts) == 1 else tuple(parts) | "AllFiles" >> beam.Flatten()
+
+    files = (
+        records
+        | "Identify" >> beam.ParDo(IdentifyFn(max_file_bytes))
+        | "Filter" >> beam.ParDo(FilterFn(filters))
+    )
+    # Near-dedup compares whole repositories, so it runs before exact file dedup removes the
+    # files a fork shares with its original (which would make the two look different).
+    repos = (
+        files
+        | "KeyByRepo" >> beam.Map(lambda r: (r["repo"], r))
+        | "GroupByRepo" >> beam.GroupByKey()
+        | "RepoText" >> beam.Map(repo_candidate)
+    )
+    if near_dedup:
+        repos = (repos | "RepoDedup" >> MinHashDedup(CODE_MINHASH, rank_key=keep_rank, stage="repo_dedup")).kept
+    files = repos | "RepoFiles" >> beam.FlatMap(lambda row: row["records"])
+    if file_dedup:
+        # Exact file dedup across repositories, whitespace-insensitive but case-sensitive (code).
+        exact = NormalizeConfig(unicode_form=None, lowercase=False, whitespace=True)
+        files = (files | "FileDedup" >> ExactDedup(exact, rank_key=file_rank, stage="file_dedup")).kept
+    docs = (
+        files
+        | "KeyByRepoAgain" >> beam.Map(lambda r: (r["repo"], r))
+        | "RegroupByRepo" >> beam.GroupByKey()
+        | "Assemble" >> beam.ParDo(AssembleFn(AssembleConfig(seed=seed, ordering=ordering)))
+    )
+    if benchmarks:
+        docs = (docs | "Decontaminate" >> Decontaminate(benchmarks, stage="decontaminate")).kept
+    return docs | "Write" >> WriteDataset(staging, CODE_REPO, num_shards=num_shards)
+
+
+def _fill_rule_counters(counters: dict) -> dict:
+    """Every rule appears in the summary, with 0 when it dropped nothing."""
+    rules = counters.setdefault("filter", {})
+    for name in RULE_NAMES:
+        rules.setdefault(f"dropped_{name}", 0)
+    return counters
+
+
+def run(args, beam_args: list[str]) -> int:
+    from pipelines import runner, summary
+
+    start = time.time()
+    units: list[RepoUnit] = []
+    for spec in args.input:
+        units += discover(spec)
+    for path in args.benchmark:
+        if not storage.exists(path):
+            raise UserError(f"{path}: no such benchmark file")
+    n_repos = sum(u.kind != "listing" for u in units)
+    log.info("code: %d repositories and %d listings from %d inputs", n_repos, len(units) - n_repos, len(args.input))
+    final = storage.join(args.output, "corpus")
+    staging = datasets.staging_path(final)
+    runner.quiet_beam_logging()
+    pipeline = runner.new_pipeline(beam_args)
+    build(pipeline, units, staging, benchmarks=list(args.benchmark), seed=args.seed, ordering=args.order,
+          max_file_bytes=args.max_file_bytes, file_dedup=not args.no_file_dedup, near_dedup=not args.no_near_dedup)
+    try:
+        result = runner.run(pipeline, "code corpus")
+    except Exception:
+        if storage.exists(staging):
+            storage.remove_tree(staging)
+        raise
+    counters = _fill_rule_counters(summary.counters_from_result(result))
+    storage.makedirs(staging)  # a run that kept nothing still commits an empty dataset
+    if not datasets.parquet_files(staging):
+        from deepcorpus.contracts import contract
+        from deepcorpus.datasets import part_name, write_part
+
+        write_part(contract(CODE_REPO).schema.empty_table(), storage.join(staging, part_name(0)))
+    manifest = datasets.commit(staging, final, CODE_REPO, inputs=[u.path for u in units if u.kind in ("archive", "listing")],
+                               extra={"counters": counters, "seed": args.seed, "ordering": args.order,
+                                      "benchmarks": list(args.benchmark)})
+    assemble = counters.get("assemble", {})
+    report = {
+        "command": ["deepcorpus", *sys.argv[1:]] if sys.argv else [],
+        "counters": counters,
+        "elapsed_s": round(time.time() - start, 2),
+        "inputs": [{"kind": u.kind, "path": u.path, "name": u.name} for u in units],
+        "rules": list(RULE_NAMES),
+        "repos": manifest["row_count"],
+        "order": {"dependency": assemble.get("order_dependency", 0), "random": assemble.get("order_random", 0)},
+    }
+    storage.write_bytes_atomic(storage.join(args.output, "summary.json"), json.dumps(report, indent=2).encode())
+    print(summary.format_table({k: v for k, v in counters.items() if k != "languages"}, "code run"))
+    languages = counters.get("languages", {})
+    if languages:
+        top = sorted(languages.items(), key=lambda kv: -kv[1])
+        print("files by language: " + ", ".join(f"{k} {v}" for k, v in top[:15])
+              + (f", ... ({len(top)} languages)" if len(top) > 15 else ""))
+    print(f"{manifest['row_count']:,} repository documents -> {final}")
+    return 0

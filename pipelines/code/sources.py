@@ -1,0 +1,256 @@
+"""Repositories as users bring them, turned into one record per file.
+
+An input is any of:
+- a git work tree or a bare repository: HEAD's tree, read with `git ls-tree` and `git cat-file`
+  (untracked and ignored files of a work tree are not part of the repository);
+- a plain folder: treated as one repository (`.git` folders skipped);
+- a `.tar.gz`/`.tgz`/`.tar`/`.zip` archive, as GitHub serves them (the single top-level folder
+  `NAME-SHA/` is stripped);
+- a JSONL or Parquet listing of files with `repo`, `path`, `content` and optional `license`, `stars`
+  (`max_stars_count` as in The Stack), `revision_date`;
+- a folder holding any of the above: each entry is one input.
+
+`discover(spec)` does the cheap listing on the driver; `read_unit(unit)` reads one repository (on
+a worker) and yields file records: {repo, path, content (bytes), license, stars, revision_date}.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import posixpath
+import subprocess
+import tarfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from deepcorpus import storage
+from deepcorpus.errors import UserError
+from pipelines.code.licenses import detect_license, is_license_file, normalize_license
+
+log = logging.getLogger(__name__)
+
+ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tar.xz", ".zip")
+LISTING_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".parquet")
+# A file bigger than this is not read at all (it would be dropped as too large anyway).
+DEFAULT_MAX_FILE_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class RepoUnit:
+    """One thing to read: kind is "git", "bare", "folder", "archive" or "listing"."""
+
+    kind: str
+    path: str
+    name: str
+
+
+def _strip_suffix(name: str, suffixes: tuple[str, ...]) -> str:
+    for s in suffixes:
+        if name.endswith(s):
+            return name[: -len(s)]
+    return name
+
+
+def is_git_work_tree(path: str) -> bool:
+    return os.path.exists(os.path.join(path, ".git"))
+
+
+def is_bare_repo(path: str) -> bool:
+    return all(os.path.exists(os.path.join(path, p)) for p in ("HEAD", "objects", "refs"))
+
+
+def classify(path: str) -> RepoUnit | None:
+    """What a single path is, or None when it is none of the input kinds."""
+    name = storage.basename(path)
+    if name.endswith(ARCHIVE_SUFFIXES):
+        return RepoUnit("archive", path, _strip_suffix(name, ARCHIVE_SUFFIXES))
+    if name.endswith(LISTING_SUFFIXES):
+        return RepoUnit("listing", path, name)
+    if not storage.is_remote(path) and os.path.isdir(path):
+        if is_git_work_tree(path):
+            return RepoUnit("git", path, name)
+        if is_bare_repo(path):
+            return RepoUnit("bare", path, _strip_suffix(name, (".git",)))
+        return RepoUnit("folder", path, name)
+    return None
+
+
+def discover(spec: str) -> list[RepoUnit]:
+    """The repositories and listings an --input names; a one-line UserError when there are none."""
+    spec = spec.rstrip("/") or "/"
+    paths = storage.expand(spec)
+    if not paths:
+        raise UserError(f"{spec}: no such file or folder")
+    units: list[RepoUnit] = []
+    for path in paths:
+        if storage.is_dir(path):
+            units += _discover_dir(path)
+        else:
+            unit = classify(path)
+            if unit is None:
+                raise UserError(f"{path}: not a repository, archive ({', '.join(ARCHIVE_SUFFIXES)}) "
+                                f"or listing ({', '.join(LISTING_SUFFIXES)})")
+            units.append(unit)
+    if not units:
+        raise UserError(f"{spec}: holds no repositories, archives or listings")
+    return units
+
+
+def _discover_dir(path: str) -> list[RepoUnit]:
+    """A repository itself, or a folder of repositories: loose source files at the top make it one."""
+    if not storage.is_remote(path) and (is_git_work_tree(path) or is_bare_repo(path)):
+        return [classify(path)]
+    entries = [e for e in storage.listdir(path) if not storage.basename(e).startswith(".")]
+    children = [classify(e) for e in entries]
+    loose = [e for e in entries if not storage.is_dir(e) and classify(e) is None]
+    if loose and not storage.is_remote(path):
+        return [RepoUnit("folder", path, storage.basename(path))]
+    return [c for c in children if c is not None]
+
+
+# --- reading one repository ---------------------------------------------------------------------
+
+
+def _git(args: list[str], cwd_args: list[str], **kw) -> subprocess.CompletedProcess:
+    # safe.directory: a repository checked out by another user is still only read here.
+    return subprocess.run(["git", "-c", "safe.directory=*", *cwd_args, *args], capture_output=True, check=True, **kw)
+
+
+def _read_git(unit: RepoUnit, max_bytes: int) -> tuple[list[tuple[str, bytes]], str | None, int]:
+    """(files, HEAD's commit date, files skipped as too large) of HEAD's tree."""
+    where = ["--git-dir", unit.path] if unit.kind == "bare" else ["-C", unit.path]
+    try:
+        date = _git(["log", "-1", "--format=%cI", "HEAD"], where, text=True).stdout.strip() or None
+        listing = _git(["ls-tree", "-r", "-z", "--long", "HEAD"], where).stdout
+    except subprocess.CalledProcessError as e:
+        log.warning("%s: no readable HEAD (%s); skipped", unit.path, e.stderr.decode(errors="replace").strip())
+        return [], None, 0
+    wanted, too_large = [], 0
+    for entry in listing.split(b"\0"):
+        if not entry:
+            continue
+        meta, path = entry.split(b"\t", 1)
+        mode, kind, sha, size = meta.split()
+        if kind != b"blob" or mode == b"120000":  # submodules and symlinks are not file content
+            continue
+        if int(size) > max_bytes:
+            too_large += 1
+            continue
+        wanted.append((path.decode("utf-8", "surrogateescape"), sha.decode()))
+    if not wanted:
+        return [], date, too_large
+    batch = _git(["cat-file", "--batch"], where, input="".join(f"{sha}\n" for _, sha in wanted).encode()).stdout
+    files, pos = [], 0
+    for path, _ in wanted:
+        header_end = batch.index(b"\n", pos)
+        size = int(batch[pos:header_end].split()[2])
+        start = header_end + 1
+        files.append((path, batch[start:start + size]))
+        pos = start + size + 1
+    return files, date, too_large
+
+
+def _read_folder(unit: RepoUnit, max_bytes: int) -> tuple[list[tuple[str, bytes]], str | None, int]:
+    files, too_large, newest = [], 0, 0.0
+    for root, dirs, names in os.walk(unit.path):
+        dirs[:] = sorted(d for d in dirs if d != ".git" and not os.path.islink(os.path.join(root, d)))
+        for name in sorted(names):
+            full = os.path.join(root, name)
+            if os.path.islink(full) or not os.path.isfile(full):
+                continue
+            st = os.stat(full)
+            if st.st_size > max_bytes:
+                too_large += 1
+                continue
+            newest = max(newest, st.st_mtime)
+            with open(full, "rb") as f:
+                files.append((os.path.relpath(full, unit.path).replace(os.sep, "/"), f.read()))
+    return files, _iso(newest), too_large
+
+
+def _iso(timestamp: float) -> str | None:
+    if not timestamp:
+        return None
+    import datetime as _dt
+
+    return _dt.datetime.fromtimestamp(timestamp, _dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _strip_top_folder(files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """GitHub archives hold everything under one `NAME-SHA/` folder: drop it."""
+    tops = {p.split("/", 1)[0] for p, _ in files}
+    if len(tops) == 1 and all("/" in p for p, _ in files):
+        return [(p.split("/", 1)[1], c) for p, c in files]
+    return files
+
+
+def _read_archive(unit: RepoUnit, max_bytes: int) -> tuple[list[tuple[str, bytes]], str | None, int]:
+    data = storage.read_bytes(unit.path)
+    files, too_large, newest = [], 0, 0.0
+    try:
+        if unit.path.endswith(".zip"):
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                for info in z.infolist():
+                    if info.is_dir():
+                        continue
+                    if info.file_size > max_bytes:
+                        too_large += 1
+                        continue
+                    files.append((info.filename, z.read(info)))
+        else:
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as t:
+                for member in t:
+                    if not member.isfile():  # links, devices, folders
+                        continue
+                    if member.size > max_bytes:
+                        too_large += 1
+                        continue
+                    newest = max(newest, float(member.mtime or 0))
+                    f = t.extractfile(member)
+                    files.append((member.name, f.read() if f else b""))
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as e:
+        raise UserError(f"{unit.path}: not a readable archive ({e})") from None
+    files = [(posixpath.normpath(p).lstrip("./"), c) for p, c in files]
+    files = [(p, c) for p, c in _strip_top_folder(files) if not p.startswith("../") and "/.git/" not in f"/{p}"]
+    return files, _iso(newest), too_large
+
+
+READERS = {"git": _read_git, "bare": _read_git, "folder": _read_folder, "archive": _read_archive}
+
+
+def read_unit(unit: RepoUnit, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Iterator[dict]:
+    """File records of one repository (not for listings: those are read row by row)."""
+    files, date, too_large = READERS[unit.kind](unit, max_bytes)
+    license_id = None
+    for path, content in files:
+        if is_license_file(path):
+            license_id = detect_license(content.decode("utf-8", "replace"))
+            if license_id:
+                break
+    for path, content in sorted(files):
+        yield {"repo": unit.name, "path": path, "content": content, "license": license_id, "stars": None,
+               "revision_date": date}
+    for _ in range(too_large):
+        yield {"repo": unit.name, "path": None, "content": None, "skip": "too_large"}
+
+
+def listing_record(row: dict, source: str) -> dict:
+    """A listing row (The Stack's column names accepted too) as a file record."""
+    repo = row.get("repo") or row.get("repo_name") or row.get("max_stars_repo_name")
+    path = row.get("path") or row.get("max_stars_repo_path")
+    content = row.get("content")
+    if repo is None or path is None or content is None:
+        raise UserError(f"{source}: listing rows need 'repo', 'path' and 'content' (got {sorted(row)[:8]})")
+    stars = row.get("stars", row.get("max_stars_count"))
+    license_value = row.get("license", row.get("licenses", row.get("max_stars_repo_licenses")))
+    return {
+        "repo": str(repo),
+        "path": str(path).lstrip("/"),
+        "content": content.encode("utf-8", "surrogatepass") if isinstance(content, str) else bytes(content),
+        "license": normalize_license(license_value),
+        "stars": int(stars) if stars is not None else None,
+        "revision_date": row.get("revision_date") or row.get("max_stars_repo_head_date"),
+    }

@@ -1,0 +1,166 @@
+"""The Beam steps of `code run`, each a small DoFn over the plain functions of this package.
+
+    units -> ReadRepo -> Identify (langid) -> Filter (rules) -> GroupByRepo -> RepoText
+          -> [repo near-dedup] -> RepoFiles -> [file exact dedup] -> RegroupByRepo
+          -> Assemble (dependency order) -> [decontaminate] -> Write
+
+Counters use the stage names the summary shows: "read", "langid", "filter", "assemble".
+"""
+
+from __future__ import annotations
+
+import json
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from classifiers.code_language import LanguageIdentifier, skip_reason
+from pipelines.code.assemble import AssembleConfig, assemble_repo
+from pipelines.code.filters import FilterConfig, drop_reason
+from pipelines.code.sources import DEFAULT_MAX_FILE_BYTES, RepoUnit, listing_record, read_unit
+
+
+class ReadRepoFn(beam.DoFn):
+    """A repository (git, bare, folder, archive) -> its file records."""
+
+    def __init__(self, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES):
+        self.max_file_bytes = max_file_bytes
+        self.repos = Metrics.counter("read", "repos")
+        self.files = Metrics.counter("read", "files")
+        self.empty = Metrics.counter("read", "empty_repos")
+
+    def process(self, unit: RepoUnit):
+        self.repos.inc()
+        n = 0
+        for record in read_unit(unit, self.max_file_bytes):
+            n += 1
+            self.files.inc()
+            yield record
+        if n == 0:
+            self.empty.inc()
+
+
+class ListingRowFn(beam.DoFn):
+    """A listing row (dict from Parquet, or a JSON line) -> a file record."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.files = Metrics.counter("read", "files")
+
+    def process(self, row):
+        if isinstance(row, (str, bytes)):
+            if not row.strip():
+                return
+            row = json.loads(row)
+        self.files.inc()
+        yield listing_record(row, self.source)
+
+
+class IdentifyFn(beam.DoFn):
+    """Skip binary, vendored, generated, lock and oversized files; name the language of the rest.
+
+    Files in no Coder-V2 language (Markdown, plain text, YAML...) are dropped as `other_language`.
+    """
+
+    def __init__(self, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, languages: tuple[str, ...] | None = None):
+        self.max_file_bytes = max_file_bytes
+        self.languages = languages
+        self.seen = Metrics.counter("langid", "in")
+        self.out = Metrics.counter("langid", "out")
+        self.identifier = None
+
+    def setup(self):
+        self.identifier = LanguageIdentifier(languages=self.languages)
+
+    def _skip(self, reason: str):
+        Metrics.counter("langid", f"skipped_{reason}").inc()
+
+    def process(self, record: dict):
+        self.seen.inc()
+        if record.get("skip"):
+            self._skip(record["skip"])
+            return
+        path, content = record["path"], record["content"]
+        reason = skip_reason(path, content, self.max_file_bytes)
+        if reason:
+            self._skip(reason)
+            return
+        language = self.identifier.identify(path, content)
+        if language is None:
+            self._skip("other_language")
+            return
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            self._skip("not_utf8")
+            return
+        self.out.inc()
+        Metrics.counter("languages", language).inc()
+        out = {k: v for k, v in record.items() if k != "content"}
+        out.update(language=language, text=text, id=f"{record['repo']}/{path}")
+        yield out
+
+
+class FilterFn(beam.DoFn):
+    """DeepSeek-Coder's rule filters; each rule's drops counted as `dropped_<rule>`."""
+
+    def __init__(self, config: FilterConfig | None = None):
+        self.config = config or FilterConfig()
+        self.seen = Metrics.counter("filter", "in")
+        self.out = Metrics.counter("filter", "out")
+
+    def process(self, record: dict):
+        self.seen.inc()
+        reason = drop_reason(record["text"], record["language"], self.config)
+        if reason:
+            Metrics.counter("filter", f"dropped_{reason}").inc()
+            return
+        self.out.inc()
+        yield record
+
+
+class AssembleFn(beam.DoFn):
+    """(repo, its kept files) -> one repository document, ordered by dependencies where found."""
+
+    def __init__(self, config: AssembleConfig | None = None):
+        self.config = config or AssembleConfig()
+        self.repos = Metrics.counter("assemble", "repos")
+        self.by_dependency = Metrics.counter("assemble", "order_dependency")
+        self.by_random = Metrics.counter("assemble", "order_random")
+        self.edges = Metrics.counter("assemble", "dependency_edges")
+
+    def process(self, element):
+        repo, records = element
+        records = list(records)
+        if not records:
+            return
+        row = assemble_repo(repo, records, self.config)
+        self.repos.inc()
+        (self.by_dependency if row["order"] == "dependency" else self.by_random).inc()
+        self.edges.inc(int(row["quality"]["dependency_edges"]))
+        yield row
+
+
+def repo_candidate(element) -> dict:
+    """(repo, file records) -> a row for repository near-dedup: the files in path order as `text`
+    (MinHash shingles barely depend on file order), the ranking fields, and the records themselves."""
+    repo, records = element
+    records = sorted(records, key=lambda r: r["path"])
+    stars = [r["stars"] for r in records if r.get("stars") is not None]
+    licenses = [r["license"] for r in records if r.get("license")]
+    dates = [r["revision_date"] for r in records if r.get("revision_date")]
+    return {
+        "id": repo,
+        "text": "\n".join(r["text"] for r in records),
+        "license": licenses[0] if licenses else None,
+        "stars": max(stars) if stars else None,
+        "revision_date": max(dates) if dates else None,
+        "records": records,
+    }
+
+
+def file_rank(record: dict) -> tuple:
+    """Which copy of an exactly duplicated file to keep: the same preference as for repositories."""
+    from pipelines.code.assemble import keep_rank
+
+    return keep_rank(record)
