@@ -18,9 +18,10 @@ WEB_DOC = "web_doc"
 CODE_REPO = "code_repo"
 FORMAL_PROOF = "formal_proof"
 TOKEN_SHARD = "token_shard"
+DOCUMENTS = "documents"
 
 # How DuckDB views and `deepcorpus inspect` name each kind's table.
-VIEW_NAMES = {WEB_DOC: "docs", CODE_REPO: "repos", FORMAL_PROOF: "proofs", TOKEN_SHARD: "tokens"}
+VIEW_NAMES = {WEB_DOC: "docs", CODE_REPO: "repos", FORMAL_PROOF: "proofs", TOKEN_SHARD: "tokens", DOCUMENTS: "docs"}
 
 
 @dataclass(frozen=True)
@@ -122,12 +123,19 @@ def token_shard_schema(seq_len: int, vocab_size: int) -> pa.Schema:
     )
 
 
+# Any documents with at least `id` and `text`: what `deepcorpus dedup` writes for plain JSONL/Parquet
+# input, and for the removed documents (their input columns plus `duplicate_of`, `dedup_reason`).
+# Further columns are whatever each part's own Parquet schema says.
+DOCUMENTS_SCHEMA = pa.schema([("id", pa.string()), ("text", pa.string())])
+DOCUMENTS_DOC = "documents with id and text; further columns as the parts' Parquet schema says"
+
 CONTRACTS: dict[str, Contract] = {
     WEB_DOC: Contract(WEB_DOC, 1, WEB_DOC_SCHEMA, "web documents (math and general)"),
     CODE_REPO: Contract(CODE_REPO, 1, CODE_REPO_SCHEMA, "repository-level code documents"),
     FORMAL_PROOF: Contract(FORMAL_PROOF, 1, FORMAL_PROOF_SCHEMA, "Lean 4 statements and proofs"),
     # The schema depends on seq_len and vocabulary; the manifest records both.
     TOKEN_SHARD: Contract(TOKEN_SHARD, 1, token_shard_schema(2048, 32000), TOKEN_SHARD_DOC),
+    DOCUMENTS: Contract(DOCUMENTS, 1, DOCUMENTS_SCHEMA, DOCUMENTS_DOC),
 }
 
 

@@ -2,6 +2,19 @@
 
 from deepcorpus.cli import command_parser
 
+EXAMPLES = {
+    "exact": ["deepcorpus dedup exact --input docs.jsonl --output out/exact --removed out/exact_dups --punctuation"],
+    "url": ["deepcorpus dedup url --input out/math/corpus --output out/url --prefer latest"],
+    "minhash": [
+        "deepcorpus dedup minhash --input out/math/corpus --output out/near --removed out/near_dups",
+        "deepcorpus dedup minhash --input repos.parquet --output out/repos --preset code --verify",
+    ],
+    "decontaminate": [
+        "deepcorpus dedup decontaminate --input docs.jsonl --benchmark ../shared/data/benchmarks "
+        "--output out/clean --removed out/leaks",
+    ],
+}
+
 
 def register(steps) -> None:
     for method, help in [
@@ -11,13 +24,43 @@ def register(steps) -> None:
         ("decontaminate", "Drop documents sharing an n-gram with benchmark files."),
     ]:
         p = command_parser(steps, method, help, [
-            f"deepcorpus dedup {method} --input DATA --output DATA --removed DATA",
+            f"deepcorpus dedup {method} --input DATA --output DATA --removed DATA", *EXAMPLES[method],
         ], beam=True)
         p.add_argument("--input", required=True, action="append", help="dataset or JSONL/Parquet with id and text")
         p.add_argument("--output", required=True, help="the kept documents, every input column")
         p.add_argument("--removed", help="the dropped documents with id and duplicate_of")
+        if method == "exact":
+            p.add_argument("--keep-case", action="store_true", help="do not fold case before hashing")
+            p.add_argument("--punctuation", action="store_true", help="ignore punctuation and symbols")
+            p.add_argument("--digits", action="store_true", help="ignore which digits a text has (all become 0)")
+        if method == "url":
+            p.add_argument("--prefer", choices=["latest", "earliest"], default="latest",
+                           help="which crawl of a URL to keep (default: latest)")
+        if method == "minhash":
+            p.add_argument("--preset", choices=["web", "code"], default="web",
+                           help="web: 5-grams, 20x13 bands, 0.8; code: BigCode's 5-grams, 25x10 bands, 0.7")
+            p.add_argument("--ngram", type=int, help="shingle size (default from the preset: 5)")
+            p.add_argument("--shingle", choices=["word", "char"], help="word or character n-grams (default word)")
+            p.add_argument("--num-perm", type=int, help="number of permutations")
+            p.add_argument("--bands", type=int, help="LSH bands")
+            p.add_argument("--rows", type=int, help="rows per band")
+            p.add_argument("--threshold", type=float, help="Jaccard threshold used by --verify")
+            p.add_argument("--seed", type=int, default=42, help="permutation seed")
+            p.add_argument("--verify", action="store_true",
+                           help="drop candidate pairs whose true Jaccard is below the threshold")
+            p.add_argument("--cc-rounds", type=int, default=16,
+                           help="large-star/small-star rounds of connected components (default 16)")
         if method == "decontaminate":
-            p.add_argument("--benchmark", action="append", required=True, help="benchmark JSONL/Parquet path")
+            p.add_argument("--benchmark", action="append", required=True,
+                           help="benchmark JSONL/Parquet file, glob or directory (repeatable)")
+            p.add_argument("--field", action="append",
+                           help="benchmark text field (repeatable; default: question, problem, prompt, text, "
+                                "formal_statement, informal_prefix, lean)")
+            p.add_argument("--ngram", type=int, default=10, help="n-gram length (default 10)")
+            p.add_argument("--max-items", type=int, default=10,
+                           help="ignore n-grams found in more than this many benchmark items (boilerplate)")
+            p.add_argument("--mode", choices=["drop", "flag"], default="drop",
+                           help="drop matches, or keep everything and only list matches in --removed")
         p.set_defaults(func=_run, method=method)
 
 

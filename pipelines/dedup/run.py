@@ -1,0 +1,209 @@
+"""`deepcorpus dedup exact|url|minhash|decontaminate`: one dedup transform of `dedup/` over any
+dataset of the contracts, or plain JSONL/Parquet with `id` and `text`.
+
+    Read -> [Ids] -> ExactDedup | UrlDedup | MinHashDedup | Decontaminate -> WriteKept [, WriteRemoved]
+
+The output keeps the input's contract and every column. Plain files become a `documents` dataset
+whose schema is the first input file's (ids are made strings). The removed documents, with
+`duplicate_of` and `dedup_reason` added, are a `documents` dataset. Both are written to hidden
+staging directories and committed (manifest last) only after the pipeline finished; the manifest's
+`dedup` key records the method, its settings and the counters.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import time
+
+import pyarrow as pa
+
+from deepcorpus import datasets, storage
+from deepcorpus.contracts import DOCUMENTS, TOKEN_SHARD, contract
+from deepcorpus.errors import UserError
+
+log = logging.getLogger(__name__)
+
+BENCHMARK_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".ndjson", ".parquet")
+
+
+@dataclasses.dataclass
+class Plan:
+    """What to read and how to write: the output's contract name, schema, and whether ids need
+    to become strings (plain files whose `id` is a number)."""
+
+    sources: list[datasets.Source]
+    schema_name: str
+    schema: pa.Schema
+    stringify_ids: bool
+
+
+def _plain_schema(source: datasets.Source) -> pa.Schema:
+    first = source.files[0]
+    if source.kind == "parquet":
+        schema = datasets.read_parquet(first).schema if storage.is_remote(first) else _parquet_schema(first)
+    else:
+        rows = []
+        for row in datasets.iter_jsonl(first):
+            rows.append(_string_id(row))
+            if len(rows) >= 1000:
+                break
+        try:
+            schema = pa.Table.from_pylist(rows).schema
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+            raise UserError(f"{first}: rows disagree on a column's type ({str(e).splitlines()[0]})") from None
+    # Columns that were null in the sample are typed as strings; ids always are.
+    fields = [pa.field(f.name, pa.string()) if f.type == pa.null() or f.name == "id" else f for f in schema]
+    if "id" not in schema.names:
+        fields.insert(0, pa.field("id", pa.string()))
+    return pa.schema(fields)
+
+
+def _parquet_schema(path: str) -> pa.Schema:
+    import pyarrow.parquet as pq
+
+    return pq.read_schema(path)
+
+
+def plan(specs: list[str]) -> Plan:
+    sources = datasets.resolve_inputs(specs)
+    kinds = {s.schema_name for s in sources}
+    if kinds == {None}:
+        schema = _plain_schema(sources[0])
+        return Plan(sources, DOCUMENTS, schema, stringify_ids=True)
+    if None in kinds:
+        raise UserError("--input mixes datasets and plain JSONL/Parquet files; dedup one kind at a time")
+    if len(kinds) > 1:
+        raise UserError(f"--input mixes {' and '.join(sorted(kinds))} datasets; dedup one kind at a time")
+    (name,) = kinds
+    if name == TOKEN_SHARD:
+        raise UserError(f"{sources[0].spec}: token shards have no text to dedup; dedup the corpora before tokenizing")
+    if name == DOCUMENTS:
+        schema = datasets.read_parquet(sources[0].dataset.files[0]).schema if sources[0].dataset.files else \
+            contract(DOCUMENTS).schema
+        return Plan(sources, DOCUMENTS, schema, stringify_ids=False)
+    return Plan(sources, name, contract(name).schema, stringify_ids=False)
+
+
+def removed_schema(schema: pa.Schema) -> pa.Schema:
+    extra = [pa.field(n, pa.string()) for n in ("duplicate_of", "dedup_reason") if n not in schema.names]
+    return pa.schema(list(schema) + extra)
+
+
+def benchmark_files(specs: list[str]) -> list[str]:
+    """Benchmark files from paths, globs and directories (searched recursively)."""
+    files: list[str] = []
+    for spec in specs:
+        if storage.is_dir(spec):
+            found = sorted(
+                os.path.join(root, f) for root, _, names in os.walk(spec) for f in names
+                if f.endswith(BENCHMARK_SUFFIXES)
+            ) if not storage.is_remote(spec) else [
+                f for f in storage.expand(storage.join(spec, "**")) if f.endswith(BENCHMARK_SUFFIXES)]
+            if not found:
+                raise UserError(f"{spec}: directory holds no JSONL or Parquet benchmark files")
+            files += found
+            continue
+        found = storage.expand(spec)
+        if not found:
+            raise UserError(f"{spec}: no such benchmark file")
+        files += found
+    return files
+
+
+def transform(args):
+    """The dedup transform and the settings to record in the manifest, from the parsed options."""
+    from dedup import beam as dedup_beam
+    from dedup.normalize import NormalizeConfig
+
+    if args.method == "exact":
+        cfg = NormalizeConfig(lowercase=not args.keep_case, punctuation=args.punctuation, digits=args.digits)
+        return dedup_beam.ExactDedup(cfg), dataclasses.asdict(cfg)
+    if args.method == "url":
+        return dedup_beam.UrlDedup(prefer=args.prefer), {"prefer": args.prefer}
+    if args.method == "minhash":
+        base = dedup_beam.CODE_MINHASH if args.preset == "code" else dedup_beam.WEB_MINHASH
+        changes = {k: v for k, v in {
+            "ngram": args.ngram, "mode": args.shingle, "num_perm": args.num_perm, "bands": args.bands,
+            "rows": args.rows, "threshold": args.threshold, "seed": args.seed,
+        }.items() if v is not None}
+        if "bands" in changes or "rows" in changes:
+            bands, rows = changes.get("bands", base.bands), changes.get("rows", base.rows)
+            changes.setdefault("num_perm", max(base.num_perm, bands * rows))
+        try:
+            cfg = dataclasses.replace(base, **changes)
+        except ValueError as e:
+            raise UserError(str(e)) from None
+        if args.cc_rounds < 1:
+            raise UserError("--cc-rounds must be at least 1")
+        settings = {**dataclasses.asdict(cfg), "preset": args.preset, "verify": args.verify, "cc_rounds": args.cc_rounds}
+        return dedup_beam.MinHashDedup(cfg, verify=args.verify, cc_rounds=args.cc_rounds), settings
+    if args.method == "decontaminate":
+        from dedup.ngrams import BenchmarkIndex
+
+        paths = benchmark_files(args.benchmark)
+        if args.ngram < 3:
+            raise UserError("--ngram must be at least 3")
+        # Build the index once here too: bad files fail now, in one line, and the size gets logged.
+        index = BenchmarkIndex.from_files(paths, fields=args.field, n=args.ngram, max_items=args.max_items)
+        log.info("benchmark index: %d items from %d files, %d n-grams, %.1f MiB", len(index.items), len(paths),
+                 index.num_ngrams, index.total_bytes / 2**20)
+        settings = {"benchmarks": paths, "fields": args.field, "ngram": args.ngram, "mode": args.mode,
+                    "max_items": args.max_items, "index_items": len(index.items),
+                    "index_ngrams": index.num_ngrams, "index_bytes": index.total_bytes}
+        return dedup_beam.Decontaminate(paths, fields=args.field, n=args.ngram, mode=args.mode,
+                                        max_items=args.max_items), settings
+    raise UserError(f"unknown dedup method {args.method!r}")
+
+
+def _string_id(row: dict) -> dict:
+    if row.get("id") is not None and not isinstance(row["id"], str):
+        row = dict(row, id=str(row["id"]))
+    return row
+
+
+def run(args, beam_args: list[str]) -> int:
+    import apache_beam as beam
+
+    from pipelines import runner, summary
+    from pipelines.io import ReadDocuments, WriteDataset
+
+    start = time.time()
+    if args.removed and os.path.abspath(args.removed) == os.path.abspath(args.output):
+        raise UserError("--removed must differ from --output")
+    p_plan = plan(args.input)
+    dedup, settings = transform(args)
+    what = f"dedup {args.method}"
+    staging = datasets.staging_path(args.output)
+    removed_staging = datasets.staging_path(args.removed) if args.removed else None
+
+    pipeline = runner.new_pipeline(beam_args)
+    rows = pipeline | "Read" >> ReadDocuments(p_plan.sources)
+    if p_plan.stringify_ids:
+        rows = rows | "StringIds" >> beam.Map(_string_id)
+    outputs = rows | f"Dedup{args.method.title()}" >> dedup
+    _ = outputs.kept | "WriteKept" >> WriteDataset(staging, p_plan.schema_name, schema=p_plan.schema)
+    if removed_staging:
+        _ = outputs.removed | "WriteRemoved" >> WriteDataset(
+            removed_staging, DOCUMENTS, schema=removed_schema(p_plan.schema))
+    try:
+        result = runner.run(pipeline, what)
+    except Exception:
+        for path in (staging, removed_staging):
+            if path and storage.exists(path):
+                storage.remove_tree(path)
+        raise
+    counters = summary.counters_from_result(result)
+    inputs = [f for s in p_plan.sources for f in (s.dataset.files if s.dataset else s.files)]
+    record = {"method": args.method, "settings": settings, "counters": counters}
+    manifest = datasets.commit(staging, args.output, p_plan.schema_name, inputs=inputs, extra={"dedup": record})
+    lines = [f"kept: {manifest['row_count']:,} rows -> {args.output}"]
+    if removed_staging:
+        removed = datasets.commit(removed_staging, args.removed, DOCUMENTS, inputs=inputs,
+                                  extra={"dedup": record, "removed_from": args.output})
+        lines.append(f"removed: {removed['row_count']:,} rows -> {args.removed}")
+    print(summary.format_table(counters, title=what))
+    print("\n".join(lines))
+    log.info("%s done in %.1fs", what, time.time() - start)
+    return 0
