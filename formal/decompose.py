@@ -119,7 +119,9 @@ def compose(sketch: str, sorries: list[SorryGoal], proofs: list[str]) -> str:
             line_start = out.rfind("\n", 0, start) + 1
             indent = len(out[line_start:start]) - len(out[line_start:start].lstrip()) + 2
             tactic = "\n" + "\n".join(" " * indent + t for t in tactic.split("\n"))
-        out = out[:start] + tactic + out[end:]
+            out = out[:start].rstrip(" ") + tactic + out[end:]
+        else:
+            out = out[:start] + tactic + out[end:]
     return out
 
 

@@ -96,7 +96,8 @@ def _round_pipeline(beam_args, cands: list[dict], lean_config, prove_config, cac
     from pipelines.summary import counters_from_result
 
     staging = datasets.staging_path(out_path)
-    p = runner.new_pipeline(beam_args)
+    # Without Lean there is nothing to spread over processes: one in-memory worker starts fastest.
+    p = runner.new_pipeline(beam_args, runner.RunnerConfig(in_memory=lean_config is None))
     _ = (
         p
         | "Candidates" >> beam.Create(cands)
@@ -139,20 +140,20 @@ def _write_jsonl(path: str, rows: list[dict]) -> None:
 
 
 def run(args, beam_args) -> int:
-    from formal.cache import CACHEABLE  # noqa: F401  (fail fast if the package is broken)
     from formal.generators import Candidate, load_generator
     from formal.prover import ProveConfig
-    from pipelines.runner import quiet_beam_logging
     from pipelines.summary import format_table, merge
 
     start = time.time()
-    quiet_beam_logging()
     _check(args)
     out = args.output
     argv = ["deepcorpus", *sys.argv[1:]] if sys.argv and "deepcorpus" in sys.argv[0] else ["deepcorpus", "formal", "run"]
     header = _header(args.header)
     problems = _read_problems(args.problems)
-    lean_config, skipped = find_runner(args)
+    lean_config, skipped = find_runner(args)  # before Beam is imported: a refusal stays one line
+    from pipelines.runner import quiet_beam_logging
+
+    quiet_beam_logging()
     if lean_config is None:
         log.warning("verification skipped: %s. Writing the statements with verified=false, status=unverified.",
                     skipped)

@@ -9,6 +9,7 @@ Counters use the stages the user sees: filter, prove, decompose, lean.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -37,6 +38,8 @@ class ProveBatchFn(beam.DoFn):
         from formal.backends import detect
 
         self.verifier = detect(self.lean_config)
+        # Rows name the toolchain that checked them, as the backend reports it.
+        self.prove_config = replace(self.prove_config, toolchain=self.verifier.toolchain)
         if self.cache_path:
             from formal.cache import CachedVerifier, VerificationCache
 
