@@ -276,7 +276,6 @@ class HFGenerator(TextModelGenerator):
     def __init__(self, model_dir: str, **kw):
         super().__init__(**kw)
         try:
-            import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
         except ImportError:
             raise UserError("--generator hf needs transformers: pip install 'deepcorpus[hf]' "
@@ -286,6 +285,8 @@ class HFGenerator(TextModelGenerator):
             self.model = AutoModelForCausalLM.from_pretrained(model_dir, local_files_only=True, torch_dtype="auto")
         except OSError as e:
             raise UserError(f"{model_dir}: not a Hugging Face model directory ({str(e).splitlines()[0]})") from None
+        import torch
+
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         self.model.to(self.device).eval()
         if self.tokenizer.pad_token is None:

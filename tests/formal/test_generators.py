@@ -1,0 +1,95 @@
+"""Generators: the template generator end to end, its expert-iteration update, the model generators'
+prompting (with a scripted completion function) and their clear errors when a dependency is missing."""
+
+import pytest
+
+from deepcorpus.errors import UserError
+from formal.generators import TemplateGenerator, TextModelGenerator, load_generator
+
+HEADER = "set_option maxHeartbeats 400000"
+
+
+def test_template_formalizes_problems_then_fills_with_families():
+    g = TemplateGenerator()
+    problems = [{"id": "a-1", "text": "Show that 7 divides 91."}, {"id": "a-2", "text": "Prove Fermat's last theorem."}]
+    cands, counters = g.formalize(problems, 5, 1, HEADER)
+    assert [c.name for c in cands] == ["p_a_1", "arith_0", "divides_1", "linear_2", "sum_3"]
+    assert counters == {"problems": 2, "from_problems": 1, "dropped_unparsed": 1, "from_families": 4, "out": 5}
+    assert cands[0].informal == "Show that 7 divides 91." and cands[0].header == HEADER
+    assert len({c.id for c in cands}) == 5
+    more, _ = g.formalize([], 3, 2, HEADER)  # a later round continues the numbering
+    assert [c.name.rsplit("_", 1)[1] for c in more] == ["4", "5", "6"]
+
+
+def test_template_update_reorders_proofs_and_tactics():
+    g = TemplateGenerator()
+    cands, _ = g.formalize([], 2, 1, HEADER)
+    arith = cands[0]
+    assert arith.proofs == ["by decide", "by rfl"]
+    learned = g.update([{"verified": True, "proof": "by rfl", "family": "arith"},
+                        {"verified": True, "proof": "by\n  omega", "family": "linear"},
+                        {"verified": False, "proof": "by decide", "family": "arith"}])
+    assert learned == {"verified_pairs": 2, "proof_kinds": {"rfl": 1, "omega": 1}}
+    g.propose(cands, attempts=8)
+    assert arith.proofs == ["by rfl", "by decide"]
+    assert g.tactic_ranking() == {"rfl": 0.5, "omega": 0.5}
+
+
+class ScriptedModel(TextModelGenerator):
+    """Completions from a function of the prompt: the prompting logic without a model."""
+
+    name = "scripted"
+
+    def __init__(self, reply):
+        super().__init__(min_quality=0.5)
+        self.reply = reply
+        self.prompts = []
+
+    def complete(self, prompts, max_new_tokens, temperature):
+        self.prompts += prompts
+        return [self.reply(p) for p in prompts]
+
+
+def test_model_generator_formalizes_grades_and_proves():
+    def reply(prompt):
+        if prompt.endswith("Grade:"):
+            return " poor" if "divides" in prompt else " good"
+        if prompt.startswith("Translate"):
+            return " (n : ℕ) (h₀ : n > 3) : 2 * n > 6 := by sorry\n```" if "2n" in prompt else \
+                " : (7 : ℕ) ∣ 92 := by sorry\n```"
+        if prompt.startswith("Write a proof sketch"):
+            return "  have h : n ≥ 4 := by sorry\n  omega\n```"
+        return "  omega\n```"
+
+    g = ScriptedModel(reply)
+    problems = [{"id": 1, "text": "If n > 3 then 2n > 6."}, {"id": 2, "text": "Show that 7 divides 92."}]
+    cands, counters = g.formalize(problems, 10, 1, HEADER)
+    assert counters["dropped_low_quality"] == 1  # V1 drops "fair" and "poor" formalizations
+    (c,) = cands
+    assert c.statement == "theorem p_1 (n : ℕ) (h₀ : n > 3) : 2 * n > 6" and c.quality == 0.8
+    g.propose(cands, attempts=3)
+    assert c.proofs == ["by\n  omega"]  # three identical samples count once
+    assert c.sketch == c.statement + " := by\n  have h : n ≥ 4 := by sorry\n  omega"
+    g.update([{"verified": True, "informal": "x", "formal_statement": c.statement, "proof": "by\n  omega"}])
+    g.propose(cands, attempts=1)
+    assert "theorem p_1 (n : ℕ) (h₀ : n > 3) : 2 * n > 6 := by\n  omega" in g.prompts[-2]  # in-context example
+
+
+def test_hf_generator_without_transformers_says_how_to_install(monkeypatch, tmp_path):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_transformers(name, *a, **kw):
+        if name == "transformers":
+            raise ImportError("No module named 'transformers'")
+        return real_import(name, *a, **kw)
+
+    monkeypatch.setattr(builtins, "__import__", no_transformers)
+    with pytest.raises(UserError, match=r"pip install 'deepcorpus\[hf\]'"):
+        load_generator("hf", model=str(tmp_path))
+
+
+def test_model_generators_need_a_model():
+    with pytest.raises(UserError, match="--model"):
+        load_generator("checkpoint")
