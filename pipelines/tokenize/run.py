@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -179,7 +180,8 @@ def run(args, beam_args: list[str]) -> int:
             "fim_mode": fim_config.mode,
             "seed": seed,
             "add_bos": bool(args.add_bos),
-            "tokenizer": args.tokenizer,
+            # Where the trainer (and inference after it) finds the tokenizer again.
+            "tokenizer": args.tokenizer if storage.is_remote(args.tokenizer) else os.path.abspath(args.tokenizer),
             "sources": dict(zip(inputs.names, (s.spec for s in inputs.sources))),
         }
         if inputs.weights is not None:
