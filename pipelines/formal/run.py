@@ -69,11 +69,27 @@ def lean_config_from(args):
     )
 
 
-def find_runner(args):
-    """(lean_config with the toolchain filled in, None) or (None, why verification is skipped)."""
+def _remote_runner(beam_args: list[str]) -> str | None:
+    for i, a in enumerate(beam_args):
+        name = a.split("=", 1)[1] if a.startswith("--runner=") else beam_args[i + 1] if a == "--runner" and \
+            i + 1 < len(beam_args) else None
+        if name and name not in ("DirectRunner", "FnApiRunner"):
+            return name
+    return None
+
+
+def find_runner(args, beam_args=()):
+    """(lean_config with the toolchain filled in, "") or (None, why verification is skipped)."""
     from formal.backends import NoLeanRunner, detect
 
     config = lean_config_from(args)
+    remote = _remote_runner(list(beam_args))
+    if remote and config.backend == "repl":
+        # The workers' container has Lean, the driver need not: they start their own REPLs and
+        # ask their Lean for its version (unless --toolchain names it).
+        log.info("%s: the workers start the REPL (%s); not checking for it here",
+                 remote, config.repl_command or "repl on PATH")
+        return config, ""
     try:
         verifier = detect(config)
     except NoLeanRunner as e:
@@ -150,7 +166,7 @@ def run(args, beam_args) -> int:
     argv = ["deepcorpus", *sys.argv[1:]] if sys.argv and "deepcorpus" in sys.argv[0] else ["deepcorpus", "formal", "run"]
     header = _header(args.header)
     problems = _read_problems(args.problems)
-    lean_config, skipped = find_runner(args)  # before Beam is imported: a refusal stays one line
+    lean_config, skipped = find_runner(args, beam_args)  # before Beam is imported: a refusal stays one line
     from pipelines.runner import quiet_beam_logging
 
     quiet_beam_logging()

@@ -113,3 +113,21 @@ def test_run_with_the_standin_repl_verifies_iterates_and_caches(standin_rules, t
     assert main(argv) == 0
     again = json.loads((out / "summary.json").read_text())
     assert again["counters"]["lean"]["cached"] == sum(v for k, v in again["counters"]["lean"].items() if k != "cached")
+
+
+def test_leandojo_is_not_a_backend_for_free_standing_code():
+    from formal.backends import NoLeanRunner, detect
+
+    with pytest.raises(NoLeanRunner, match="LeanDojo"):
+        detect(LeanConfig(backend="leandojo"))
+
+
+def test_on_dataflow_the_workers_find_the_repl(no_lean):
+    from pipelines.formal.run import find_runner
+
+    class Args:
+        lean_backend, lean_server, repl_command, lean_project = "repl", None, "lake env repl", "/opt/mathlib4"
+        workers, memory_mb, max_uses, toolchain, require_verification = 4, 8192, 200, None, True
+
+    config, skipped = find_runner(Args(), ["--runner", "DataflowRunner", "--project", "p"])
+    assert skipped == "" and config.repl_command == "lake env repl" and config.toolchain is None

@@ -1,0 +1,116 @@
+"""Formal: the Lean pool's own cost per request, and proofs per second with header reuse.
+
+Always (no Lean needed), against the STAND-IN REPL of tests/formal (same JSON protocol, no Lean):
+- `pool`: requests through ReplPool (one process, the header loaded once, reused via its env);
+- `direct`: the same requests on one ReplProcess without the pool (pipe + JSON only): the pool's
+  overhead is the difference;
+- `process per request` (the baseline): a fresh process per request, as Prover-V1.5's verifier runs.
+When `repl` and `lean` are on PATH, the same comparison on real core-Lean proofs of the template
+generator: proofs/s per core with header reuse versus one `lean` process per proof.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+from benchmarks.common import report
+from formal.header import CORE_HEADER
+from formal.pool import PoolConfig, ReplPool
+from formal.repl_process import ProcessConfig, ReplProcess
+from formal.results import VerifyRequest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+STANDIN = [sys.executable, os.path.join(os.path.dirname(HERE), "tests", "formal", "standin_repl.py")]
+
+
+def _requests(n: int) -> list[VerifyRequest]:
+    return [VerifyRequest(f"theorem t{i} : {i} + 0 = {i} := by simp", header=CORE_HEADER, id=str(i)) for i in range(n)]
+
+
+def _pool_seconds(command, reqs, workers: int) -> float:
+    config = PoolConfig(ProcessConfig(command, memory_limit_mb=None), workers=workers, max_uses=10**9)
+    with ReplPool(config) as pool:
+        pool.verify(reqs[:workers])  # start the processes and load the header first
+        start = time.perf_counter()
+        results = pool.verify(reqs)
+        seconds = time.perf_counter() - start
+    bad = [r for r in results if r.status not in ("verified", "error")]
+    if bad:
+        raise RuntimeError(f"{len(bad)} requests {bad[0].status}: {bad[0].detail}")
+    return seconds
+
+
+def _direct_seconds(command, reqs) -> float:
+    proc = ReplProcess(ProcessConfig(command, memory_limit_mb=None))
+    env = proc.command(CORE_HEADER, timeout_s=600).env
+    start = time.perf_counter()
+    for r in reqs:
+        proc.command(r.code, env=env, timeout_s=600)
+    seconds = time.perf_counter() - start
+    proc.close()
+    return seconds
+
+
+def _process_per_request_seconds(command, reqs) -> float:
+    start = time.perf_counter()
+    for r in reqs:
+        proc = ReplProcess(ProcessConfig(command, memory_limit_mb=None))
+        proc.command(CORE_HEADER + "\n\n" + r.code, timeout_s=600)
+        proc.close()
+    return time.perf_counter() - start
+
+
+def _lean_per_proof_seconds(codes: list[str]) -> float:
+    lean = shutil.which("lean")
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as d:
+        for i, code in enumerate(codes):
+            path = os.path.join(d, f"P{i}.lean")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(CORE_HEADER + "\n\n" + code + "\n")
+            subprocess.run([lean, path], capture_output=True, timeout=600)
+    return time.perf_counter() - start
+
+
+def main(out_dir: str = "benchmarks/out") -> dict:
+    n_pool, n_spawn = 400, 40
+    reqs = _requests(n_pool)
+    t_pool = _pool_seconds(STANDIN, reqs, workers=1)
+    t_direct = _direct_seconds(STANDIN, reqs)
+    t_spawn = _process_per_request_seconds(STANDIN, reqs[:n_spawn])
+    rows = [
+        {"system": system, "requests": n, "ms_per_request": 1000 * s / n, "requests_per_s": n / s}
+        for system, n, s in (("pool, header reused (stand-in)", n_pool, t_pool),
+                             ("one ReplProcess, no pool (stand-in)", n_pool, t_direct),
+                             ("process per request (stand-in)", n_spawn, t_spawn))
+    ]
+    notes = {
+        "pool_overhead_ms_per_request": round(1000 * (t_pool - t_direct) / n_pool, 3),
+        "speedup_pool_vs_process_per_request": round((t_spawn / n_spawn) / (t_pool / n_pool), 1),
+        "stand_in": "tests/formal/standin_repl.py speaks the REPL protocol but is not Lean",
+    }
+    if shutil.which("repl") and shutil.which("lean"):
+        from formal.templates import generate
+
+        codes = [f"{t.statement} := {t.proofs[0]}" for t in generate(60) if t.family != "inconsistent"]
+        lean_reqs = [VerifyRequest(c, header=CORE_HEADER, timeout_s=600) for c in codes]
+        cores = os.cpu_count() or 1
+        t_reuse = _pool_seconds(["repl"], lean_reqs, workers=cores)
+        t_cold = _lean_per_proof_seconds(codes[:20])
+        rows.append({"system": f"Lean REPL pool, header reused ({cores} procs)", "requests": len(codes),
+                     "ms_per_request": 1000 * t_reuse / len(codes), "requests_per_s": len(codes) / t_reuse,
+                     "proofs_per_s_per_core": len(codes) / t_reuse / cores})
+        rows.append({"system": "one `lean` process per proof", "requests": 20, "ms_per_request": 1000 * t_cold / 20,
+                     "requests_per_s": 20 / t_cold, "proofs_per_s_per_core": 20 / t_cold})
+    else:
+        notes["lean"] = "no `repl`/`lean` on PATH: the real-Lean comparison was skipped"
+    return report("formal", rows, notes, out_dir)
+
+
+if __name__ == "__main__":
+    main()
