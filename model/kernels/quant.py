@@ -27,7 +27,8 @@ def _round_e4m3(y):
     exponent = tl.maximum(mag.to(tl.int32, bitcast=True) >> 23, 127 - 6)
     magic = ((exponent + 20) << 23).to(tl.float32, bitcast=True)
     rounded = (mag + magic) - magic
-    return tl.where(y < 0, -rounded, rounded)
+    sign = y.to(tl.int32, bitcast=True) & -2147483648  # keep the sign bit (so -0.0 stays -0.0)
+    return (rounded.to(tl.int32, bitcast=True) | sign).to(tl.float32, bitcast=True)
 
 
 @triton.jit
@@ -109,12 +110,22 @@ def _rows_per_program(m: int) -> int:
     return 32 if m >= 32 else 16
 
 
-def quant_1x128(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _outputs(out, q_shape, s_shape, device, zero_scales=False):
+    """Caller-provided (q, s) buffers (tests poison them) or fresh ones."""
+    if out is not None:
+        q, s = out
+        assert q.shape == q_shape and q.dtype == FP8 and q.is_contiguous(), f"q buffer {tuple(q.shape)}"
+        assert s.shape == s_shape and s.dtype == torch.float32 and s.is_contiguous(), f"s buffer {tuple(s.shape)}"
+        return q, s
+    new_scales = torch.zeros if zero_scales else torch.empty
+    return torch.empty(q_shape, dtype=FP8, device=device), new_scales(s_shape, dtype=torch.float32, device=device)
+
+
+def quant_1x128(x: torch.Tensor, out=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-token, per-128-channel quantisation of x (M, K): q (M, K) FP8, s (M, ceil(K/128)) FP32."""
     assert FP8_MAX == 448.0 and x.dim() == 2
     m, k = x.shape
-    q = torch.empty(m, k, dtype=FP8, device=x.device)
-    s = torch.empty(m, cdiv(k, BLOCK), dtype=torch.float32, device=x.device)
+    q, s = _outputs(out, (m, k), (m, cdiv(k, BLOCK)), x.device)
     block_m = _rows_per_program(m)
     grid = (cdiv(m, block_m), cdiv(k, BLOCK))
     _quant_1x128_kernel[grid](
@@ -124,10 +135,10 @@ def quant_1x128(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return q, s
 
 
-def _quant_128x1(x: torch.Tensor, tiles, n_tiles: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _quant_128x1(x: torch.Tensor, tiles, n_tiles: int, out) -> tuple[torch.Tensor, torch.Tensor]:
     m, k = x.shape
-    q = torch.empty(k, m, dtype=FP8, device=x.device)
-    s = torch.zeros(k, n_tiles, dtype=torch.float32, device=x.device)
+    # Grouped: scale columns of spare tiles are never written, so fresh buffers start at zero.
+    q, s = _outputs(out, (k, m), (k, n_tiles), x.device, zero_scales=tiles is not None)
     block_k = 64
     grid = (n_tiles, cdiv(k, block_k))
     if tiles is None:
@@ -142,23 +153,24 @@ def _quant_128x1(x: torch.Tensor, tiles, n_tiles: int) -> tuple[torch.Tensor, to
     return q, s
 
 
-def quant_128x1(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def quant_128x1(x: torch.Tensor, out=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Transposed quantisation for Wgrad: q = xᵀ (K, M) FP8 with one scale per channel per 128 tokens."""
-    return _quant_128x1(x, None, cdiv(x.shape[0], BLOCK))
+    return _quant_128x1(x, None, cdiv(x.shape[0], BLOCK), out)
 
 
-def grouped_quant_128x1(x: torch.Tensor, counts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def grouped_quant_128x1(x: torch.Tensor, counts: torch.Tensor, out=None) -> tuple[torch.Tensor, torch.Tensor]:
     """quant_128x1 with tiles aligned to group starts; scale column t belongs to tile t of the table."""
-    tiles = group_tiles(counts, x.shape[0])
-    return _quant_128x1(x, tiles, tiles.max_tiles)
+    tiles = group_tiles(counts.to(x.device), x.shape[0])
+    return _quant_128x1(x, tiles, tiles.max_tiles, out)
 
 
-def quant_128x128(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def quant_128x128(w: torch.Tensor, out=None) -> tuple[torch.Tensor, torch.Tensor]:
     """128×128 block quantisation of a weight (N, K) or a stack of expert weights (E, N, K)."""
     w3 = w if w.dim() == 3 else w.unsqueeze(0)
     e, n, k = w3.shape
-    q = torch.empty(e, n, k, dtype=FP8, device=w.device)
-    s = torch.empty(e, cdiv(n, BLOCK), cdiv(k, BLOCK), dtype=torch.float32, device=w.device)
+    if out is not None and w.dim() == 2:
+        out = (out[0].unsqueeze(0), out[1].unsqueeze(0))
+    q, s = _outputs(out, (e, n, k), (e, cdiv(n, BLOCK), cdiv(k, BLOCK)), w.device)
     grid = (cdiv(n, BLOCK), cdiv(k, BLOCK), e)
     _quant_128x128_kernel[grid](
         w3, q, s, n, k, w3.stride(0), w3.stride(1), w3.stride(2), q.stride(0), q.stride(1),

@@ -54,21 +54,29 @@ def to_fp8(y: torch.Tensor) -> torch.Tensor:
     return y.clamp(-FP8_MAX, FP8_MAX).to(FP8)
 
 
-def quant_1x128(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _into(out, q: torch.Tensor, s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    if out is None:
+        return q.contiguous(), s
+    out[0].copy_(q)
+    out[1].copy_(s)
+    return out
+
+
+def quant_1x128(x: torch.Tensor, out=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-token, per-128-channel quantisation of a 2-D activation (M, K)."""
     m, k = x.shape
     tiles = _pad_to(x.float(), 1, BLOCK).view(m, -1, BLOCK)  # (M, Kb, 128)
     s = scale_from_amax(tiles.abs().amax(dim=2))  # (M, Kb)
     q = to_fp8(tiles / s[:, :, None]).view(m, -1)[:, :k]
-    return q.contiguous(), s
+    return _into(out, q, s)
 
 
-def quant_128x1(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def quant_128x1(x: torch.Tensor, out=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Transposed quantisation: tiles of 128 tokens × 1 channel, returned as xᵀ (K, M) for Wgrad."""
-    return quant_1x128(x.t())
+    return quant_1x128(x.t(), out)
 
 
-def quant_128x128(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def quant_128x128(w: torch.Tensor, out=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Block quantisation of a weight (N, K) or a stack of them (E, N, K)."""
     *lead, n, k = w.shape
     blocks = _pad_to(_pad_to(w.float().reshape(-1, n, k), 1, BLOCK), 2, BLOCK)
@@ -76,7 +84,7 @@ def quant_128x128(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     blocks = blocks.view(e, np_ // BLOCK, BLOCK, kp // BLOCK, BLOCK)  # (E, Nb, 128, Kb, 128)
     s = scale_from_amax(blocks.abs().amax(dim=(2, 4)))  # (E, Nb, Kb)
     q = to_fp8(blocks / s[:, :, None, :, None]).view(e, np_, kp)[:, :n, :k]
-    return q.reshape(*lead, n, k).contiguous(), s.reshape(*lead, *s.shape[1:])
+    return _into(out, q.reshape(*lead, n, k), s.reshape(*lead, *s.shape[1:]))
 
 
 def dequant_1x128(q: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
@@ -125,7 +133,7 @@ def grouped_gemm(a, sa, b, sb, counts, out_dtype=torch.float32, out=None):
     return out
 
 
-def grouped_quant_128x1(x: torch.Tensor, counts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def grouped_quant_128x1(x: torch.Tensor, counts: torch.Tensor, out=None) -> tuple[torch.Tensor, torch.Tensor]:
     """quant_128x1 per group: (C, T) FP8 and (C, max_tiles) scales, column t = the group tile table's tile t.
 
     Tiles start at each group's first row, so a 128-token tile never mixes two experts; columns of
@@ -133,8 +141,10 @@ def grouped_quant_128x1(x: torch.Tensor, counts: torch.Tensor) -> tuple[torch.Te
     """
     t, c = x.shape
     tiles = group_tiles(counts, t)
-    q = torch.empty(c, t, dtype=FP8, device=x.device)
-    s = torch.zeros(c, tiles.max_tiles, dtype=torch.float32, device=x.device)
+    if out is None:
+        out = (torch.empty(c, t, dtype=FP8, device=x.device),
+               torch.zeros(c, tiles.max_tiles, dtype=torch.float32, device=x.device))
+    q, s = out
     for start, rows, first in tiles.host_rows():
         if rows:
             qg, sg = quant_128x1(x[start : start + rows])

@@ -1,0 +1,32 @@
+"""Helpers shared by the kernel tests: where the kernels run, and poisoned output buffers."""
+
+import os
+
+import torch
+
+FP8 = torch.float8_e4m3fn
+FP8_NAN = 0x7F  # E4M3FN's NaN byte: what poisoned FP8 buffers hold
+
+
+def interpreting() -> bool:
+    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+
+
+def poisoned(shape, dtype, device) -> torch.Tensor:
+    """An output buffer full of NaN, so any element a kernel forgets to write shows up."""
+    if dtype == FP8:
+        return torch.full(shape, FP8_NAN, dtype=torch.uint8, device=device).view(FP8)
+    return torch.full(shape, float("nan"), dtype=dtype, device=device)
+
+
+def same_bits(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Bit-for-bit equality (NaN-safe, works for FP8)."""
+    if a.dtype == FP8:
+        a, b = a.view(torch.uint8), b.view(torch.uint8)
+    return a.shape == b.shape and bool((a.cpu() == b.cpu()).all())
+
+
+def rel_err(x: torch.Tensor, ref: torch.Tensor) -> float:
+    """Relative Frobenius error of x against ref, in float64."""
+    x, ref = x.double().cpu(), ref.double().cpu()
+    return float((x - ref).norm() / ref.norm().clamp_min(1e-300))
