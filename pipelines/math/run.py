@@ -156,17 +156,10 @@ def _read_json(path: str):
 # --- stage: candidates ----------------------------------------------------------------------------------
 
 
-def build_candidates(cfg: MathRunConfig, files: list[str], beam_args: list[str]) -> dict:
-    """Read + extract + language ID + URL dedup + near-dedup, once per run directory."""
+def candidates_graph(p: beam.Pipeline, cfg: MathRunConfig, files: list[str], staging: str) -> None:
+    """The candidates pipeline's steps, added to `p` (tests build it under Dataflow options)."""
     from dedup.beam import WEB_MINHASH, MinHashDedup, UrlDedup
 
-    path = storage.join(cfg.output, "candidates")
-    if storage.exists(storage.join(path, datasets.MANIFEST)):
-        manifest = datasets.read_manifest(path)
-        log.info("reusing %s (%d pages)", path, manifest["row_count"])
-        return manifest.get("counters", {})
-    staging = datasets.staging_path(path)
-    p = new_pipeline(beam_args)
     docs = (
         p
         | "CrawlFiles" >> beam.Create(files)
@@ -186,6 +179,18 @@ def build_candidates(cfg: MathRunConfig, files: list[str], beam_args: list[str])
         | "WriteRemoved" >> beam.io.WriteToText(storage.join(cfg.output, "candidates_removed"), ".jsonl",
                                                 shard_name_template="")
     )
+
+
+def build_candidates(cfg: MathRunConfig, files: list[str], beam_args: list[str]) -> dict:
+    """Read + extract + language ID + URL dedup + near-dedup, once per run directory."""
+    path = storage.join(cfg.output, "candidates")
+    if storage.exists(storage.join(path, datasets.MANIFEST)):
+        manifest = datasets.read_manifest(path)
+        log.info("reusing %s (%d pages)", path, manifest["row_count"])
+        return manifest.get("counters", {})
+    staging = datasets.staging_path(path)
+    p = new_pipeline(beam_args)
+    candidates_graph(p, cfg, files, staging)
     result = run_pipeline(p, "candidates (read, extract, langid, dedup)")
     counters = summary.counters_from_result(result)
     datasets.commit(staging, path, WEB_DOC, inputs=files, extra={"counters": counters})
@@ -447,6 +452,16 @@ def build_corpus(cfg: MathRunConfig, last: Iteration, beam_args: list[str]) -> d
 # --- the loop -------------------------------------------------------------------------------------------
 
 
+def stop_reason(metrics: dict, stop_overlap: float) -> str | None:
+    """Why the loop stops after this iteration, or None to go on (DeepSeekMath: ~98% seen before)."""
+    overlap = metrics.get("overlap_with_previous")
+    if overlap is not None and overlap >= stop_overlap:
+        return f"overlap with the previous iteration {overlap:.1%} >= {stop_overlap:.1%}"
+    if metrics.get("n_collected") == 0:
+        return "nothing was collected"
+    return None
+
+
 def print_iteration(it: Iteration) -> None:
     m = it.metrics
     print(summary.format_table(m["counters"], title=f"iteration {it.k}"))
@@ -490,9 +505,9 @@ def mine(cfg: MathRunConfig, beam_args: list[str], argv: list[str] | None = None
         done.append(it)
         print_iteration(it)
         counters = summary.merge(counters, it.metrics["counters"])
-        overlap = it.metrics["overlap_with_previous"]
-        if overlap is not None and overlap >= cfg.stop_overlap:
-            stopped = f"overlap with the previous iteration {overlap:.1%} >= {cfg.stop_overlap:.1%}"
+        reason = stop_reason(it.metrics, cfg.stop_overlap)
+        if reason:
+            stopped = reason
             break
     log.info("stopping: %s", stopped)
     corpus_counters = build_corpus(cfg, done[-1], beam_args)
