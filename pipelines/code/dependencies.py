@@ -200,7 +200,7 @@ def _python_refs(text: str) -> list[str]:
     return refs
 
 
-_PY_IMPORT = _m(r"^[ \t]*import[ \t]+([\w.]+(?:[ \t]+as[ \t]+\w+)?(?:[ \t]*,[ \t]*[\w.]+(?:[ \t]+as[ \t]+\w+)?)*)")
+_PY_IMPORT = _m(r"^[ \t]*c?import[ \t]+([\w.]+(?:[ \t]+as[ \t]+\w+)?(?:[ \t]*,[ \t]*[\w.]+(?:[ \t]+as[ \t]+\w+)?)*)")
 _PY_FROM = _m(r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+(?:c?import)[ \t]+(\([^)]*\)|[^\n#;]+)")
 
 
@@ -399,7 +399,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("jvm", frozenset({"Java", "Kotlin", "Scala", "Groovy", "Gradle", "Xtend", "Ceylon", "Gosu", "AspectJ",
                              "Mirah", "Fantom", "Groovy Server Pages", "Java Server Pages", "Processing", "Boo",
                              "X10"}),
-           (_m(r"^[ \t]*import[ \t]+(?:static[ \t]+)?([\w.]+(?:\.\*|\._|\.\{[^}\n]*\})?)"),),
+           (_m(r"^[ \t]*import[ \t]+(?:static[ \t]+)?(\w+(?:\.\w+)*(?:\.\*|\._|\.\{[^}\n]*\})?)"),),
            _jvm_resolve, declarations=(_m(r"^[ \t]*package[ \t]+([\w.]+)"),), expand=_jvm_expand,
            implicit=_same_namespace_uses("jvm", _JVM_EXTS), comment_strip=_C_COMMENTS),
     Family("csharp", frozenset({"C#"}),
@@ -457,8 +457,8 @@ FAMILIES: tuple[Family, ...] = (
             _m(r"""^[ \t]*-?include[ \t]+([\w./-]+)"""), _m(r"""Import-Module[ \t]+['"]?(\.[\w./\\-]+)""")),
            lambda index, importer, ref: [] if "$" in ref else _paths(("",))(index, importer, ref.replace("\\", "/"))),
     Family("include-path", frozenset({"R", "Julia", "Dart", "Zig", "Erlang", "Protocol Buffer", "Thrift", "Solidity",
-                                      "Verilog", "SystemVerilog", "Nix", "TeX", "Crystal", "Racket", "Scheme",
-                                      "Common Lisp", "Emacs Lisp", "OCaml", "Standard ML", "Smali", "SourcePawn",
+                                      "Verilog", "SystemVerilog", "Nix", "TeX", "Racket", "Scheme",
+                                      "Common Lisp", "Emacs Lisp", "Smali", "SourcePawn",
                                       "PAWN", "AutoHotkey", "AutoIt", "NSIS", "Inno Setup", "Squirrel", "GAP", "Stan",
                                       "OpenSCAD", "POV-Ray", "LilyPond", "Gnuplot", "Asymptote", "Csound", "M4",
                                       "Graphviz DOT", "Modelica", "Chapel", "Pony", "Odin", "V", "Nu", "Q",
@@ -466,8 +466,8 @@ FAMILIES: tuple[Family, ...] = (
                                       "CMake", "Ninja", "BitBake", "Gentoo Ebuild", "Gentoo Eclass", "Apache Configuration",
                                       "Nginx Configuration File", "Puppet", "Smithy", "GraphQL", "YANG", "Cypher",
                                       "Jsonnet", "Starlark", "Dockerfile", "Docker", "XSLT", "XML", "XQuery", "Vala",
-                                      "Whiley", "Red", "Pike", "Pascal", "Ada", "Modula-2", "Eiffel", "Nim", "Nimrod",
-                                      "Hy", "Clojure", "LFE", "Elixir", "D", "Io", "Factor", "Swift"}),
+                                      "Whiley", "Red", "Pike", "Pascal", "Ada", "Modula-2", "Eiffel",
+                                      "Hy", "LFE", "D", "Io", "Factor", "Swift"}),
            (_m(r"""\b(?:source|sys\.source|include|includeFile|load|require)[ \t]*\([ \t]*['"]([^'"\n]+)['"]"""),
             _m(r"""^[ \t]*(?:import|export|part|part[ \t]+of)[ \t]+['"]((?:\.{0,2}/)?[\w./-]+\.(?:dart|proto|sol|thrift))['"]"""),
             _m(r"""@import\([ \t]*"([^"\n]+\.zig)"[ \t]*\)"""),

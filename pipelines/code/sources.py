@@ -187,10 +187,17 @@ def _strip_top_folder(files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]
     return files
 
 
+def _read_raw(path: str) -> bytes:
+    """The archive's bytes as stored (storage.read_bytes would already gunzip a .tar.gz)."""
+    fs, p = storage.filesystem(path)
+    with fs.open_input_file(p) as f:
+        return f.read()
+
+
 def _read_archive(unit: RepoUnit, max_bytes: int) -> tuple[list[tuple[str, bytes]], str | None, int]:
-    data = storage.read_bytes(unit.path)
     files, too_large, newest = [], 0, 0.0
     try:
+        data = _read_raw(unit.path)
         if unit.path.endswith(".zip"):
             with zipfile.ZipFile(io.BytesIO(data)) as z:
                 for info in z.infolist():

@@ -1,0 +1,121 @@
+"""`deepcorpus code run` end to end, and the dependency order on a real multi-language repository."""
+
+import json
+import os
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from classifiers.code_language import LanguageIdentifier, skip_reason
+from deepcorpus import samples
+from deepcorpus.cli import main
+from deepcorpus.datasets import open_dataset
+from pipelines.code.dependencies import SourceFile, dependency_graph
+from pipelines.code.filters import RULE_NAMES
+from pipelines.code.toposort import dependency_order, strongly_connected_components
+
+IN_MEMORY = ["--direct_running_mode", "in_memory"]
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """The demo's exact command on the bundled repositories."""
+    out = tmp_path_factory.mktemp("code") / "code"
+    code = main(["code", "run", "--input", samples.path("repos"), "--output", str(out),
+                 "--benchmark", samples.path("benchmarks", "code_benchmark.jsonl")])
+    assert code == 0
+    return out
+
+
+@pytest.mark.slow
+def test_the_demo_run_writes_repository_documents(demo_run):
+    ds = open_dataset(str(demo_run / "corpus"), "code_repo")
+    rows = {r["repo"]: r for r in ds.iter_rows()}
+    # pyshapes-fork.tar.gz is a near-duplicate of pyshapes (which has the permissive license);
+    # puzzles-py holds a benchmark problem word for word.
+    assert set(rows) == {"pyshapes", "ringbuf-c", "inventory-jvm", "todo-web", "kvstore-go", "wordcount-rs",
+                         "polyglot", "octo/shellkit", "octo/stats-jl"}
+    go = [f["path"] for f in rows["kvstore-go"]["files"]]
+    assert go.index("internal/codec/codec.go") < go.index("internal/store/store.go") < go.index("cmd/kv/main.go")
+    c = [f["path"] for f in rows["ringbuf-c"]["files"]]
+    assert c.index("include/config.h") < c.index("include/ringbuf.h") < c.index("src/ringbuf.c")
+    assert rows["ringbuf-c"]["text"].startswith("// include/config.h\n#ifndef RINGBUF_CONFIG_H")
+    assert all(r["order"] == "dependency" for r in rows.values())
+    assert rows["octo/stats-jl"]["license"] == "GPL-3.0" and rows["octo/stats-jl"]["stars"] == 40
+    assert rows["pyshapes"]["license"] == "MIT"
+    web = {f["path"] for f in rows["todo-web"]["files"]}
+    assert "node_modules/left-pad/index.js" not in web and "package-lock.json" not in web
+    assert "config/to-html.xslt" in web and "config/app.xml" not in web
+    assert dict(rows["polyglot"]["quality"])["n_languages"] == 5.0
+
+
+@pytest.mark.slow
+def test_the_summary_counts_every_rule(demo_run):
+    summary = json.loads((demo_run / "summary.json").read_text())
+    counters = summary["counters"]
+    assert summary["command"][:3] == ["deepcorpus", "code", "run"] or summary["command"]
+    for rule in RULE_NAMES:
+        assert counters["filter"][f"dropped_{rule}"] >= 1, rule  # the samples trip each rule once
+    assert counters["langid"]["skipped_vendor"] >= 1 and counters["langid"]["skipped_binary"] == 1
+    assert counters["repo_dedup"]["dropped_near_duplicate"] == 1
+    assert counters["decontaminate"]["dropped_benchmark"] == 1
+    assert counters["file_dedup"]["dropped_exact"] == 1  # puzzles-py vendored pyshapes' geometry.py
+    assert summary["repos"] == 9 and summary["order"]["dependency"] == 10
+
+
+@pytest.mark.slow
+def test_a_parquet_listing_with_random_order(tmp_path):
+    rows = [
+        {"repo": "octo/a", "path": "main.py", "content": "from util import helper\nprint(helper())\n", "stars": 5,
+         "license": "mit"},
+        {"repo": "octo/a", "path": "util.py", "content": "def helper():\n    return 42\n", "stars": 5, "license": "mit"},
+    ]
+    listing = tmp_path / "stack.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), listing)
+    out = tmp_path / "out"
+    assert main(["code", "run", "--input", str(listing), "--output", str(out), "--order", "random", "--seed", "3",
+                 *IN_MEMORY]) == 0
+    [row] = open_dataset(str(out / "corpus")).iter_rows()
+    assert row["order"] == "random" and row["license"] == "MIT" and row["stars"] == 5
+    assert sorted(f["path"] for f in row["files"]) == ["main.py", "util.py"]
+
+
+def test_bad_input_exits_2_with_one_line(tmp_path, capsys):
+    assert main(["code", "run", "--input", str(tmp_path / "nope"), "--output", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "nope: no such file or folder" in err
+    assert not (tmp_path / "o" / "corpus").exists()
+
+
+def test_a_real_multi_language_repository_is_ordered_imports_first():
+    """pyarrow as installed: Python, Cython and C++ headers that include each other. Every file
+    comes after the files it imports, except between files of the same import cycle."""
+    root = os.path.dirname(pa.__file__)
+    ident = LanguageIdentifier()
+    files = []
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(names):
+            full = os.path.join(folder, name)
+            rel = "pyarrow/" + os.path.relpath(full, root).replace(os.sep, "/")
+            with open(full, "rb") as f:
+                data = f.read()
+            language = None if skip_reason(rel, data) else ident.identify(rel, data)
+            if language:
+                files.append(SourceFile(rel, language, data.decode("utf-8", "replace")))
+    languages = {f.language for f in files}
+    assert {"Python", "Cython", "C++"} <= languages
+    graph = dependency_graph(files)
+    edges = [(a, b) for a, bs in graph.items() for b in bs]
+    assert len(edges) > 500
+    # Spot checks of resolution across families.
+    assert "pyarrow/include/arrow/array.h" in graph["pyarrow/include/arrow/api.h"]
+    assert any(b.endswith(".pxd") for a, b in edges if a.endswith(".pyx"))
+    order = dependency_order(graph, seed=0, key="pyarrow")
+    assert sorted(order) == sorted(graph)
+    position = {p: i for i, p in enumerate(order)}
+    cycle = strongly_connected_components({a: sorted(bs) for a, bs in graph.items()})
+    backwards = [(a, b) for a, b in edges if position[b] > position[a]]
+    assert all(cycle[a] == cycle[b] for a, b in backwards)
+    assert len(backwards) < 0.01 * len(edges)
