@@ -6,8 +6,9 @@ concurrently) and `close()`:
 - `KiminaVerifier`: a Kimina Lean Server over HTTP (formal/kimina.py);
 - LeanDojo, where installed, for tactic-level interaction (formal/leandojo_backend.py).
 
-`detect(LeanConfig)` picks one: `--lean-server` or DEEPCORPUS_LEAN_SERVER, else `--repl-command`,
-else `repl` on PATH. With none, it says in one line how to get one.
+`detect(LeanConfig)` picks one: `--lean-server` or DEEPCORPUS_LEAN_SERVER, else `--repl-command` or
+DEEPCORPUS_REPL_COMMAND, else `repl` on PATH (as `lake env repl` inside `--lean-project` or
+DEEPCORPUS_LEAN_PROJECT, e.g. a Mathlib checkout). With none, it says in one line how to get one.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from formal.results import VerifyRequest, VerifyResult
 log = logging.getLogger(__name__)
 
 SERVER_ENV = "DEEPCORPUS_LEAN_SERVER"
+COMMAND_ENV = "DEEPCORPUS_REPL_COMMAND"
+PROJECT_ENV = "DEEPCORPUS_LEAN_PROJECT"
 BACKENDS = ("auto", "repl", "server", "leandojo", "none")
 
 INSTALL_HINT = (
@@ -62,7 +65,7 @@ class ReplVerifier:
         self.command = command
         self.toolchain = toolchain
         self.pool = ReplPool(PoolConfig(
-            ProcessConfig(command, cwd=config.lean_project, memory_limit_mb=config.memory_mb),
+            ProcessConfig(command, cwd=lean_project(config), memory_limit_mb=config.memory_mb),
             workers=max(1, config.workers), max_uses=config.max_uses, max_pending=config.max_pending,
         ))
 
@@ -73,14 +76,26 @@ class ReplVerifier:
         self.pool.close()
 
 
+def lean_project(config: LeanConfig) -> str | None:
+    """--lean-project, else DEEPCORPUS_LEAN_PROJECT when that directory exists (set in our image)."""
+    if config.lean_project:
+        return config.lean_project
+    env = os.environ.get(PROJECT_ENV)
+    return env if env and os.path.isdir(env) else None
+
+
 def repl_command(config: LeanConfig) -> list[str] | None:
     """The command that starts a REPL here, or None."""
     if config.repl_command:
         return shlex.split(config.repl_command)
+    if os.environ.get(COMMAND_ENV):
+        return shlex.split(os.environ[COMMAND_ENV])
     found = shutil.which("repl")
+    if found and lean_project(config) and shutil.which("lake"):
+        return ["lake", "env", found]  # the project's packages (e.g. Mathlib) on LEAN_PATH
     if found:
         return [found]
-    if config.lean_project and shutil.which("lake"):
+    if lean_project(config) and shutil.which("lake"):
         return ["lake", "exe", "repl"]
     return None
 
