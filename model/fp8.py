@@ -47,11 +47,11 @@ def fp8_available() -> tuple[bool, str]:
 
 class _FP8LinearFn(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, weight, ops):
+    def forward(ctx, x, weight, ops, out_dtype):
         x2 = x.reshape(-1, x.shape[-1])  # (M, K)
         xq, xs = ops.quant_1x128(x2)
         wq, ws = ops.quant_128x128(weight)
-        y = ops.gemm(xq, xs, wq, ws, out_dtype=x.dtype)  # (M, N)
+        y = ops.gemm(xq, xs, wq, ws, out_dtype=out_dtype)  # (M, N)
         xtq = xts = None
         if weight.requires_grad:
             xtq, xts = ops.quant_128x1(x2)  # saved in FP8 instead of x
@@ -73,13 +73,28 @@ class _FP8LinearFn(torch.autograd.Function):
         if ctx.needs_input_grad[1]:
             dytq, dyts = ops.quant_128x1(dy2)  # (N, M)
             dw = ops.gemm(dytq, dyts, xtq, xts, out_dtype=torch.float32).to(ctx.w_dtype)
-        return dx, dw, None
+        return dx, dw, None, None
+
+
+def _output_dtype(x: torch.Tensor) -> torch.dtype:
+    """Under autocast (the trainer's BF16 mode) a linear layer returns the autocast dtype, as nn.Linear does."""
+    kind = x.device.type
+    if kind in ("cuda", "cpu") and torch.is_autocast_enabled(kind):
+        return torch.get_autocast_dtype(kind)
+    return x.dtype
+
+
+@torch.compiler.disable  # host-side quantisation and kernel launches: keep them out of Dynamo graphs
+def _apply(fn, *args):
+    # The kernels pick their own precisions; autocast must not turn the reference's FP32 matmuls into BF16.
+    with torch.autocast(args[0].device.type, enabled=False):
+        return fn.apply(*args)
 
 
 def fp8_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
                backend: str = "triton") -> torch.Tensor:
-    """F.linear with all three GEMMs in FP8; the bias is added in the input's precision."""
-    y = _FP8LinearFn.apply(x, weight, load_backend(backend))
+    """F.linear with all three GEMMs in FP8; the bias is added in the output's precision."""
+    y = _apply(_FP8LinearFn, x, weight, load_backend(backend), _output_dtype(x))
     return y if bias is None else y + bias.to(y.dtype)
 
 
@@ -113,10 +128,10 @@ class FP8Linear(nn.Linear):
 
 class _FP8GroupedMMFn(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, w, counts, ops):
+    def forward(ctx, x, w, counts, ops, out_dtype):
         xq, xs = ops.quant_1x128(x)
         wq, ws = ops.quant_128x128(w)  # (E, N, K), (E, Nb, Kb)
-        y = ops.grouped_gemm(xq, xs, wq, ws, counts, out_dtype=x.dtype)
+        y = ops.grouped_gemm(xq, xs, wq, ws, counts, out_dtype=out_dtype)
         xtq = xts = None
         if w.requires_grad:
             xtq, xts = ops.grouped_quant_128x1(x, counts)
@@ -136,7 +151,7 @@ class _FP8GroupedMMFn(torch.autograd.Function):
         if ctx.needs_input_grad[1]:
             dytq, dyts = ops.grouped_quant_128x1(dy, counts)
             dw = ops.grouped_wgrad(dytq, dyts, xtq, xts, counts, out_dtype=torch.float32).to(ctx.w_dtype)
-        return dx, dw, None, None
+        return dx, dw, None, None, None
 
 
 class FP8GroupedMM:
@@ -148,7 +163,7 @@ class FP8GroupedMM:
     def __call__(self, x: torch.Tensor, w: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
         if x.device.type == "meta":
             return x.new_empty(x.shape[0], w.shape[1])
-        return _FP8GroupedMMFn.apply(x, w, counts, load_backend(self.backend))
+        return _apply(_FP8GroupedMMFn, x, w, counts, load_backend(self.backend), _output_dtype(x))
 
     def __repr__(self) -> str:
         return f"FP8GroupedMM(backend={self.backend!r})"

@@ -26,7 +26,7 @@ def grouped_configs() -> list[triton.Config]:
         return [triton.Config({"BLOCK_N": 32}, num_warps=4, num_stages=1)]
     return [
         triton.Config({"BLOCK_N": bn}, num_warps=w, num_stages=s)
-        for bn, w, s in [(128, 8, 4), (128, 4, 4), (256, 8, 3), (64, 4, 5)]
+        for bn, w, s in [(128, 8, 4), (128, 4, 4), (256, 8, 3)]
     ]
 
 
@@ -35,7 +35,7 @@ def wgrad_configs() -> list[triton.Config]:
         return [triton.Config({"BLOCK_M": 32, "BLOCK_N": 32}, num_warps=4, num_stages=1)]
     return [
         triton.Config({"BLOCK_M": bm, "BLOCK_N": bn}, num_warps=w, num_stages=s)
-        for bm, bn, w, s in [(128, 128, 8, 4), (128, 128, 4, 4), (128, 256, 8, 3), (64, 128, 4, 4)]
+        for bm, bn, w, s in [(128, 128, 8, 4), (128, 128, 4, 4), (128, 256, 8, 3)]
     ]
 
 

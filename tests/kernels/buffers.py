@@ -28,5 +28,5 @@ def same_bits(a: torch.Tensor, b: torch.Tensor) -> bool:
 
 def rel_err(x: torch.Tensor, ref: torch.Tensor) -> float:
     """Relative Frobenius error of x against ref, in float64."""
-    x, ref = x.double().cpu(), ref.double().cpu()
+    x, ref = x.detach().double().cpu(), ref.detach().double().cpu()
     return float((x - ref).norm() / ref.norm().clamp_min(1e-300))

@@ -170,3 +170,14 @@ def test_fp8_linear_equals_f_linear_shape_and_bias():
     y = fp8_linear(x, w, b, backend="reference")
     assert y.shape == (2, 3, 24)
     assert rel_err(y, F.linear(x.double(), w.double(), b.double())) < 0.06
+
+
+def test_under_autocast_the_output_takes_the_autocast_dtype_like_nn_linear():
+    layer = FP8Linear(256, 64, bias=False, backend="reference")
+    x = torch.randn(8, 256, requires_grad=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = layer(x)
+    assert y.dtype == torch.bfloat16
+    y.float().sum().backward()
+    assert x.grad.dtype == torch.float32 and layer.weight.grad.dtype == torch.float32
+    assert rel_err(y.float(), x.detach().double() @ layer.weight.detach().double().t()) < 0.06
