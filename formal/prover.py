@@ -82,6 +82,9 @@ def attempt_list(cand: Candidate, thm: Theorem, cfg: ProveConfig) -> list[tuple[
 def row(cand: Candidate, status: str, proof: str, *, toolchain: str, messages=(), attempts: int = 0,
         elapsed_ms: float = 0.0, tactic: str | None = None, reason: str = "") -> dict:
     msgs = [m.to_row() if isinstance(m, LeanMessage) else m for m in messages]
+    if cand.quality is not None:  # the contract has no column for it; keep it queryable here
+        msgs.append({"severity": "info", "line": None, "column": None,
+                     "data": f"formalization quality {cand.quality:.2f}"})
     if reason:
         msgs.append({"severity": "info", "line": None, "column": None, "data": f"{status}: {reason}"})
     code = f"{cand.statement} := {proof.strip()}" if proof else cand.statement

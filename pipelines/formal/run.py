@@ -102,8 +102,32 @@ def find_runner(args, beam_args=()):
     return config, ""
 
 
+def round_key(cands: list[dict], prove_config, lean_config) -> str:
+    """What a round's result depends on: its statements and proposals, the prover's settings, Lean."""
+    import dataclasses
+    import hashlib
+
+    blob = json.dumps({
+        "candidates": sorted((c["id"], c["statement"], c["proofs"], c["sketch"] or "") for c in cands),
+        "prove": dataclasses.asdict(prove_config),
+        "lean": [lean_config.backend, lean_config.toolchain] if lean_config else None,
+    }, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _finished_round(path: str, key: str) -> dict | None:
+    """The counters of a round already committed at PATH with the same key (a rerun resumes)."""
+    if not storage.exists(storage.join(path, datasets.MANIFEST)):
+        return None
+    try:
+        manifest = datasets.read_manifest(path)
+    except UserError:
+        return None
+    return manifest.get("counters") if manifest.get("round_key") == key else None
+
+
 def _round_pipeline(beam_args, cands: list[dict], lean_config, prove_config, cache_path, batch_size, out_path,
-                    argv):
+                    argv, key: str):
     import apache_beam as beam
 
     from pipelines import runner
@@ -126,8 +150,9 @@ def _round_pipeline(beam_args, cands: list[dict], lean_config, prove_config, cac
         from deepcorpus.contracts import conform, contract
 
         datasets.write_part(conform([], contract(FORMAL_PROOF).schema), storage.join(staging, datasets.part_name(0)))
-    datasets.commit(staging, out_path, FORMAL_PROOF, argv=argv)
-    return counters_from_result(result)
+    counters = counters_from_result(result)
+    datasets.commit(staging, out_path, FORMAL_PROOF, argv=argv, extra={"round_key": key, "counters": counters})
+    return counters
 
 
 def _best(rows_by_round: list[list[dict]]) -> list[dict]:
@@ -188,6 +213,7 @@ def run(args, beam_args) -> int:
     round_info = []
     retry: list[Candidate] = []
     families: dict[str, str] = {}
+    quality: dict[str, float | None] = {}
     for rnd in range(1, rounds + 1):
         t0 = time.time()
         fresh, formalize_counts = generator.formalize(problems if rnd == 1 else [], args.count, rnd, header)
@@ -195,6 +221,7 @@ def run(args, beam_args) -> int:
         for c in cands:
             c.round = rnd
             families[c.id] = c.family
+            quality[c.id] = c.quality
         generator.propose(cands, args.attempts)
         log.info("round %d/%d: %d statements (%d new, %d retried)", rnd, rounds, len(cands), len(fresh), len(retry))
         prove_config = ProveConfig(
@@ -204,8 +231,14 @@ def run(args, beam_args) -> int:
             ranking=generator.tactic_ranking() or None,
         )
         round_path = storage.join(out, "rounds", f"round_{rnd}")
-        counters = _round_pipeline(beam_args, [c.to_dict() for c in cands], lean_config, prove_config, cache_path,
-                                   args.batch_size, round_path, argv)
+        cand_dicts = [c.to_dict() for c in cands]
+        key = round_key(cand_dicts, prove_config, lean_config)
+        counters = _finished_round(round_path, key)
+        if counters is not None:
+            log.info("round %d: reusing %s (same statements and settings)", rnd, round_path)
+        else:
+            counters = _round_pipeline(beam_args, cand_dicts, lean_config, prove_config, cache_path,
+                                       args.batch_size, round_path, argv, key)
         counters = merge({"formalize": dict(formalize_counts)}, counters)
         counters_all.append(counters)
         rows = list(datasets.open_dataset(round_path, FORMAL_PROOF).iter_rows())
@@ -235,7 +268,11 @@ def run(args, beam_args) -> int:
     from deepcorpus.contracts import contract
 
     names = contract(FORMAL_PROOF).schema.names
-    _write_jsonl(storage.join(out, "proofs.jsonl"), [{k: r.get(k) for k in names} for r in final])
+    # The JSONL copy adds what the contract has no column for: the statement family and the
+    # generator's quality grade.
+    _write_jsonl(storage.join(out, "proofs.jsonl"),
+                 [{**{k: r.get(k) for k in names}, "family": families.get(r["id"]), "quality": quality.get(r["id"])}
+                  for r in final])
     verified = [r for r in final if r["verified"]]
     _write_jsonl(storage.join(out, "sft.jsonl"), [_sft_record(r) for r in verified])
 

@@ -109,10 +109,14 @@ def test_run_with_the_standin_repl_verifies_iterates_and_caches(standin_rules, t
     assert summary["rounds"][0]["learned"]["verified_pairs"] == 20
     assert summary["counters"]["lean"]["verified"] == 40
     assert os.path.exists(out / "rounds" / "round_2" / "_manifest.json")
-    # A rerun asks Lean nothing new: every answer comes from the cache.
-    assert main(argv) == 0
+    # A rerun with other settings asks Lean nothing it was asked before: the answers come from the cache.
+    assert main([*argv, "--attempts", "5"]) == 0
     again = json.loads((out / "summary.json").read_text())
     assert again["counters"]["lean"]["cached"] == sum(v for k, v in again["counters"]["lean"].items() if k != "cached")
+    # A rerun with the same settings resumes: the committed rounds are reused as they are.
+    committed = (out / "rounds" / "round_1" / "_manifest.json").stat().st_mtime_ns
+    assert main([*argv, "--attempts", "5"]) == 0
+    assert (out / "rounds" / "round_1" / "_manifest.json").stat().st_mtime_ns == committed
 
 
 def test_leandojo_is_not_a_backend_for_free_standing_code():
