@@ -37,19 +37,28 @@ class Gate(nn.Module):
         self.weight = nn.Parameter(torch.empty(args.n_routed_experts, args.dim))
         self.register_buffer("bias", torch.zeros(args.n_routed_experts, dtype=torch.float32))
         # Tokens routed to each expert since the last bias update, and the window before (for stats).
-        self.register_buffer("load_counts", torch.zeros(args.n_routed_experts, dtype=torch.int64), persistent=False)
-        self.register_buffer("last_load", torch.zeros(args.n_routed_experts, dtype=torch.int64), persistent=False)
+        # Plain attributes, not buffers: DDP broadcasts rank 0's buffers before every forward, which
+        # would overwrite each rank's own counts; update_router_biases all-reduces them instead.
+        self.load_counts = torch.zeros(args.n_routed_experts, dtype=torch.int64)
+        self.last_load = torch.zeros(args.n_routed_experts, dtype=torch.int64)
 
     def _apply(self, fn, recurse=True):
+        before = self.bias
         super()._apply(fn, recurse)
-        if self.bias.dtype in _LOW_PRECISION:  # keep the balancing bias in float32 (see module docstring)
-            self._buffers["bias"] = self.bias.float()
+        if self.bias.dtype in _LOW_PRECISION and before.dtype not in _LOW_PRECISION:
+            # Keep the balancing bias in float32 (see the module docstring): move the original values,
+            # not the rounded copy.
+            self._buffers["bias"] = before.to(device=self.bias.device, dtype=torch.float32)
+        # Follow the bias to its device; the counts are per-step scratch, so a move starts them afresh.
+        self.load_counts = torch.zeros(self.n_experts, dtype=torch.int64, device=self.bias.device)
+        self.last_load = torch.zeros(self.n_experts, dtype=torch.int64, device=self.bias.device)
         return self
 
     def scores(self, x: torch.Tensor) -> torch.Tensor:
         """x (N, dim) -> affinities (N, E), float32 (float64 for a float64 model)."""
         dtype = torch.promote_types(x.dtype, torch.float32)
-        logits = F.linear(x.to(dtype), self.weight.to(dtype))
+        with torch.autocast(x.device.type, enabled=False):  # routing stays in float32 under bf16 autocast
+            logits = F.linear(x.to(dtype), self.weight.to(dtype))
         return logits.softmax(dim=-1) if self.score_func == "softmax" else logits.sigmoid()
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -110,6 +110,8 @@ class Transformer(nn.Module):
         B, T = tokens.shape
         if T > self.args.max_seq_len:
             raise ValueError(f"sequence length {T} exceeds max_seq_len={self.args.max_seq_len}")
+        if position_ids is not None and int(position_ids.max()) >= self.args.max_seq_len:
+            raise ValueError(f"position {int(position_ids.max())} is beyond max_seq_len={self.args.max_seq_len}")
         mask = None
         if segment_ids is not None:
             mask = document_causal_mask(segment_ids)

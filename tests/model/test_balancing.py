@@ -90,13 +90,26 @@ def test_the_bias_is_in_the_state_dict_and_stays_float32():
     model.update_router_biases(speed=0.01)
     state = model.state_dict()
     assert "layers.1.ffn.gate.bias" in state and "mtp.0.block.ffn.gate.bias" in state
-    assert "layers.1.ffn.gate.load_counts" not in state  # per-step scratch, not model state
+    # Per-step scratch, not model state, and not a buffer DDP would broadcast from rank 0 each forward.
+    assert "layers.1.ffn.gate.load_counts" not in state
+    assert not any("load_counts" in name for name, _ in model.named_buffers())
     restored = tiny(seed=1)
     restored.load_state_dict(state)
     assert torch.equal(restored.layers[1].ffn.gate.bias, model.layers[1].ffn.gate.bias)
     model.to(torch.bfloat16)
     assert model.layers[1].ffn.gate.bias.dtype == torch.float32
     assert model.layers[1].ffn.gate.weight.dtype == torch.bfloat16
+    torch.testing.assert_close(model.layers[1].ffn.gate.bias, restored.layers[1].ffn.gate.bias)
+
+
+def test_routing_stays_float32_under_bf16_autocast():
+    model = tiny()
+    gate = model.layers[1].ffn.gate
+    x = torch.randn(4, 64)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        scores = gate.scores(x)
+    assert scores.dtype == torch.float32
+    torch.testing.assert_close(scores, gate.scores(x))
 
 
 @pytest.mark.slow
