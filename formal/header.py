@@ -14,7 +14,8 @@ import re
 MATHLIB_HEADER = (
     "import Mathlib\nimport Aesop\n\nset_option maxHeartbeats 400000\n\nopen BigOperators Real Nat Topology Rat"
 )
-CORE_HEADER = "set_option maxHeartbeats 400000"
+# ℕ and ℤ are Mathlib's notation; the core header defines them so statements read the same either way.
+CORE_HEADER = 'set_option maxHeartbeats 400000\nnotation "ℕ" => Nat\nnotation "ℤ" => Int'
 
 _HEADER_LINE = re.compile(r"^\s*(import\s|set_option\s|open\s(?!.*\bin\s*$))")
 _COMMENT = re.compile(r"^\s*--")
