@@ -21,7 +21,16 @@ from dataclasses import dataclass
 
 from formal import decompose, tactics
 from formal.generators import Candidate
-from formal.results import CRASHED, ERROR, TIMEOUT, VERIFIED, LeanMessage, VerifyRequest, VerifyResult
+from formal.results import (
+    CRASHED,
+    ERROR,
+    TIMEOUT,
+    VERIFIED,
+    LeanMessage,
+    VerifyRequest,
+    VerifyResult,
+    trusts_compiler,
+)
 from formal.statements import (
     StatementError,
     Theorem,
@@ -82,6 +91,9 @@ def attempt_list(cand: Candidate, thm: Theorem, cfg: ProveConfig) -> list[tuple[
 def row(cand: Candidate, status: str, proof: str, *, toolchain: str, messages=(), attempts: int = 0,
         elapsed_ms: float = 0.0, tactic: str | None = None, reason: str = "") -> dict:
     msgs = [m.to_row() if isinstance(m, LeanMessage) else m for m in messages]
+    if proof and trusts_compiler(proof):  # users may want to exclude proofs that trust the compiler
+        msgs.append({"severity": "info", "line": None, "column": None,
+                     "data": "uses native_decide (axiom Lean.ofReduceBool)"})
     if cand.quality is not None:  # the contract has no column for it; keep it queryable here
         msgs.append({"severity": "info", "line": None, "column": None,
                      "data": f"formalization quality {cand.quality:.2f}"})

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sys
 import time
 from collections import Counter
 
@@ -175,6 +174,17 @@ def _sft_record(r: dict) -> dict:
             "toolchain": r["toolchain"]}
 
 
+def _argv(args, beam_args) -> list[str]:
+    """The command as a user would type it (also when the demo runs it in-process)."""
+    out = ["deepcorpus", "formal", "run"]
+    for key, value in vars(args).items():
+        if key in ("func", "beam_args", "command", "formal_command", "debug", "version") or value in (None, False):
+            continue
+        flag = "--" + key.replace("_", "-")
+        out += [flag] if value is True else [flag, str(value)]
+    return out + list(beam_args)
+
+
 def _write_jsonl(path: str, rows: list[dict]) -> None:
     data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
     storage.write_bytes_atomic(path, data)
@@ -188,7 +198,7 @@ def run(args, beam_args) -> int:
     start = time.time()
     _check(args)
     out = args.output
-    argv = ["deepcorpus", *sys.argv[1:]] if sys.argv and "deepcorpus" in sys.argv[0] else ["deepcorpus", "formal", "run"]
+    argv = _argv(args, beam_args)
     header = _header(args.header)
     problems = _read_problems(args.problems)
     lean_config, skipped = find_runner(args, beam_args)  # before Beam is imported: a refusal stays one line

@@ -103,3 +103,11 @@ def test_attempts_are_capped_and_deduplicated():
     # `by\n  rfl` from the portfolio is the generator's `by rfl` again, so it is not tried twice.
     assert [p for p, _ in attempts] == ["by rfl", "by\n  decide", "by\n  omega", "by\n  simp", "by\n  simp_all"]
     assert [t for _, t in attempts] == [None, None, "omega", "simp", "simp_all"]
+
+
+def test_proofs_that_trust_the_compiler_are_marked(verifier_failing):
+    v = verifier_failing(r"¬", r": False", r":= by\n  (?!native_decide)")
+    rows, _ = prove_batch(v, [cand("theorem a : 2 ^ 20 = 1048576")], ProveConfig(attempts=10, native_decide=True))
+    (r,) = rows
+    assert r["verified"] and r["proof"] == "by\n  native_decide"
+    assert any("Lean.ofReduceBool" in m["data"] for m in r["messages"])
