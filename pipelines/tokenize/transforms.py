@@ -9,6 +9,8 @@ Counters (namespace = the stage in the summary table): text, fim, tokenize, mixt
 from __future__ import annotations
 
 import json
+import logging
+import time
 from typing import NamedTuple
 
 import apache_beam as beam
@@ -20,6 +22,9 @@ from pipelines.tokenize import documents, fim, packing
 from pipelines.tokenize.sampling import copies, uniform
 
 STATS_PREFIX = "_stats-"  # per-part stats the driver gathers (and removes) before the commit
+PROGRESS_EVERY_S = 30
+
+log = logging.getLogger(__name__)
 
 
 class Document(NamedTuple):
@@ -95,6 +100,8 @@ class TokenizeFn(beam.DoFn):
         self.bos = ids.bos
         self.counters = _Counters("tokenize")
         self.fim_counters = _Counters("fim")
+        self.started = self.last_log = time.time()
+        self.docs_done = self.tokens_done = 0
 
     def process(self, batch: list[Document]):
         texts: list[str] = []
@@ -124,7 +131,13 @@ class TokenizeFn(beam.DoFn):
             array = np.asarray(ids, dtype=np.int32)
             self.counters.inc("docs")
             self.counters.inc(f"tokens_{doc.source}", len(array) + 1)  # + the EOS the packer adds
+            self.docs_done += 1
+            self.tokens_done += len(array) + 1
             yield TokenizedDoc(doc.source, doc.id, array, pieces is not None)
+        if time.time() - self.last_log > PROGRESS_EVERY_S:  # long runs show they are moving
+            self.last_log = time.time()
+            log.info("this worker tokenized %s documents, %s tokens (%.0f tokens/s)", f"{self.docs_done:,}",
+                     f"{self.tokens_done:,}", self.tokens_done / (self.last_log - self.started))
 
 
 def doc_tokens(doc: TokenizedDoc) -> tuple[str, int]:
