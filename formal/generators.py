@@ -320,28 +320,32 @@ class CheckpointGenerator(TextModelGenerator):
         import torch
         from tokenizers import Tokenizer
 
-        self.model, self.args, tok_path = load_for_inference(path)
+        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.model, self.args, tok_path = load_for_inference(path, device=self.device)
         tok_path = tokenizer or tok_path
         if not tok_path:
             raise UserError(f"{path}: the checkpoint names no tokenizer; pass --tokenizer tokenizer.json")
         self.tokenizer = Tokenizer.from_file(tok_path)
         self.eos_id = self.tokenizer.token_to_id("<｜end▁of▁sentence｜>")
-        self.device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.model.to(self.device).eval()
+        self.bos_id = self.tokenizer.token_to_id("<｜begin▁of▁sentence｜>")
 
     def complete(self, prompts, max_new_tokens, temperature):
         import torch
-
         from model.generate import generate
 
+        # The prompt and the completion share the model's context: keep the prompt's end.
+        max_new = max(1, min(max_new_tokens, self.args.max_seq_len // 2))
+        budget = self.args.max_seq_len - max_new
         out = []
         for prompt in prompts:
             ids = self.tokenizer.encode(prompt).ids
-            x = torch.tensor([ids], dtype=torch.long, device=self.device)
+            if self.bos_id is not None:
+                ids = [self.bos_id] + ids
+            ids = ids[-budget:]
             with torch.no_grad():
-                y = generate(self.model, x, max_new_tokens, temperature=temperature, eos_id=self.eos_id)
-            y = y[0].tolist() if hasattr(y, "tolist") else list(y[0])
-            new = y[len(ids):] if len(y) > len(ids) and y[:len(ids)] == ids else y
+                y = generate(self.model, torch.tensor(ids, dtype=torch.long), max_new, temperature=temperature,
+                             eos_id=self.eos_id)
+            new = y.tolist()[len(ids):]
             out.append(self.tokenizer.decode([t for t in new if t != self.eos_id]))
         return out
 
