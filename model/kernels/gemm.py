@@ -27,10 +27,21 @@ def interpreting() -> bool:
     return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
 
 
+# Problems at least this large (M·N·K) are autotuned; smaller ones take `fixed_config` at once, so a
+# model with many small layer shapes does not spend minutes compiling candidates at its first step.
+AUTOTUNE_MIN_WORK = 2**33
+INTERPRETER_CONFIG = {"BLOCK_M": 32, "BLOCK_N": 32, "GROUP_M": 4, "num_warps": 4, "num_stages": 1}
+
+
+def fixed_config(m: int) -> dict:
+    """Meta-parameters without tuning: the interpreter's small tiles, or a sound H100 default."""
+    if interpreting():  # the interpreter runs every program in numpy: one small config
+        return dict(INTERPRETER_CONFIG)
+    return {"BLOCK_M": 64 if m <= 64 else 128, "BLOCK_N": 128, "GROUP_M": 8, "num_warps": 4, "num_stages": 4}
+
+
 def gemm_configs() -> list[triton.Config]:
     """Block shapes tried on the GPU (H100: 128-wide K chunks, deep pipelines for FP8)."""
-    if interpreting():  # one small config: the interpreter runs every program in numpy
-        return [triton.Config({"BLOCK_M": 32, "BLOCK_N": 32, "GROUP_M": 4}, num_warps=4, num_stages=1)]
     # (BLOCK_M, BLOCK_N, num_warps, num_stages): few enough that autotuning each new (N, K) stays quick.
     shapes = [(128, 256, 8, 3), (128, 128, 8, 4), (128, 128, 4, 4), (64, 128, 4, 4), (128, 64, 4, 4)]
     return [
@@ -45,7 +56,6 @@ def scaled_chunk(acc, a, b, a_s, b_s):
     return acc + tl.dot(a, b) * a_s[:, None] * b_s[None, :]
 
 
-@triton.autotune(configs=gemm_configs(), key=["N", "K", "B_SCALE_ROWS"])
 @triton.jit
 def _gemm_kernel(
     a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, M, N, K,
@@ -86,6 +96,17 @@ def _gemm_kernel(
     tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty), mask=mask_m[:, None] & mask_n[None, :])
 
 
+_gemm_kernel_tuned = triton.autotune(configs=gemm_configs(), key=["N", "K", "B_SCALE_ROWS"])(_gemm_kernel)
+
+
+def launch(kernel, tuned, work: int, config: dict, grid, *args, **meta) -> None:
+    """Run `tuned` (autotuned) on problems of at least AUTOTUNE_MIN_WORK, else `kernel` with `config`."""
+    if work >= AUTOTUNE_MIN_WORK and not interpreting():
+        tuned[grid](*args, **meta)
+        return
+    kernel[grid(config)](*args, **meta, **config)
+
+
 def k_contiguous(t: torch.Tensor) -> bool:
     """The last dimension is contiguous (a size-1 last dimension counts, whatever its stride)."""
     return t.shape[-1] <= 1 or t.stride(-1) == 1
@@ -121,7 +142,8 @@ def gemm(a, sa, b, sb, out_dtype=torch.float32, out=None):
     def grid(meta):
         return (triton.cdiv(m, meta["BLOCK_M"]) * triton.cdiv(n, meta["BLOCK_N"]),)
 
-    _gemm_kernel[grid](
+    launch(
+        _gemm_kernel, _gemm_kernel_tuned, m * n * k, fixed_config(m), grid,
         a, b, out, sa, sb, m, n, k, a.stride(0), b.stride(0), out.stride(0), sa.stride(0), sb.stride(0),
         B_SCALE_ROWS=b_rows, BLOCK_K=BLOCK,
     )

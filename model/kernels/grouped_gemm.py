@@ -17,13 +17,23 @@ import torch
 import triton
 import triton.language as tl
 
-from model.kernels.gemm import check_operands, interpreting, k_contiguous, scaled_chunk
+from model.kernels.gemm import check_operands, interpreting, k_contiguous, launch, scaled_chunk
 from model.kernels.groups import BLOCK, group_tiles
 
 
-def grouped_configs() -> list[triton.Config]:
+def grouped_config() -> dict:
     if interpreting():
-        return [triton.Config({"BLOCK_N": 32}, num_warps=4, num_stages=1)]
+        return {"BLOCK_N": 32, "num_warps": 4, "num_stages": 1}
+    return {"BLOCK_N": 128, "num_warps": 4, "num_stages": 4}
+
+
+def wgrad_config() -> dict:
+    if interpreting():
+        return {"BLOCK_M": 32, "BLOCK_N": 32, "num_warps": 4, "num_stages": 1}
+    return {"BLOCK_M": 128, "BLOCK_N": 128, "num_warps": 8, "num_stages": 4}
+
+
+def grouped_configs() -> list[triton.Config]:
     return [
         triton.Config({"BLOCK_N": bn}, num_warps=w, num_stages=s)
         for bn, w, s in [(128, 8, 4), (128, 4, 4), (256, 8, 3)]
@@ -31,15 +41,12 @@ def grouped_configs() -> list[triton.Config]:
 
 
 def wgrad_configs() -> list[triton.Config]:
-    if interpreting():
-        return [triton.Config({"BLOCK_M": 32, "BLOCK_N": 32}, num_warps=4, num_stages=1)]
     return [
         triton.Config({"BLOCK_M": bm, "BLOCK_N": bn}, num_warps=w, num_stages=s)
         for bm, bn, w, s in [(128, 128, 8, 4), (128, 128, 4, 4), (128, 256, 8, 3)]
     ]
 
 
-@triton.autotune(configs=grouped_configs(), key=["N", "K", "BLOCK_M"])
 @triton.jit
 def _grouped_gemm_kernel(
     a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, N, K,
@@ -79,7 +86,6 @@ def _grouped_gemm_kernel(
     tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty), mask=mask_m[:, None] & mask_n[None, :])
 
 
-@triton.autotune(configs=wgrad_configs(), key=["N", "K"])
 @triton.jit
 def _grouped_wgrad_kernel(
     a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, N, K,
@@ -114,6 +120,10 @@ def _grouped_wgrad_kernel(
     tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty), mask=mask_m[:, None] & mask_n[None, :])
 
 
+_grouped_gemm_tuned = triton.autotune(configs=grouped_configs(), key=["N", "K", "BLOCK_M"])(_grouped_gemm_kernel)
+_grouped_wgrad_tuned = triton.autotune(configs=wgrad_configs(), key=["N", "K"])(_grouped_wgrad_kernel)
+
+
 def _block_m(rows: int, groups: int) -> int:
     """Row tile: 128 when experts get many tokens, 64 when most would be padding."""
     if interpreting():
@@ -138,7 +148,8 @@ def grouped_gemm(a, sa, b, sb, counts, out_dtype=torch.float32, out=None):
     def grid(meta):
         return (tiles.max_tiles, triton.cdiv(n, meta["BLOCK_N"]))
 
-    _grouped_gemm_kernel[grid](
+    launch(
+        _grouped_gemm_kernel, _grouped_gemm_tuned, t * n * k, grouped_config(), grid,
         a, b, out, sa, sb, n, k,
         tiles.counts, tiles.row_start, tiles.tile_start, tiles.tile_group, e,
         a.stride(0), b.stride(0), b.stride(1), out.stride(0), sa.stride(0), sb.stride(0), sb.stride(1),
@@ -164,7 +175,8 @@ def grouped_wgrad(a_t, sa, b_t, sb, counts, out_dtype=torch.float32, out=None):
     def grid(meta):
         return (triton.cdiv(n, meta["BLOCK_M"]), triton.cdiv(k, meta["BLOCK_N"]), e)
 
-    _grouped_wgrad_kernel[grid](
+    launch(
+        _grouped_wgrad_kernel, _grouped_wgrad_tuned, t * n * k, wgrad_config(), grid,
         a_t, b_t, out, sa, sb, n, k, tiles.counts, tiles.row_start, tiles.tile_start,
         a_t.stride(0), b_t.stride(0), out.stride(0), out.stride(1), sa.stride(0), sb.stride(0),
         BLOCK_T=BLOCK,
