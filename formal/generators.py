@@ -331,6 +331,7 @@ class CheckpointGenerator(TextModelGenerator):
 
     def complete(self, prompts, max_new_tokens, temperature):
         import torch
+
         from model.generate import generate
 
         # The prompt and the completion share the model's context: keep the prompt's end.
