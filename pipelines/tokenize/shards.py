@@ -30,7 +30,7 @@ def part_tokens(ds: datasets.Dataset, part: str) -> np.ndarray:
     """The (rows, seq_len + 1) token matrix of one part file."""
     column = datasets.read_parquet(part, ["tokens"]).column("tokens").combine_chunks()
     width = ds.manifest["seq_len"] + 1
-    return column.values.to_numpy(zero_copy_only=False).reshape(-1, width)
+    return column.flatten().to_numpy(zero_copy_only=False).reshape(-1, width)
 
 
 def iter_documents(ds: datasets.Dataset) -> Iterator[np.ndarray]:

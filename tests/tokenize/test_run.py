@@ -83,6 +83,7 @@ def test_each_part_is_one_stream_of_whole_documents(shard_set):
         assert datasets.read_parquet(part).column("doc_starts")[0].as_py()[0] == 0
 
 
+@pytest.mark.slow
 def test_the_same_inputs_and_seed_make_the_same_shards(corpora, tokenizer_path, shard_set, tmp_path):
     again = tokenize(list(corpora.values()), tokenizer_path, tmp_path / "again", "--num-parts", "3", *IN_MEMORY)
     for a, b in zip(shard_set.files, again.files):
@@ -109,6 +110,7 @@ def test_spm_bos_and_plain_files_with_a_language_marker(tokenizer_path, tmp_path
     assert len(fimmed) == 20  # every code row, none of the prose
 
 
+@pytest.mark.slow
 def test_a_mixture_samples_sources_by_weight(corpora, tokenizer_path, tmp_path):
     mix = tmp_path / "mix.yaml"
     mix.write_text(f"seed: 3\nsources:\n  - {{name: code, path: {corpora['code']}, weight: 0.6}}\n"
@@ -122,6 +124,7 @@ def test_a_mixture_samples_sources_by_weight(corpora, tokenizer_path, tmp_path):
     assert m["seed"] == 3
 
 
+@pytest.mark.slow
 def test_a_total_repeats_a_small_source(corpora, tokenizer_path, tmp_path):
     mix = tmp_path / "mix.yaml"
     mix.write_text(f"sources:\n  - {{name: formal, path: {corpora['formal']}, weight: 0.5}}\n"
