@@ -119,7 +119,7 @@ def detect(config: LeanConfig):
             raise NoLeanRunner(f"--lean-backend server needs --lean-server URL (or {SERVER_ENV})")
         from formal.kimina import KiminaVerifier
 
-        verifier = KiminaVerifier(server, toolchain=config.toolchain or "")
+        verifier = KiminaVerifier(server, toolchain=config.toolchain or "", parallel=config.workers)
         if not verifier.health():
             raise NoLeanRunner(f"the Lean server at {server} does not answer GET /health; start it or fix the URL")
         return _with_toolchain(verifier, config)

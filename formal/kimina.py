@@ -16,6 +16,7 @@ import os
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 from formal.header import normalize_header
 from formal.repl_protocol import parse_response
@@ -58,9 +59,11 @@ def _shift(result: VerifyResult, lines: int) -> VerifyResult:
 class KiminaVerifier:
     name = "kimina-server"
 
-    def __init__(self, url: str, batch_size: int = 8, http_timeout_s: float = 900.0, toolchain: str = ""):
+    def __init__(self, url: str, batch_size: int = 8, http_timeout_s: float = 900.0, toolchain: str = "",
+                 parallel: int = 1):
         self.url = url.rstrip("/")
         self.batch_size = batch_size
+        self.parallel = max(1, parallel)  # HTTP requests in flight at once
         self.http_timeout_s = http_timeout_s
         self.toolchain = toolchain or f"server:{self.url}"
         self._legacy = False
@@ -83,10 +86,11 @@ class KiminaVerifier:
             return False
 
     def verify(self, requests: list[VerifyRequest]) -> list[VerifyResult]:
-        out: list[VerifyResult] = []
-        for i in range(0, len(requests), self.batch_size):
-            out.extend(self._batch(requests[i : i + self.batch_size]))
-        return out
+        batches = [requests[i : i + self.batch_size] for i in range(0, len(requests), self.batch_size)]
+        if self.parallel == 1 or len(batches) == 1:
+            return [r for b in batches for r in self._batch(b)]
+        with ThreadPoolExecutor(max_workers=min(self.parallel, len(batches))) as ex:
+            return [r for rs in ex.map(self._batch, batches) for r in rs]
 
     def _batch(self, requests: list[VerifyRequest]) -> list[VerifyResult]:
         ids = [r.id or f"r{i}" for i, r in enumerate(requests)]

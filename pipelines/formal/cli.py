@@ -45,7 +45,7 @@ def register(steps) -> None:
     v.add_argument("--lean-project", help="Lake project directory to run the REPL in (e.g. one with Mathlib)")
     v.add_argument("--require-verification", action="store_true",
                    help="fail (exit 2) instead of writing unverified statements when no Lean runner is found")
-    v.add_argument("--workers", type=int, default=1, help="Lean REPL processes per Beam worker (default 1)")
+    v.add_argument("--workers", type=int, default=1, help="Lean REPL processes per Beam worker, or requests in flight to --lean-server (default 1)")
     v.add_argument("--memory-mb", type=int, default=8192, help="memory cap per REPL process, MiB (0 = none)")
     v.add_argument("--max-uses", type=int, default=200, help="commands per REPL process before a restart")
     v.add_argument("--toolchain", help="Lean version label (default: asked from Lean)")

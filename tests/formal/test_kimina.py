@@ -72,7 +72,7 @@ def server(request):
 
 def test_batch_results_in_order(server):
     url, handler = server
-    v = KiminaVerifier(url, batch_size=2)
+    v = KiminaVerifier(url, batch_size=2, parallel=2)
     assert v.health()
     header = "import Mathlib\nset_option maxHeartbeats 400000\nopen Nat"
     results = v.verify([
