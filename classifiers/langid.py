@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 
-MAX_CHARS = 3000
+MAX_CHARS = 1500
 _MATH = re.compile(r"\$\$.+?\$\$|\$[^$]+\$|\\\(.+?\\\)|\\\[.+?\\\]", re.S)
 
 

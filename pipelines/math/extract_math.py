@@ -46,6 +46,11 @@ FORMULA = re.compile(
 )
 
 
+# Cheap test on the raw HTML: pages without any of these cannot hold math markup, so the DOM walk
+# for math is skipped (most of a crawl; OpenWebMath prefilters on similar keywords).
+MAYBE_MATH = re.compile(r"math|katex|mjx-|latex|\btex\b|codecogs|tex\.cgi", re.I)
+
+
 @dataclass
 class Extraction:
     text: str
@@ -176,8 +181,9 @@ def extract(html: str, main_content: bool = True) -> Extraction:
     tree = HTMLTree.parse(html)
     if tree.body is None:
         return Extraction("")
-    delimiters = _inline_delimiters(tree)
-    formats = rewrite_math(tree)
+    has_markup = MAYBE_MATH.search(html) is not None
+    delimiters = _inline_delimiters(tree) if "inlineMath" in html else []
+    formats = rewrite_math(tree) if has_markup else []
     text = extract_plain_text(
         tree, preserve_formatting=True, main_content=main_content, alt_texts=False, links=False,
         form_fields=False, noscript=False, skip_elements=SKIP,
