@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
+from pipelines.code.quality import letter_count
+
 
 @dataclass(frozen=True)
 class FilterConfig:
@@ -42,7 +44,7 @@ def long_line(text: str, language: str, config: FilterConfig) -> bool:
 def few_alphabetic(text: str, language: str, config: FilterConfig) -> bool:
     if not text:
         return True
-    return sum(ch.isalpha() for ch in text) / len(text) < config.min_alpha_fraction
+    return letter_count(text) / len(text) < config.min_alpha_fraction
 
 
 def xml_header(text: str, language: str, config: FilterConfig) -> bool:

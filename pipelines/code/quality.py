@@ -11,8 +11,19 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+_LETTERS = re.compile(r"[^\W\d_]+")
 _COMMENT_LINE = re.compile(r"^\s*(#|//|--|;|%|/\*|\*|<!--|\(\*|!|'|\"\"\"|''')")
 _TEST_PATH = re.compile(r"(^|/)(tests?|spec|__tests__)(/|$)|(^|/)test_[^/]*$|_test\.\w+$|\.(test|spec)\.\w+$")
+
+
+_ASCII_NON_LETTERS = bytes(b for b in range(128) if not chr(b).isalpha())
+
+
+def letter_count(text: str) -> int:
+    """How many alphabetic characters `text` has (what str.isalpha counts, at C speed)."""
+    if text.isascii():  # most code: delete the non-letters bytewise and count what is left
+        return len(text.encode("ascii").translate(None, _ASCII_NON_LETTERS))
+    return len(text) - len(_LETTERS.sub("", text))
 
 
 def quality_signals(records: list[dict], graph: dict[str, set[str]]) -> dict[str, float]:
@@ -31,7 +42,7 @@ def quality_signals(records: list[dict], graph: dict[str, set[str]]) -> dict[str
         "mean_file_chars": chars / max(n_files, 1),
         "mean_line_length": sum(len(line) for line in lines) / max(len(lines), 1),
         "max_line_length": float(max((len(line) for line in lines), default=0)),
-        "alpha_fraction": sum(ch.isalpha() for r in records for ch in r["text"]) / chars,
+        "alpha_fraction": sum(letter_count(r["text"]) for r in records) / chars,
         "comment_line_fraction": sum(1 for line in nonblank if _COMMENT_LINE.match(line)) / max(len(nonblank), 1),
         "duplicate_line_fraction": duplicated / max(len(nonblank), 1),
         "test_file_fraction": sum(1 for r in records if _TEST_PATH.search(r["path"])) / max(n_files, 1),
