@@ -36,6 +36,8 @@ def register(steps) -> None:
     p.add_argument("--num-parts", type=int,
                    help="part files to write (default: one per ~256 MiB of input text)")
     p.add_argument("--add-bos", action="store_true", help="begin every document with BOS as well")
+    p.add_argument("--force", action="store_true",
+                   help="rebuild even if OUTPUT was made from the same inputs, tokenizer and options")
     p.add_argument("--include-unverified", action="store_true",
                    help="keep formal proofs that Lean did not verify (default: leave them out)")
     p.set_defaults(func=_run)

@@ -10,6 +10,7 @@ FIM and mixture settings) with the commit, and `OUTPUT/summary.json` after it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -109,6 +110,27 @@ def build(pipeline, inputs: Inputs, tokenizer_json: bytes, staging: str, *, seq_
     )
 
 
+def config_fingerprint(inputs: Inputs, tokenizer_hash: str, **options) -> str:
+    """What determines the shards: input files (size, mtime), tokenizer, options and code version."""
+    identity = {
+        "inputs": datasets.fingerprint_files(_input_files(inputs)),
+        "names": inputs.names,
+        "weights": inputs.weights,
+        "tokenizer_hash": tokenizer_hash,
+        "code_version": datasets.code_version(),
+        **options,
+    }
+    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _up_to_date(output: str, fingerprint: str) -> bool:
+    """Whether `output` is a committed dataset made from exactly this configuration."""
+    try:
+        return datasets.read_manifest(output).get("config_fingerprint") == fingerprint
+    except UserError:
+        return False
+
+
 def gather_stats(staging: str) -> list[dict]:
     """Read and remove the per-part stats files the pipeline left in `staging`."""
     from pipelines.tokenize.transforms import STATS_PREFIX
@@ -152,6 +174,13 @@ def run(args, beam_args: list[str]) -> int:
     schema = token_shard_schema(args.seq_len, tok_keys["vocab_size"])
     text_bytes = sum(documents.estimate_text_bytes(s) for s in inputs.sources)
     num_parts = args.num_parts or max(1, math.ceil(text_bytes / BYTES_PER_PART))
+    fingerprint = config_fingerprint(inputs, tok_keys["tokenizer_hash"], seq_len=args.seq_len, fim=vars(fim_config),
+                                     num_parts=num_parts, add_bos=bool(args.add_bos), total_tokens=args.total_tokens,
+                                     include_unverified=bool(args.include_unverified))
+    if not args.force and _up_to_date(args.output, fingerprint):
+        log.info("%s is up to date (same inputs, tokenizer, options and code); --force rebuilds it", args.output)
+        print(f"{args.output}: up to date, nothing to do")
+        return 0
     log.info("tokenizing %s (~%s bytes of text) into %d part(s) of rows of %d tokens",
              ", ".join(inputs.names), f"{text_bytes:,}", num_parts, args.seq_len + 1)
 
@@ -183,6 +212,7 @@ def run(args, beam_args: list[str]) -> int:
             # Where the trainer (and inference after it) finds the tokenizer again.
             "tokenizer": args.tokenizer if storage.is_remote(args.tokenizer) else os.path.abspath(args.tokenizer),
             "sources": dict(zip(inputs.names, (s.spec for s in inputs.sources))),
+            "config_fingerprint": fingerprint,
         }
         if inputs.weights is not None:
             available = counters.get("tokenize", {})

@@ -110,6 +110,15 @@ def test_spm_bos_and_plain_files_with_a_language_marker(tokenizer_path, tmp_path
     assert len(fimmed) == 20  # every code row, none of the prose
 
 
+def test_a_second_run_with_the_same_configuration_is_skipped(shard_set, corpora, tokenizer_path, capsys):
+    argv = ["tokenize", "run", "--input", *corpora.values(), "--tokenizer", tokenizer_path, "--seq-len", "64",
+            "--output", shard_set.path, "--num-parts", "3", *IN_MEMORY]
+    created = shard_set.manifest["created"]
+    assert main(argv) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert datasets.read_manifest(shard_set.path)["created"] == created  # nothing was rewritten
+
+
 @pytest.mark.slow
 def test_a_mixture_samples_sources_by_weight(corpora, tokenizer_path, tmp_path):
     mix = tmp_path / "mix.yaml"
