@@ -49,12 +49,13 @@ class _FP8LinearFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, ops, out_dtype):
         x2 = x.reshape(-1, x.shape[-1])  # (M, K)
-        xq, xs = ops.quant_1x128(x2)
+        xtq = xts = None
+        if weight.requires_grad:  # x is also needed 128×1 for Wgrad: saved in FP8 instead of x
+            (xq, xs), (xtq, xts) = ops.quant_dual(x2)
+        else:
+            xq, xs = ops.quant_1x128(x2)
         wq, ws = ops.quant_128x128(weight)
         y = ops.gemm(xq, xs, wq, ws, out_dtype=out_dtype)  # (M, N)
-        xtq = xts = None
-        if weight.requires_grad:
-            xtq, xts = ops.quant_128x1(x2)  # saved in FP8 instead of x
         ctx.save_for_backward(xtq, xts, wq, ws)
         ctx.ops, ctx.x_shape, ctx.x_dtype, ctx.w_dtype = ops, x.shape, x.dtype, weight.dtype
         return y.view(*x.shape[:-1], y.shape[-1])
@@ -64,14 +65,19 @@ class _FP8LinearFn(torch.autograd.Function):
         xtq, xts, wq, ws = ctx.saved_tensors
         ops = ctx.ops
         dy2 = dy.reshape(-1, dy.shape[-1])  # (M, N)
+        want_dx, want_dw = ctx.needs_input_grad[:2]
         dx = dw = None
-        if ctx.needs_input_grad[0]:
+        if want_dx and want_dw:
+            (dyq, dys), (dytq, dyts) = ops.quant_dual(dy2)
+        elif want_dx:
             dyq, dys = ops.quant_1x128(dy2)
+        elif want_dw:
+            dytq, dyts = ops.quant_128x1(dy2)
+        if want_dx:
             # 128×128 blocks are the same blocks of Wᵀ: transpose the FP8 copy, no requantisation.
             dx = ops.gemm(dyq, dys, wq.t().contiguous(), ws.t().contiguous(), out_dtype=ctx.x_dtype)
             dx = dx.view(ctx.x_shape)
-        if ctx.needs_input_grad[1]:
-            dytq, dyts = ops.quant_128x1(dy2)  # (N, M)
+        if want_dw:  # dytq (N, M) · xtq (K, M)ᵀ
             dw = ops.gemm(dytq, dyts, xtq, xts, out_dtype=torch.float32).to(ctx.w_dtype)
         return dx, dw, None, None
 
@@ -129,12 +135,13 @@ class FP8Linear(nn.Linear):
 class _FP8GroupedMMFn(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, w, counts, ops, out_dtype):
-        xq, xs = ops.quant_1x128(x)
-        wq, ws = ops.quant_128x128(w)  # (E, N, K), (E, Nb, Kb)
-        y = ops.grouped_gemm(xq, xs, wq, ws, counts, out_dtype=out_dtype)
         xtq = xts = None
         if w.requires_grad:
-            xtq, xts = ops.grouped_quant_128x1(x, counts)
+            (xq, xs), (xtq, xts) = ops.grouped_quant_dual(x, counts)
+        else:
+            xq, xs = ops.quant_1x128(x)
+        wq, ws = ops.quant_128x128(w)  # (E, N, K), (E, Nb, Kb)
+        y = ops.grouped_gemm(xq, xs, wq, ws, counts, out_dtype=out_dtype)
         ctx.save_for_backward(xtq, xts, wq, ws, counts)
         ctx.ops, ctx.x_dtype, ctx.w_dtype = ops, x.dtype, w.dtype
         return y
@@ -143,13 +150,18 @@ class _FP8GroupedMMFn(torch.autograd.Function):
     def backward(ctx, dy):
         xtq, xts, wq, ws, counts = ctx.saved_tensors
         ops = ctx.ops
+        want_dx, want_dw = ctx.needs_input_grad[:2]
         dx = dw = None
-        if ctx.needs_input_grad[0]:
+        if want_dx and want_dw:
+            (dyq, dys), (dytq, dyts) = ops.grouped_quant_dual(dy, counts)
+        elif want_dx:
             dyq, dys = ops.quant_1x128(dy)
+        elif want_dw:
+            dytq, dyts = ops.grouped_quant_128x1(dy, counts)
+        if want_dx:
             wtq, wts = wq.transpose(1, 2).contiguous(), ws.transpose(1, 2).contiguous()
             dx = ops.grouped_gemm(dyq, dys, wtq, wts, counts, out_dtype=ctx.x_dtype)
-        if ctx.needs_input_grad[1]:
-            dytq, dyts = ops.grouped_quant_128x1(dy, counts)
+        if want_dw:
             dw = ops.grouped_wgrad(dytq, dyts, xtq, xts, counts, out_dtype=torch.float32).to(ctx.w_dtype)
         return dx, dw, None, None, None
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-OPS = ("quant_1x128", "quant_128x1", "quant_128x128", "grouped_quant_128x1", "gemm", "grouped_gemm",
-       "grouped_wgrad")
+OPS = ("quant_1x128", "quant_128x1", "quant_128x128", "quant_dual", "grouped_quant_128x1", "grouped_quant_dual",
+       "gemm", "grouped_gemm", "grouped_wgrad")
 BACKENDS = ("triton", "reference")
 
 

@@ -78,8 +78,8 @@ def _gemm_kernel(
     offs_k = tl.arange(0, BLOCK_K)
     mask_m = offs_m < M
     mask_n = offs_n < N
-    a_ptrs = a_ptr + offs_m[:, None] * stride_am + offs_k[None, :]
-    b_ptrs = b_ptr + offs_n[None, :] * stride_bn + offs_k[:, None]  # (BLOCK_K, BLOCK_N), K-major
+    a_ptrs = a_ptr + offs_m.to(tl.int64)[:, None] * stride_am + offs_k[None, :]
+    b_ptrs = b_ptr + offs_n.to(tl.int64)[None, :] * stride_bn + offs_k[:, None]  # (BLOCK_K, BLOCK_N), K-major
     sa_ptrs = sa_ptr + offs_m * stride_sam
     sb_ptrs = sb_ptr + (offs_n // B_SCALE_ROWS) * stride_sbn
     acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)
@@ -92,7 +92,7 @@ def _gemm_kernel(
         acc = scaled_chunk(acc, a, b, a_s, b_s)
         a_ptrs += BLOCK_K
         b_ptrs += BLOCK_K
-    c_ptrs = c_ptr + offs_m[:, None] * stride_cm + offs_n[None, :]
+    c_ptrs = c_ptr + offs_m.to(tl.int64)[:, None] * stride_cm + offs_n[None, :]
     tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty), mask=mask_m[:, None] & mask_n[None, :])
 
 

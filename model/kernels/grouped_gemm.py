@@ -68,8 +68,8 @@ def _grouped_gemm_kernel(
     offs_k = tl.arange(0, BLOCK_K)
     mask_m = offs_m < m_end
     mask_n = offs_n < N
-    a_ptrs = a_ptr + offs_m[:, None] * stride_am + offs_k[None, :]
-    b_ptrs = b_ptr + g.to(tl.int64) * stride_be + offs_n[None, :] * stride_bn + offs_k[:, None]
+    a_ptrs = a_ptr + offs_m.to(tl.int64)[:, None] * stride_am + offs_k[None, :]
+    b_ptrs = b_ptr + g.to(tl.int64) * stride_be + offs_n.to(tl.int64)[None, :] * stride_bn + offs_k[:, None]
     sa_ptrs = sa_ptr + offs_m * stride_sam
     sb_ptrs = sb_ptr + g * stride_sbe + (offs_n // BLOCK_K) * stride_sbn
     acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)
@@ -82,7 +82,7 @@ def _grouped_gemm_kernel(
         acc = scaled_chunk(acc, a, b, a_s, b_s)
         a_ptrs += BLOCK_K
         b_ptrs += BLOCK_K
-    c_ptrs = c_ptr + offs_m[:, None] * stride_cm + offs_n[None, :]
+    c_ptrs = c_ptr + offs_m.to(tl.int64)[:, None] * stride_cm + offs_n[None, :]
     tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty), mask=mask_m[:, None] & mask_n[None, :])
 
 
@@ -109,14 +109,14 @@ def _grouped_wgrad_kernel(
     for j in range(0, tl.cdiv(rows, BLOCK_T)):
         tok = first_row + j * BLOCK_T + offs_t
         in_group = tok < first_row + rows
-        a = tl.load(a_ptr + offs_m[:, None] * stride_an + tok[None, :],
+        a = tl.load(a_ptr + offs_m.to(tl.int64)[:, None] * stride_an + tok[None, :],
                     mask=mask_m[:, None] & in_group[None, :], other=0.0)
-        b = tl.load(b_ptr + offs_n[None, :] * stride_bk + tok[:, None],
+        b = tl.load(b_ptr + offs_n.to(tl.int64)[None, :] * stride_bk + tok[:, None],
                     mask=mask_n[None, :] & in_group[:, None], other=0.0)
         a_s = tl.load(sa_ptr + offs_m * stride_san + first_tile + j, mask=mask_m, other=0.0)
         b_s = tl.load(sb_ptr + offs_n * stride_sbk + first_tile + j, mask=mask_n, other=0.0)
         acc = scaled_chunk(acc, a, b, a_s, b_s)
-    c_ptrs = c_ptr + g.to(tl.int64) * stride_ce + offs_m[:, None] * stride_cn + offs_n[None, :]
+    c_ptrs = c_ptr + g.to(tl.int64) * stride_ce + offs_m.to(tl.int64)[:, None] * stride_cn + offs_n[None, :]
     tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty), mask=mask_m[:, None] & mask_n[None, :])
 
 

@@ -42,23 +42,28 @@ def _quant_1x128_kernel(
     offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
     offs_k = pid_k * BLOCK_K + tl.arange(0, BLOCK_K)
     mask = (offs_m[:, None] < M) & (offs_k[None, :] < K)
-    x = tl.load(x_ptr + offs_m[:, None] * stride_xm + offs_k[None, :] * stride_xk, mask=mask, other=0.0)
+    x = tl.load(x_ptr + offs_m.to(tl.int64)[:, None] * stride_xm + offs_k[None, :] * stride_xk, mask=mask, other=0.0)
     x = x.to(tl.float32)
     amax = tl.maximum(tl.max(tl.abs(x), axis=1), AMAX_MIN)
     s = tl.math.div_rn(amax, 448.0)  # (BLOCK_M,)
     q = _round_e4m3(tl.math.div_rn(x, s[:, None]))
-    tl.store(q_ptr + offs_m[:, None] * stride_qm + offs_k[None, :], q.to(q_ptr.dtype.element_ty), mask=mask)
+    tl.store(q_ptr + offs_m.to(tl.int64)[:, None] * stride_qm + offs_k[None, :], q.to(q_ptr.dtype.element_ty), mask=mask)
     tl.store(s_ptr + offs_m * stride_sm + pid_k, s, mask=offs_m < M)
 
 
 @triton.jit
 def _quant_128x1_kernel(
-    x_ptr, q_ptr, s_ptr, M, K,
+    x_ptr, q_ptr, s_ptr, qr_ptr, sr_ptr, M, K,
     counts_ptr, row_start_ptr, tile_start_ptr, tile_group_ptr, n_groups,
-    stride_xm, stride_xk, stride_qk, stride_sk,
-    GROUPED: tl.constexpr, AMAX_MIN: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_K: tl.constexpr,
+    stride_xm, stride_xk, stride_qk, stride_sk, stride_qrm, stride_srm,
+    GROUPED: tl.constexpr, ALSO_ROWS: tl.constexpr, AMAX_MIN: tl.constexpr,
+    BLOCK_M: tl.constexpr, BLOCK_K: tl.constexpr,
 ):
-    """Tiles of BLOCK_M tokens × 1 channel, written transposed: q (K, M), s (K, tiles)."""
+    """Tiles of BLOCK_M tokens × 1 channel, written transposed: q (K, M), s (K, tiles).
+
+    With ALSO_ROWS (and BLOCK_K = 128) the same loaded tile is also quantised 1×128 into qr (M, K),
+    sr (M, K/128): one read of x for both the Fprop/Dgrad and the Wgrad operand.
+    """
     pid_t = tl.program_id(0)
     pid_k = tl.program_id(1)
     if GROUPED:
@@ -74,14 +79,21 @@ def _quant_128x1_kernel(
     offs_m = m0 + tl.arange(0, BLOCK_M)
     offs_k = pid_k * BLOCK_K + tl.arange(0, BLOCK_K)
     mask = (offs_m[:, None] < m_end) & (offs_k[None, :] < K)
-    x = tl.load(x_ptr + offs_m[:, None] * stride_xm + offs_k[None, :] * stride_xk, mask=mask, other=0.0)
+    x = tl.load(x_ptr + offs_m.to(tl.int64)[:, None] * stride_xm + offs_k[None, :] * stride_xk, mask=mask, other=0.0)
     x = x.to(tl.float32)
     amax = tl.maximum(tl.max(tl.abs(x), axis=0), AMAX_MIN)  # (BLOCK_K,): one scale per channel
     s = tl.math.div_rn(amax, 448.0)
     q = tl.trans(_round_e4m3(tl.math.div_rn(x, s[None, :])))  # (BLOCK_K, BLOCK_M), tokens contiguous
-    q_ptrs = q_ptr + offs_k[:, None] * stride_qk + offs_m[None, :]
+    q_ptrs = q_ptr + offs_k.to(tl.int64)[:, None] * stride_qk + offs_m[None, :]
     tl.store(q_ptrs, q.to(q_ptr.dtype.element_ty), mask=tl.trans(mask))
     tl.store(s_ptr + offs_k * stride_sk + pid_t, s, mask=offs_k < K)
+    if ALSO_ROWS:
+        amax_r = tl.maximum(tl.max(tl.abs(x), axis=1), AMAX_MIN)  # (BLOCK_M,): one scale per token
+        s_r = tl.math.div_rn(amax_r, 448.0)
+        q_r = _round_e4m3(tl.math.div_rn(x, s_r[:, None]))
+        qr_ptrs = qr_ptr + offs_m.to(tl.int64)[:, None] * stride_qrm + offs_k[None, :]
+        tl.store(qr_ptrs, q_r.to(qr_ptr.dtype.element_ty), mask=mask)
+        tl.store(sr_ptr + offs_m * stride_srm + pid_k, s_r, mask=offs_m < m_end)
 
 
 @triton.jit
@@ -96,12 +108,12 @@ def _quant_128x128_kernel(
     offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
     offs_k = pid_k * BLOCK_K + tl.arange(0, BLOCK_K)
     mask = (offs_n[:, None] < N) & (offs_k[None, :] < K)
-    w_ptrs = w_ptr + pid_e * stride_we + offs_n[:, None] * stride_wn + offs_k[None, :] * stride_wk
+    w_ptrs = w_ptr + pid_e.to(tl.int64) * stride_we + offs_n.to(tl.int64)[:, None] * stride_wn + offs_k[None, :] * stride_wk
     w = tl.load(w_ptrs, mask=mask, other=0.0).to(tl.float32)
     amax = tl.maximum(tl.max(tl.abs(w)), AMAX_MIN)
     s = tl.math.div_rn(amax, 448.0)
     q = _round_e4m3(tl.math.div_rn(w, s))
-    q_ptrs = q_ptr + pid_e * stride_qe + offs_n[:, None] * stride_qn + offs_k[None, :]
+    q_ptrs = q_ptr + pid_e.to(tl.int64) * stride_qe + offs_n.to(tl.int64)[:, None] * stride_qn + offs_k[None, :]
     tl.store(q_ptrs, q.to(q_ptr.dtype.element_ty), mask=mask)
     tl.store(s_ptr + pid_e * stride_se + pid_n * stride_sn + pid_k, s)
 
@@ -135,11 +147,12 @@ def quant_1x128(x: torch.Tensor, out=None) -> tuple[torch.Tensor, torch.Tensor]:
     return q, s
 
 
-def _quant_128x1(x: torch.Tensor, tiles, n_tiles: int, out) -> tuple[torch.Tensor, torch.Tensor]:
+def _quant_128x1(x: torch.Tensor, tiles, n_tiles: int, out, rows_out=None, also_rows=False):
     m, k = x.shape
     # Grouped: scale columns of spare tiles are never written, so fresh buffers start at zero.
     q, s = _outputs(out, (k, m), (k, n_tiles), x.device, zero_scales=tiles is not None)
-    block_k = 64
+    qr, sr = _outputs(rows_out, (m, k), (m, cdiv(k, BLOCK)), x.device) if also_rows else (q, s)
+    block_k = BLOCK if also_rows else 64
     grid = (n_tiles, cdiv(k, block_k))
     if tiles is None:
         dummy = torch.zeros(1, dtype=torch.int32, device=x.device)
@@ -147,9 +160,12 @@ def _quant_128x1(x: torch.Tensor, tiles, n_tiles: int, out) -> tuple[torch.Tenso
     else:
         args = (tiles.counts, tiles.row_start, tiles.tile_start, tiles.tile_group, tiles.counts.shape[0])
     _quant_128x1_kernel[grid](
-        x, q, s, m, k, *args, x.stride(0), x.stride(1), q.stride(0), s.stride(0),
-        GROUPED=tiles is not None, AMAX_MIN=AMAX_FLOOR, BLOCK_M=BLOCK, BLOCK_K=block_k,
+        x, q, s, qr, sr, m, k, *args, x.stride(0), x.stride(1), q.stride(0), s.stride(0), qr.stride(0), sr.stride(0),
+        GROUPED=tiles is not None, ALSO_ROWS=also_rows, AMAX_MIN=AMAX_FLOOR, BLOCK_M=BLOCK, BLOCK_K=block_k,
+        num_warps=8 if also_rows else 4,
     )
+    if also_rows:
+        return (qr, sr), (q, s)
     return q, s
 
 
@@ -162,6 +178,18 @@ def grouped_quant_128x1(x: torch.Tensor, counts: torch.Tensor, out=None) -> tupl
     """quant_128x1 with tiles aligned to group starts; scale column t belongs to tile t of the table."""
     tiles = group_tiles(counts.to(x.device), x.shape[0])
     return _quant_128x1(x, tiles, tiles.max_tiles, out)
+
+
+def quant_dual(x: torch.Tensor, out=None, out_t=None):
+    """(quant_1x128(x), quant_128x1(x)) from one read of x: the activation (or gradient) of a layer
+    is needed both ways, row tiles for Fprop/Dgrad and transposed column tiles for Wgrad."""
+    return _quant_128x1(x, None, cdiv(x.shape[0], BLOCK), out_t, rows_out=out, also_rows=True)
+
+
+def grouped_quant_dual(x: torch.Tensor, counts: torch.Tensor, out=None, out_t=None):
+    """(quant_1x128(x), grouped_quant_128x1(x, counts)) from one read of x."""
+    tiles = group_tiles(counts.to(x.device), x.shape[0])
+    return _quant_128x1(x, tiles, tiles.max_tiles, out_t, rows_out=out, also_rows=True)
 
 
 def quant_128x128(w: torch.Tensor, out=None) -> tuple[torch.Tensor, torch.Tensor]:

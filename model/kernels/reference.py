@@ -14,6 +14,7 @@ Conventions (all GEMMs are C = A · Bᵀ, the reduction dimension last in both o
     quant_1x128(x (M, K))            -> q (M, K) fp8,  s (M, ceil(K/128))     activations, forward
     quant_128x1(x (M, K))            -> q (K, M) fp8,  s (K, ceil(M/128))     transposed, for Wgrad
     quant_128x128(w (..., N, K))     -> q (..., N, K), s (..., ceil(N/128), ceil(K/128))
+    quant_dual(x)                    -> (quant_1x128(x), quant_128x1(x)); the kernel reads x once
     gemm(a, sa, b, sb)               -> (M, N); sb is per row (N, Kb) or per 128-row block (Nb, Kb)
     grouped_gemm(a, sa, b, sb, counts)           rows of `a` sorted by group, b (E, N, K)
     grouped_quant_128x1(x, counts)   -> transposed tiles that never straddle two groups
@@ -87,6 +88,11 @@ def quant_128x128(w: torch.Tensor, out=None) -> tuple[torch.Tensor, torch.Tensor
     return _into(out, q.reshape(*lead, n, k), s.reshape(*lead, *s.shape[1:]))
 
 
+def quant_dual(x: torch.Tensor, out=None, out_t=None):
+    """Both quantisations a layer's input (or output gradient) needs: (1×128 of x, 128×1 of x)."""
+    return quant_1x128(x, out), quant_128x1(x, out_t)
+
+
 def dequant_1x128(q: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
     return q.float() * s.repeat_interleave(BLOCK, dim=-1)[..., : q.shape[-1]]
 
@@ -151,6 +157,11 @@ def grouped_quant_128x1(x: torch.Tensor, counts: torch.Tensor, out=None) -> tupl
             q[:, start : start + rows] = qg
             s[:, first : first + sg.shape[1]] = sg
     return q, s
+
+
+def grouped_quant_dual(x: torch.Tensor, counts: torch.Tensor, out=None, out_t=None):
+    """(quant_1x128(x), grouped_quant_128x1(x, counts)): an expert input or gradient, both ways."""
+    return quant_1x128(x, out), grouped_quant_128x1(x, counts, out_t)
 
 
 def grouped_wgrad(a_t, sa, b_t, sb, counts, out_dtype=torch.float32, out=None):

@@ -103,3 +103,24 @@ def test_bf16_inputs_on_gpu():
     q, s = load_backend("triton").quant_1x128(x)
     q_ref, s_ref = reference.quant_1x128(x.cpu())
     assert same_bits(q, q_ref) and same_bits(s, s_ref)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (130, 257), (256, 128)])
+def test_quant_dual_gives_both_quantisations_from_one_read(device, shape):
+    x = sample(shape, device, seed=4)
+    m, k = shape
+    rows = (poisoned((m, k), FP8, device), poisoned((m, cdiv(k, 128)), torch.float32, device))
+    cols = (poisoned((k, m), FP8, device), poisoned((k, cdiv(m, 128)), torch.float32, device))
+    (q, s), (qt, st) = triton_ops.quant_dual(x, out=rows, out_t=cols)
+    (q_ref, s_ref), (qt_ref, st_ref) = reference.quant_dual(x.cpu())
+    assert same_bits(q, q_ref) and same_bits(s, s_ref)
+    assert same_bits(qt, qt_ref) and same_bits(st, st_ref)
+
+
+def test_grouped_quant_dual_matches_the_two_separate_quantisations(device):
+    counts = torch.tensor([0, 130, 1, 0, 69], device=device)
+    x = sample((200, 150), device, seed=5)
+    (q, s), (qt, st) = triton_ops.grouped_quant_dual(x, counts)
+    (q_ref, s_ref), (qt_ref, st_ref) = reference.grouped_quant_dual(x.cpu(), counts.cpu())
+    assert same_bits(q, q_ref) and same_bits(s, s_ref)
+    assert same_bits(qt, qt_ref) and same_bits(st, st_ref)
