@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 
 def build(pipeline, units: list[RepoUnit], staging: str, *, benchmarks: list[str], seed: int = 0,
           ordering: str = "dependency", max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, file_dedup: bool = True,
-          near_dedup: bool = True, filters: FilterConfig | None = None, num_shards: int = 0):
+          near_dedup: bool = True, filters: FilterConfig | None = None, quality_model: str | None = None,
+          num_shards: int = 0):
     """Add the whole code pipeline to `pipeline`, writing Parquet parts under `staging`."""
     import apache_beam as beam
 
@@ -37,6 +38,7 @@ def build(pipeline, units: list[RepoUnit], staging: str, *, benchmarks: list[str
         FilterFn,
         IdentifyFn,
         ListingRowFn,
+        QualityModelFn,
         ReadRepoFn,
         file_rank,
         repo_candidate,
@@ -89,6 +91,8 @@ def build(pipeline, units: list[RepoUnit], staging: str, *, benchmarks: list[str
     )
     if benchmarks:
         docs = (docs | "Decontaminate" >> Decontaminate(benchmarks, stage="decontaminate")).kept
+    if quality_model:
+        docs = docs | "QualityModel" >> beam.ParDo(QualityModelFn(quality_model))
     return docs | "Write" >> WriteDataset(staging, CODE_REPO, num_shards=num_shards)
 
 
@@ -110,6 +114,8 @@ def run(args, beam_args: list[str]) -> int:
     for path in args.benchmark:
         if not storage.exists(path):
             raise UserError(f"{path}: no such benchmark file")
+    if args.quality_model and not storage.exists(args.quality_model):
+        raise UserError(f"{args.quality_model}: no such quality model file")
     n_repos = sum(u.kind != "listing" for u in units)
     log.info("code: %d repositories and %d listings from %d inputs", n_repos, len(units) - n_repos, len(args.input))
     final = storage.join(args.output, "corpus")
@@ -117,7 +123,8 @@ def run(args, beam_args: list[str]) -> int:
     runner.quiet_beam_logging()
     pipeline = runner.new_pipeline(beam_args)
     build(pipeline, units, staging, benchmarks=list(args.benchmark), seed=args.seed, ordering=args.order,
-          max_file_bytes=args.max_file_bytes, file_dedup=not args.no_file_dedup, near_dedup=not args.no_near_dedup)
+          max_file_bytes=args.max_file_bytes, file_dedup=not args.no_file_dedup, near_dedup=not args.no_near_dedup,
+          quality_model=args.quality_model)
     try:
         result = runner.run(pipeline, "code corpus")
     except Exception:

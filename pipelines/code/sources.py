@@ -96,7 +96,37 @@ def discover(spec: str) -> list[RepoUnit]:
             units.append(unit)
     if not units:
         raise UserError(f"{spec}: holds no repositories, archives or listings")
+    for unit in units:
+        if unit.kind == "listing":
+            check_listing(unit.path)
     return units
+
+
+# Each column under our name first, then The Stack's.
+_FIELDS = (("repo", "repo_name", "max_stars_repo_name"), ("path", "max_stars_repo_path"), ("content",))
+
+
+def check_listing(path: str) -> None:
+    """Refuse a listing without repository, path and content columns before any work starts."""
+    if path.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        from deepcorpus import datasets
+
+        try:
+            names = set(pq.read_schema(path).names if not storage.is_remote(path) else datasets.read_parquet(path).schema.names)
+        except Exception as e:  # pyarrow raises several types for a file that is not Parquet
+            raise UserError(f"{path}: not a readable Parquet file ({str(e).splitlines()[0]})") from None
+    else:
+        from deepcorpus import datasets
+
+        first = next(iter(datasets.iter_jsonl(path)), None)
+        if first is None:
+            raise UserError(f"{path}: empty listing")
+        names = set(first)
+    missing = [options[0] for options in _FIELDS if not set(options) & names]
+    if missing:
+        raise UserError(f"{path}: listing lacks {', '.join(missing)} (needs repo, path and content columns)")
 
 
 def _discover_dir(path: str) -> list[RepoUnit]:

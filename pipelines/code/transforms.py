@@ -141,6 +141,26 @@ class AssembleFn(beam.DoFn):
         yield row
 
 
+class QualityModelFn(beam.DoFn):
+    """The quality-model hook: adds `quality['model_score']` from a fastText model (nothing dropped)."""
+
+    def __init__(self, model_path: str):
+        self.model_path = model_path
+        self.model = None
+        self.scored = Metrics.counter("quality", "scored")
+
+    def setup(self):
+        from classifiers.code_quality import CodeQualityModel
+
+        self.model = CodeQualityModel.load(self.model_path)
+
+    def process(self, row: dict):
+        quality = dict(row["quality"] or {})
+        quality["model_score"] = self.model.score(row["text"])
+        self.scored.inc()
+        yield {**row, "quality": quality}
+
+
 def repo_candidate(element) -> dict:
     """(repo, file records) -> a row for repository near-dedup: the files in path order as `text`
     (MinHash shingles barely depend on file order), the ranking fields, and the records themselves."""

@@ -138,3 +138,13 @@ def test_licenses_are_detected_and_ranked():
     assert [license_rank(x) for x in ("MIT", None, "GPL-3.0")] == [0, 1, 2]
     assert normalize_license("apache-2.0") == "Apache-2.0"
     assert normalize_license(json.loads('["none"]')) is None
+
+
+def test_a_listing_without_the_needed_columns_is_refused_up_front(tmp_path):
+    bad = tmp_path / "files.jsonl"
+    bad.write_text(json.dumps({"text": "print(1)"}) + "\n")
+    with pytest.raises(UserError, match=r"files.jsonl: listing lacks repo, path, content"):
+        discover(str(bad))
+    stack = tmp_path / "stack.jsonl"
+    stack.write_text(json.dumps({"max_stars_repo_name": "o/r", "max_stars_repo_path": "a.py", "content": "x"}) + "\n")
+    assert discover(str(stack))[0].kind == "listing"

@@ -1,0 +1,111 @@
+"""The quality-model hook of the code pipeline: a fastText classifier scoring repository documents.
+
+`code run --quality-model model.bin` stores `score(text)` as `quality['model_score']` of every
+document (the probability of the positive label, `__label__hq` unless the model's sidecar JSON
+says otherwise); nothing is dropped, so a threshold stays a query away:
+
+    SELECT repo FROM repos WHERE quality['model_score'] > 0.5
+
+Train one from repositories judged good and bad (e.g. by a stronger model, as Coder-V2 and
+The Stack v2 did for their filters):
+
+    train_quality_model(good_texts, bad_texts, "code_quality.bin")
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from deepcorpus import storage
+
+POSITIVE = "__label__hq"
+NEGATIVE = "__label__lq"
+MAX_TOKENS = 2000  # fastText sees the start of a repository: enough to judge its style
+
+# Code tokens: identifiers, numbers and each punctuation mark, so that style (`;`, `{`) counts too.
+_TOKENS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+|[^\sA-Za-z0-9_]")
+
+
+def normalize_code(text: str, max_tokens: int = MAX_TOKENS) -> str:
+    """One line of space-separated tokens, as fastText reads its input."""
+    tokens = []
+    for m in _TOKENS.finditer(text):
+        tokens.append(m.group(0))
+        if len(tokens) >= max_tokens:
+            break
+    return " ".join(tokens)
+
+
+@dataclass
+class QualityModelConfig:
+    dim: int = 64
+    lr: float = 0.5
+    word_ngrams: int = 2
+    min_count: int = 1
+    epoch: int = 25
+    bucket: int = 200_000
+    seed: int = 0
+
+
+class CodeQualityModel:
+    """A trained model: `score(text)` is the probability of the positive label."""
+
+    def __init__(self, model, positive: str = POSITIVE):
+        self.model = model
+        self.positive = positive
+
+    @classmethod
+    def load(cls, path: str) -> CodeQualityModel:
+        import fasttext
+
+        fasttext.FastText.eprint = lambda *a, **k: None
+        local = path
+        if storage.is_remote(path):  # fastText reads local files only: workers fetch a copy
+            local = os.path.join(tempfile.mkdtemp(prefix="code-quality-"), storage.basename(path))
+            with open(local, "wb") as f:
+                f.write(storage.read_bytes(path))
+        info_path = path + ".json"
+        positive = POSITIVE
+        if storage.exists(info_path):
+            positive = json.loads(storage.read_bytes(info_path)).get("positive", POSITIVE)
+        return cls(fasttext.load_model(local), positive)
+
+    def score(self, text: str) -> float:
+        labels, probs = self.model.predict(normalize_code(text), k=-1)
+        for label, p in zip(labels, probs):
+            if label == self.positive:
+                return float(min(1.0, max(0.0, p)))
+        return 0.0
+
+
+def train_quality_model(good: Iterable[str], bad: Iterable[str], model_path: str,
+                        cfg: QualityModelConfig | None = None) -> CodeQualityModel:
+    """Train on good and bad repository texts; writes `model_path` and `model_path.json`."""
+    import fasttext
+
+    cfg = cfg or QualityModelConfig()
+    lines = [f"{POSITIVE} {normalize_code(t)}" for t in good if t] + [f"{NEGATIVE} {normalize_code(t)}" for t in bad if t]
+    if not any(line.startswith(POSITIVE) for line in lines) or not any(line.startswith(NEGATIVE) for line in lines):
+        raise ValueError("need good and bad examples to train a quality model")
+    random.Random(cfg.seed).shuffle(lines)
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+        train_file = f.name
+    try:
+        fasttext.FastText.eprint = lambda *a, **k: None
+        model = fasttext.train_supervised(input=train_file, dim=cfg.dim, lr=cfg.lr, wordNgrams=cfg.word_ngrams,
+                                          minCount=cfg.min_count, epoch=cfg.epoch, bucket=cfg.bucket, thread=1,
+                                          seed=cfg.seed, verbose=0)
+    finally:
+        os.unlink(train_file)
+    model.save_model(model_path)
+    with open(model_path + ".json", "w") as f:
+        json.dump({"positive": POSITIVE, "negative": NEGATIVE, "config": asdict(cfg), "examples": len(lines)}, f,
+                  indent=2)
+    return CodeQualityModel(model, POSITIVE)
