@@ -224,12 +224,9 @@ def load_for_inference(path: str, device: str = "cpu"):
 
     ckpt = resolve_checkpoint(path)
     args = model_args_from_dict(json.loads(storage.read_bytes(storage.join(ckpt, "model_args.json"))))
-    with torch.device("meta"):
-        model = Transformer(args)
-    state = _torch_load(storage.join(ckpt, "model.pt"))
-    model.load_state_dict(state, strict=True, assign=True)
-    model = model.to(device)
-    _restore_non_persistent(model, args, device)
+    with torch.device(device):
+        model = Transformer(args)  # real buffers (RoPE tables, counters) that state_dict leaves out
+    model.load_state_dict(_torch_load(storage.join(ckpt, "model.pt")), strict=True)
     model.eval()
     trainer = json.loads(storage.read_bytes(storage.join(ckpt, "trainer.json")))
     tokenizer = trainer.get("tokenizer")
@@ -237,19 +234,3 @@ def load_for_inference(path: str, device: str = "cpu"):
         log.warning("%s: the run's tokenizer %s is gone; pass one explicitly", ckpt, tokenizer)
         tokenizer = None
     return model, args, tokenizer
-
-
-def _restore_non_persistent(model: torch.nn.Module, args, device: str) -> None:
-    """Buffers kept out of state_dict (e.g. RoPE tables) were built on meta; build them for real."""
-    if not any(b.is_meta for b in model.buffers()):
-        return
-    from model.transformer import Transformer
-
-    with torch.device(device):
-        fresh = Transformer(args)
-    for name, buf in fresh.named_buffers():
-        owner_name, _, attr = name.rpartition(".")
-        owner = model.get_submodule(owner_name) if owner_name else model
-        current = getattr(owner, attr)
-        if current is not None and current.is_meta:
-            setattr(owner, attr, buf)

@@ -70,6 +70,7 @@ class TrainConfig:
     fp8_backend: str = _f("triton", "FP8 kernels: triton, or the pure-PyTorch reference (tests)", choices=FP8_BACKENDS)
     distributed: str = _f("auto", "under torchrun: ddp or fsdp (FSDP2 fully_shard); auto = ddp", choices=DISTRIBUTED)
     compile: bool = _f(False, "torch.compile the model")
+    cpu_threads: int = _f(0, "CPU: intra-op threads per rank (0: $OMP_NUM_THREADS, else half the cores per rank)")
     activation_checkpointing: bool = _f(False, "recompute each block in the backward pass to save memory")
     # data loader
     doc_mask: bool = _f(False, "reset attention and positions at the recorded document starts")
@@ -96,7 +97,7 @@ class TrainConfig:
         for name in ("steps", "batch_size", "shuffle_buffer", "chunk_rows", "log_every", "keep_checkpoints"):
             if getattr(self, name) < 1:
                 raise UserError(f"{name} must be at least 1 (got {getattr(self, name)})")
-        for name in ("micro_batch_size", "loader_workers", "checkpoint_every", "grad_clip", "weight_decay"):
+        for name in ("micro_batch_size", "loader_workers", "cpu_threads", "checkpoint_every", "grad_clip", "weight_decay"):
             if getattr(self, name) < 0:
                 raise UserError(f"{name} must not be negative (got {getattr(self, name)})")
         for f in dataclasses.fields(self):

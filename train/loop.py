@@ -249,7 +249,8 @@ def sparkline(values: list[float], width: int = 48) -> str:
         return ""
     # Average into at most `width` buckets so a long run still fits on one line.
     n = len(vals)
-    buckets = [vals[i * n // width:(i + 1) * n // width] for i in range(min(width, n))]
+    w = min(width, n)
+    buckets = [vals[i * n // w:(i + 1) * n // w] for i in range(w)]
     means = [sum(b) / len(b) for b in buckets if b]
     lo, hi = min(means), max(means)
     span = hi - lo or 1.0

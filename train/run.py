@@ -102,6 +102,20 @@ def _device(cfg, parallel):
     return torch.device("cpu")
 
 
+def _set_cpu_threads(cfg, device, parallel) -> None:
+    """Small models gain little from many intra-op threads and lose a lot when the cores are shared
+    (threads spin at every op's barrier), so by default a rank takes half the cores it is due."""
+    import torch
+
+    if device.type != "cpu":
+        return
+    if cfg.cpu_threads:
+        torch.set_num_threads(cfg.cpu_threads)
+    elif "OMP_NUM_THREADS" not in os.environ:
+        local = int(os.environ.get("LOCAL_WORLD_SIZE", parallel.world))
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // (2 * local)))
+
+
 def _autocast_dtype(cfg, device):
     import torch
 
@@ -145,7 +159,9 @@ def _wrap(cfg, model, parallel, device):
     if cfg.distributed == "fsdp":
         from torch.distributed.fsdp import fully_shard
 
-        for block in list(model.layers) + list(model.mtp or []):
+        # One FSDP unit per block; the root unit holds embedding, head and the MTP modules, whose
+        # parameters the model also uses outside their forward (the shared head and norms).
+        for block in model.layers:
             fully_shard(block)
         fully_shard(model)
         return model, "fsdp"
@@ -207,6 +223,7 @@ def train(values: dict, config_path: str | None = None, resume_from: str | None 
     device_kind = "cuda" if cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available()) else "cpu"
     parallel = _setup_distributed(device_kind)
     device = _device(cfg, parallel)
+    _set_cpu_threads(cfg, device, parallel)
     if resume_from:
         ckpt = ckpt_mod.load_checkpoint(resume_from, parallel.rank)
     tokenizer_hash = cfg.tokenizer_hash or (ckpt["trainer"].get("tokenizer_hash") if ckpt else None)

@@ -1,0 +1,136 @@
+"""`deepcorpus train` end to end on CPU: the loss falls, resume is exact, DDP matches one process."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from deepcorpus.cli import main
+from tests.train.shards import pattern_rows, write_shards
+from train import loop
+from train.checkpoint import load_for_inference, newest_checkpoint
+
+SEQ = 32
+FAST = ["--preset", "tiny", "--batch-size", "8", "--log-every", "5", "--loader-workers", "1"]
+
+
+@pytest.fixture(scope="module")
+def tokens(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "tokens"
+    return write_shards(path, pattern_rows(400, SEQ, 2048), seq_len=SEQ, vocab_size=2048, rows_per_part=150)
+
+
+def losses(run_dir):
+    return [r["loss"] for r in loop.read_metrics(str(run_dir))]
+
+
+def train(tokens, run_dir, *extra):
+    return main(["train", "--data", tokens, "--output", str(run_dir), *FAST, *extra])
+
+
+@pytest.mark.slow
+def test_the_loss_falls_and_the_run_ends_with_a_loss_curve(tokens, tmp_path, capsys):
+    assert train(tokens, tmp_path / "run", "--steps", "40") == 0
+    out = capsys.readouterr().out
+    assert "loss curve over 40 steps" in out and "first" in out and "min" in out
+    curve = losses(tmp_path / "run")
+    assert len(curve) == 40
+    assert sum(curve[-5:]) / 5 < 0.6 * curve[0]
+    rec = loop.read_metrics(str(tmp_path / "run"))[-1]
+    for key in ("main_loss", "mtp_loss", "balance_loss", "lr", "tokens_per_s", "grad_norm", "tokens_seen",
+                "expert_load_max_over_mean"):
+        assert rec[key] is not None, key
+    assert rec["tokens_seen"] == 40 * 8 * SEQ
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["steps"] == 40 and summary["last_loss"] == curve[-1]
+    assert "[model]" in (tmp_path / "run" / "config.toml").read_text()
+
+
+@pytest.mark.slow
+def test_resuming_after_a_crash_reproduces_the_uninterrupted_run_bit_for_bit(tokens, tmp_path, monkeypatch):
+    common = ["--steps", "10", "--checkpoint-every", "4", "--keep-checkpoints", "5"]
+    assert train(tokens, tmp_path / "full", *common) == 0
+
+    real_step = loop.Trainer.step
+
+    def crash_at_7(self, step, *a, **kw):
+        if step == 6:
+            raise RuntimeError("simulated crash")
+        return real_step(self, step, *a, **kw)
+
+    monkeypatch.setattr(loop.Trainer, "step", crash_at_7)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train(tokens, tmp_path / "crashed", *common)
+    monkeypatch.setattr(loop.Trainer, "step", real_step)
+    assert len(losses(tmp_path / "crashed")) == 6  # steps 5 and 6 ran after the step-4 checkpoint
+    assert train(tokens, tmp_path / "crashed", *common, "--resume") == 0
+
+    assert losses(tmp_path / "crashed") == losses(tmp_path / "full")  # exact float equality
+    a = torch.load(os.path.join(newest_checkpoint(str(tmp_path / "full")), "model.pt"))
+    b = torch.load(os.path.join(newest_checkpoint(str(tmp_path / "crashed")), "model.pt"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def _torchrun(tokens, run_dir, *extra):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           "-m", "deepcorpus", "train", "--data", tokens, "--output", str(run_dir), *FAST, *extra]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return proc
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["ddp", "fsdp"])
+def test_two_gloo_ranks_match_one_process_with_the_same_global_batch(tokens, tmp_path, how):
+    steps = ["--steps", "6", "--micro-batch-size", "4"]
+    assert train(tokens, tmp_path / "single", *steps) == 0  # 2 micro-batches of 4 per step
+    _torchrun(tokens, tmp_path / how, *steps, "--distributed", how)  # 1 micro-batch of 4 per rank
+    single, dist = losses(tmp_path / "single"), losses(tmp_path / how)
+    assert len(dist) == 6
+    assert dist == pytest.approx(single, rel=1e-5)
+    ckpt = newest_checkpoint(str(tmp_path / how))
+    assert sorted(f for f in os.listdir(ckpt) if f.startswith("rng_")) == ["rng_rank0.pt", "rng_rank1.pt"]
+
+
+@pytest.mark.slow
+def test_a_trained_checkpoint_loads_for_inference(tokens, tmp_path):
+    assert train(tokens, tmp_path / "run", "--steps", "3") == 0
+    model, args, tokenizer = load_for_inference(str(tmp_path / "run"))
+    assert not model.training and args.vocab_size == 2048 and tokenizer is None
+    x = torch.randint(0, 2048, (1, 8))
+    assert model(x).logits.shape == (1, 8, 2048)
+
+
+def test_shards_of_another_tokenizer_are_refused_on_the_command_line(tokens, tmp_path, capsys):
+    other = write_shards(tmp_path / "other", pattern_rows(10, SEQ, 2048), seq_len=SEQ, vocab_size=2048,
+                         tokenizer_hash="cd" * 32)
+    assert train(tokens, tmp_path / "run", "--data", other, "--steps", "1") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "another tokenizer" in err and "other" in err
+
+
+def test_a_corrupt_shard_is_one_line_and_exit_2(tmp_path, capsys):
+    path = write_shards(tmp_path / "tokens", pattern_rows(20, SEQ, 2048), seq_len=SEQ, vocab_size=2048)
+    part = os.path.join(path, "part-00000.parquet")
+    with open(part, "r+b") as f:
+        f.truncate(100)
+    assert train(path, tmp_path / "run", "--steps", "1") == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "part-00000.parquet: corrupt token shard" in err
+
+
+def test_fp8_without_a_capable_gpu_is_refused_clearly(tokens, tmp_path, capsys):
+    assert train(tokens, tmp_path / "run", "--steps", "1", "--fp8") == 2
+    err = capsys.readouterr().err
+    assert "--fp8" in err and "\n" not in err.strip()
+
+
+def test_count_params_prints_json(capsys):
+    assert main(["train", "--preset", "v3", "--count-params", "--json"]) == 0
+    counts = json.loads(capsys.readouterr().out)
+    assert set(counts) == {"total", "activated", "mtp"}
+    assert 660e9 < counts["total"] < 690e9 and 35e9 < counts["activated"] < 39e9
