@@ -121,6 +121,13 @@ def run(args, beam_args: list[str]) -> int:
     final = storage.join(args.output, "corpus")
     staging = datasets.staging_path(final)
     runner.quiet_beam_logging()
+    if not runner.is_local(runner.pipeline_options(beam_args)):
+        needed = [u.path for u in units] + list(args.benchmark) + ([args.quality_model] if args.quality_model else [])
+        local = [p for p in needed if not storage.is_remote(p)]
+        if local:
+            raise UserError(f"{local[0]}: remote workers cannot read local inputs; upload repository archives, "
+                            "listings, benchmarks and models to gs:// or s3:// and pass those (git repositories are "
+                            "read locally only)")
     pipeline = runner.new_pipeline(beam_args)
     build(pipeline, units, staging, benchmarks=list(args.benchmark), seed=args.seed, ordering=args.order,
           max_file_bytes=args.max_file_bytes, file_dedup=not args.no_file_dedup, near_dedup=not args.no_near_dedup,

@@ -119,3 +119,10 @@ def test_a_real_multi_language_repository_is_ordered_imports_first():
     backwards = [(a, b) for a, b in edges if position[b] > position[a]]
     assert all(cycle[a] == cycle[b] for a, b in backwards)
     assert len(backwards) < 0.01 * len(edges)
+
+
+def test_dataflow_refuses_local_inputs_before_starting(tmp_path, capsys):
+    argv = ["code", "run", "--input", samples.path("repos", "wordcount-rs"), "--output", "gs://bucket/code",
+            "--runner", "DataflowRunner", "--project", "p", "--region", "r", "--temp_location", "gs://bucket/tmp"]
+    assert main(argv) == 2
+    assert "remote workers cannot read local inputs" in capsys.readouterr().err
