@@ -1,12 +1,12 @@
 """Filter, prove and decompose a batch of candidate statements with any Lean backend.
 
-For a batch (all requests of one step go to the backend together, so a pool works on them at once):
+Every statement of a batch runs its own chain of requests, all chains at once (the backend's pool
+decides how many Lean processes work on them):
 1. **Filter**: the statement must elaborate with a `sorry` proof.
-2. **Prove**, in waves: wave k sends every open statement's k-th attempt (the generator's proofs,
-   then the tactic portfolio), up to `attempts`; a statement leaves the waves at its first proof.
-   With the first wave go a short attempt at `False` from the hypotheses (inconsistent hypotheses:
-   rejected) and an attempt at the negation (proved: the statement is false, dropped), as in
-   DeepSeek-Prover V1.
+2. **Prove**: the generator's proofs, then the tactic portfolio, up to `attempts`, stopping at the
+   first proof. With the first attempt go a short attempt at `False` from the hypotheses
+   (inconsistent hypotheses: rejected) and an attempt at the negation (proved: the statement is
+   false, dropped), as in DeepSeek-Prover V1.
 3. **Decompose** what is still open and has a sketch (Prover-V2): check the sketch, turn each `sorry`
    goal into a lemma, prove the lemmas with the portfolio, put the proofs in place, verify the whole.
 
@@ -16,7 +16,9 @@ Every candidate comes back as one row of the formal_proof contract (plus `family
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from formal import decompose, tactics
@@ -55,20 +57,7 @@ class ProveConfig:
     native_decide: bool = False
     toolchain: str = "unknown"
     ranking: dict | None = None  # tactic -> weight, learned in earlier rounds
-
-
-class _Open:
-    """A candidate's progress through the steps."""
-
-    def __init__(self, cand: Candidate, thm: Theorem, attempts: list[tuple[str, str | None]]):
-        self.cand = cand
-        self.thm = thm
-        self.attempts = attempts  # (proof, portfolio tactic or None)
-        self.tried = 0
-        self.elapsed_ms = 0.0
-        self.last: VerifyResult | None = None
-        self.statuses: list[str] = []
-        self.done: dict | None = None
+    concurrency: int = 32  # statements in flight at once (each a chain of requests)
 
 
 def attempt_list(cand: Candidate, thm: Theorem, cfg: ProveConfig) -> list[tuple[str, str | None]]:
@@ -138,149 +127,155 @@ def _failure_status(statuses: list[str]) -> str:
 
 
 def prove_batch(verifier, cands: list[Candidate], cfg: ProveConfig) -> tuple[list[dict], Counter]:
-    """Rows for every candidate, and counters keyed (stage, name)."""
+    """Rows for every candidate, and counters keyed (stage, name).
+
+    Each statement runs its own chain of requests in a thread; the backend (a pool with
+    back-pressure, or a server) decides how many run at once. A chain never waits for another
+    statement's slow proof, so one timeout does not idle the other REPLs.
+    """
     counters: Counter = Counter()
-    tc = cfg.toolchain
-    rows: list[dict] = []
-    states: list[_Open] = []
-    for c in cands:
-        counters["filter", "in"] += 1
-        try:
-            thm = parse_statement(c.statement)
-        except StatementError as e:
-            counters["filter", "dropped_unparsable"] += 1
-            rows.append(row(c, REJECTED, "", toolchain=tc, reason=f"statement not understood ({e})"))
-            continue
-        states.append(_Open(c, thm, attempt_list(c, thm, cfg)))
+    lock = threading.Lock()
 
-    def send(pairs: list[tuple[_Open, str]]) -> list[VerifyResult]:
-        reqs = [VerifyRequest(code, header=s.cand.header, timeout_s=cfg.timeout_s, id=s.cand.id) for s, code in pairs]
-        results = verifier.verify(reqs) if reqs else []
-        for (s, _), r in zip(pairs, results):
-            s.elapsed_ms += r.elapsed_ms
-            counters["lean", r.status] += 1
-            if r.cached:
-                counters["lean", "cached"] += 1
-        return results
+    def count(stage: str, name: str, n: int = 1) -> None:
+        with lock:
+            counters[stage, name] += n
 
-    # 1. Filter: the statement elaborates (a `sorry` proof is fine here).
-    results = send([(s, s.thm.with_proof("by sorry")) for s in states])
-    survivors = []
-    for s, r in zip(states, results):
-        if r.status in (TIMEOUT, CRASHED):
-            counters["filter", f"dropped_{r.status}"] += 1
-            s.done = row(s.cand, r.status, "", toolchain=tc, elapsed_ms=s.elapsed_ms, reason=f"statement check {r.status}: {r.detail}")
-        elif r.errors:
-            counters["filter", "dropped_does_not_elaborate"] += 1
-            s.done = row(s.cand, REJECTED, "", toolchain=tc, messages=r.errors[:5], elapsed_ms=s.elapsed_ms,
-                         reason="statement does not elaborate")
-        else:
-            counters["filter", "out"] += 1
-            survivors.append(s)
+    def one(cand: Candidate) -> dict:
+        return _Chain(verifier, cand, cfg, count).run()
 
-    # 2. Prove in waves; the first wave also checks the hypotheses and tries the negation.
-    checks: list[tuple[_Open, str, str]] = []
-    for s in survivors:
-        hyp = hypotheses_false(s.thm) if cfg.hypothesis_check else None
-        if hyp is not None:
-            checks.append((s, "hypotheses", hyp.with_proof(f"by {tactics.contradiction_tactic(s.cand.header)}")))
-        if cfg.negation:
-            neg_tactic = tactics.first_of(tactics.portfolio(s.cand.header, None, cfg.native_decide))
-            checks.append((s, "negation", negation(s.thm).with_proof(f"by {neg_tactic}")))
-    open_ = list(survivors)
-    wave = 0
-    while open_:
-        batch = [(s, s.thm.with_proof(s.attempts[s.tried][0])) for s in open_ if s.tried < len(s.attempts)]
-        extra = checks if wave == 0 else []
-        results = send(batch + [(s, code) for s, _, code in extra])
-        proof_results, check_results = results[: len(batch)], results[len(batch):]
-        for (s, kind, _), r in zip(extra, check_results):
-            if r.verified and s.done is None:
-                counters["prove" if kind == "negation" else "filter",
-                         "dropped_negation_proved" if kind == "negation" else "dropped_inconsistent_hypotheses"] += 1
-                reason = "its negation is proved" if kind == "negation" else "the hypotheses prove False"
-                s.done = row(s.cand, REJECTED, "", toolchain=tc, elapsed_ms=s.elapsed_ms, attempts=s.tried + 1, reason=reason)
-        for (s, _), r in zip(batch, proof_results):
-            proof, tactic = s.attempts[s.tried]
-            s.tried += 1
-            s.last = r
-            s.statuses.append(r.status)
-            if r.verified and s.done is None:
-                counters["prove", "verified"] += 1
-                counters["prove", "by_generator" if tactic is None else "by_portfolio"] += 1
-                s.done = row(s.cand, VERIFIED, proof, toolchain=tc, messages=[m for m in r.messages if m.severity != "info"][:5],
-                             attempts=s.tried, elapsed_ms=s.elapsed_ms, tactic=tactic)
-        open_ = [s for s in open_ if s.done is None and s.tried < len(s.attempts)]
-        wave += 1
-
-    # 3. Decompose what is left and has a sketch.
-    left = [s for s in survivors if s.done is None]
-    if cfg.decompose:
-        _decompose(left, cfg, send, counters)
-    for s in left:
-        if s.done is None:
-            status = _failure_status(s.statuses)
-            counters["prove", f"failed_{status}"] += 1
-            msgs = s.last.errors[:5] if s.last else []
-            s.done = row(s.cand, status, s.attempts[0][0] if s.attempts else "", toolchain=tc, messages=msgs,
-                         attempts=s.tried, elapsed_ms=s.elapsed_ms, reason=f"no proof in {s.tried} attempts")
-    rows += [s.done for s in states]
+    if not cands:
+        return [], counters
+    with ThreadPoolExecutor(max_workers=min(cfg.concurrency, len(cands)), thread_name_prefix="prove") as ex:
+        rows = list(ex.map(one, cands))
     return rows, counters
 
 
-def _decompose(left: list[_Open], cfg: ProveConfig, send, counters: Counter) -> None:
-    with_sketch = [s for s in left if s.cand.sketch]
-    if not with_sketch:
-        return
-    counters["decompose", "in"] += len(with_sketch)
-    results = send([(s, s.cand.sketch) for s in with_sketch])
-    plans = []
-    for s, r in zip(with_sketch, results):
+class _Chain:
+    """One statement through filter, prove and decompose."""
+
+    def __init__(self, verifier, cand: Candidate, cfg: ProveConfig, count):
+        self.verifier = verifier
+        self.cand = cand
+        self.cfg = cfg
+        self.count = count
+        self.tried = 0
+        self.elapsed_ms = 0.0
+        self.statuses: list[str] = []
+        self.last: VerifyResult | None = None
+
+    def send(self, codes: list[str]) -> list[VerifyResult]:
+        """Several requests at once (the backend runs them concurrently)."""
+        reqs = [VerifyRequest(c, header=self.cand.header, timeout_s=self.cfg.timeout_s, id=self.cand.id) for c in codes]
+        results = self.verifier.verify(reqs)
+        for r in results:
+            self.elapsed_ms += r.elapsed_ms
+            self.count("lean", r.status)
+            if r.cached:
+                self.count("lean", "cached")
+        return results
+
+    def row(self, status: str, proof: str = "", **kw) -> dict:
+        return row(self.cand, status, proof, toolchain=self.cfg.toolchain, attempts=self.tried,
+                   elapsed_ms=self.elapsed_ms, **kw)
+
+    def run(self) -> dict:
+        c, cfg = self.cand, self.cfg
+        self.count("filter", "in")
+        try:
+            thm = parse_statement(c.statement)
+        except StatementError as e:
+            self.count("filter", "dropped_unparsable")
+            return self.row(REJECTED, reason=f"statement not understood ({e})")
+
+        # 1. Filter: the statement elaborates (a `sorry` proof is fine here).
+        (r,) = self.send([thm.with_proof("by sorry")])
+        if r.status in (TIMEOUT, CRASHED):
+            self.count("filter", f"dropped_{r.status}")
+            return self.row(r.status, reason=f"statement check {r.status}: {r.detail}")
+        if r.errors:
+            self.count("filter", "dropped_does_not_elaborate")
+            return self.row(REJECTED, messages=r.errors[:5], reason="statement does not elaborate")
+        self.count("filter", "out")
+
+        # 2. The first attempt goes together with the hypothesis check and the negation.
+        attempts = attempt_list(c, thm, cfg)
+        checks = []
+        hyp = hypotheses_false(thm) if cfg.hypothesis_check else None
+        if hyp is not None:
+            checks.append(("hypotheses", hyp.with_proof(f"by {tactics.contradiction_tactic(c.header)}")))
+        if cfg.negation:
+            neg_tactic = tactics.first_of(tactics.portfolio(c.header, None, cfg.native_decide))
+            checks.append(("negation", negation(thm).with_proof(f"by {neg_tactic}")))
+        first, *check_results = self.send([thm.with_proof(attempts[0][0])] + [code for _, code in checks])
+        for (kind, _), cr in zip(checks, check_results):
+            if cr.verified:
+                self.tried += 1
+                if kind == "negation":
+                    self.count("prove", "dropped_negation_proved")
+                    return self.row(REJECTED, reason="its negation is proved")
+                self.count("filter", "dropped_inconsistent_hypotheses")
+                return self.row(REJECTED, reason="the hypotheses prove False")
+        result = first
+        for i, (proof, tactic) in enumerate(attempts):
+            if i > 0:
+                (result,) = self.send([thm.with_proof(proof)])
+            self.tried += 1
+            self.last = result
+            self.statuses.append(result.status)
+            if result.verified:
+                self.count("prove", "verified")
+                self.count("prove", "by_generator" if tactic is None else "by_portfolio")
+                return self.row(VERIFIED, proof, tactic=tactic,
+                                messages=[m for m in result.messages if m.severity != "info"][:5])
+
+        # 3. Decompose a sketch, if the generator wrote one.
+        if cfg.decompose and c.sketch:
+            done = self.decompose(thm)
+            if done is not None:
+                return done
+        status = _failure_status(self.statuses)
+        self.count("prove", f"failed_{status}")
+        return self.row(status, attempts[0][0], messages=self.last.errors[:5] if self.last else [],
+                        reason=f"no proof in {self.tried} attempts")
+
+    def decompose(self, thm: Theorem) -> dict | None:
+        c, cfg = self.cand, self.cfg
+        self.count("decompose", "in")
+        (r,) = self.send([c.sketch])
         if r.errors or not r.sorries:
-            counters["decompose", "dropped_bad_sketch"] += 1
-            continue
+            self.count("decompose", "dropped_bad_sketch")
+            return None
         try:
-            subs = decompose.subgoals(s.thm.name or "stmt", s.cand.sketch, r.sorries)
+            subs = decompose.subgoals(thm.name or "stmt", c.sketch, r.sorries)
         except ValueError:
-            counters["decompose", "dropped_bad_goal"] += 1
-            continue
-        plans.append((s, r, subs))
-    # Every (lemma variant, tactic) of every subgoal in one batch.
-    pairs, keys = [], []
-    for s, _, subs in plans:
-        tacs = tactics.portfolio(s.cand.header, cfg.ranking, cfg.native_decide)[: max(1, cfg.attempts)]
-        for sub in subs:
-            counters["decompose", "subgoals"] += 1
-            for v in sub.variants:
-                for t in tacs:
-                    pairs.append((s, v.with_proof(tactics.as_proof(t))))
-                    keys.append((id(s), sub.index, t))
-    results = send(pairs)
-    found: dict[tuple[int, int], str] = {}
-    for (s, _), key, r in zip(pairs, keys, results):
-        s.tried += 1
-        if r.verified and key[:2] not in found:
-            found[key[:2]] = tactics.as_proof(key[2])
-    composed = []
-    for s, r, subs in plans:
-        proofs = [found.get((id(s), sub.index)) for sub in subs]
-        if any(p is None for p in proofs):
-            counters["decompose", "unproved_subgoal"] += 1
-            continue
-        counters["decompose", "subgoals_proved"] += len(proofs)
+            self.count("decompose", "dropped_bad_goal")
+            return None
+        self.count("decompose", "subgoals", len(subs))
+        # Every (lemma variant, tactic) of every subgoal at once; the first that works per subgoal wins.
+        tacs = tactics.portfolio(c.header, cfg.ranking, cfg.native_decide)[: max(1, cfg.attempts)]
+        keys = [(sub.index, t) for sub in subs for v in sub.variants for t in tacs]
+        codes = [v.with_proof(tactics.as_proof(t)) for sub in subs for v in sub.variants for t in tacs]
+        found: dict[int, str] = {}
+        for (index, t), lr in zip(keys, self.send(codes)):
+            self.tried += 1
+            if lr.verified and index not in found:
+                found[index] = tactics.as_proof(t)
+        if len(found) < len(subs):
+            self.count("decompose", "unproved_subgoal")
+            return None
+        self.count("decompose", "subgoals_proved", len(subs))
         try:
-            composed.append((s, decompose.compose(s.cand.sketch, r.sorries, proofs)))
+            composed = decompose.compose(c.sketch, r.sorries, [found[s.index] for s in subs])
         except ValueError:
-            counters["decompose", "dropped_compose"] += 1
-    results = send(composed)
-    for (s, code), r in zip(composed, results):
-        s.tried += 1
-        if r.verified:
-            counters["decompose", "verified"] += 1
-            counters["prove", "verified"] += 1
-            _, proof = split_proof(code)
-            s.done = row(s.cand, VERIFIED, proof, toolchain=cfg.toolchain, attempts=s.tried, elapsed_ms=s.elapsed_ms,
-                         tactic=None, reason="")
-            s.done["reason"] = "decomposed"
-        else:
-            counters["decompose", "failed_recheck"] += 1
+            self.count("decompose", "dropped_compose")
+            return None
+        (whole,) = self.send([composed])
+        self.tried += 1
+        if not whole.verified:
+            self.count("decompose", "failed_recheck")
+            return None
+        self.count("decompose", "verified")
+        self.count("prove", "verified")
+        done = self.row(VERIFIED, split_proof(composed)[1])
+        done["reason"] = "decomposed"
+        return done
