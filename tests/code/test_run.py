@@ -126,3 +126,34 @@ def test_dataflow_refuses_local_inputs_before_starting(tmp_path, capsys):
             "--runner", "DataflowRunner", "--project", "p", "--region", "r", "--temp_location", "gs://bucket/tmp"]
     assert main(argv) == 2
     assert "remote workers cannot read local inputs" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_git_work_trees_and_bare_repositories_through_the_pipeline(tmp_path):
+    import shutil
+    import subprocess
+
+    def git(*args, cwd):
+        env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
+               "GIT_COMMITTER_EMAIL": "t@e"}
+        subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, env=env)
+
+    repos = tmp_path / "repos"
+    work = repos / "ringbuf"
+    shutil.copytree(samples.path("repos", "ringbuf-c"), work)
+    git("init", "-q", cwd=work)
+    git("add", ".", cwd=work)
+    git("commit", "-q", "-m", "init", cwd=work)
+    (work / "src" / "scratch.c").write_text("int untracked_scratch_file(void) { return 1; }\n")
+    shutil.copytree(samples.path("repos", "wordcount-rs"), tmp_path / "wc")
+    git("init", "-q", cwd=tmp_path / "wc")
+    git("add", ".", cwd=tmp_path / "wc")
+    git("commit", "-q", "-m", "init", cwd=tmp_path / "wc")
+    git("clone", "-q", "--bare", str(tmp_path / "wc"), str(repos / "wordcount.git"), cwd=tmp_path)
+    out = tmp_path / "out"
+    assert main(["code", "run", "--input", str(repos), "--output", str(out), *IN_MEMORY]) == 0
+    rows = {r["repo"]: r for r in open_dataset(str(out / "corpus")).iter_rows()}
+    assert set(rows) == {"ringbuf", "wordcount"}
+    assert "src/scratch.c" not in {f["path"] for f in rows["ringbuf"]["files"]}
+    rust = [f["path"] for f in rows["wordcount"]["files"]]
+    assert rust.index("src/tokenize.rs") < rust.index("src/counter.rs") < rust.index("src/main.rs")
