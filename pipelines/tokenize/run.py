@@ -69,7 +69,7 @@ def _input_files(inputs: Inputs) -> list[str]:
     return [f for s in inputs.sources for f in (s.dataset.files if s.dataset is not None else s.files)]
 
 
-def build(pipeline, inputs: Inputs, tokenizer_json: bytes, staging: str, *, seq_len: int, eos_id: int,
+def build(pipeline, inputs: Inputs, tokenizer_path: str, tokenizer_hash: str, staging: str, *, seq_len: int, eos_id: int,
           pad_id: int, schema, fim_config: FimConfig, seed: int, num_parts: int, add_bos: bool = False,
           include_unverified: bool = False, total_tokens: int | None = None):
     """Add the tokenize steps to `pipeline`; returns the PCollection of per-part stats."""
@@ -89,7 +89,7 @@ def build(pipeline, inputs: Inputs, tokenizer_json: bytes, staging: str, *, seq_
     tokenized = (
         docs | "Merge" >> beam.Flatten()
         | "Batch" >> beam.BatchElements(min_batch_size=64, max_batch_size=512)
-        | "Tokenize" >> beam.ParDo(transforms.TokenizeFn(tokenizer_json, fim_config, add_bos))
+        | "Tokenize" >> beam.ParDo(transforms.TokenizeFn(tokenizer_path, tokenizer_hash, fim_config, add_bos))
     )
     sample = transforms.SampleFn(num_parts, seed)
     if inputs.weights is None:
@@ -111,16 +111,29 @@ def build(pipeline, inputs: Inputs, tokenizer_json: bytes, staging: str, *, seq_
 
 
 def config_fingerprint(inputs: Inputs, tokenizer_hash: str, **options) -> str:
-    """What determines the shards: input files (size, mtime), tokenizer, options and code version."""
+    """What determines the shards: input files (size, mtime), tokenizer, options and the tokenize code."""
     identity = {
         "inputs": datasets.fingerprint_files(_input_files(inputs)),
         "names": inputs.names,
         "weights": inputs.weights,
         "tokenizer_hash": tokenizer_hash,
-        "code_version": datasets.code_version(),
+        "code": _code_identity(),
         **options,
     }
     return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _code_identity() -> str:
+    """A hash of the code that decides what the shards hold (this package and the contracts)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    from deepcorpus import contracts
+
+    files = sorted(os.path.join(here, f) for f in os.listdir(here) if f.endswith(".py")) + [contracts.__file__]
+    h = hashlib.sha256()
+    for path in files:
+        with open(path, "rb") as f:
+            h.update(f.read())
+    return h.hexdigest()
 
 
 def _up_to_date(output: str, fingerprint: str) -> bool:
@@ -168,6 +181,9 @@ def run(args, beam_args: list[str]) -> int:
     # A mixture's own seed counts unless --seed says otherwise.
     seed = inputs.seed if inputs.seed is not None and args.seed == 0 else args.seed
     fim_config = FimConfig(args.fim_rate, args.fim_mode, seed)
+    tokenizer_path = args.tokenizer if storage.is_remote(args.tokenizer) else os.path.abspath(args.tokenizer)
+    if not runner.is_local(runner.pipeline_options(beam_args)) and not storage.is_remote(tokenizer_path):
+        raise UserError(f"{args.tokenizer}: remote workers cannot read a local tokenizer; copy it to gs:// or s3://")
     tokenizer_json = read_tokenizer_bytes(args.tokenizer)
     tok = tokenizer_from_bytes(tokenizer_json, args.tokenizer)
     tok_keys = shard_manifest_keys(tok, sha256(tokenizer_json))
@@ -189,7 +205,7 @@ def run(args, beam_args: list[str]) -> int:
     storage.makedirs(staging)
     try:
         pipeline = runner.new_pipeline(beam_args)
-        build(pipeline, inputs, tokenizer_json, staging, seq_len=args.seq_len, eos_id=tok_keys["eos_id"],
+        build(pipeline, inputs, tokenizer_path, tok_keys["tokenizer_hash"], staging, seq_len=args.seq_len, eos_id=tok_keys["eos_id"],
               pad_id=tok_keys["pad_id"], schema=schema, fim_config=fim_config, seed=seed, num_parts=num_parts,
               add_bos=args.add_bos, include_unverified=args.include_unverified, total_tokens=args.total_tokens)
         result = runner.run(pipeline, "tokenize")
@@ -210,7 +226,7 @@ def run(args, beam_args: list[str]) -> int:
             "seed": seed,
             "add_bos": bool(args.add_bos),
             # Where the trainer (and inference after it) finds the tokenizer again.
-            "tokenizer": args.tokenizer if storage.is_remote(args.tokenizer) else os.path.abspath(args.tokenizer),
+            "tokenizer": tokenizer_path,
             "sources": dict(zip(inputs.names, (s.spec for s in inputs.sources))),
             "config_fingerprint": fingerprint,
         }

@@ -83,18 +83,25 @@ class TokenizeFn(beam.DoFn):
     """A batch of Documents -> TokenizedDocs, with FIM applied to code documents.
 
     Takes batches (after `beam.BatchElements`) so one `encode_batch_fast` call, in Rust and on
-    several threads, does the work for many documents.
+    several threads, does the work for many documents. Workers load the tokenizer from its path
+    (a 128K vocabulary is ~8 MB, too much to ship inside a Dataflow job graph) and check that its
+    hash is still the one the driver recorded.
     """
 
-    def __init__(self, tokenizer_json: bytes, fim_config: fim.FimConfig, add_bos: bool = False):
-        self.tokenizer_json = tokenizer_json
+    def __init__(self, tokenizer_path: str, tokenizer_hash: str, fim_config: fim.FimConfig, add_bos: bool = False):
+        self.tokenizer_path = tokenizer_path
+        self.tokenizer_hash = tokenizer_hash
         self.fim_config = fim_config
         self.add_bos = add_bos
 
     def setup(self):
-        from pipelines.tokenize.tokenizer import special_ids, tokenizer_from_bytes
+        from pipelines.tokenize.tokenizer import hash_bytes, read_tokenizer_bytes, special_ids, tokenizer_from_bytes
 
-        self.tok = tokenizer_from_bytes(self.tokenizer_json)
+        data = read_tokenizer_bytes(self.tokenizer_path)
+        if hash_bytes(data) != self.tokenizer_hash:
+            raise RuntimeError(f"{self.tokenizer_path} changed while the pipeline ran (sha256 {hash_bytes(data)[:12]}, "
+                               f"expected {self.tokenizer_hash[:12]})")
+        self.tok = tokenizer_from_bytes(data, self.tokenizer_path)
         ids = special_ids(self.tok)
         self.sentinels = (ids.fim_begin, ids.fim_hole, ids.fim_end)
         self.bos = ids.bos

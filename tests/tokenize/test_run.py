@@ -174,3 +174,10 @@ def test_the_demo_command_on_local_workers(corpora, tokenizer_path, tmp_path):
     tokens = np.concatenate([shards.part_tokens(ds, p) for p in ds.files])
     assert tokens.shape[1] == 129 and ds.manifest["num_parts"] == 1
     assert len(list(shards.iter_documents(ds))) == 204
+
+
+def test_remote_workers_need_a_remote_tokenizer(corpora, tokenizer_path, tmp_path, capsys):
+    assert main(["tokenize", "run", "--input", corpora["math"], "--tokenizer", tokenizer_path, "--seq-len", "64",
+                 "--output", "gs://bucket/tokens", "--runner", "DataflowRunner", "--project", "p",
+                 "--region", "r", "--temp_location", "gs://bucket/tmp"]) == 2
+    assert "copy it to gs://" in capsys.readouterr().err

@@ -5,6 +5,7 @@ import os
 
 import apache_beam as beam
 import numpy as np
+import pytest
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
@@ -12,7 +13,7 @@ from deepcorpus import contracts
 from pipelines import runner
 from pipelines.tokenize import transforms
 from pipelines.tokenize.fim import FimConfig, fim_split, fim_text
-from pipelines.tokenize.tokenizer import read_tokenizer_bytes, tokenizer_from_bytes
+from pipelines.tokenize.tokenizer import load_tokenizer, tokenizer_hash
 
 from .conftest import code_rows, formal_rows
 
@@ -33,8 +34,7 @@ def test_text_keeps_documents_and_drops_empty_and_unverified_rows():
 
 
 def test_tokenize_applies_fim_to_code_only_and_decodes_back(tokenizer_path):
-    tok_json = read_tokenizer_bytes(tokenizer_path)
-    tok = tokenizer_from_bytes(tok_json)
+    tok = load_tokenizer(tokenizer_path)
     config = FimConfig(rate=0.5, seed=1)
     code = [transforms.Document("code", r["id"], r["text"], True) for r in code_rows(20)]
     prose = [transforms.Document("math", "m1", "1 + 1 = 2 in 数学", False)]
@@ -49,15 +49,15 @@ def test_tokenize_applies_fim_to_code_only_and_decodes_back(tokenizer_path):
 
     with local_pipeline() as p:
         out = (p | beam.Create([code[:7], code[7:] + prose])
-               | beam.ParDo(transforms.TokenizeFn(tok_json, config)))
+               | beam.ParDo(transforms.TokenizeFn(tokenizer_path, tokenizer_hash(tokenizer_path), config)))
         assert_that(out | beam.Map(decode), equal_to(expected))
 
 
 def test_tokenize_can_begin_documents_with_bos(tokenizer_path):
-    tok_json = read_tokenizer_bytes(tokenizer_path)
     with local_pipeline() as p:
         out = (p | beam.Create([[transforms.Document("w", "a", "hello", False)]])
-               | beam.ParDo(transforms.TokenizeFn(tok_json, FimConfig(rate=0.0), add_bos=True)))
+               | beam.ParDo(transforms.TokenizeFn(tokenizer_path, tokenizer_hash(tokenizer_path), FimConfig(rate=0.0),
+                                                     add_bos=True)))
         assert_that(out | beam.Map(lambda t: int(t.ids[0])), equal_to([0]))
 
 
@@ -88,3 +88,9 @@ def test_write_part_writes_one_stream_per_part_and_its_stats(tmp_path):
     stats_file = tmp_path / f"{transforms.STATS_PREFIX}part-00003.parquet.json"
     assert json.loads(stats_file.read_text())["padding"] == 1
     assert sorted(os.listdir(tmp_path)) == sorted([stats_file.name, "part-00003.parquet"])
+
+
+def test_workers_refuse_a_tokenizer_that_changed_after_the_driver_read_it(tokenizer_path):
+    fn = transforms.TokenizeFn(tokenizer_path, "0" * 64, FimConfig())
+    with pytest.raises(RuntimeError, match="changed while the pipeline ran"):
+        fn.setup()
