@@ -116,10 +116,13 @@ def _load_json(path: str) -> dict:
 
 
 def _counters_table(summary: dict) -> str:
+    """Every Beam counter of the run, folded away: the figures above are what most readers want."""
     counters = summary.get("counters") or {}
     rows = [[stage, name, value] for stage, values in counters.items() for name, value in values.items()
             if isinstance(value, (int, float))]
-    return _table(["stage", "counter", "value"], rows) if rows else ""
+    if not rows:
+        return ""
+    return f"<details><summary>{len(rows)} counters</summary>{_table(['stage', 'counter', 'value'], rows)}</details>"
 
 
 def _get(d: dict, *keys, default=None):
@@ -180,7 +183,7 @@ def math_section(run: str) -> str:
                 ax2.plot(ks, [y if y is not None else float("nan") for y in ys], "o-", color=color, label=key)
         ax2.set_ylim(0, 1.05)
         ax2.set_ylabel("on the labelled set")
-        fig.legend(loc="lower right", fontsize=8)
+        fig.legend(loc="upper left", fontsize=8, framealpha=0.9)
         ax.set_xticks(ks)
         out.append(_img(_png(fig), "Pages collected per iteration; classifier precision and recall"))
 
@@ -223,8 +226,7 @@ def math_section(run: str) -> str:
         prefixes = _get(m, "prefixes", "url_prefixes", "discovered_prefixes", default=[]) or []
         if domains or prefixes:
             out.append(f"<h3>Iteration {k}: discovered domains and URL prefixes</h3>")
-            out.append(_table(["kind", "value"], [["domain", _fmt_item(d)] for d in domains]
-                              + [["prefix", _fmt_item(p)] for p in prefixes]))
+            out.append(_records_table(domains, "domain") + _records_table(prefixes, "prefix"))
     corpus = os.path.join(run, "corpus")
     if os.path.isdir(corpus):
         langs = Counter(_column(corpus, "language"))
@@ -237,10 +239,14 @@ def math_section(run: str) -> str:
     return "\n".join(out)
 
 
-def _fmt_item(item) -> str:
-    if isinstance(item, dict):
-        return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in item.items())
-    return str(item)
+def _records_table(items: list, name: str) -> str:
+    """Dicts become a table with a column per key; plain values a one-column table."""
+    if not items:
+        return ""
+    if all(isinstance(i, dict) for i in items):
+        columns = list(dict.fromkeys(k for i in items for k in i))
+        return _table(columns, [[i.get(c) for c in columns] for i in items])
+    return _table([name], [[i] for i in items])
 
 
 def code_section(run: str) -> str:
