@@ -96,6 +96,8 @@ def _img(src: str, alt: str) -> str:
 
 def _table(columns: list[str], rows: list[list]) -> str:
     def cell(v):
+        if isinstance(v, bool):
+            return "yes" if v else "no"
         if isinstance(v, float):
             return f"{v:,.4g}"
         if isinstance(v, int):
