@@ -22,10 +22,20 @@ from pipelines.tokenize.sampling import uniform
 log = logging.getLogger(__name__)
 
 
+EVAL_BYTES_PER_SOURCE = 1_000_000  # of each source's sample, kept to measure compression afterwards
+
+
 @dataclass
 class SampleStats:
     docs: dict[str, int] = field(default_factory=dict)
     bytes: dict[str, int] = field(default_factory=dict)
+    eval_texts: dict[str, list[str]] = field(default_factory=dict)
+
+
+def bytes_per_token(tok, texts: list[str]) -> float:
+    """UTF-8 bytes per token over `texts`: how much the vocabulary compresses them (higher is better)."""
+    n_tokens = sum(len(e.ids) for e in tok.encode_batch_fast(texts, add_special_tokens=False))
+    return round(sum(len(t.encode("utf-8", "surrogatepass")) for t in texts) / max(n_tokens, 1), 3)
 
 
 def allocate(sizes: list[int], budget: int) -> list[int]:
@@ -49,6 +59,7 @@ def sample_texts(sources: list[datasets.Source], names: list[str], budget: int, 
         rate = 1.0 if size <= share else share / size
         log.info("sampling %s: ~%s of ~%s bytes (rate %.3f)", name, f"{share:,}", f"{size:,}", rate)
         used = docs = 0
+        keep = stats.eval_texts.setdefault(name, [])
         for row in datasets.iter_source_rows(source, documents.columns_for(source)):
             text = documents.document_text(row, source.schema_name)
             if text is None or uniform(seed, "sample", name, row.get("id")) >= rate:
@@ -56,6 +67,8 @@ def sample_texts(sources: list[datasets.Source], names: list[str], budget: int, 
             n = len(text.encode("utf-8", "surrogatepass"))
             used += n
             docs += 1
+            if used <= EVAL_BYTES_PER_SOURCE:
+                keep.append(text)
             yield text
             if time.time() - last_log > 30:
                 last_log = time.time()
@@ -91,6 +104,8 @@ def run(args) -> int:
     table = {
         "sample": {**{f"docs_{n}": v for n, v in stats.docs.items()}, **{f"bytes_{n}": v for n, v in stats.bytes.items()}},
         "tokenizer": {"vocab_size": info["vocab_size"], "merges": info["merges"]},
+        # Measured on (part of) the training sample itself, so a little optimistic.
+        "bytes_per_token": {name: bytes_per_token(tok, texts) for name, texts in stats.eval_texts.items() if texts},
     }
     if info["vocab_size"] < args.vocab_size:
         log.warning("the sample supports only %d tokens of the %d asked for", info["vocab_size"], args.vocab_size)

@@ -18,6 +18,7 @@ def test_trains_on_every_input_and_writes_the_hash(corpora, tmp_path, capsys):
     assert tok.get_vocab_size() == 400
     printed = capsys.readouterr().out
     assert "docs_math" in printed and "docs_code" in printed and tokenizer_hash(str(out)) in printed
+    assert "bytes_per_token" in printed
     assert (tmp_path / "tokenizer.json.sha256").read_text().split()[0] == tokenizer_hash(str(out))
 
 
@@ -32,6 +33,15 @@ def test_a_small_budget_takes_a_spread_sample_of_each_source(corpora):
     assert texts[: stats.docs["math"]] != head
     other = list(tt.sample_texts(sources, ["math", "code"], 8000, seed=1, stats=tt.SampleStats()))
     assert texts != other
+
+
+def test_bytes_per_token_grows_with_the_vocabulary(corpora):
+    sources = datasets.resolve_inputs([corpora["math"]])
+    texts = [r["text"] for r in datasets.iter_source_rows(sources[0], ["text"])]
+    from pipelines.tokenize.tokenizer import train_tokenizer
+
+    small, large = (train_tokenizer(texts, v, min_frequency=1) for v in (270, 500))
+    assert 1.0 <= tt.bytes_per_token(small, texts) < tt.bytes_per_token(large, texts)
 
 
 def test_budget_a_small_source_cannot_use_goes_to_the_others():
