@@ -274,6 +274,27 @@ def read_unit(unit: RepoUnit, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Iterat
         yield {"repo": unit.name, "path": None, "content": None, "skip": "too_large"}
 
 
+def decode_text(content: bytes, min_confidence: float = 0.8) -> tuple[str | None, str | None]:
+    """(text, encoding): UTF-8 first; otherwise the charset cchardet detects with at least
+    `min_confidence` (The Stack v2 kept such files too); (None, None) when neither works."""
+    try:
+        return content.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        import cchardet
+    except ImportError:
+        return None, None
+    guess = cchardet.detect(content)
+    encoding = (guess.get("encoding") or "").lower()
+    if not encoding or encoding.startswith(("utf-16", "utf-32")) or (guess.get("confidence") or 0.0) < min_confidence:
+        return None, None  # UTF-16/32 text would have failed the NUL test: such a guess is noise
+    try:
+        return content.decode(encoding), encoding
+    except (UnicodeDecodeError, LookupError):
+        return None, None
+
+
 def listing_record(row: dict, source: str) -> dict:
     """A listing row (The Stack's column names accepted too) as a file record."""
     repo = row.get("repo") or row.get("repo_name") or row.get("max_stars_repo_name")

@@ -17,7 +17,7 @@ from apache_beam.metrics import Metrics
 from classifiers.code_language import LanguageIdentifier, skip_reason
 from pipelines.code.assemble import AssembleConfig, assemble_repo
 from pipelines.code.filters import FilterConfig, drop_reason
-from pipelines.code.sources import DEFAULT_MAX_FILE_BYTES, RepoUnit, listing_record, read_unit
+from pipelines.code.sources import DEFAULT_MAX_FILE_BYTES, RepoUnit, decode_text, listing_record, read_unit
 
 
 class ReadRepoFn(beam.DoFn):
@@ -89,11 +89,12 @@ class IdentifyFn(beam.DoFn):
         if language is None:
             self._skip("other_language")
             return
-        try:
-            text = content.decode("utf-8")
-        except UnicodeDecodeError:
-            self._skip("not_utf8")
+        text, encoding = decode_text(content)
+        if text is None:
+            self._skip("undecodable")
             return
+        if encoding != "utf-8":
+            Metrics.counter("langid", "decoded_other_charset").inc()
         self.out.inc()
         Metrics.counter("languages", language).inc()
         out = {k: v for k, v in record.items() if k != "content"}

@@ -148,3 +148,13 @@ def test_a_listing_without_the_needed_columns_is_refused_up_front(tmp_path):
     stack = tmp_path / "stack.jsonl"
     stack.write_text(json.dumps({"max_stars_repo_name": "o/r", "max_stars_repo_path": "a.py", "content": "x"}) + "\n")
     assert discover(str(stack))[0].kind == "listing"
+
+
+def test_text_is_utf8_or_a_confidently_detected_charset():
+    from pipelines.code.sources import decode_text
+
+    assert decode_text("x = 'caf\u00e9'\n".encode()) == ("x = 'caf\u00e9'\n", "utf-8")
+    comment = "# Пример программы: считает слова в тексте и печатает самые частые из них.\n" * 8
+    text, encoding = decode_text((comment + "print('ok')\n").encode("cp1251"))
+    assert text is not None and text.startswith("# Пример") and encoding != "utf-8"
+    assert decode_text(b"\xff\xfe\xfa\x80") == (None, None)  # too little to tell
