@@ -42,6 +42,24 @@ def register(steps) -> None:
                    help="keep formal proofs that Lean did not verify (default: leave them out)")
     p.set_defaults(func=_run)
 
+    p = command_parser(steps, "show", "Decode rows of token shards, or check every part's packing.", [
+        "deepcorpus tokenize show out/tokens --rows 3",
+        "deepcorpus tokenize show out/tokens --check",
+    ])
+    p.add_argument("shards", help="a token-shard dataset")
+    p.add_argument("--tokenizer", help="tokenizer.json (default: the one the manifest names)")
+    p.add_argument("--rows", type=int, default=2, help="rows to decode from the start (default: 2)")
+    p.add_argument("--part", type=int, default=0, help="which part file, by position (default: 0)")
+    p.add_argument("--check", action="store_true",
+                   help="decode nothing; check that every part unpacks into whole documents")
+    p.set_defaults(func=_show)
+
+
+def _show(args):
+    from pipelines.tokenize.show import run
+
+    return run(args)
+
 
 def _train_tokenizer(args):
     from pipelines.tokenize.train_tokenizer import run
