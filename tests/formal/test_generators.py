@@ -96,9 +96,6 @@ def test_model_generators_need_a_model():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="train.checkpoint.load_for_inference moves the model to the device before it rebuilds the "
-                          "buffers left on meta (tests/train/test_train.py::test_a_trained_checkpoint_loads_for_inference "
-                          "fails the same way); passes once the trainer restores them first", strict=False)
 def test_checkpoint_generator_runs_our_own_model(tmp_path):
     """A tiny untrained model of ours, saved as the trainer saves it: the prompts go through it for real.
     Its text is noise, so the statements it writes are dropped as not understood; what matters here is
@@ -118,15 +115,15 @@ def test_checkpoint_generator_runs_our_own_model(tmp_path):
     tok = train_tokenizer(texts, vocab_size=400, min_frequency=1)
     save_tokenizer(tok, tok_path)
     torch.manual_seed(0)
-    args = get_preset("tiny", vocab_size=tok.get_vocab_size(), max_seq_len=128)
+    args = get_preset("tiny", vocab_size=tok.get_vocab_size(), max_seq_len=64)
     model = Transformer(args)
     run = tmp_path / "run"
     save_checkpoint(str(run), 1, model_state=model.state_dict(), optimizer_state={}, trainer_state={"tokenizer": tok_path},
                     config_toml="", model_args=dataclasses.asdict(args), keep=1)
 
-    g = CheckpointGenerator(str(run), max_new_tokens=12, few_shot=0)
-    outs = g.complete(["Complete the following Lean 4 code:\n\n```lean4\ntheorem t : 1 = 1 := by\n" * 8], 12, 0.0)
-    assert len(outs) == 1 and isinstance(outs[0], str)
+    g = CheckpointGenerator(str(run), max_new_tokens=4, few_shot=0)
+    # A prompt longer than the model's context keeps its end.
+    (out,) = g.complete(["Complete the following Lean 4 code:\n\n```lean4\ntheorem t : 1 = 1 := by\n" * 8], 4, 0.0)
+    assert isinstance(out, str)
     cands, counters = g.formalize([{"id": 1, "text": "Show that 7 divides 91."}], 5, 1, HEADER)
     assert counters["problems"] == 1 and counters["out"] == len(cands)
-    g.propose(cands, attempts=2)  # runs whether or not a statement survived
