@@ -6,7 +6,7 @@ normalized by `classifiers.normalize` at training and at scoring time alike.
 Two adaptations keep small runs sensible and are recorded in the model's sidecar JSON:
 - `min_examples_seen`: the paper's 3 epochs over a million documents are ~3M updates; over a few
   dozen documents 3 epochs learn nothing, so the epoch count rises until training sees at least
-  this many examples (20,000 by default). With the paper's sample sizes it stays at 3.
+  this many examples (10,000 by default). With the paper's sample sizes it stays at 3.
 - `bucket`: fastText's default hash table for word n-grams (2M rows x dim 256 = 2 GB) is kept for
   large training sets; small ones get a table sized to their token count, so the model file stays small.
 """
@@ -39,7 +39,7 @@ class ClassifierConfig:
     word_ngrams: int = 3
     min_count: int = 3
     epoch: int = 3
-    min_examples_seen: int = 20_000
+    min_examples_seen: int = 10_000
     bucket: int | None = None  # None: sized to the training data, at most fastText's 2,000,000
     threads: int = 1  # one thread makes training reproducible for a given seed
     seed: int = 0

@@ -477,6 +477,28 @@ def print_iteration(it: Iteration) -> None:
     sys.stdout.flush()
 
 
+SMALL_INPUT_BYTES = 32 * 2**20
+
+
+def local_runner_args(files: list[str], beam_args: list[str]) -> list[str]:
+    """Run small local crawls in-process: the loop starts 2N+2 pipelines, and below ~32 MiB of
+    WARC, starting worker processes for each costs more than the work. Explicit flags win."""
+    from pipelines.runner import is_local, pipeline_options
+
+    joined = " ".join(beam_args)
+    if "--direct_running_mode" in joined or not is_local(pipeline_options(beam_args)):
+        return beam_args
+    if any(storage.is_remote(f) or storage.is_http(f) for f in files):
+        return beam_args
+    if sum(storage.size(f) for f in files) > SMALL_INPUT_BYTES:
+        return beam_args
+    log.info("small local input: running the pipelines in-process (--direct_running_mode in_memory)")
+    extra = ["--direct_running_mode", "in_memory"]
+    if "--direct_num_workers" not in joined:
+        extra += ["--direct_num_workers", "1"]
+    return [*beam_args, *extra]
+
+
 def run(args, beam_args: list[str]) -> int:
     cfg = config_from_args(args)
     return mine(cfg, beam_args)
@@ -487,6 +509,7 @@ def mine(cfg: MathRunConfig, beam_args: list[str], argv: list[str] | None = None
     if cfg.iterations < 1:
         raise UserError("--iterations must be at least 1")
     files = crawl_files(cfg.inputs)
+    beam_args = local_runner_args(files, beam_args)
     datasets.resolve_input(cfg.seed)  # fails early, naming the file, if the seed is unusable
     for b in cfg.benchmarks:
         if not storage.expand(b):

@@ -34,7 +34,7 @@ def test_defaults_are_deepseekmath_settings():
 def test_epochs_rise_only_for_small_training_sets():
     cfg = ClassifierConfig()
     assert effective_epochs(cfg, 1_000_000) == 3
-    assert effective_epochs(cfg, 100) == 200
+    assert effective_epochs(cfg, 100) == 100
 
 
 def test_small_seed_gives_a_sensible_classifier(model):
