@@ -34,7 +34,6 @@ def test_identify_names_languages_and_skips_the_rest():
         file_record("README.md", b"# readme\n"),
         file_record("logo.png", b"\x89PNG\x00\x00"),
         file_record("node_modules/x/index.js", b"module.exports = 1;\n"),
-        file_record("latin1.c", "int caf\u00e9;\n".encode("latin-1")),
     ]
     with TestPipeline() as p:
         out = p | beam.Create(records) | beam.ParDo(IdentifyFn()) | beam.Map(lambda r: (r["id"], r["language"], r["text"]))
