@@ -135,3 +135,20 @@ def test_on_dataflow_the_workers_find_the_repl(no_lean):
 
     config, skipped = find_runner(Args(), ["--runner", "DataflowRunner", "--project", "p"])
     assert skipped == "" and config.repl_command == "lake env repl" and config.toolchain is None
+
+
+@pytest.mark.slow
+def test_unproved_statements_are_retried_in_the_next_round(monkeypatch, tmp_path):
+    # The stand-in fails every proof of the `sum_` family (and every negation and attempt at False).
+    monkeypatch.setenv("STANDIN_FAIL", "¬\n: False\ntheorem sum_\\d+ [^\\n]*:= (?!by sorry)")
+    out = tmp_path / "formal"
+    assert main(["formal", "run", "--count", "9", "--output", str(out), "--repl-command", STANDIN,
+                 "--toolchain", "stand-in", "--rounds", "2", "--attempts", "3", "--memory-mb", "0", *FAST]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    first, second = summary["rounds"]
+    assert first["statuses"] == {"verified": 8, "error": 1}
+    assert second["statements"] == 9 + 1 and second["new"] == 9  # the failed one is tried again
+    rows = {r["name"]: r for r in datasets.open_dataset(str(out / "corpus"), "formal_proof").iter_rows()}
+    assert len(rows) == 18
+    assert rows["sum_3"]["status"] == "error" and rows["sum_3"]["round"] == 2 and rows["sum_3"]["attempts"] == 3
+    assert rows["arith_0"]["round"] == 1 and rows["arith_0"]["verified"]
