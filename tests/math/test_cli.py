@@ -1,0 +1,43 @@
+"""`deepcorpus math STEP --help` shows examples; options parse into the run's configuration."""
+
+import pytest
+
+from deepcorpus.cli import build_parser, main
+from pipelines.math.run import MathRunConfig, config_from_args
+
+STEPS = ["run", "train-classifier", "score", "discover", "decontaminate"]
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_every_step_has_help_with_an_example(step, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["math", step, "--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert f"deepcorpus math {step}" in out
+
+
+def parse(*argv):
+    args, extra = build_parser().parse_known_args(["math", "run", "--input", "a.warc.gz", "--seed", "s.jsonl",
+                                                   "--output", "o", *argv])
+    return config_from_args(args), extra
+
+
+def test_options_reach_the_config():
+    cfg, extra = parse("--threshold", "auto", "--token-budget", "1000", "--auto-approve", "0.6", "--dim", "64",
+                       "--languages", "en,zh", "--runner", "DataflowRunner")
+    assert isinstance(cfg, MathRunConfig)
+    assert cfg.threshold is None and cfg.token_budget == 1000 and cfg.discovery.auto_approve == 0.6
+    assert cfg.classifier.dim == 64 and cfg.classifier.lr == 0.1 and cfg.languages == ("en", "zh")
+    assert extra == ["--runner", "DataflowRunner"]  # Beam's own flags pass through
+
+
+def test_defaults_are_the_papers():
+    cfg, _ = parse()
+    assert cfg.iterations == 4 and cfg.threshold == 0.5 and cfg.stop_overlap == 0.98
+    assert cfg.discovery.domain_share == 0.10 and cfg.classifier.epoch == 3
+
+
+def test_bad_threshold_is_a_one_line_error(capsys):
+    assert main(["math", "run", "--input", "a.warc.gz", "--seed", "s.jsonl", "--output", "o", "--threshold", "x"]) == 2
+    assert "--threshold" in capsys.readouterr().err
