@@ -4,7 +4,9 @@ Each math markup is rewritten in the DOM into a plain text node holding its LaTe
 (inline) or `$$...$$` (display) before Resiliparse's main-content extraction runs, so formulas
 survive the boilerplate removal as ordinary text:
 
-- MathJax v2 `script[type=math/tex]` (and `; mode=display`); the rendered `.MathJax` spans go.
+- MathJax v2 `script[type=math/tex]` (and `; mode=display`), `script[type=math/mml]`; the rendered
+  `.MathJax` spans go.
+- Wikipedia `.mwe-math-element` (hidden MathML with `alttext` plus a fallback image): once.
 - MathJax v3 `mjx-container`: `data-latex`, else the assistive `<math>` inside.
 - KaTeX `.katex` / `.katex-display`: the `<annotation encoding="application/x-tex">`.
 - `<math>`: its TeX annotation, else `alttext`, else MathML converted to LaTeX (`mathml.py`).
@@ -132,7 +134,15 @@ def rewrite_math(tree: HTMLTree) -> list[str]:
         if name not in formats:
             formats.append(name)
 
-    # Outer constructs first: KaTeX and MathJax v3 wrap a <math> of their own.
+    # Outer constructs first: Wikipedia, KaTeX and MathJax v3 wrap a <math> of their own.
+    for node in doc.query_selector_all(".mwe-math-element"):  # hidden MathML + a fallback image: one formula
+        math = node.query_selector("math")
+        img = node.query_selector("img")
+        tex = _tex_of_math(math)[0] if math is not None else (_image_tex(img) if img is not None else None)
+        if tex:
+            display = "mwe-math-mathml-display" in node.html or "fallback-image-display" in node.html
+            _replace(tree, node, _wrap(tex, display))
+            note("mathml")
     for node in doc.query_selector_all(".katex-display, .katex"):
         if node.parent is None:
             continue
@@ -159,6 +169,13 @@ def rewrite_math(tree: HTMLTree) -> list[str]:
     for node in doc.query_selector_all('script[type^="math/tex"]'):
         _replace(tree, node, _wrap(node.text, "mode=display" in (node.getattr("type") or "")))
         note("mathjax_script")
+    for node in doc.query_selector_all('script[type^="math/mml"]'):  # MathJax v2 with MathML source
+        inner = HTMLTree.parse(f"<html><body>{node.text}</body></html>").document.query_selector("math")
+        if inner is not None:
+            tex, _ = _tex_of_math(inner)
+            _replace(tree, node, _wrap(tex, "mode=display" in (node.getattr("type") or "") or
+                                       inner.getattr("display") == "block"))
+            note("mathjax_script")
     for node in doc.query_selector_all("math"):
         tex, direct = _tex_of_math(node)
         _replace(tree, node, _wrap(tex, node.getattr("display") == "block" or node.getattr("mode") == "display"))

@@ -96,3 +96,18 @@ def test_page_without_math_has_no_formats():
 def test_count_formulas_counts_delimited_math_only():
     assert count_formulas("a $x$ and $$y$$ and \\(z\\) and \\[w\\]") == 4
     assert count_formulas("it costs $5 and then $10 more") == 0
+
+
+def test_wikipedia_math_element_gives_one_formula():
+    body = ('<p>The area is <span class="mwe-math-element"><span class="mwe-math-mathml-inline" style="display: none;">'
+            '<math alttext="{\\displaystyle \\pi r^{2}}"><mi>π</mi></math></span>'
+            '<img src="/media/math/render/svg/abc" class="mwe-math-fallback-image-inline" '
+            'alt="{\\displaystyle \\pi r^{2}}"></span> exactly.</p>')
+    ex = extract(page(body))
+    assert ex.text.count("\\pi r^{2}") == 1
+
+
+def test_mathjax_mathml_script():
+    body = ('<p>Then <script type="math/mml"><math><msup><mi>q</mi><mn>3</mn></msup></math></script> '
+            'follows.</p>')
+    assert "$q^{3}$" in extract(page(body)).text

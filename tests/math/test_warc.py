@@ -121,3 +121,11 @@ def test_http_crawl_files_stream(http_root):
     pages, counts = counted(f"{url}/h.warc.gz")
     assert [p["url"] for p in pages] == ["https://x.org/h", "https://x.org/i"]
     assert counts["files"] == 1
+
+
+def test_wet_conversion_records_carry_text(tmp_path):
+    text = b"Plain text from a WET file with $x^2$ in it."
+    path = write(tmp_path / "a.warc.wet.gz", warc_record("conversion", "https://x.org/w", "2024-01-01T00:00:00Z",
+                                                        text, {"Content-Type": "text/plain"}))
+    (page,), counts = counted(path)
+    assert page["html"] is None and page["text"] == text.decode() and counts["wet"] == 1
