@@ -38,8 +38,9 @@ def register(steps) -> None:
     p.add_argument("--add-bos", action="store_true", help="begin every document with BOS as well")
     p.add_argument("--force", action="store_true",
                    help="rebuild even if OUTPUT was made from the same inputs, tokenizer and options")
-    p.add_argument("--include-unverified", action="store_true",
-                   help="keep formal proofs that Lean did not verify (default: leave them out)")
+    p.add_argument("--formal-keep", choices=("verified", "not-failed", "all"), default="not-failed",
+                   help="formal proofs to train on: verified only; not-failed adds never-checked ones "
+                        "(default); all adds those Lean rejected")
     p.set_defaults(func=_run)
 
     p = command_parser(steps, "show", "Decode rows of token shards, or check every part's packing.", [

@@ -2,9 +2,9 @@
 
 Per contract: `web_doc` -> its `text`; `code_repo` -> its `text` (code, so FIM applies);
 `formal_proof` -> its `text` (informal problem + statement + proof), rebuilt from the parts when a
-row lacks it, and unverified proofs left out unless asked; plain JSONL/Parquet -> `text`, code when
-a row carries a programming-language marker (`languages`, or a `language`/`lang` that names one of
-the Coder-V2 languages, so web documents' "en" stays natural language).
+row lacks it, with proofs Lean rejected left out (see FORMAL_KEEP); plain JSONL/Parquet -> `text`,
+code when a row carries a programming-language marker (`languages`, or a `language`/`lang` that
+names one of the Coder-V2 languages, so web documents' "en" stays natural language).
 """
 
 from __future__ import annotations
@@ -22,9 +22,13 @@ READABLE = (WEB_DOC, CODE_REPO, FORMAL_PROOF)
 COLUMNS = {
     WEB_DOC: ["id", "text"],
     CODE_REPO: ["id", "text"],
-    FORMAL_PROOF: ["id", "text", "informal", "formal_statement", "proof", "verified"],
+    FORMAL_PROOF: ["id", "text", "informal", "formal_statement", "proof", "verified", "status"],
 }
 PLAIN_COLUMNS = ["id", "text", "language", "languages", "lang"]
+# Which formal proofs train: "verified" only; "not-failed" adds those never checked (status
+# "unverified", e.g. a run without Lean) and leaves out the ones Lean rejected; "all" keeps every row.
+FORMAL_KEEP = ("verified", "not-failed", "all")
+FAILED_STATUSES = frozenset({"error", "timeout", "crashed", "rejected"})
 _GZIP_RATIO = 4  # a guess at how much text a .jsonl.gz holds per byte, for sizing only
 
 
@@ -72,12 +76,20 @@ def formal_text(row: dict) -> str | None:
     return "\n\n".join(parts) or None
 
 
-def document_text(row: dict, schema: str | None, include_unverified: bool = False) -> str | None:
+def proof_kept(row: dict, keep: str = "not-failed") -> bool:
+    """Whether a formal_proof row trains under `keep` (one of FORMAL_KEEP)."""
+    status, verified = row.get("status"), row.get("verified")
+    if keep == "all":
+        return True
+    if keep == "verified":
+        return verified is True or status == "verified"
+    return status not in FAILED_STATUSES and not (status is None and verified is False)
+
+
+def document_text(row: dict, schema: str | None, formal_keep: str = "not-failed") -> str | None:
     """The text a row contributes, or None when it contributes nothing."""
     if schema == FORMAL_PROOF:
-        if row.get("verified") is False and not include_unverified:
-            return None
-        return formal_text(row)
+        return formal_text(row) if proof_kept(row, formal_keep) else None
     text = row.get("text")
     return text if isinstance(text, str) and text else None
 

@@ -71,7 +71,7 @@ def _input_files(inputs: Inputs) -> list[str]:
 
 def build(pipeline, inputs: Inputs, tokenizer_path: str, tokenizer_hash: str, staging: str, *, seq_len: int, eos_id: int,
           pad_id: int, schema, fim_config: FimConfig, seed: int, num_parts: int, add_bos: bool = False,
-          include_unverified: bool = False, total_tokens: int | None = None):
+          formal_keep: str = "not-failed", total_tokens: int | None = None):
     """Add the tokenize steps to `pipeline`; returns the PCollection of per-part stats."""
     import apache_beam as beam
 
@@ -84,7 +84,7 @@ def build(pipeline, inputs: Inputs, tokenizer_path: str, tokenizer_hash: str, st
         docs.append(
             pipeline
             | f"Read {name}" >> ReadDocuments([source], documents.columns_for(source))
-            | f"Text {name}" >> beam.ParDo(transforms.TextFn(name, source.schema_name, include_unverified))
+            | f"Text {name}" >> beam.ParDo(transforms.TextFn(name, source.schema_name, formal_keep))
         )
     tokenized = (
         docs | "Merge" >> beam.Flatten()
@@ -192,7 +192,7 @@ def run(args, beam_args: list[str]) -> int:
     num_parts = args.num_parts or max(1, math.ceil(text_bytes / BYTES_PER_PART))
     fingerprint = config_fingerprint(inputs, tok_keys["tokenizer_hash"], seq_len=args.seq_len, fim=vars(fim_config),
                                      num_parts=num_parts, add_bos=bool(args.add_bos), total_tokens=args.total_tokens,
-                                     include_unverified=bool(args.include_unverified))
+                                     formal_keep=args.formal_keep)
     if not args.force and _up_to_date(args.output, fingerprint):
         log.info("%s is up to date (same inputs, tokenizer, options and code); --force rebuilds it", args.output)
         print(f"{args.output}: up to date, nothing to do")
@@ -207,7 +207,7 @@ def run(args, beam_args: list[str]) -> int:
         pipeline = runner.new_pipeline(beam_args)
         build(pipeline, inputs, tokenizer_path, tok_keys["tokenizer_hash"], staging, seq_len=args.seq_len, eos_id=tok_keys["eos_id"],
               pad_id=tok_keys["pad_id"], schema=schema, fim_config=fim_config, seed=seed, num_parts=num_parts,
-              add_bos=args.add_bos, include_unverified=args.include_unverified, total_tokens=args.total_tokens)
+              add_bos=args.add_bos, formal_keep=args.formal_keep, total_tokens=args.total_tokens)
         result = runner.run(pipeline, "tokenize")
         counters = summary.counters_from_result(result)
         records = gather_stats(staging)
@@ -225,6 +225,7 @@ def run(args, beam_args: list[str]) -> int:
             "fim_mode": fim_config.mode,
             "seed": seed,
             "add_bos": bool(args.add_bos),
+            "formal_keep": args.formal_keep,
             # Where the trainer (and inference after it) finds the tokenizer again.
             "tokenizer": tokenizer_path,
             "sources": dict(zip(inputs.names, (s.spec for s in inputs.sources))),

@@ -18,6 +18,7 @@ import numpy as np
 from apache_beam.metrics import Metrics
 
 from deepcorpus import datasets, storage
+from deepcorpus.contracts import FORMAL_PROOF
 from pipelines.tokenize import documents, fim, packing
 from pipelines.tokenize.sampling import copies, uniform
 
@@ -56,23 +57,28 @@ class _Counters:
 
 
 class TextFn(beam.DoFn):
-    """A row of one source -> the Document it contributes (none for empty or unverified rows)."""
+    """A row of one source -> the Document it contributes (none for empty rows or failed proofs)."""
 
-    def __init__(self, source: str, schema: str | None, include_unverified: bool = False):
+    def __init__(self, source: str, schema: str | None, formal_keep: str = "not-failed"):
         self.source = source
         self.schema = schema
-        self.include_unverified = include_unverified
+        self.formal_keep = formal_keep
 
     def setup(self):
         self.counters = _Counters("text")
 
     def process(self, row: dict):
         self.counters.inc(f"in_{self.source}")
-        text = documents.document_text(row, self.schema, self.include_unverified)
-        if text is None:
-            reason = "unverified" if row.get("verified") is False and self.schema == "formal_proof" else "empty"
-            self.counters.inc(f"dropped_{reason}")
+        formal = self.schema == FORMAL_PROOF
+        if formal and not documents.proof_kept(row, self.formal_keep):
+            self.counters.inc(f"dropped_proof_{row.get('status') or 'unverified'}")
             return
+        text = documents.document_text(row, self.schema, self.formal_keep)
+        if text is None:
+            self.counters.inc("dropped_empty")
+            return
+        if formal and row.get("status") == "unverified":
+            self.counters.inc("unchecked_proofs")  # kept, but Lean never looked at them
         code = documents.is_code(row, self.schema)
         if code:
             self.counters.inc("code_docs")

@@ -42,6 +42,7 @@ def formal_rows(n: int) -> list[dict]:
         statement = f"theorem t{i} (a b : ℕ) : a + b + {i} = b + a + {i} := by\n"
         rows.append({"id": f"thm-{i}", "name": f"t{i}", "informal": f"Show that addition commutes ({i}).",
                      "formal_statement": statement, "proof": "  omega\n", "verified": i % 5 != 4,
+                     "status": "verified" if i % 5 != 4 else "error",
                      "text": f"Show that addition commutes ({i}).\n\n{statement}  omega\n"})
     return rows
 

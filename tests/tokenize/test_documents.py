@@ -16,12 +16,19 @@ def test_text_per_contract():
     assert documents.document_text(row, contracts.FORMAL_PROOF) == row["text"]
 
 
-def test_formal_text_is_rebuilt_from_its_parts_and_unverified_proofs_are_left_out():
+def test_formal_text_is_rebuilt_from_its_parts():
     row = {"informal": "Show it.", "formal_statement": "theorem t : 1 = 1 := by\n", "proof": "  rfl\n", "text": None}
     assert documents.document_text(row, contracts.FORMAL_PROOF) == "Show it.\n\ntheorem t : 1 = 1 := by\n  rfl\n"
-    row["verified"] = False
-    assert documents.document_text(row, contracts.FORMAL_PROOF) is None
-    assert documents.document_text(row, contracts.FORMAL_PROOF, include_unverified=True)
+
+
+def test_which_formal_proofs_train():
+    verified = {"verified": True, "status": "verified"}
+    unchecked = {"verified": False, "status": "unverified"}  # e.g. a run without Lean
+    failed = {"verified": False, "status": "error"}
+    assert [documents.proof_kept(r) for r in (verified, unchecked, failed)] == [True, True, False]
+    assert [documents.proof_kept(r, "verified") for r in (verified, unchecked, failed)] == [True, False, False]
+    assert all(documents.proof_kept(r, "all") for r in (verified, unchecked, failed))
+    assert not documents.proof_kept({"verified": False})  # no status: a False verdict counts as failed
 
 
 def test_code_is_code_repo_rows_or_rows_that_name_a_programming_language():

@@ -24,8 +24,8 @@ def local_pipeline():
     return BeamTestPipeline(runner=runner.make_runner(options), options=options)
 
 
-def test_text_keeps_documents_and_drops_empty_and_unverified_rows():
-    rows = formal_rows(5)  # the fifth is unverified
+def test_text_keeps_documents_and_drops_empty_rows_and_failed_proofs():
+    rows = formal_rows(5)  # the fifth failed in Lean
     with local_pipeline() as p:
         docs = p | beam.Create(rows + [{"id": "e", "text": ""}]) | beam.ParDo(
             transforms.TextFn("formal", contracts.FORMAL_PROOF))
