@@ -16,7 +16,7 @@ import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ class Family:
     # Pure-function hook for references a pattern cannot express in one match (e.g. Go import blocks).
     expand: Callable[[str], list[str]] | None = None
     implicit: Callable[[RepoIndex, SourceFile], list[str]] | None = None
-    comment_strip: re.Pattern | None = field(default=None)
+    comment_strip: re.Pattern | None = None  # removed before matching (commented-out imports)
 
     def references(self, text: str) -> list[str]:
         if self.comment_strip is not None:
@@ -367,6 +367,61 @@ def _js_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
     return []
 
 
+def _css_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
+    """`@import "colors"` may name `_colors.scss` (a Sass partial)."""
+    partial = posixpath.join(posixpath.dirname(ref), "_" + posixpath.basename(ref))
+    return _paths(_CSS_EXTS)(index, importer, ref) or _paths(_CSS_EXTS)(index, importer, partial)
+
+
+def _ruby_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
+    """`require "x/y"` searches the load path, which is lib/ in a gem."""
+    return _paths((".rb", ".cr", ""))(index, importer, ref) or _paths((".rb", ""))(index, importer, "lib/" + ref)
+
+
+def _perl_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
+    """`use A::B` is lib/A/B.pm; `require "x.pl"` is a path."""
+    if "::" in ref or (ref[:1].isupper() and "." not in ref):
+        return _modules("::", (".pm", ".pm6", ".rakumod", ".pl"))(index, importer, ref)
+    return _paths(("",))(index, importer, ref)
+
+
+def _shell_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
+    if "$" in ref:  # a path built from variables cannot be resolved statically
+        return []
+    return _paths(("",))(index, importer, ref.replace("\\", "/"))
+
+
+_INCLUDE_EXTS = ("", ".tex", ".R", ".r", ".jl", ".rkt", ".scm", ".el", ".lisp", ".cmake", "/CMakeLists.txt",
+                 "/meson.build", "/default.nix", ".nix", ".hrl", ".inc")
+
+
+def _include_path_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
+    """A file named by path (with the usual extension left out), or a Terraform module folder."""
+    if "$" in ref or "::" in ref:
+        return []
+    hit = _paths(_INCLUDE_EXTS)(index, importer, ref)
+    if hit or not ref.startswith("."):
+        return hit
+    folder = posixpath.normpath(posixpath.join(posixpath.dirname(importer), ref))
+    return [p for p in index.by_dir.get(folder, []) if p.endswith(".tf")]
+
+
+def _lowercase_namespace_resolve(family: str):
+    """Case-insensitive languages (Fortran, VHDL): declared names are stored lower-cased."""
+    resolve = _namespace_resolve(family)
+    return lambda index, importer, ref: resolve(index, importer, ref.lower())
+
+
+def _fortran_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
+    """`use geometry` names a module declared in some file; `include 'x.inc'` a path."""
+    return _lowercase_namespace_resolve("fortran")(index, importer, ref) or _paths(("",))(index, importer, ref)
+
+
+def _ocaml_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
+    """Module `Parser` is the file parser.ml (first letter lower-cased)."""
+    return _modules("", (".ml", ".re", ".sml", ".mli"))(index, importer, ref[:1].lower() + ref[1:])
+
+
 def _clojure_expand(match: str) -> list[str]:
     return [m.replace("-", "_") for m in re.findall(r"\[?\s*([a-z][\w.\-]*)", match)]
 
@@ -388,10 +443,10 @@ _JS_EXTS = ("", ".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts", ".
 _CSS_EXTS = ("", ".scss", ".sass", ".less", ".styl", ".css")
 
 FAMILIES: tuple[Family, ...] = (
-    Family("python", frozenset({"Python", "Cython", "Sage"}), (), _python_resolve),
+    Family("python", frozenset({"Python", "Cython", "Sage"}), (), _python_resolve),  # see _python_refs
     Family("c", frozenset({"C", "C++", "Objective-C", "Objective-C++", "CUDA", "OpenCL", "Metal", "HLSL", "GLSL",
-                           "RenderScript", "XC", "Arduino", "eC", "Lex", "Ragel in Ruby Host", "DeviceTree",
-                           "Linker Script", "ISPC", "Unified Parallel C", "SWIG", "XS", "Cython", "AMD GPU",
+                           "RenderScript", "XC", "Arduino", "eC", "Lex", "DeviceTree",
+                           "Linker Script", "ISPC", "Unified Parallel C", "SWIG", "XS", "AMD GPU",
                            "Assembly", "GAS", "NASM"}),
            (_m(r'^[ \t]*[#%][ \t]*(?:include|import|include_next)[ \t]*[<"]([^">\n]+)[">]'),
             _m(r'^[ \t]*(?:%include|\.include|include)[ \t]+"([^"\n]+)"')),
@@ -409,7 +464,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("fsharp", frozenset({"F#"}), (_m(r"^[ \t]*open[ \t]+([\w.]+)"),), _namespace_resolve("fsharp"),
            declarations=(_m(r"^[ \t]*(?:namespace|module)[ \t]+(?:rec[ \t]+)?([\w.]+)"),)),
     Family("js", frozenset({"JavaScript", "TypeScript", "JSX", "Vue", "CoffeeScript", "Literate CoffeeScript",
-                            "EmberScript", "Svelte", "Astro", "MoonScript", "Haxe"}),
+                            "EmberScript", "Svelte", "Astro", "Haxe"}),
            (_m(r"""\bimport[ \t]+(?:type[ \t]+)?(?:[\w*{}\s,$]+?[ \t]+from[ \t]+)?['"]([^'"\n]+)['"]"""),
             _m(r"""\bexport[ \t]+[\w*{}\s,$]+?[ \t]+from[ \t]+['"]([^'"\n]+)['"]"""),
             _m(r"""\brequire[ \t]*\(?[ \t]*['"]([^'"\n]+)['"]"""),
@@ -418,8 +473,7 @@ FAMILIES: tuple[Family, ...] = (
            _js_resolve),
     Family("css", frozenset({"CSS", "SCSS", "Sass", "Less", "Stylus"}),
            (_m(r"""@(?:import|use|forward|require)[ \t]+(?:url\()?['"]?([^'"\s;)]+)"""),),
-           lambda index, importer, ref: _paths(_CSS_EXTS)(index, importer, ref)
-           or _paths(_CSS_EXTS)(index, importer, posixpath.join(posixpath.dirname(ref), "_" + posixpath.basename(ref)))),
+           _css_resolve),
     Family("html", frozenset({"HTML", "HTML Django", "HTML ERB", "HTML PHP", "RHTML", "Handlebars", "Twig",
                               "Liquid", "Smarty", "Jade", "Pug", "Mako", "Genshi", "Velocity", "FreeMarker", "Slim"}),
            (_m(r"""<script[^>]*\bsrc=['"]([^'"]+)['"]"""), _m(r"""<link[^>]*\bhref=['"]([^'"]+\.css)['"]"""),
@@ -433,11 +487,10 @@ FAMILIES: tuple[Family, ...] = (
            (_m(r"""\b(?:require|include)(?:_once)?[ \t]*\(?[ \t]*(?:__DIR__[ \t]*\.[ \t]*)?['"]([^'"\n]+)['"]"""),
             _m(r"^[ \t]*use[ \t]+(?:function[ \t]+|const[ \t]+)?\\?([\w\\]+)")),
            _php_resolve),
-    Family("ruby", frozenset({"Ruby", "Crystal", "Mirah", "Ragel in Ruby Host"}),
+    Family("ruby", frozenset({"Ruby", "Crystal", "Ragel in Ruby Host"}),
            (_m(r"""\brequire_relative[ \t]*\(?[ \t]*['"]([^'"\n]+)['"]"""),
             _m(r"""\b(?:require|load)[ \t]*\(?[ \t]*['"]([^'"\n]+)['"]""")),
-           lambda index, importer, ref: _paths((".rb", ".cr", ""))(index, importer, ref)
-           or _paths((".rb", ""))(index, importer, "lib/" + ref)),
+           _ruby_resolve),
     Family("haskell", frozenset({"Haskell", "C2HS Haskell", "PureScript", "Elm", "Idris", "Agda", "Literate Agda",
                                  "Koka", "Futhark", "Grammatical Framework"}),
            (_m(r"^[ \t]*(?:open[ \t]+)?import[ \t]+(?:qualified[ \t]+)?([A-Z][\w.']*)"),),
@@ -448,14 +501,13 @@ FAMILIES: tuple[Family, ...] = (
     Family("lua", frozenset({"Lua", "MoonScript", "Fennel"}),
            (_m(r"""\brequire[ \t]*\(?[ \t]*['"]([\w./-]+)['"]"""),),
            _modules(".", (".lua", ".moon", ".fnl"), ("init.lua",))),
-    Family("perl", frozenset({"Perl", "Perl 6", "Pod"}),
+    Family("perl", frozenset({"Perl", "Perl 6"}),
            (_m(r"^[ \t]*(?:use|require)[ \t]+([A-Z][\w:]*)"), _m(r"""\b(?:require|do)[ \t]+['"]([^'"\n]+)['"]""")),
-           lambda index, importer, ref: _modules("::", (".pm", ".pm6", ".rakumod", ".pl"))(index, importer, ref)
-           if "::" in ref or ref[:1].isupper() and "." not in ref else _paths(("",))(index, importer, ref)),
+           _perl_resolve),
     Family("shell", frozenset({"Shell", "Tcsh", "Fish", "PowerShell", "Execline", "Makefile", "Tcl", "Batchfile"}),
            (_m(r"""^[ \t]*(?:source|\.)[ \t]+['"]?([\w./${}-]+\.(?:sh|bash|zsh|fish|ps1|psm1|tcl|mk|inc))"""),
             _m(r"""^[ \t]*-?include[ \t]+([\w./-]+)"""), _m(r"""Import-Module[ \t]+['"]?(\.[\w./\\-]+)""")),
-           lambda index, importer, ref: [] if "$" in ref else _paths(("",))(index, importer, ref.replace("\\", "/"))),
+           _shell_resolve),
     Family("include-path", frozenset({"R", "Julia", "Dart", "Zig", "Erlang", "Protocol Buffer", "Thrift", "Solidity",
                                       "Verilog", "SystemVerilog", "Nix", "TeX", "Racket", "Scheme",
                                       "Common Lisp", "Emacs Lisp", "Smali", "SourcePawn",
@@ -483,28 +535,23 @@ FAMILIES: tuple[Family, ...] = (
             _m(r"""<xsl:(?:include|import)[^>]*href=['"]([^'"]+)['"]"""),
             _m(r"""^[ \t]*(?:require|inherit|include)[ \t]+([\w./-]+\.(?:inc|bbclass|pp))"""),
             _m(r"""^[ \t]*#include[ \t]+<?"?([\w./-]+)"?>?""")),
-           lambda index, importer, ref: [] if "$" in ref or "::" in ref else (
-               _paths(("", ".tex", ".R", ".r", ".jl", ".rkt", ".scm", ".el", ".lisp", ".cmake", "/CMakeLists.txt",
-                       "/meson.build", "/default.nix", ".nix", "/main.tf", ".hrl", ".inc"))(index, importer, ref)
-               or ([p for p in index.by_dir.get(posixpath.normpath(posixpath.join(posixpath.dirname(importer), ref)), [])
-                    if p.endswith(".tf")] if ref.startswith(".") else []))),
+           _include_path_resolve),
     Family("clojure", frozenset({"Clojure"}), (_m(r"\(:(?:require|use|import)\s+([^()]*(?:\([^()]*\)[^()]*)*)\)"),),
            _modules(".", (".clj", ".cljs", ".cljc")), expand=_clojure_expand),
     Family("fortran", frozenset({"Fortran", "Fortran Fixed Form"}),
            (re.compile(r"^[ \t]*use[ \t]*(?:,[ \t]*\w+[ \t]*::)?[ \t]*(\w+)", re.M | re.I),
             re.compile(r"""^[ \t]*include[ \t]+['"]([^'"\n]+)['"]""", re.M | re.I)),
-           lambda index, importer, ref: _namespace_resolve("fortran")(index, importer, ref.lower())
-           or _paths(("",))(index, importer, ref),
+           _fortran_resolve,
            declarations=(re.compile(r"^[ \t]*module[ \t]+(?!procedure\b)(\w+)", re.M | re.I),)),
     Family("vhdl", frozenset({"VHDL"}), (re.compile(r"^[ \t]*use[ \t]+work\.(\w+)", re.M | re.I),),
-           lambda index, importer, ref: _namespace_resolve("vhdl")(index, importer, ref.lower()),
+           _lowercase_namespace_resolve("vhdl"),
            declarations=(re.compile(r"^[ \t]*(?:package|entity)[ \t]+(\w+)[ \t]+is", re.M | re.I),)),
     Family("nim", frozenset({"Nimrod"}), (_m(r"^[ \t]*(?:import|include|from)[ \t]+([\w/., \t\"]+?)(?:[ \t]+import\b.*)?$"),),
            _modules("", (".nim",)), expand=_nim_expand),
     Family("elixir", frozenset({"Elixir"}), (_m(r"^[ \t]*(?:alias|import|use|require)[ \t]+([A-Z][\w.]*)"),),
            _namespace_resolve("elixir"), declarations=(_m(r"^[ \t]*defmodule[ \t]+([A-Z][\w.]*)"),)),
     Family("ocaml", frozenset({"OCaml", "ReasonML", "Standard ML"}), (_m(r"^[ \t]*(?:open|include)[ \t]+!?[ \t]*([A-Z]\w*)"),),
-           lambda index, importer, ref: _modules("", (".ml", ".re", ".sml", ".mli"))(index, importer, ref[:1].lower() + ref[1:])),
+           _ocaml_resolve),
 )
 
 FAMILY_BY_LANGUAGE: dict[str, Family] = {}
