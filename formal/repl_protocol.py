@@ -103,7 +103,12 @@ def _decode_objects(chunk: bytes) -> list[dict]:
         text = chunk.decode()
     except UnicodeDecodeError as e:
         raise ProtocolError(f"response from the REPL is not UTF-8 ({e})") from None
-    objs, i = [], 0
+    # Tools that start the REPL (e.g. `lake exe repl` building it first) may print progress lines
+    # to stdout; a response always starts with "{" at the beginning of a line.
+    start = 0 if text.startswith("{") else text.find("\n{") + 1
+    if start == 0 and not text.startswith("{"):
+        return []
+    objs, i = [], start
     while True:
         while i < len(text) and text[i].isspace():
             i += 1

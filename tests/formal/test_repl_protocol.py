@@ -91,9 +91,12 @@ def test_splitter_reassembles_responses_fed_byte_by_byte():
     assert len(got) == 2
 
 
-def test_garbage_is_a_protocol_error():
+def test_lines_before_a_response_are_skipped_but_broken_json_is_an_error():
+    splitter = ResponseSplitter()
+    assert splitter.feed(b"\u2714 [2/2] Built repl\n\n") == []  # e.g. `lake exe repl` building first
+    assert splitter.feed(b"Build completed\n{\"env\": 0}\n\n") == [{"env": 0}]
     with pytest.raises(ProtocolError):
-        ResponseSplitter().feed(b"uncaught exception: out of memory\n\n")
+        ResponseSplitter().feed(b'{"env": 0, "messages": [\n\n')
 
 
 def test_process_replays_a_recorded_session():
