@@ -149,42 +149,77 @@ def _git(args: list[str], cwd_args: list[str], **kw) -> subprocess.CompletedProc
     return subprocess.run(["git", "-c", "safe.directory=*", *cwd_args, *args], capture_output=True, check=True, **kw)
 
 
-def _read_git(unit: RepoUnit, max_bytes: int) -> tuple[list[tuple[str, bytes]], str | None, int]:
-    """(files, HEAD's commit date, files skipped as too large) of HEAD's tree."""
+def _read_git(unit: RepoUnit, max_bytes: int) -> tuple[str | None, str | None, Iterator[tuple[str, bytes | None]]]:
+    """(license, HEAD's commit date, files) of HEAD's tree; blobs stream from one `git cat-file
+    --batch`, so a large repository never sits in memory whole. Too large files come as (path, None)."""
     where = ["--git-dir", unit.path] if unit.kind == "bare" else ["-C", unit.path]
     try:
         date = _git(["log", "-1", "--format=%cI", "HEAD"], where, text=True).stdout.strip() or None
         listing = _git(["ls-tree", "-r", "-z", "--long", "HEAD"], where).stdout
     except subprocess.CalledProcessError as e:
         log.warning("%s: no readable HEAD (%s); skipped", unit.path, e.stderr.decode(errors="replace").strip())
-        return [], None, 0
-    wanted, too_large = [], 0
+        return None, None, iter(())
+    wanted, too_large = [], []
     for entry in listing.split(b"\0"):
         if not entry:
             continue
-        meta, path = entry.split(b"\t", 1)
+        meta, raw_path = entry.split(b"\t", 1)
         mode, kind, sha, size = meta.split()
         if kind != b"blob" or mode == b"120000":  # submodules and symlinks are not file content
             continue
+        path = raw_path.decode("utf-8", "surrogateescape")
         if int(size) > max_bytes:
-            too_large += 1
-            continue
-        wanted.append((path.decode("utf-8", "surrogateescape"), sha.decode()))
+            too_large.append(path)
+        else:
+            wanted.append((path, sha.decode()))
+    license_id = None
+    for path, sha in wanted:
+        if is_license_file(path):
+            text = _git(["cat-file", "blob", sha], where).stdout.decode("utf-8", "replace")
+            license_id = detect_license(text)
+            if license_id:
+                break
+    return license_id, date, _stream_blobs(where, wanted, too_large)
+
+
+def _stream_blobs(where: list[str], wanted: list[tuple[str, str]], too_large: list[str]):
+    for path in too_large:
+        yield path, None
     if not wanted:
-        return [], date, too_large
-    batch = _git(["cat-file", "--batch"], where, input="".join(f"{sha}\n" for _, sha in wanted).encode()).stdout
-    files, pos = [], 0
-    for path, _ in wanted:
-        header_end = batch.index(b"\n", pos)
-        size = int(batch[pos:header_end].split()[2])
-        start = header_end + 1
-        files.append((path, batch[start:start + size]))
-        pos = start + size + 1
-    return files, date, too_large
+        return
+    proc = subprocess.Popen(["git", "-c", "safe.directory=*", *where, "cat-file", "--batch"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    # Feed the names from a thread: git answers while we read, and neither pipe fills up.
+    import threading
+
+    def feed():
+        try:
+            for _, sha in wanted:
+                proc.stdin.write(f"{sha}\n".encode())
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    try:
+        for path, _ in wanted:
+            header = proc.stdout.readline().split()
+            if len(header) < 3 or header[1] != b"blob":
+                raise OSError(f"git cat-file gave {header!r} for {path}")
+            size = int(header[2])
+            content = proc.stdout.read(size)
+            proc.stdout.read(1)  # the newline after each object
+            yield path, content
+    finally:
+        proc.stdout.close()
+        proc.wait()
+        feeder.join()
 
 
-def _read_folder(unit: RepoUnit, max_bytes: int) -> tuple[list[tuple[str, bytes]], str | None, int]:
-    files, too_large, newest = [], 0, 0.0
+def _read_folder(unit: RepoUnit, max_bytes: int) -> tuple[str | None, str | None, Iterator[tuple[str, bytes | None]]]:
+    """(license from a root LICENSE file, newest modification time, files read lazily)."""
+    entries, newest = [], 0.0
     for root, dirs, names in os.walk(unit.path):
         dirs[:] = sorted(d for d in dirs if d != ".git" and not os.path.islink(os.path.join(root, d)))
         for name in sorted(names):
@@ -192,13 +227,25 @@ def _read_folder(unit: RepoUnit, max_bytes: int) -> tuple[list[tuple[str, bytes]
             if os.path.islink(full) or not os.path.isfile(full):
                 continue
             st = os.stat(full)
-            if st.st_size > max_bytes:
-                too_large += 1
-                continue
+            entries.append((os.path.relpath(full, unit.path).replace(os.sep, "/"), full, st.st_size))
             newest = max(newest, st.st_mtime)
+    license_id = None
+    for rel, full, size in entries:
+        if is_license_file(rel) and size <= max_bytes:
             with open(full, "rb") as f:
-                files.append((os.path.relpath(full, unit.path).replace(os.sep, "/"), f.read()))
-    return files, _iso(newest), too_large
+                license_id = detect_license(f.read().decode("utf-8", "replace"))
+            if license_id:
+                break
+
+    def files():
+        for rel, full, size in entries:
+            if size > max_bytes:
+                yield rel, None
+                continue
+            with open(full, "rb") as f:
+                yield rel, f.read()
+
+    return license_id, _iso(newest), files()
 
 
 def _iso(timestamp: float) -> str | None:
@@ -224,7 +271,8 @@ def _read_raw(path: str) -> bytes:
         return f.read()
 
 
-def _read_archive(unit: RepoUnit, max_bytes: int) -> tuple[list[tuple[str, bytes]], str | None, int]:
+def _read_archive(unit: RepoUnit, max_bytes: int) -> tuple[str | None, str | None, Iterator[tuple[str, bytes | None]]]:
+    """(license, newest member time, files); an archive is read whole (it is one object in storage)."""
     files, too_large, newest = [], 0, 0.0
     try:
         data = _read_raw(unit.path)
@@ -252,26 +300,24 @@ def _read_archive(unit: RepoUnit, max_bytes: int) -> tuple[list[tuple[str, bytes
         raise UserError(f"{unit.path}: not a readable archive ({e})") from None
     files = [(posixpath.normpath(p).lstrip("./"), c) for p, c in files]
     files = [(p, c) for p, c in _strip_top_folder(files) if not p.startswith("../") and "/.git/" not in f"/{p}"]
-    return files, _iso(newest), too_large
+    license_id = next((lic for p, c in files if is_license_file(p)
+                       for lic in [detect_license(c.decode("utf-8", "replace"))] if lic), None)
+    return license_id, _iso(newest), iter(files + [("", None)] * too_large)
 
 
 READERS = {"git": _read_git, "bare": _read_git, "folder": _read_folder, "archive": _read_archive}
 
 
 def read_unit(unit: RepoUnit, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Iterator[dict]:
-    """File records of one repository (not for listings: those are read row by row)."""
-    files, date, too_large = READERS[unit.kind](unit, max_bytes)
-    license_id = None
+    """File records of one repository (not for listings: those are read row by row). Files over
+    `max_bytes` are not read; they come as records with `skip: "too_large"` so they are counted."""
+    license_id, date, files = READERS[unit.kind](unit, max_bytes)
     for path, content in files:
-        if is_license_file(path):
-            license_id = detect_license(content.decode("utf-8", "replace"))
-            if license_id:
-                break
-    for path, content in sorted(files):
+        if content is None:
+            yield {"repo": unit.name, "path": path or None, "content": None, "skip": "too_large"}
+            continue
         yield {"repo": unit.name, "path": path, "content": content, "license": license_id, "stars": None,
                "revision_date": date}
-    for _ in range(too_large):
-        yield {"repo": unit.name, "path": None, "content": None, "skip": "too_large"}
 
 
 def decode_text(content: bytes, min_confidence: float = 0.8) -> tuple[str | None, str | None]:
