@@ -158,3 +158,16 @@ def test_text_is_utf8_or_a_confidently_detected_charset():
     text, encoding = decode_text((comment + "print('ok')\n").encode("cp1251"))
     assert text is not None and text.startswith("# Пример") and encoding != "utf-8"
     assert decode_text(b"\xff\xfe\xfa\x80") == (None, None)  # too little to tell
+
+
+def test_many_git_blobs_stream_without_stalling(tmp_path):
+    repo = tmp_path / "many"
+    (repo / "pkg").mkdir(parents=True)
+    for i in range(400):
+        (repo / "pkg" / f"m{i:03d}.py").write_text(f"VALUE_{i} = {i}\n" * (1 + i % 50))
+    git("init", "-q", cwd=repo)
+    git("add", ".", cwd=repo)
+    git("commit", "-q", "-m", "many", cwd=repo)
+    records = list(read_unit(discover(str(repo))[0]))
+    assert len(records) == 400
+    assert records[7]["content"] == b"VALUE_7 = 7\n" * 8
