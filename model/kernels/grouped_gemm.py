@@ -6,9 +6,10 @@ grid runs over the group tile table (`groups.py`): each program finds its group 
 `tile_group`, so no host sync and no per-expert launch. Spare tiles return at once.
 
 `grouped_wgrad`: out[g] (N, K) = Σ over group g's tokens of dY[t]ᵀ X[t], from the transposed,
-group-aligned 128×1 quantisation of both (`quant.grouped_quant_128x1`); one program per
-(group, N tile, K tile) loops over the group's 128-token tiles, so every partial sum is promoted
-and scaled per tile exactly as in the dense GEMM. Empty groups write zeros.
+group-aligned 128×1 quantisation of both (`quant.grouped_quant_128x1`, whose tile-padded layout
+gives every tile its own aligned, zero-padded 128 columns); one program per (group, N tile,
+K tile) loops over the group's tiles without token masks (so the loads pipeline), promoting and
+scaling every partial sum per tile exactly as in the dense GEMM. Empty groups write zeros.
 """
 
 from __future__ import annotations
@@ -89,33 +90,38 @@ def _grouped_gemm_kernel(
 @triton.jit
 def _grouped_wgrad_kernel(
     a_ptr, b_ptr, c_ptr, sa_ptr, sb_ptr, N, K,
-    counts_ptr, row_start_ptr, tile_start_ptr,
+    counts_ptr, tile_start_ptr,
     stride_an, stride_bk, stride_ce, stride_cn, stride_san, stride_sbk,
     BLOCK_T: tl.constexpr, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
 ):
-    """out[g] tile (BLOCK_M rows of N, BLOCK_N rows of K), reducing over group g's token tiles."""
+    """out[g] tile (BLOCK_M rows of N, BLOCK_N rows of K), reducing over group g's token tiles.
+
+    The operands are in the tile-padded layout of grouped_quant_128x1: whole, aligned 128-token
+    tiles with zeros past the group's end, so the token loads need no masks.
+    """
     pid_m = tl.program_id(0)
     pid_n = tl.program_id(1)
     g = tl.program_id(2)
-    rows = tl.load(counts_ptr + g)
-    first_row = tl.load(row_start_ptr + g)
+    n_tiles = tl.cdiv(tl.load(counts_ptr + g), BLOCK_T)
     first_tile = tl.load(tile_start_ptr + g)
     offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
     offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
     offs_t = tl.arange(0, BLOCK_T)
     mask_m = offs_m < N
     mask_n = offs_n < K
+    a_ptrs = a_ptr + offs_m.to(tl.int64)[:, None] * stride_an + (first_tile * BLOCK_T + offs_t)[None, :]
+    b_ptrs = b_ptr + offs_n.to(tl.int64)[None, :] * stride_bk + (first_tile * BLOCK_T + offs_t)[:, None]
+    sa_ptrs = sa_ptr + offs_m * stride_san + first_tile
+    sb_ptrs = sb_ptr + offs_n * stride_sbk + first_tile
     acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)
-    for j in range(0, tl.cdiv(rows, BLOCK_T)):
-        tok = first_row + j * BLOCK_T + offs_t
-        in_group = tok < first_row + rows
-        a = tl.load(a_ptr + offs_m.to(tl.int64)[:, None] * stride_an + tok[None, :],
-                    mask=mask_m[:, None] & in_group[None, :], other=0.0)
-        b = tl.load(b_ptr + offs_n.to(tl.int64)[None, :] * stride_bk + tok[:, None],
-                    mask=mask_n[None, :] & in_group[:, None], other=0.0)
-        a_s = tl.load(sa_ptr + offs_m * stride_san + first_tile + j, mask=mask_m, other=0.0)
-        b_s = tl.load(sb_ptr + offs_n * stride_sbk + first_tile + j, mask=mask_n, other=0.0)
+    for j in range(0, n_tiles):
+        a = tl.load(a_ptrs, mask=mask_m[:, None], other=0.0)
+        b = tl.load(b_ptrs, mask=mask_n[None, :], other=0.0)
+        a_s = tl.load(sa_ptrs + j, mask=mask_m, other=0.0)
+        b_s = tl.load(sb_ptrs + j, mask=mask_n, other=0.0)
         acc = scaled_chunk(acc, a, b, a_s, b_s)
+        a_ptrs += BLOCK_T
+        b_ptrs += BLOCK_T
     c_ptrs = c_ptr + g.to(tl.int64) * stride_ce + offs_m.to(tl.int64)[:, None] * stride_cn + offs_n[None, :]
     tl.store(c_ptrs, acc.to(c_ptr.dtype.element_ty), mask=mask_m[:, None] & mask_n[None, :])
 
@@ -159,13 +165,14 @@ def grouped_gemm(a, sa, b, sb, counts, out_dtype=torch.float32, out=None):
 
 
 def grouped_wgrad(a_t, sa, b_t, sb, counts, out_dtype=torch.float32, out=None):
-    """out (E, N, K): out[g] = Σ_{t in g} dY[t]ᵀ X[t] from a_t (N, T), b_t (K, T) of grouped_quant_128x1."""
-    n, t = a_t.shape
-    k = b_t.shape[0]
+    """out (E, N, K): out[g] = Σ_{t in g} dY[t]ᵀ X[t] from a_t (N, tiles·128), b_t (K, tiles·128) of
+    grouped_quant_128x1 (tile-padded layout)."""
+    n, k = a_t.shape[0], b_t.shape[0]
     e = counts.shape[0]
-    assert b_t.shape[1] == t and k_contiguous(a_t) and k_contiguous(b_t)
-    tiles = group_tiles(counts.to(a_t.device), t)
-    assert sa.shape == (n, tiles.max_tiles) and sb.shape == (k, tiles.max_tiles)
+    n_tiles = sa.shape[1]
+    assert a_t.shape[1] == b_t.shape[1] == n_tiles * BLOCK and sb.shape == (k, n_tiles), "tile-padded operands"
+    assert k_contiguous(a_t) and k_contiguous(b_t) and sa.shape == (n, n_tiles)
+    tiles = group_tiles(counts.to(a_t.device), max_tiles=n_tiles)
     if out is None:
         out = torch.empty(e, n, k, dtype=out_dtype, device=a_t.device)
     assert out.shape == (e, n, k) and k_contiguous(out)
@@ -176,10 +183,9 @@ def grouped_wgrad(a_t, sa, b_t, sb, counts, out_dtype=torch.float32, out=None):
         return (triton.cdiv(n, meta["BLOCK_M"]), triton.cdiv(k, meta["BLOCK_N"]), e)
 
     launch(
-        _grouped_wgrad_kernel, _grouped_wgrad_tuned, t * n * k, wgrad_config(), grid,
-        a_t, b_t, out, sa, sb, n, k, tiles.counts, tiles.row_start, tiles.tile_start,
+        _grouped_wgrad_kernel, _grouped_wgrad_tuned, n_tiles * BLOCK * n * k, wgrad_config(), grid,
+        a_t, b_t, out, sa, sb, n, k, tiles.counts, tiles.tile_start,
         a_t.stride(0), b_t.stride(0), out.stride(0), out.stride(1), sa.stride(0), sb.stride(0),
         BLOCK_T=BLOCK,
     )
     return out
-

@@ -30,12 +30,20 @@ class GroupTiles:
         return list(zip(self.row_start.tolist(), self.counts.tolist(), self.tile_start.tolist()))
 
 
-def group_tiles(counts: torch.Tensor, total_rows: int, block: int = BLOCK) -> GroupTiles:
+def max_group_tiles(total_rows: int, n_groups: int, block: int = BLOCK) -> int:
+    """Tiles the table has room for: each group wastes at most one partial tile."""
+    return -(-total_rows // block) + n_groups
+
+
+def group_tiles(counts: torch.Tensor, total_rows: int | None = None, block: int = BLOCK,
+                max_tiles: int | None = None) -> GroupTiles:
+    """The table for `counts`; its size comes from `total_rows` (or is given as `max_tiles`)."""
     counts = counts.to(torch.int64)
     n_groups = counts.shape[0]
     tiles = (counts + block - 1) // block
     tile_end = torch.cumsum(tiles, 0)
-    max_tiles = -(-total_rows // block) + n_groups
+    if max_tiles is None:
+        max_tiles = max_group_tiles(total_rows, n_groups, block)
     ids = torch.arange(max_tiles, device=counts.device)
     tile_group = torch.searchsorted(tile_end, ids, right=True)  # == n_groups past the last tile
     return GroupTiles(

@@ -61,6 +61,9 @@ def _quant_128x1_kernel(
 ):
     """Tiles of BLOCK_M tokens × 1 channel, written transposed: q (K, M), s (K, tiles).
 
+    GROUPED: tile t holds rows of one group only (see groups.py) and is written to columns
+    [t·BLOCK_M, (t+1)·BLOCK_M) of q (K, tiles·BLOCK_M), zero-padded past the group's last row, so
+    Wgrad reads whole aligned tiles without masks. Spare tiles are written as empty tiles.
     With ALSO_ROWS (and BLOCK_K = 128) the same loaded tile is also quantised 1×128 into qr (M, K),
     sr (M, K/128): one read of x for both the Fprop/Dgrad and the Wgrad operand.
     """
@@ -68,14 +71,18 @@ def _quant_128x1_kernel(
     pid_k = tl.program_id(1)
     if GROUPED:
         g = tl.load(tile_group_ptr + pid_t)
-        if g >= n_groups:
-            return
+        used = g < n_groups
+        g = tl.minimum(g, n_groups - 1)
         first_row = tl.load(row_start_ptr + g)
         m0 = first_row + (pid_t - tl.load(tile_start_ptr + g)) * BLOCK_M
-        m_end = first_row + tl.load(counts_ptr + g)
+        m_end = tl.where(used, first_row + tl.load(counts_ptr + g), 0)
+        q_cols = pid_t * BLOCK_M + tl.arange(0, BLOCK_M)
+        q_col_mask = q_cols >= 0  # every column of the tile's slot, padding included
     else:
         m0 = pid_t * BLOCK_M
         m_end = M
+        q_cols = m0 + tl.arange(0, BLOCK_M)
+        q_col_mask = q_cols < M
     offs_m = m0 + tl.arange(0, BLOCK_M)
     offs_k = pid_k * BLOCK_K + tl.arange(0, BLOCK_K)
     mask = (offs_m[:, None] < m_end) & (offs_k[None, :] < K)
@@ -84,8 +91,8 @@ def _quant_128x1_kernel(
     amax = tl.maximum(tl.max(tl.abs(x), axis=0), AMAX_MIN)  # (BLOCK_K,): one scale per channel
     s = tl.math.div_rn(amax, 448.0)
     q = tl.trans(_round_e4m3(tl.math.div_rn(x, s[None, :])))  # (BLOCK_K, BLOCK_M), tokens contiguous
-    q_ptrs = q_ptr + offs_k.to(tl.int64)[:, None] * stride_qk + offs_m[None, :]
-    tl.store(q_ptrs, q.to(q_ptr.dtype.element_ty), mask=tl.trans(mask))
+    q_ptrs = q_ptr + offs_k.to(tl.int64)[:, None] * stride_qk + q_cols[None, :]
+    tl.store(q_ptrs, q.to(q_ptr.dtype.element_ty), mask=(offs_k[:, None] < K) & q_col_mask[None, :])
     tl.store(s_ptr + offs_k * stride_sk + pid_t, s, mask=offs_k < K)
     if ALSO_ROWS:
         amax_r = tl.maximum(tl.max(tl.abs(x), axis=1), AMAX_MIN)  # (BLOCK_M,): one scale per token
@@ -122,15 +129,14 @@ def _rows_per_program(m: int) -> int:
     return 32 if m >= 32 else 16
 
 
-def _outputs(out, q_shape, s_shape, device, zero_scales=False):
+def _outputs(out, q_shape, s_shape, device):
     """Caller-provided (q, s) buffers (tests poison them) or fresh ones."""
     if out is not None:
         q, s = out
         assert q.shape == q_shape and q.dtype == FP8 and q.is_contiguous(), f"q buffer {tuple(q.shape)}"
         assert s.shape == s_shape and s.dtype == torch.float32 and s.is_contiguous(), f"s buffer {tuple(s.shape)}"
         return q, s
-    new_scales = torch.zeros if zero_scales else torch.empty
-    return torch.empty(q_shape, dtype=FP8, device=device), new_scales(s_shape, dtype=torch.float32, device=device)
+    return torch.empty(q_shape, dtype=FP8, device=device), torch.empty(s_shape, dtype=torch.float32, device=device)
 
 
 def quant_1x128(x: torch.Tensor, out=None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -149,8 +155,8 @@ def quant_1x128(x: torch.Tensor, out=None) -> tuple[torch.Tensor, torch.Tensor]:
 
 def _quant_128x1(x: torch.Tensor, tiles, n_tiles: int, out, rows_out=None, also_rows=False):
     m, k = x.shape
-    # Grouped: scale columns of spare tiles are never written, so fresh buffers start at zero.
-    q, s = _outputs(out, (k, m), (k, n_tiles), x.device, zero_scales=tiles is not None)
+    q_cols = m if tiles is None else n_tiles * BLOCK  # grouped: one zero-padded 128-column slot per tile
+    q, s = _outputs(out, (k, q_cols), (k, n_tiles), x.device)
     qr, sr = _outputs(rows_out, (m, k), (m, cdiv(k, BLOCK)), x.device) if also_rows else (q, s)
     block_k = BLOCK if also_rows else 64
     grid = (n_tiles, cdiv(k, block_k))
@@ -175,7 +181,8 @@ def quant_128x1(x: torch.Tensor, out=None) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def grouped_quant_128x1(x: torch.Tensor, counts: torch.Tensor, out=None) -> tuple[torch.Tensor, torch.Tensor]:
-    """quant_128x1 with tiles aligned to group starts; scale column t belongs to tile t of the table."""
+    """quant_128x1 with tiles aligned to group starts: q (K, max_tiles·128), tile t of the table in columns
+    [128t, 128t + 128) zero-padded past its group's rows, and s (K, max_tiles) with tile t in column t."""
     tiles = group_tiles(counts.to(x.device), x.shape[0])
     return _quant_128x1(x, tiles, tiles.max_tiles, out)
 

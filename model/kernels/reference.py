@@ -140,21 +140,22 @@ def grouped_gemm(a, sa, b, sb, counts, out_dtype=torch.float32, out=None):
 
 
 def grouped_quant_128x1(x: torch.Tensor, counts: torch.Tensor, out=None) -> tuple[torch.Tensor, torch.Tensor]:
-    """quant_128x1 per group: (C, T) FP8 and (C, max_tiles) scales, column t = the group tile table's tile t.
+    """quant_128x1 per group, in whole tiles: q (C, max_tiles·128) FP8, s (C, max_tiles).
 
-    Tiles start at each group's first row, so a 128-token tile never mixes two experts; columns of
-    the scale matrix that no group uses stay 0.
+    Tiles start at each group's first row, so a 128-token tile never mixes two experts. Tile t of the
+    group tile table lives in columns [128t, 128t + 128) of q, zero-padded past its group's last
+    row, and in column t of s; spare tiles are empty tiles (zeros, the floor scale).
     """
     t, c = x.shape
     tiles = group_tiles(counts, t)
-    if out is None:
-        out = (torch.empty(c, t, dtype=FP8, device=x.device),
-               torch.zeros(c, tiles.max_tiles, dtype=torch.float32, device=x.device))
-    q, s = out
+    q, s = out if out is not None else (torch.empty(c, tiles.max_tiles * BLOCK, dtype=FP8, device=x.device),
+                                         torch.empty(c, tiles.max_tiles, dtype=torch.float32, device=x.device))
+    q.view(torch.uint8).zero_()  # E4M3 zero is the zero byte
+    s.fill_(scale_from_amax(torch.zeros(())).item())
     for start, rows, first in tiles.host_rows():
         if rows:
             qg, sg = quant_128x1(x[start : start + rows])
-            q[:, start : start + rows] = qg
+            q[:, first * BLOCK : first * BLOCK + rows] = qg
             s[:, first : first + sg.shape[1]] = sg
     return q, s
 
@@ -165,20 +166,20 @@ def grouped_quant_dual(x: torch.Tensor, counts: torch.Tensor, out=None, out_t=No
 
 
 def grouped_wgrad(a_t, sa, b_t, sb, counts, out_dtype=torch.float32, out=None):
-    """Per-group Wgrad: out[g] = A_gᵀ-tiles · B_g, reducing over group g's tokens only.
+    """Per-group Wgrad: out[g] (N, K) = Σ over group g's tokens of a[t]ᵀ b[t], tile by tile.
 
-    a_t (N, T), b_t (K, T) come from grouped_quant_128x1 of dY (T, N) and X (T, K).
+    a_t (N, max_tiles·128), b_t (K, max_tiles·128) come from grouped_quant_128x1 of dY (T, N) and X (T, K).
     """
-    n, t = a_t.shape
-    k = b_t.shape[0]
-    tiles = group_tiles(counts, t)
+    n, k = a_t.shape[0], b_t.shape[0]
+    tiles = group_tiles(counts, max_tiles=sa.shape[1])
     e = counts.shape[0]
     if out is None:
         out = torch.empty(e, n, k, dtype=out_dtype, device=a_t.device)
-    for g, (start, rows, first) in enumerate(tiles.host_rows()):
+    for g, (_, rows, first) in enumerate(tiles.host_rows()):
         if not rows:
             out[g].zero_()
             continue
-        cols, tcols = slice(start, start + rows), slice(first, first + cdiv(rows, BLOCK))
+        n_tiles = cdiv(rows, BLOCK)
+        cols, tcols = slice(first * BLOCK, (first + n_tiles) * BLOCK), slice(first, first + n_tiles)
         gemm(a_t[:, cols], sa[:, tcols], b_t[:, cols], sb[:, tcols], out=out[g])
     return out

@@ -88,13 +88,15 @@ def test_grouped_128x1_tiles_start_at_each_group(device):
     x = sample((200, 70), device, seed=3)
     x[:130] *= 1000.0  # group 1 is huge; group 2 (one row) must get its own scale
     tiles = 200 // 128 + 1 + len(counts)
-    out = (poisoned((70, 200), FP8, device), torch.zeros(70, tiles, device=device))
+    out = (poisoned((70, tiles * 128), FP8, device), poisoned((70, tiles), torch.float32, device))
     q, s = triton_ops.grouped_quant_128x1(x, counts.to(device), out=out)
     q_ref, s_ref = reference.grouped_quant_128x1(x.cpu(), counts)
     assert same_bits(q, q_ref) and same_bits(s, s_ref)
-    # Tile table: group 1 owns tiles 0-1, group 2 tile 2, group 4 tile 3.
+    # Tile table: group 1 owns tiles 0-1, group 2 tile 2, group 4 tile 3; tiles 4-6 are spare.
     assert torch.equal(s[:, 2].cpu(), x[130].abs().cpu() / 448.0)
-    assert bool((s[:, 4:] == 0).all())
+    assert torch.equal(q[:, 256].float().cpu(), reference.quant_128x1(x[130:131].cpu())[0][:, 0].float())
+    assert bool((q[:, 257:384].float() == 0).all()), "a tile is zero-padded past its group's rows"
+    assert bool((q[:, 4 * 128:].float() == 0).all()) and bool((s[:, 4:] == reference.scale_from_amax(torch.zeros(()))).all())
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="bf16 inputs are exercised on the GPU only")
