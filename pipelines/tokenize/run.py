@@ -15,7 +15,6 @@ import json
 import logging
 import math
 import os
-import sys
 import time
 from dataclasses import dataclass
 
@@ -166,11 +165,11 @@ def _sum(records: list[dict], key: str) -> dict[str, int]:
 
 def run(args, beam_args: list[str]) -> int:
     from pipelines import runner, summary
-    from pipelines.tokenize.sampling import mixture_rates
     from pipelines.tokenize.tokenizer import hash_bytes as sha256
     from pipelines.tokenize.tokenizer import read_tokenizer_bytes, shard_manifest_keys, tokenizer_from_bytes
 
     start = time.time()
+    command = command_line(args, beam_args)
     if args.seq_len < 1:
         raise UserError("--seq-len must be positive")
     if args.num_parts is not None and args.num_parts < 1:
@@ -205,57 +204,85 @@ def run(args, beam_args: list[str]) -> int:
     storage.makedirs(staging)
     try:
         pipeline = runner.new_pipeline(beam_args)
-        build(pipeline, inputs, tokenizer_path, tok_keys["tokenizer_hash"], staging, seq_len=args.seq_len, eos_id=tok_keys["eos_id"],
-              pad_id=tok_keys["pad_id"], schema=schema, fim_config=fim_config, seed=seed, num_parts=num_parts,
-              add_bos=args.add_bos, formal_keep=args.formal_keep, total_tokens=args.total_tokens)
+        build(pipeline, inputs, tokenizer_path, tok_keys["tokenizer_hash"], staging, seq_len=args.seq_len,
+              eos_id=tok_keys["eos_id"], pad_id=tok_keys["pad_id"], schema=schema, fim_config=fim_config, seed=seed,
+              num_parts=num_parts, add_bos=args.add_bos, formal_keep=args.formal_keep,
+              total_tokens=args.total_tokens)
         result = runner.run(pipeline, "tokenize")
         counters = summary.counters_from_result(result)
         records = gather_stats(staging)
         if not records:  # no documents: still a dataset, with the schema
             datasets.write_part(schema.empty_table(), storage.join(staging, datasets.part_name(0)))
-        tokens_by_source = _sum(records, "tokens_by_source")
-        extra = {
-            "seq_len": args.seq_len,
-            **tok_keys,
-            "tokens_by_source": tokens_by_source,
-            "documents_by_source": _sum(records, "documents_by_source"),
-            "num_tokens": sum(r["tokens"] for r in records),
-            "padding_tokens": sum(r["padding"] for r in records),
-            "fim_rate": fim_config.rate,
-            "fim_mode": fim_config.mode,
-            "seed": seed,
-            "add_bos": bool(args.add_bos),
-            "formal_keep": args.formal_keep,
-            # Where the trainer (and inference after it) finds the tokenizer again.
-            "tokenizer": tokenizer_path,
-            "sources": dict(zip(inputs.names, (s.spec for s in inputs.sources))),
-            "config_fingerprint": fingerprint,
-        }
-        if inputs.weights is not None:
-            available = counters.get("tokenize", {})
-            available = {n: available.get(f"tokens_{n}", 0) for n in inputs.names}
-            extra["mixture"] = {
-                "weights": inputs.weights,
-                "available_tokens": available,
-                "rates": mixture_rates(available, inputs.weights, args.total_tokens),
-                "total_tokens": args.total_tokens,
-                "realised_share": _shares(tokens_by_source),
-            }
-        manifest = datasets.commit(staging, args.output, TOKEN_SHARD, inputs=_input_files(inputs), extra=extra)
+        extra = _manifest_extra(args, inputs, records, counters, tok_keys, fim_config, seed, tokenizer_path,
+                                fingerprint)
+        manifest = datasets.commit(staging, args.output, TOKEN_SHARD, inputs=_input_files(inputs), extra=extra,
+                                   argv=command)
     except BaseException:
         storage.remove_tree(staging)  # never leave half a dataset behind
         raise
     elapsed = time.time() - start
-    report = {"command": ["deepcorpus", *sys.argv[1:]], "counters": counters, "elapsed_s": round(elapsed, 3),
+    report = {"command": command, "counters": counters, "elapsed_s": round(elapsed, 3),
               **{k: manifest[k] for k in ("row_count", "num_parts", "num_tokens", "padding_tokens",
                                            "tokens_by_source", "seq_len", "vocab_size", "tokenizer_hash")}}
     storage.write_bytes_atomic(storage.join(args.output, "summary.json"), json.dumps(report, indent=2).encode())
     print(summary.format_table(counters, "tokenize"))
+    tokens_by_source = manifest["tokens_by_source"]
     shares = _shares(tokens_by_source)
     print("tokens by source: " + ", ".join(f"{n} {c:,} ({shares[n]:.1%})" for n, c in tokens_by_source.items()))
     print(f"wrote {manifest['row_count']:,} rows of {args.seq_len + 1} tokens in {manifest['num_parts']} part(s) "
           f"to {args.output} in {elapsed:.1f}s")
     return 0
+
+
+def _manifest_extra(args, inputs: Inputs, records: list[dict], counters: dict, tok_keys: dict,
+                    fim_config: FimConfig, seed: int, tokenizer_path: str, fingerprint: str) -> dict:
+    """The token-shard manifest's own keys: how to read the rows, what is in them, how they were made."""
+    from pipelines.tokenize.sampling import mixture_rates
+
+    tokens_by_source = _sum(records, "tokens_by_source")
+    extra = {
+        "seq_len": args.seq_len,
+        **tok_keys,
+        "tokens_by_source": tokens_by_source,
+        "documents_by_source": _sum(records, "documents_by_source"),
+        "num_tokens": sum(r["tokens"] for r in records),
+        "padding_tokens": sum(r["padding"] for r in records),
+        "fim_rate": fim_config.rate,
+        "fim_mode": fim_config.mode,
+        "seed": seed,
+        "add_bos": bool(args.add_bos),
+        "formal_keep": args.formal_keep,
+        # Where the trainer (and inference after it) finds the tokenizer again.
+        "tokenizer": tokenizer_path,
+        "sources": dict(zip(inputs.names, (s.spec for s in inputs.sources))),
+        "config_fingerprint": fingerprint,
+    }
+    if inputs.weights is not None:
+        # Recomputed from the same counts the pipeline's side input summed, so it matches what ran.
+        counted = counters.get("tokenize", {})
+        available = {n: counted.get(f"tokens_{n}", 0) for n in inputs.names}
+        extra["mixture"] = {
+            "weights": inputs.weights,
+            "available_tokens": available,
+            "rates": mixture_rates(available, inputs.weights, args.total_tokens),
+            "total_tokens": args.total_tokens,
+            "realised_share": _shares(tokens_by_source),
+        }
+    return extra
+
+
+def command_line(args, beam_args: list[str]) -> list[str]:
+    """The command as a user would type it (the process's own argv may be the demo's)."""
+    cmd = ["deepcorpus", "tokenize", "run"]
+    if args.input:
+        cmd += ["--input", *args.input]
+    for name in ("mixture", "tokenizer", "seq_len", "output", "total_tokens", "fim_rate", "fim_mode", "seed",
+                 "num_parts", "formal_keep"):
+        value = getattr(args, name, None)
+        if value is not None:
+            cmd += [f"--{name.replace('_', '-')}", str(value)]
+    cmd += [f"--{name.replace('_', '-')}" for name in ("add_bos", "force") if getattr(args, name, False)]
+    return cmd + list(beam_args)
 
 
 def _shares(tokens: dict[str, int]) -> dict[str, float]:

@@ -67,6 +67,8 @@ def test_the_manifest_says_how_to_read_the_shards(shard_set, tokenizer_path):
     assert datasets.token_shard_info(shard_set)["tokenizer_hash"] == m["tokenizer_hash"]
     summary = json.loads(open(os.path.join(shard_set.path, "summary.json")).read())
     assert summary["counters"]["pack"]["parts"] == 3 and summary["num_tokens"] == m["num_tokens"]
+    assert summary["command"][:4] == ["deepcorpus", "tokenize", "run", "--input"] == m["command"][:4]
+    assert "--num-parts" in summary["command"] and "in_memory" in summary["command"]
 
 
 def test_each_part_is_one_stream_of_whole_documents(shard_set):
