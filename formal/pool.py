@@ -29,6 +29,9 @@ from formal.results import CRASHED, ERROR, TIMEOUT, LeanMessage, VerifyRequest, 
 log = logging.getLogger(__name__)
 
 _STOP = object()
+# Lean's answers when the machine, not the proof, failed (Prover-V1.5 retries these): a fresh process
+# gets another try, and if it fails the same way the request is CRASHED, not a wrong proof.
+RESOURCE_ERRORS = ("failed to create thread", "bad_alloc", "Cannot allocate memory", "out of memory")
 
 
 @dataclass
@@ -144,6 +147,11 @@ class ReplPool:
                     proc.close()
                     return VerifyResult(ERROR, [LeanMessage("error", resp.error)], elapsed_ms=elapsed,
                                         id=request.id, detail=resp.error), None
+                resource = next((m.data for m in resp.messages if m.severity == "error"
+                                 and any(e in m.data for e in RESOURCE_ERRORS)), None)
+                if resource is not None:
+                    proc.close()
+                    raise ReplCrashed(f"Lean ran out of resources: {resource.splitlines()[0]}")
                 status = judge(resp.messages, resp.sorries)
                 return VerifyResult(status, resp.messages, resp.sorries, elapsed, request.id), proc
             except ReplTimeout as e:

@@ -12,7 +12,7 @@ What it does with a command's text (the "directives" are for tests only):
 - `sorry`            reported in `sorries` with its position; the goal is `⊢ T` for `have h : T := by sorry`,
                      plus the "declaration uses `sorry`" warning
 - a match of any regular expression in env STANDIN_FAIL (one per line; default "FAIL")
-                     an error message "stand-in: tactic failed" at its position
+                     an error "stand-in: tactic failed at `MATCH`" at its position
 - `import X` in a command with "env": an error, as imports are only allowed in a fresh environment.
 `#eval Lean.versionString` answers "0.0.0-standin".
 Env STANDIN_DELAY adds a fixed delay to every answer; STANDIN_LOG appends one JSON line per request.
@@ -58,7 +58,7 @@ def elaborate(cmd: str, fail: list[str]) -> tuple[list, list]:
         m = re.search(pattern, cmd)
         if m:
             messages.append({"severity": "error", "pos": position(cmd, m.start()),
-                             "endPos": position(cmd, m.end()), "data": "stand-in: tactic failed"})
+                             "endPos": position(cmd, m.end()), "data": f"stand-in: tactic failed at `{m.group(0)}`"})
     for m in re.finditer(r"\bsorry\b", cmd):
         line_start = cmd.rfind("\n", 0, m.start()) + 1
         have = re.search(r"have\s+\S+\s*:\s*(.+?)\s*:=\s*by\s*$", cmd[line_start:m.start()])

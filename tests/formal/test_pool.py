@@ -142,3 +142,11 @@ def test_a_closed_pool_refuses_work(tmp_path):
     p.close()
     with pytest.raises(RuntimeError):
         p.submit(VerifyRequest("example : True := trivial"))
+
+
+def test_resource_errors_are_crashes_not_wrong_proofs(tmp_path):
+    p, log = pool(tmp_path, env={"STANDIN_FAIL": "failed to create thread"}, crash_retries=1)
+    with p:
+        (r,) = p.verify([VerifyRequest("example : True := by failed to create thread", header=HEADER)])
+    assert r.status == CRASHED and "out of resources" in r.detail
+    assert len({s["pid"] for s in requests_seen(log)}) == 2  # retried once on a fresh process

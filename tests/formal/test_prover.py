@@ -81,7 +81,7 @@ def test_unproved_statement_keeps_its_errors(verifier_failing):
     rows, _ = prove_batch(v, [cand("theorem hard (n : ℕ) : n * n ≥ n", ["by omega"])], ProveConfig(attempts=3))
     r = rows[0]
     assert r["status"] == "error" and not r["verified"] and r["attempts"] == 3
-    assert r["messages"][0]["data"] == "stand-in: tactic failed"
+    assert r["messages"][0]["data"].startswith("stand-in: tactic failed")
 
 
 def test_decomposition_proves_subgoals_and_rechecks_the_whole(verifier_failing):
