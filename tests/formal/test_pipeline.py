@@ -40,7 +40,7 @@ def candidates(n):
 
 def test_prove_step_without_lean_marks_rows_unverified():
     cands = candidates(4)
-    with TestPipeline() as p:
+    with TestPipeline(runner="FnApiRunner") as p:
         rows = p | beam.Create(cands) | ProveCandidates(lean_config=None)
         assert_that(rows | beam.Map(lambda r: (r["name"], r["status"], r["verified"])),
                     equal_to([(c["name"], "unverified", False) for c in cands]))
@@ -49,7 +49,7 @@ def test_prove_step_without_lean_marks_rows_unverified():
 def test_prove_step_with_a_pool_per_worker(standin_rules):
     cands = candidates(6)
     config = LeanConfig(backend="repl", repl_command=STANDIN, workers=2, memory_mb=None, toolchain="stand-in")
-    with TestPipeline() as p:
+    with TestPipeline(runner="FnApiRunner") as p:
         rows = p | beam.Create(cands) | ProveCandidates(config, ProveConfig(attempts=2), batch_size=4)
         assert_that(rows | beam.Map(lambda r: (r["name"], r["status"], r["toolchain"])),
                     equal_to([(c["name"], "verified", "stand-in") for c in cands]))
