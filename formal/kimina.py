@@ -79,9 +79,12 @@ class KiminaVerifier:
             return json.loads(resp.read().decode())
 
     def health(self) -> bool:
+        """Whether a server answers at all (older servers have no /health: a 404 still answers)."""
         try:
             with urllib.request.urlopen(self.url + "/health", timeout=10) as resp:
                 return 200 <= resp.status < 300
+        except urllib.error.HTTPError as e:
+            return e.code == 404
         except (urllib.error.URLError, OSError, ValueError):
             return False
 
