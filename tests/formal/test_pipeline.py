@@ -57,24 +57,26 @@ def test_prove_step_with_a_pool_per_worker(standin_rules):
 
 @pytest.mark.slow
 def test_run_without_lean_writes_unverified_statements(no_lean, tmp_path, capsys):
+    """The demo's command, exactly."""
     out = tmp_path / "formal"
-    code = main(["formal", "run", "--generator", "template", "--count", "40",
-                 "--problems", samples.path("problems.jsonl"), "--output", str(out), *FAST])
+    code = main(["formal", "run", "--generator", "template", "--count", "60",
+                 "--problems", samples.path("problems.jsonl"), "--output", str(out)])
     assert code == 0
     printed = capsys.readouterr().out
     assert "verification skipped: no Lean runner" in printed and "elan" in printed
     ds = datasets.open_dataset(str(out / "corpus"), "formal_proof")
     rows = list(ds.iter_rows())
-    assert len(rows) == 40 and {r["status"] for r in rows} == {"unverified"} and not any(r["verified"] for r in rows)
+    assert len(rows) == 60 and {r["status"] for r in rows} == {"unverified"} and not any(r["verified"] for r in rows)
     first = next(r for r in rows if r["name"] == "p_arith_001")
     assert first["formal_statement"] == "theorem p_arith_001 : (17 * 23 + 4 : ℕ) = 395"
     assert first["text"] == "/-- Show that 17 × 23 + 4 = 395. -/\ntheorem p_arith_001 : (17 * 23 + 4 : ℕ) = 395 := by decide"
     assert all(r[c] is not None for r in rows for c in ("id", "header", "toolchain", "attempts", "elapsed_ms", "round"))
     summary = json.loads((out / "summary.json").read_text())
     assert summary["verification"]["skipped"] and "elan" in summary["verification"]["skipped_reason"]
-    assert summary["counters"]["formalize"]["dropped_unparsed"] == 3  # the three open problems
-    assert summary["counters"]["corpus"]["status_unverified"] == 40
-    assert len((out / "proofs.jsonl").read_text().splitlines()) == 40
+    assert summary["counters"]["formalize"] == {"problems": 36, "from_problems": 33, "dropped_unparsed": 3,
+                                                "from_families": 27, "out": 60}  # 3 open problems are not templates
+    assert summary["counters"]["corpus"]["status_unverified"] == 60
+    assert len((out / "proofs.jsonl").read_text().splitlines()) == 60
     assert (out / "sft.jsonl").read_text() == ""
 
 
