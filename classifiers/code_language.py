@@ -204,6 +204,20 @@ def skip_reason(path: str, content: bytes, max_bytes: int = 1 << 20) -> str | No
     return None
 
 
+def known_language(name: str) -> str | None:
+    """`name` as go-enry or Pygments spells it (for --extra-language), or None if neither knows it."""
+    import enry
+    from pygments.lexers import get_all_lexers
+
+    for variant in (name, name.title(), name.upper(), name.lower()):
+        if enry.get_language_extensions(variant):
+            return variant
+    for lexer_name, aliases, _globs, _mimes in get_all_lexers():
+        if name.lower() == lexer_name.lower() or name.lower() in aliases:
+            return lexer_name
+    return None
+
+
 def probe_filenames(name: str, tables: LanguageTables | None = None) -> list[str]:
     """Filenames that should identify as Coder-V2 language `name`: for the coverage report and tests.
 

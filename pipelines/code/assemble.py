@@ -34,7 +34,9 @@ class AssembleConfig:
 @functools.lru_cache(maxsize=1)
 def comment_syntax() -> dict[str, tuple[str, str]]:
     with open(COMMENTS_FILE, encoding="utf-8") as f:
-        return {k: (v[0], v[1]) for k, v in json.load(f)["comments"].items()}
+        data = json.load(f)
+    # The 338 Coder-V2 languages, then the extras users may keep (Markdown, YAML...).
+    return {k: (v[0], v[1]) for k, v in {**data.get("extras", {}), **data["comments"]}.items()}
 
 
 def path_comment(path: str, language: str) -> str:

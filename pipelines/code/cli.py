@@ -21,6 +21,9 @@ def register(steps) -> None:
     p.add_argument("--max-file-bytes", type=int, default=1 << 20, help="skip files larger than this (default 1 MiB)")
     p.add_argument("--no-file-dedup", action="store_true", help="keep exact duplicate files across repositories")
     p.add_argument("--no-near-dedup", action="store_true", help="skip repository-level MinHash near-dedup")
+    p.add_argument("--extra-language", action="append", default=[], metavar="NAME",
+                   help="also keep files of this language outside Coder-V2's 338 (e.g. Markdown, YAML: "
+                        "code-related text); repeatable")
     p.add_argument("--quality-model", help="fastText model (classifiers/code_quality.py) whose score is stored as "
                                            "quality['model_score']")
     p.set_defaults(func=_run)

@@ -27,10 +27,11 @@ log = logging.getLogger(__name__)
 def build(pipeline, units: list[RepoUnit], staging: str, *, benchmarks: list[str], seed: int = 0,
           ordering: str = "dependency", max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, file_dedup: bool = True,
           near_dedup: bool = True, filters: FilterConfig | None = None, quality_model: str | None = None,
-          num_shards: int = 0):
+          extra_languages: tuple[str, ...] = (), num_shards: int = 0):
     """Add the whole code pipeline to `pipeline`, writing Parquet parts under `staging`."""
     import apache_beam as beam
 
+    from classifiers.code_language import coder_v2_languages
     from dedup.beam import CODE_MINHASH, Decontaminate, ExactDedup, MinHashDedup
     from dedup.normalize import NormalizeConfig
     from pipelines.code.transforms import (
@@ -45,6 +46,7 @@ def build(pipeline, units: list[RepoUnit], staging: str, *, benchmarks: list[str
     )
     from pipelines.io import WriteDataset
 
+    languages = coder_v2_languages() + tuple(x for x in extra_languages if x not in coder_v2_languages())
     repos = [u for u in units if u.kind != "listing"]
     listings = [u for u in units if u.kind == "listing"]
     parts = []
@@ -65,7 +67,7 @@ def build(pipeline, units: list[RepoUnit], staging: str, *, benchmarks: list[str
 
     files = (
         records
-        | "Identify" >> beam.ParDo(IdentifyFn(max_file_bytes))
+        | "Identify" >> beam.ParDo(IdentifyFn(max_file_bytes, languages))
         | "Filter" >> beam.ParDo(FilterFn(filters))
     )
     # Near-dedup compares whole repositories, so it runs before exact file dedup removes the
@@ -116,6 +118,14 @@ def run(args, beam_args: list[str]) -> int:
             raise UserError(f"{path}: no such benchmark file")
     if args.quality_model and not storage.exists(args.quality_model):
         raise UserError(f"{args.quality_model}: no such quality model file")
+    extras = []
+    for name in args.extra_language:
+        from classifiers.code_language import known_language
+
+        spelled = known_language(name)
+        if spelled is None:
+            raise UserError(f"--extra-language {name}: neither Linguist (enry) nor Pygments knows this language")
+        extras.append(spelled)
     n_repos = sum(u.kind != "listing" for u in units)
     log.info("code: %d repositories and %d listings from %d inputs", n_repos, len(units) - n_repos, len(args.input))
     final = storage.join(args.output, "corpus")
@@ -131,7 +141,7 @@ def run(args, beam_args: list[str]) -> int:
     pipeline = runner.new_pipeline(beam_args)
     build(pipeline, units, staging, benchmarks=list(args.benchmark), seed=args.seed, ordering=args.order,
           max_file_bytes=args.max_file_bytes, file_dedup=not args.no_file_dedup, near_dedup=not args.no_near_dedup,
-          quality_model=args.quality_model)
+          quality_model=args.quality_model, extra_languages=tuple(extras))
     try:
         result = runner.run(pipeline, "code corpus")
     except Exception:

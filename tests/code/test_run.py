@@ -157,3 +157,28 @@ def test_git_work_trees_and_bare_repositories_through_the_pipeline(tmp_path):
     assert "src/scratch.c" not in {f["path"] for f in rows["ringbuf"]["files"]}
     rust = [f["path"] for f in rows["wordcount"]["files"]]
     assert rust.index("src/tokenize.rs") < rust.index("src/counter.rs") < rust.index("src/main.rs")
+
+
+@pytest.mark.slow
+def test_extra_languages_keep_code_related_text(tmp_path):
+    repo = tmp_path / "tool"
+    (repo / "src").mkdir(parents=True)
+    (repo / "README.md").write_text("# tool\n\nA small command line tool that prints a friendly greeting.\n")
+    (repo / "src" / "tool.py").write_text("def greet(name):\n    return f'hello {name}'\n")
+    (repo / "ci.yml").write_text("on: push\n")  # under 50 characters: the YAML size rule drops it
+    (repo / "settings.yml").write_text("greeting:\n  language: en\n  punctuation: exclamation\n  repeat: 1\n")
+    out = tmp_path / "out"
+    assert main(["code", "run", "--input", str(repo), "--output", str(out), "--extra-language", "markdown",
+                 "--extra-language", "YAML", *IN_MEMORY]) == 0
+    [row] = open_dataset(str(out / "corpus")).iter_rows()
+    assert sorted((f["path"], f["language"]) for f in row["files"]) == [
+        ("README.md", "Markdown"), ("settings.yml", "YAML"), ("src/tool.py", "Python")]
+    assert "<!-- README.md -->\n# tool\n" in row["text"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counters"]["filter"]["dropped_json_yaml_size"] == 1
+
+
+def test_an_unknown_extra_language_is_refused(tmp_path, capsys):
+    assert main(["code", "run", "--input", samples.path("repos", "wordcount-rs"), "--output", str(tmp_path / "o"),
+                 "--extra-language", "Klingon"]) == 2
+    assert "--extra-language Klingon: neither Linguist (enry) nor Pygments knows" in capsys.readouterr().err
