@@ -188,7 +188,9 @@ def run(args, beam_args: list[str]) -> int:
     tok_keys = shard_manifest_keys(tok, sha256(tokenizer_json))
     schema = token_shard_schema(args.seq_len, tok_keys["vocab_size"])
     text_bytes = sum(documents.estimate_text_bytes(s) for s in inputs.sources)
-    num_parts = args.num_parts or max(1, math.ceil(text_bytes / BYTES_PER_PART))
+    # ~4 bytes of text per token: a --total-tokens that repeats sources needs more parts than the inputs.
+    planned_bytes = max(text_bytes, 4 * (args.total_tokens or 0))
+    num_parts = args.num_parts or max(1, math.ceil(planned_bytes / BYTES_PER_PART))
     fingerprint = config_fingerprint(inputs, tok_keys["tokenizer_hash"], seq_len=args.seq_len, fim=vars(fim_config),
                                      num_parts=num_parts, add_bos=bool(args.add_bos), total_tokens=args.total_tokens,
                                      formal_keep=args.formal_keep)
