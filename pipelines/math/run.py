@@ -331,8 +331,11 @@ def score_and_collect(cfg: MathRunConfig, k: int, it_dir: str, threshold: float,
         scored
         | "DomainKeys" >> beam.FlatMap(T.domain_stat_items, AsSingleton(cutoff), depth)
         | "CountPages" >> beam.CombinePerKey(T.sum_pairs)
-        | "StatJson" >> beam.Map(lambda kv: T.to_json_line(
-            {"kind": kv[0][0], "key": kv[0][1], "pages": kv[1][0], "collected": kv[1][1]}))
+        | "ByDomain" >> beam.Map(lambda kv: (kv[0][1].split("/", 1)[0], (kv[0][0], kv[0][1], kv[1][0], kv[1][1])))
+        | "GroupDomain" >> beam.GroupByKey()
+        | "MathDomains" >> beam.FlatMap(T.math_domain_stats, cfg.discovery.domain_share)
+        | "StatJson" >> beam.Map(lambda e: T.to_json_line(
+            {"kind": e[0], "key": e[1], "pages": e[2], "collected": e[3]}))
         | "WriteDomainStats" >> beam.io.WriteToText(storage.join(it_dir, "domain_stats"), ".jsonl",
                                                     shard_name_template="")
     )

@@ -201,6 +201,19 @@ def sum_pairs(pairs) -> tuple[int, int]:
     return pages, collected
 
 
+def math_domain_stats(element, domain_share: float):
+    """(domain, [(kind, key, pages, collected)...]) -> those entries if the domain is math-related.
+
+    Filtering in the pipeline keeps the driver's share small: a crawl has millions of domains, but
+    only the math-related ones and their prefixes matter to discovery."""
+    _, entries = element
+    entries = list(entries)
+    for kind, _key, pages, collected in entries:
+        if kind == "domain" and pages and collected / pages > domain_share:
+            yield from entries
+            return
+
+
 class FirstIterationFn(beam.DoFn):
     """Joins this iteration's collected rows with the previous iteration's ids: the overlap counters,
     and `iteration` set to the iteration that first collected the page."""

@@ -111,3 +111,11 @@ def test_domain_stats_count_pages_and_collected():
     with pipeline() as p:
         stats = (p | beam.Create(rows) | beam.FlatMap(T.domain_stat_items, 0.5, 1) | beam.CombinePerKey(T.sum_pairs))
         assert_that(stats, equal_to([(("domain", "a.org"), (2, 1)), (("prefix", "a.org/q"), (2, 1))]))
+
+
+def test_only_math_domains_reach_the_driver():
+    entries = [("a.org", [("domain", "a.org", 10, 5), ("prefix", "a.org/q", 6, 5)]),
+               ("b.org", [("domain", "b.org", 100, 1), ("prefix", "b.org/x", 100, 1)])]
+    with pipeline() as p:
+        out = p | beam.Create(entries) | beam.FlatMap(T.math_domain_stats, 0.10)
+        assert_that(out, equal_to([("domain", "a.org", 10, 5), ("prefix", "a.org/q", 6, 5)]))
