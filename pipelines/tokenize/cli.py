@@ -24,15 +24,16 @@ def register(steps) -> None:
         "--output gs://B/tokens --runner DataflowRunner --project P --region R --temp_location gs://B/tmp",
     ], beam=True)
     p.add_argument("--input", nargs="+", help="datasets or JSONL/Parquet with a text column (or give --mixture)")
-    p.add_argument("--tokenizer", required=True)
-    p.add_argument("--seq-len", type=int, required=True)
+    p.add_argument("--tokenizer", required=True, help="tokenizer.json (from train-tokenizer); gs:// on Dataflow")
+    p.add_argument("--seq-len", type=int, required=True, help="rows hold seq_len + 1 tokens")
     p.add_argument("--output", required=True, help="the token-shard dataset to write")
     p.add_argument("--mixture", help="YAML naming sources and weights, instead of --input")
     p.add_argument("--total-tokens", type=int,
                    help="with --mixture: tokens to produce; small sources repeat (default: no repeats)")
     p.add_argument("--fim-rate", type=float, default=0.5, help="share of code documents given FIM (default: 0.5)")
     p.add_argument("--fim-mode", choices=("psm", "spm"), default="psm", help="FIM layout (default: psm)")
-    p.add_argument("--seed", type=int, default=0, help="seeds FIM, mixture sampling and order (default: 0)")
+    p.add_argument("--seed", type=int,
+                   help="seeds FIM, mixture sampling and order (default: the mixture's seed, else 0)")
     p.add_argument("--num-parts", type=int,
                    help="part files to write (default: one per ~256 MiB of input text)")
     p.add_argument("--add-bos", action="store_true", help="begin every document with BOS as well")

@@ -177,8 +177,7 @@ def run(args, beam_args: list[str]) -> int:
     if args.total_tokens is not None and args.total_tokens < 1:
         raise UserError("--total-tokens must be positive")
     inputs = resolve(args)
-    # A mixture's own seed counts unless --seed says otherwise.
-    seed = inputs.seed if inputs.seed is not None and args.seed == 0 else args.seed
+    seed = args.seed if args.seed is not None else (inputs.seed or 0)
     fim_config = FimConfig(args.fim_rate, args.fim_mode, seed)
     tokenizer_path = args.tokenizer if storage.is_remote(args.tokenizer) else os.path.abspath(args.tokenizer)
     if not runner.is_local(runner.pipeline_options(beam_args)) and not storage.is_remote(tokenizer_path):
