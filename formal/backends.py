@@ -4,11 +4,14 @@ Every backend has `name`, `toolchain`, `verify(requests) -> results` (a batch, v
 concurrently) and `close()`:
 - `ReplVerifier`: the local pool of leanprover-community `repl` processes (formal/pool.py);
 - `KiminaVerifier`: a Kimina Lean Server over HTTP (formal/kimina.py);
+- `LeanFileVerifier`: one `lean --json` process per proof, when Lean is there but the REPL is not
+  (formal/lean_file.py);
 - LeanDojo, where installed, for tactic-level interaction (formal/leandojo_backend.py).
 
 `detect(LeanConfig)` picks one: `--lean-server` or DEEPCORPUS_LEAN_SERVER, else `--repl-command` or
 DEEPCORPUS_REPL_COMMAND, else `repl` on PATH (as `lake env repl` inside `--lean-project` or
-DEEPCORPUS_LEAN_PROJECT, e.g. a Mathlib checkout). With none, it says in one line how to get one.
+DEEPCORPUS_LEAN_PROJECT, e.g. a Mathlib checkout), else `lean` on PATH, one process per proof. With
+none, it says in one line how to get one.
 """
 
 from __future__ import annotations
@@ -128,9 +131,18 @@ def detect(config: LeanConfig):
 
         return LeanDojoVerifier.create(config)
     command = repl_command(config)
-    if command is None:
-        raise NoLeanRunner(why_none(config))
-    return _with_toolchain(ReplVerifier(command, config), config)
+    if command is not None:
+        return _with_toolchain(ReplVerifier(command, config), config)
+    lean = shutil.which("lean")
+    if lean and backend == "auto":
+        from formal.lean_file import LeanFileVerifier
+
+        log.warning("no `repl`: checking with one `lean` process per proof (slower: imports every time; "
+                    "no sorry goals, so no subgoal decomposition)")
+        project = lean_project(config)
+        cmd = ["lake", "env", lean] if project and shutil.which("lake") else [lean]
+        return _with_toolchain(LeanFileVerifier(cmd, config.workers, config.memory_mb, project), config)
+    raise NoLeanRunner(why_none(config))
 
 
 def _with_toolchain(verifier, config: LeanConfig):

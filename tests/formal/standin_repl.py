@@ -16,6 +16,7 @@ What it does with a command's text (the "directives" are for tests only):
 - `import X` in a command with "env": an error, as imports are only allowed in a fresh environment.
 `#eval Lean.versionString` answers "0.0.0-standin".
 Env STANDIN_DELAY adds a fixed delay to every answer; STANDIN_LOG appends one JSON line per request.
+`--json FILE` behaves as `lean --json FILE` (one JSON message per line, exit 1 on errors).
 `--replay FILE` instead answers the N-th request with the N-th response recorded in FILE.
 """
 
@@ -71,7 +72,24 @@ def elaborate(cmd: str, fail: list[str]) -> tuple[list, list]:
     return messages, sorries
 
 
+def lean_json(path: str) -> int:
+    """`lean --json FILE`: one JSON message per line; exit 1 when there is an error."""
+    with open(path, encoding="utf-8") as f:
+        code = f.read()
+    if "CRASH" in code:
+        sys.stderr.write("stand-in: crashing as asked\n")
+        return 3
+    for m in re.finditer(r"SLEEP\(([\d.]+)\)", code):
+        time.sleep(float(m.group(1)))
+    messages, _ = elaborate(code, [t for t in os.environ.get("STANDIN_FAIL", "FAIL").split("\n") if t])
+    for msg in messages:
+        print(json.dumps({"fileName": path, **msg}, ensure_ascii=False))
+    return 1 if any(m["severity"] == "error" for m in messages) else 0
+
+
 def main() -> int:
+    if len(sys.argv) == 3 and sys.argv[1] == "--json":
+        return lean_json(sys.argv[2])
     replay = None
     if len(sys.argv) == 3 and sys.argv[1] == "--replay":
         from formal.repl_protocol import parse_transcript

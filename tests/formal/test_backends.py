@@ -35,10 +35,12 @@ def test_nothing_found_says_how_to_get_lean(bin_dir):
     assert "\n" not in msg and "elan" in msg and "--lean-server" in msg and "DEEPCORPUS_LEAN_SERVER" in msg
 
 
-def test_lean_without_the_repl_is_named(bin_dir):
+def test_lean_without_the_repl_checks_one_file_per_proof(bin_dir):
     bin_dir("lean")
     with pytest.raises(NoLeanRunner, match="found `lean` at .* but no `repl`"):
-        detect(LeanConfig())
+        detect(LeanConfig(backend="repl"))
+    v = detect(LeanConfig(toolchain="4.24.0"))
+    assert v.name == "lean-file" and v.command == [os.path.join(os.environ["PATH"], "lean")]
 
 
 def test_order_of_the_options(bin_dir, monkeypatch, tmp_path):
