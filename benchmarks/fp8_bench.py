@@ -37,6 +37,7 @@ import time
 from benchmarks.common import report
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+DEVICE = "cuda"  # tests smoke-run the sections on the CPU (Triton interpreter) with tiny shapes
 M_VALUES = (4096, 8192)
 # (layer, N, K) of y = x·Wᵀ in DeepSeek-V3 (dim 7168, 128 heads, q_lora 1536, dense inter 18432).
 V3_LAYERS = [
@@ -46,6 +47,10 @@ V3_LAYERS = [
     ("dense.w2", 7168, 18432),
     ("expert.w1", 2048, 7168),
 ]
+# 256 experts over 8 ranks = 32 per GPU; 4096 tokens × top-8 = 32768 rows arrive per rank.
+GROUPED_EXPERTS, GROUPED_ROWS = 32, 32768
+GROUPED_LAYERS = [("expert.w1", 2048, 7168), ("expert.w2", 7168, 2048)]
+ERROR_SHAPE = (4096, 2048, 7168)  # (M, N, K) of the error comparison
 GOAL_VS_BF16 = 1.5
 GOAL_VS_BEST_FP8 = 0.8
 LOSS_GAP_TARGET = 0.0025
@@ -122,10 +127,10 @@ def _gemm_case(ops, layer: str, m: int, w, wq, ws) -> dict:
     import torch
 
     n, k = w.shape
-    x = torch.randn(m, k, device="cuda", dtype=torch.bfloat16)
+    x = torch.randn(m, k, device=DEVICE, dtype=torch.bfloat16)
     xq, xs = ops.quant_1x128(x)
     flops = 2.0 * m * n * k
-    out = torch.empty(m, n, device="cuda", dtype=torch.bfloat16)
+    out = torch.empty(m, n, device=DEVICE, dtype=torch.bfloat16)
     row = {"layer": layer, "M": m, "N": n, "K": k}
     row["fp8_triton"] = _tflops(flops, _bench_ms(lambda: ops.gemm(xq, xs, wq, ws, out=out)))
     row["fp8_triton_with_act_quant"] = _tflops(flops, _bench_ms(lambda: ops.gemm(*ops.quant_1x128(x), wq, ws, out=out)))
@@ -147,14 +152,13 @@ def gemm_rows() -> tuple[list[dict], dict]:
     ops = load_backend("triton")
     rows, misses = [], {}
     for layer, n, k in V3_LAYERS:
-        w = torch.randn(n, k, device="cuda", dtype=torch.bfloat16) * 0.02
+        w = torch.randn(n, k, device=DEVICE, dtype=torch.bfloat16) * 0.02
         wq, ws = ops.quant_128x128(w)
         for m in M_VALUES:
             row = _gemm_case(ops, layer, m, w, wq, ws)
             if math.isnan(row["x_vs_best_fp8"]):
                 misses[f"{layer} M={m}"] = "torch._scaled_mm ran in no scaling mode"
             rows.append(row)
-        torch.cuda.empty_cache()
     return rows, misses
 
 
@@ -164,14 +168,14 @@ def _linear_step_case(layer: str, m: int, n: int, k: int) -> dict:
 
     from model.fp8 import FP8Linear
 
-    base = nn.Linear(k, n, bias=False, device="cuda")
+    base = nn.Linear(k, n, bias=False, device=DEVICE)
     fp8 = FP8Linear.from_linear(copy.deepcopy(base), backend="triton")
-    x = torch.randn(m, k, device="cuda", dtype=torch.bfloat16, requires_grad=True)
-    g = torch.randn(m, n, device="cuda", dtype=torch.bfloat16)
+    x = torch.randn(m, k, device=DEVICE, dtype=torch.bfloat16, requires_grad=True)
+    g = torch.randn(m, n, device=DEVICE, dtype=torch.bfloat16)
     row = {"layer": layer, "M": m, "N": n, "K": k}
     for name, mod in (("bf16_linear", base), ("fp8_linear", fp8)):
         def step(mod=mod):
-            with torch.autocast("cuda", dtype=torch.bfloat16):
+            with torch.autocast(DEVICE, dtype=torch.bfloat16):
                 y = mod(x)
             y.backward(g)
             mod.weight.grad = None
@@ -183,7 +187,7 @@ def _linear_step_case(layer: str, m: int, n: int, k: int) -> dict:
 
 
 def linear_step_rows() -> list[dict]:
-    return [_linear_step_case(layer, 8192, n, k) for layer, n, k in V3_LAYERS[2:4]]
+    return [_linear_step_case(layer, max(M_VALUES), n, k) for layer, n, k in V3_LAYERS[2:4]]
 
 
 def expert_counts(tokens: int, experts: int, seed: int = 0):
@@ -201,11 +205,11 @@ def _grouped_case(ops, layer: str, counts, n: int, k: int) -> dict:
     from model.grouped_mm import looped_mm, torch_grouped_mm
 
     experts, rows_total = counts.shape[0], int(counts.sum())
-    x = torch.randn(rows_total, k, device="cuda", dtype=torch.bfloat16)
-    w = torch.randn(experts, n, k, device="cuda", dtype=torch.bfloat16) * 0.02
+    x = torch.randn(rows_total, k, device=DEVICE, dtype=torch.bfloat16)
+    w = torch.randn(experts, n, k, device=DEVICE, dtype=torch.bfloat16) * 0.02
     xq, xs = ops.quant_1x128(x)
     wq, ws = ops.quant_128x128(w)
-    out = torch.empty(rows_total, n, device="cuda", dtype=torch.bfloat16)
+    out = torch.empty(rows_total, n, device=DEVICE, dtype=torch.bfloat16)
     flops = 2.0 * rows_total * n * k
     row = {"layer": layer, "E": experts, "rows": rows_total, "N": n, "K": k,
            "max_over_mean_load": float(counts.max() / counts.float().mean())}
@@ -216,24 +220,21 @@ def _grouped_case(ops, layer: str, counts, n: int, k: int) -> dict:
         row["bf16_torch_grouped_mm"] = f"unavailable: {str(e).splitlines()[0][:60]}"
     row["bf16_looped"] = _tflops(flops, _bench_ms(lambda: looped_mm(x, w, counts)))
     # Wgrad of the same layer: dW[e] (N, K) = dY_eᵀ X_e, the same FLOPs.
-    dyt, sdy = ops.grouped_quant_128x1(torch.randn(rows_total, n, device="cuda", dtype=torch.bfloat16), counts)
+    dyt, sdy = ops.grouped_quant_128x1(torch.randn(rows_total, n, device=DEVICE, dtype=torch.bfloat16), counts)
     xt, sx = ops.grouped_quant_128x1(x, counts)
     row["fp8_grouped_wgrad_triton"] = _tflops(flops, _bench_ms(lambda: ops.grouped_wgrad(dyt, sdy, xt, sx, counts)))
     return row
 
 
 def grouped_rows() -> list[dict]:
-    import torch
 
     from model.kernels import load_backend
 
     ops = load_backend("triton")
-    # 256 experts over 8 ranks = 32 per GPU; 4096 tokens × top-8 = 32768 rows arrive per rank.
-    counts = expert_counts(32768, 32).cuda()
+    counts = expert_counts(GROUPED_ROWS, GROUPED_EXPERTS).to(DEVICE)
     rows = []
-    for layer, n, k in (("expert.w1", 2048, 7168), ("expert.w2", 7168, 2048)):
+    for layer, n, k in GROUPED_LAYERS:
         rows.append(_grouped_case(ops, layer, counts, n, k))
-        torch.cuda.empty_cache()
     return rows
 
 
@@ -244,11 +245,11 @@ def error_rows() -> list[dict]:
 
     ops = load_backend("triton")
     torch.manual_seed(0)
-    m, n, k = 4096, 2048, 7168
+    m, n, k = ERROR_SHAPE
     # Activations with outlier channels (as in LLMs) make the scaling granularity matter.
-    x = torch.randn(m, k, device="cuda") * torch.where(torch.rand(k, device="cuda") < 0.01, 30.0, 1.0)
+    x = torch.randn(m, k, device=DEVICE) * torch.where(torch.rand(k, device=DEVICE) < 0.01, 30.0, 1.0)
     x = x.bfloat16()
-    w = (torch.randn(n, k, device="cuda") * 0.02).bfloat16()
+    w = (torch.randn(n, k, device=DEVICE) * 0.02).bfloat16()
     exact = x.double() @ w.double().t()
 
     def rel(y):
