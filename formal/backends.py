@@ -57,6 +57,7 @@ class LeanConfig:
     max_uses: int = 200  # commands per REPL process before it is restarted
     max_pending: int = 64
     toolchain: str | None = None  # override the detected Lean version
+    runner: str = ""  # what detect() found on the driver (repl, kimina-server, lean-file), for the record
 
 
 class ReplVerifier:

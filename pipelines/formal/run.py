@@ -96,6 +96,7 @@ def find_runner(args, beam_args=()):
             raise UserError(f"--require-verification: {e}") from None
         return None, str(e)
     config.toolchain = verifier.toolchain  # the workers need not ask Lean again
+    config.runner = verifier.name
     config.backend = "server" if verifier.name == "kimina-server" else config.backend
     verifier.close()
     return config, ""
@@ -294,6 +295,7 @@ def run(args, beam_args) -> int:
         "elapsed_s": round(time.time() - start, 2),
         "verification": {
             "backend": lean_config.backend if lean_config else None,
+            "runner": (lean_config.runner or None) if lean_config else None,
             "toolchain": lean_config.toolchain if lean_config else None,
             "skipped": bool(skipped),
             "skipped_reason": skipped or None,

@@ -105,8 +105,8 @@ def test_run_with_the_standin_repl_verifies_iterates_and_caches(standin_rules, t
     sft = [json.loads(line) for line in (out / "sft.jsonl").read_text().splitlines()]
     assert len(sft) == 40 and sft[0]["prompt"].startswith("Complete the following Lean 4 code:")
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["verification"] == {"backend": "auto", "toolchain": "stand-in", "skipped": False,
-                                       "skipped_reason": None}
+    assert summary["verification"] == {"backend": "auto", "runner": "repl", "toolchain": "stand-in",
+                                       "skipped": False, "skipped_reason": None}
     assert [r["round"] for r in summary["rounds"]] == [1, 2]
     assert summary["rounds"][0]["learned"]["verified_pairs"] == 20
     assert summary["counters"]["lean"]["verified"] == 40
