@@ -56,6 +56,9 @@ def _check(args) -> None:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1 (got {getattr(args, name)})")
     if args.timeout <= 0:
         raise UserError("--timeout must be positive")
+    if args.generator in ("hf", "checkpoint") and not args.model:
+        what = "a Hugging Face model directory" if args.generator == "hf" else "a training run or checkpoint directory"
+        raise UserError(f"--generator {args.generator} needs --model ({what})")
 
 
 def lean_config_from(args):
