@@ -66,9 +66,10 @@ def _into(out, q: torch.Tensor, s: torch.Tensor) -> tuple[torch.Tensor, torch.Te
 def quant_1x128(x: torch.Tensor, out=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-token, per-128-channel quantisation of a 2-D activation (M, K)."""
     m, k = x.shape
-    tiles = _pad_to(x.float(), 1, BLOCK).view(m, -1, BLOCK)  # (M, Kb, 128)
+    kb = cdiv(k, BLOCK)
+    tiles = _pad_to(x.float(), 1, BLOCK).view(m, kb, BLOCK)  # (M, Kb, 128)
     s = scale_from_amax(tiles.abs().amax(dim=2))  # (M, Kb)
-    q = to_fp8(tiles / s[:, :, None]).view(m, -1)[:, :k]
+    q = to_fp8(tiles / s[:, :, None]).view(m, kb * BLOCK)[:, :k]
     return _into(out, q, s)
 
 

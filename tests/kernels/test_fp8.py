@@ -181,3 +181,14 @@ def test_under_autocast_the_output_takes_the_autocast_dtype_like_nn_linear():
     y.float().sum().backward()
     assert x.grad.dtype == torch.float32 and layer.weight.grad.dtype == torch.float32
     assert rel_err(y.float(), x.detach().double() @ layer.weight.detach().double().t()) < 0.06
+
+
+@pytest.mark.parametrize("backend", ["reference", "triton"])
+def test_a_rank_that_receives_no_tokens_gets_zero_expert_gradients(backend, request):
+    if backend == "triton":
+        request.getfixturevalue("device")  # skips where Triton cannot run
+    x = torch.zeros(0, 256, requires_grad=True)
+    w = torch.randn(3, 64, 256, requires_grad=True)
+    y = FP8GroupedMM(backend)(x, w, torch.zeros(3, dtype=torch.long))
+    y.sum().backward()
+    assert y.shape == (0, 64) and bool((w.grad == 0).all())
