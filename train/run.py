@@ -147,8 +147,8 @@ def _apply_fp8(cfg, model):
     if cfg.fp8_backend != "reference":
         ok, reason = fp8_available()
         if not ok:
-            raise UserError(f"--fp8 needs an FP8-capable GPU (Hopper or Ada) with Triton: {reason}; "
-                            f"--fp8-backend reference runs the slow pure-PyTorch kernels instead")
+            hint = "" if "reference" in reason else "; --fp8-backend reference runs the pure-PyTorch kernels instead"
+            raise UserError(f"--fp8: {reason}{hint}")
     convert_to_fp8(model, backend=cfg.fp8_backend)
 
 
