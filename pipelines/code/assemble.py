@@ -45,9 +45,13 @@ def path_comment(path: str, language: str) -> str:
     return f"{prefix} {path}{suffix}"
 
 
-def order_files(files: list[SourceFile], config: AssembleConfig, key: str) -> tuple[list[str], str, dict[str, set[str]]]:
+def order_files(files: list[SourceFile], config: AssembleConfig, key: str,
+                context: dict[str, str] | None = None) -> tuple[list[str], str, dict[str, set[str]]]:
     """(paths in order, "dependency" or "random", the dependency graph)."""
-    graph = dependency_graph(files) if config.ordering == "dependency" else {f.path: set() for f in files}
+    if config.ordering == "dependency":
+        graph = dependency_graph(files, context)
+    else:
+        graph = {f.path: set() for f in files}
     if any(graph.values()):
         return dependency_order(graph, config.seed, key), "dependency", graph
     return random_order([f.path for f in files], config.seed, key), "random", graph
@@ -59,12 +63,16 @@ def _most_common(values) -> str | None:
 
 
 def assemble_repo(repo: str, records: list[dict], config: AssembleConfig | None = None) -> dict:
-    """A code_repo row from the kept file records of one repository (each with path, language, text)."""
+    """A code_repo row from the kept file records of one repository (each with path, language, text).
+    Records marked `context` (go.mod) inform dependency resolution and are not part of the text."""
     config = config or AssembleConfig()
-    records = sorted(records, key=lambda r: r["path"])
+    context = {r["path"]: r["text"] for r in records if r.get("context")}
+    records = sorted((r for r in records if not r.get("context")), key=lambda r: r["path"])
+    if not records:
+        raise ValueError(f"{repo}: no files to assemble")
     by_path = {r["path"]: r for r in records}
     files = [SourceFile(r["path"], r["language"], r["text"]) for r in records]
-    order, how, graph = order_files(files, config, repo)
+    order, how, graph = order_files(files, config, repo, context)
     parts = []
     for path in order:
         r = by_path[path]

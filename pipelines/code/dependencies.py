@@ -29,8 +29,10 @@ class SourceFile:
 class RepoIndex:
     """Lookups over one repository's paths: exact, by path suffix, by directory, by declared symbol."""
 
-    def __init__(self, files: Iterable[SourceFile]):
+    def __init__(self, files: Iterable[SourceFile], context: dict[str, str] | None = None):
         self.files = {f.path: f for f in files}
+        # Files that are not documents but tell how to resolve (go.mod): {path: text}.
+        self.context = context or {}
         self.by_suffix: dict[str, list[str]] = defaultdict(list)
         self.by_dir: dict[str, list[str]] = defaultdict(list)
         self.dirs: set[str] = set()
@@ -258,8 +260,29 @@ def _go_expand(match: str) -> list[str]:
     return re.findall(r'"([^"]+)"', match)
 
 
+def go_modules(context: dict[str, str]) -> dict[str, str]:
+    """{module path: the folder of its go.mod} from the repository's go.mod files."""
+    out = {}
+    for path, text in context.items():
+        if posixpath.basename(path) == "go.mod":
+            m = re.search(r"(?m)^module[ \t]+\"?([^\s\"]+)", text)
+            if m:
+                out[m.group(1)] = posixpath.dirname(path)
+    return out
+
+
 def _go_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
-    """An import path: the longest repository directory it ends with (the module path is a prefix)."""
+    """An import path inside a module declared by a go.mod of the repository -> the package's files.
+    Without go.mod: the longest repository folder the import path ends with."""
+    modules = go_modules(index.context)
+    if modules:
+        for module, root in sorted(modules.items(), key=lambda kv: -len(kv[0])):
+            if ref == module or ref.startswith(module + "/"):
+                folder = posixpath.normpath(posixpath.join(root, ref[len(module):].lstrip("/")))
+                folder = "" if folder == "." else folder
+                return [p for p in index.by_dir.get(folder, [])
+                        if p.endswith(".go") and not p.endswith("_test.go") and p != importer]
+        return []  # another module: outside the repository
     parts = ref.split("/")
     for i in range(len(parts)):
         rel = "/".join(parts[i:])
@@ -577,9 +600,14 @@ def references(f: SourceFile) -> list[str]:
     return family.references(f.text)
 
 
-def dependency_graph(files: list[SourceFile]) -> dict[str, set[str]]:
-    """{path: the repository files it depends on}, every file a key; self-references are dropped."""
-    index = RepoIndex(files)
+# Files kept out of documents (their languages are outside the list) that resolution reads.
+CONTEXT_FILES = frozenset({"go.mod"})
+
+
+def dependency_graph(files: list[SourceFile], context: dict[str, str] | None = None) -> dict[str, set[str]]:
+    """{path: the repository files it depends on}, every file a key; self-references are dropped.
+    `context`: {path: text} of files such as go.mod that say how names map to folders."""
+    index = RepoIndex(files, context)
     for f in files:
         family = FAMILY_BY_LANGUAGE.get(f.language)
         if family is None or not family.declarations:

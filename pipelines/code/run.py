@@ -83,8 +83,12 @@ def build(pipeline, units: list[RepoUnit], staging: str, *, benchmarks: list[str
     files = repos | "RepoFiles" >> beam.FlatMap(lambda row: row["records"])
     if file_dedup:
         # Exact file dedup across repositories, whitespace-insensitive but case-sensitive (code).
+        # Context files (go.mod) stay with their repository.
         exact = NormalizeConfig(unicode_form=None, lowercase=False, whitespace=True)
-        files = (files | "FileDedup" >> ExactDedup(exact, rank_key=file_rank, stage="file_dedup")).kept
+        code = files | "CodeFiles" >> beam.Filter(lambda r: not r.get("context"))
+        context = files | "ContextFiles" >> beam.Filter(lambda r: bool(r.get("context")))
+        kept = (code | "FileDedup" >> ExactDedup(exact, rank_key=file_rank, stage="file_dedup")).kept
+        files = (kept, context) | "WithContext" >> beam.Flatten()
     docs = (
         files
         | "KeyByRepoAgain" >> beam.Map(lambda r: (r["repo"], r))

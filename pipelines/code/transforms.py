@@ -10,12 +10,14 @@ Counters use the stage names the summary shows: "read", "langid", "filter", "ass
 from __future__ import annotations
 
 import json
+import posixpath
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from classifiers.code_language import LanguageIdentifier, skip_reason
 from pipelines.code.assemble import AssembleConfig, assemble_repo
+from pipelines.code.dependencies import CONTEXT_FILES
 from pipelines.code.filters import FilterConfig, drop_reason
 from pipelines.code.sources import DEFAULT_MAX_FILE_BYTES, RepoUnit, decode_text, listing_record, read_unit
 
@@ -87,6 +89,14 @@ class IdentifyFn(beam.DoFn):
             return
         language = self.identifier.identify(path, content)
         if language is None:
+            if posixpath.basename(path) in CONTEXT_FILES:
+                # Not a document, but dependency resolution reads it (go.mod: the module path).
+                Metrics.counter("langid", "context_files").inc()
+                text, _ = decode_text(content)
+                if text is not None:
+                    yield {**{k: v for k, v in record.items() if k != "content"}, "language": None, "text": text,
+                           "context": True, "id": f"{record['repo']}/{path}"}
+                return
             self._skip("other_language")
             return
         text, encoding = decode_text(content)
@@ -111,6 +121,9 @@ class FilterFn(beam.DoFn):
         self.out = Metrics.counter("filter", "out")
 
     def process(self, record: dict):
+        if record.get("context"):  # go.mod and the like are no documents: no rules apply
+            yield record
+            return
         self.seen.inc()
         reason = drop_reason(record["text"], record["language"], self.config)
         if reason:
@@ -133,7 +146,7 @@ class AssembleFn(beam.DoFn):
     def process(self, element):
         repo, records = element
         records = list(records)
-        if not records:
+        if not any(not r.get("context") for r in records):
             return
         row = assemble_repo(repo, records, self.config)
         self.repos.inc()
@@ -167,12 +180,13 @@ def repo_candidate(element) -> dict:
     (MinHash shingles barely depend on file order), the ranking fields, and the records themselves."""
     repo, records = element
     records = sorted(records, key=lambda r: r["path"])
+    code = [r for r in records if not r.get("context")]
     stars = [r["stars"] for r in records if r.get("stars") is not None]
     licenses = [r["license"] for r in records if r.get("license")]
     dates = [r["revision_date"] for r in records if r.get("revision_date")]
     return {
         "id": repo,
-        "text": "\n".join(r["text"] for r in records),
+        "text": "\n".join(r["text"] for r in code),
         "license": licenses[0] if licenses else None,
         "stars": max(stars) if stars else None,
         "revision_date": max(dates) if dates else None,

@@ -184,3 +184,15 @@ def test_every_family_language_is_a_coder_v2_name_or_a_documented_extra():
 def test_self_references_are_dropped():
     files = {"a.py": ("Python", "import a\n")}
     assert deps_of(files, "a.py") == set()
+
+
+def test_go_module_path_from_go_mod_decides_what_is_inside_the_repository():
+    files = [
+        SourceFile("cmd/main.go", "Go", 'package main\nimport (\n\t"example.com/kv/store"\n\t"github.com/other/store"\n)\n'),
+        SourceFile("store/store.go", "Go", "package store\n"),
+        SourceFile("vendor2/github.com/other/store/x.go", "Go", "package store\n"),
+    ]
+    with_mod = dependency_graph(files, {"go.mod": "module example.com/kv\n\ngo 1.22\n"})
+    assert with_mod["cmd/main.go"] == {"store/store.go"}  # the other module's package is outside
+    without = dependency_graph(files)
+    assert "store/store.go" in without["cmd/main.go"]  # by folder suffix alone
