@@ -229,7 +229,10 @@ def run(args, beam_args: list[str]) -> int:
     print(summary.format_table(counters, "tokenize"))
     tokens_by_source = manifest["tokens_by_source"]
     shares = _shares(tokens_by_source)
-    print("tokens by source: " + ", ".join(f"{n} {c:,} ({shares[n]:.1%})" for n, c in tokens_by_source.items()))
+    targets = _shares(inputs.weights) if inputs.weights else {}
+    print("tokens by source: " + ", ".join(
+        f"{n} {c:,} ({shares[n]:.1%}" + (f", target {targets[n]:.1%})" if n in targets else ")")
+        for n, c in tokens_by_source.items()))
     print(f"wrote {manifest['row_count']:,} rows of {args.seq_len + 1} tokens in {manifest['num_parts']} part(s) "
           f"to {args.output} in {elapsed:.1f}s")
     return 0
@@ -286,6 +289,6 @@ def command_line(args, beam_args: list[str]) -> list[str]:
     return cmd + list(beam_args)
 
 
-def _shares(tokens: dict[str, int]) -> dict[str, float]:
+def _shares(tokens: dict[str, float]) -> dict[str, float]:
     total = sum(tokens.values()) or 1
     return {n: round(c / total, 6) for n, c in tokens.items()}

@@ -122,11 +122,12 @@ def test_a_second_run_with_the_same_configuration_is_skipped(shard_set, corpora,
 
 
 @pytest.mark.slow
-def test_a_mixture_samples_sources_by_weight(corpora, tokenizer_path, tmp_path):
+def test_a_mixture_samples_sources_by_weight(corpora, tokenizer_path, tmp_path, capsys):
     mix = tmp_path / "mix.yaml"
     mix.write_text(f"seed: 3\nsources:\n  - {{name: code, path: {corpora['code']}, weight: 0.6}}\n"
                    f"  - {{name: math, path: {corpora['math']}, weight: 0.4}}\n")
     ds = tokenize(None, tokenizer_path, tmp_path / "mixed", "--mixture", str(mix), *IN_MEMORY)
+    assert "target 60.0%" in capsys.readouterr().out
     m = ds.manifest
     shares = m["mixture"]["realised_share"]
     assert shares["code"] == pytest.approx(0.6, abs=0.08)
