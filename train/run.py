@@ -72,6 +72,13 @@ def run(args) -> int:
         resume_from = newest_checkpoint(values["output"])
         if resume_from is None:
             log.info("--resume: no complete checkpoint in %s yet; starting from step 0", values["output"])
+    else:
+        from train.checkpoint import newest_checkpoint
+
+        existing = newest_checkpoint(values["output"])
+        if existing:
+            raise UserError(f"{values['output']}: holds checkpoints already ({os.path.basename(existing)}); "
+                            f"add --resume to continue that run, or choose another --output")
     return train(values, getattr(args, "config", None), resume_from)
 
 
