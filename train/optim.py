@@ -62,7 +62,10 @@ def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
 
 def build_optimizer(model: torch.nn.Module, *, lr: float, weight_decay: float = 0.1,
                     betas: tuple[float, float] = (0.9, 0.95), eps: float = 1e-8) -> torch.optim.AdamW:
-    on_cuda = any(p.is_cuda for p in model.parameters())
-    # fused AdamW is one kernel per step on GPU; on CPU the default (foreach) path is deterministic.
+    params = list(model.parameters())
+    sharded = any(type(p).__name__ == "DTensor" or type(p.data).__name__ == "DTensor" for p in params)
+    on_cuda = any(p.is_cuda for p in params) and not sharded
+    # fused AdamW is one kernel per step on a GPU; FSDP2's DTensor parameters and CPUs take the
+    # default (foreach) path, which is also what makes CPU runs bit-for-bit repeatable.
     return torch.optim.AdamW(param_groups(model, weight_decay), lr=lr, betas=betas, eps=eps,
                              fused=True if on_cuda else None)

@@ -37,6 +37,23 @@ def cli_values(args) -> dict:
     return values
 
 
+def command_line(args) -> list[str]:
+    """The command as a user would type it (also when the demo runs it in-process)."""
+    out = ["deepcorpus", "train"]
+    for key, value in vars(args).items():
+        if key in ("func", "beam_args", "command", "debug", "version") or value in (None, False, []):
+            continue
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            out.append(flag)
+        elif isinstance(value, list):
+            for item in value:
+                out += [flag, str(item)]
+        else:
+            out += [flag, str(value)]
+    return out
+
+
 def count_params(args) -> int:
     from model.params import count_parameters
     from model.presets import get_preset
@@ -79,7 +96,7 @@ def run(args) -> int:
         if existing:
             raise UserError(f"{values['output']}: holds checkpoints already ({os.path.basename(existing)}); "
                             f"add --resume to continue that run, or choose another --output")
-    return train(values, getattr(args, "config", None), resume_from)
+    return train(values, getattr(args, "config", None), resume_from, command=command_line(args))
 
 
 def _setup_distributed(device_kind: str):
@@ -186,7 +203,8 @@ def _state_dicts(model, optimizer, wrapper: str):
         get_optimizer_state_dict,
     )
 
-    opts = StateDictOptions(full_state_dict=True, cpu_offload=wrapper == "fsdp")
+    opts = StateDictOptions(full_state_dict=True, cpu_offload=wrapper == "fsdp" or
+                            any(p.is_cuda for p in model.parameters()))
     return get_model_state_dict(model, options=opts), get_optimizer_state_dict(model, optimizer, options=opts)
 
 
@@ -202,7 +220,8 @@ def _load_state_dicts(model, optimizer, ckpt: dict) -> None:
     set_optimizer_state_dict(model, optimizer, ckpt["optimizer"], options=opts)
 
 
-def train(values: dict, config_path: str | None = None, resume_from: str | None = None) -> int:
+def train(values: dict, config_path: str | None = None, resume_from: str | None = None,
+          command: list[str] | None = None) -> int:
     import torch
 
     from train import checkpoint as ckpt_mod
@@ -342,7 +361,7 @@ def train(values: dict, config_path: str | None = None, resume_from: str | None 
     if parallel.is_main:
         records = [r for r in read_metrics(run_dir) if r.get("step", 0) <= step]
         summary = {
-            "command": ["deepcorpus", *sys.argv[1:]] if sys.argv else [],
+            "command": command or ["deepcorpus", *sys.argv[1:]],
             "counters": {"train": {"steps": step, "tokens_seen": metrics.tokens_seen,
                                    "ranks": parallel.world, "checkpoints_kept": len(ckpt_mod.complete_checkpoints(run_dir))}},
             "elapsed_s": time.time() - started,
