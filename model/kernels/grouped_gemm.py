@@ -25,26 +25,26 @@ from model.kernels.groups import BLOCK, group_tiles
 def grouped_config() -> dict:
     if interpreting():
         return {"BLOCK_N": 32, "num_warps": 4, "num_stages": 1}
-    return {"BLOCK_N": 128, "num_warps": 4, "num_stages": 4}
+    return {"BLOCK_N": 128, "num_warps": 8, "num_stages": 4}
 
 
 def wgrad_config() -> dict:
     if interpreting():
         return {"BLOCK_M": 32, "BLOCK_N": 32, "num_warps": 4, "num_stages": 1}
-    return {"BLOCK_M": 128, "BLOCK_N": 128, "num_warps": 8, "num_stages": 4}
+    return {"BLOCK_M": 64, "BLOCK_N": 256, "num_warps": 8, "num_stages": 3}
 
 
 def grouped_configs() -> list[triton.Config]:
     return [
         triton.Config({"BLOCK_N": bn}, num_warps=w, num_stages=s)
-        for bn, w, s in [(128, 8, 4), (128, 4, 4), (256, 8, 3)]
+        for bn, w, s in [(128, 8, 4), (128, 8, 3), (64, 4, 4)]  # spill-free on sm_90 (see gemm.gemm_configs)
     ]
 
 
 def wgrad_configs() -> list[triton.Config]:
     return [
         triton.Config({"BLOCK_M": bm, "BLOCK_N": bn}, num_warps=w, num_stages=s)
-        for bm, bn, w, s in [(128, 128, 8, 4), (128, 128, 4, 4), (128, 256, 8, 3)]
+        for bm, bn, w, s in [(64, 256, 8, 3), (64, 128, 4, 4), (128, 64, 4, 4)]  # spill-free on sm_90
     ]
 
 
