@@ -235,23 +235,28 @@ def _namespace_resolve(family: str):
     return resolve
 
 
+_IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*")
+
+
 def _same_namespace_uses(family: str, extensions: tuple[str, ...]):
     """Files of one package/namespace use each other without imports: a file depends on those whose
-    type name (the file stem) it mentions. Capped so one huge package cannot make this quadratic."""
+    type name (the file stem) it mentions. The file's identifiers are collected once, so each peer
+    costs a set lookup; packages of more than 2,000 files are skipped (generated code, mostly)."""
     def implicit(index: RepoIndex, f: SourceFile) -> list[str]:
         fam = FAMILY_BY_LANGUAGE.get(f.language)
         names = fam.declared(f.text) if fam else []
-        out = []
+        out: list[str] = []
+        words: set[str] | None = None
         for ns in names:
             peers = index.symbols[family].get(ns, [])
-            if len(peers) > 300:
+            if len(peers) > 2000:
                 continue
+            if words is None:
+                words = set(_IDENTIFIER.findall(f.text))
             for peer in peers:
-                if peer == f.path or not peer.endswith(extensions):
-                    continue
-                stem = posixpath.splitext(posixpath.basename(peer))[0]
-                if re.search(rf"\b{re.escape(stem)}\b", f.text):
-                    out.append(peer)
+                if peer != f.path and peer.endswith(extensions):
+                    if posixpath.splitext(posixpath.basename(peer))[0] in words:
+                        out.append(peer)
         return out
     return implicit
 
