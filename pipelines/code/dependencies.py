@@ -19,6 +19,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 
+# A namespace import or wildcard naming more files than this says nothing about order (and would
+# make the graph quadratic): such references are ignored.
+MAX_FANOUT = 500
+
+
 @dataclass(frozen=True)
 class SourceFile:
     path: str  # relative to the repository root, "/"-separated
@@ -47,6 +52,7 @@ class RepoIndex:
                 d = posixpath.dirname(d)
         # symbols[family][name] -> files declaring it (Java packages, C# namespaces, Fortran modules...)
         self.symbols: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        self.stem_tables: dict[str, dict[str, dict[str, list[str]]]] = {}  # see _same_namespace_uses
 
     def exact(self, path: str) -> list[str]:
         path = posixpath.normpath(path).lstrip("/")
@@ -211,7 +217,8 @@ def _jvm_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
     classes = index.symbols["jvm-class"]
     packages = index.symbols["jvm"]
     if ref.endswith(".*") or ref.endswith("._"):
-        return [p for p in packages.get(ref[:-2], []) if p != importer]
+        files = packages.get(ref[:-2], [])
+        return [p for p in files if p != importer] if len(files) <= MAX_FANOUT else []
     name = ref
     while "." in name:
         if name in classes:
@@ -231,7 +238,8 @@ def _jvm_expand(match: str) -> list[str]:
 
 def _namespace_resolve(family: str):
     def resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
-        return [p for p in index.symbols[family].get(ref, []) if p != importer]
+        files = index.symbols[family].get(ref, [])
+        return [p for p in files if p != importer] if len(files) <= MAX_FANOUT else []
     return resolve
 
 
@@ -240,23 +248,30 @@ _IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*")
 
 def _same_namespace_uses(family: str, extensions: tuple[str, ...]):
     """Files of one package/namespace use each other without imports: a file depends on those whose
-    type name (the file stem) it mentions. The file's identifiers are collected once, so each peer
-    costs a set lookup; packages of more than 2,000 files are skipped (generated code, mostly)."""
+    type name (the file stem) it mentions. Per namespace a {stem: files} table is built once; a
+    file's identifiers are then looked up in it, so the cost is linear in the file's size."""
+    def stems_of(index: RepoIndex, ns: str) -> dict[str, list[str]]:
+        cache = index.stem_tables.setdefault(family, {})
+        if ns not in cache:
+            table: dict[str, list[str]] = defaultdict(list)
+            for peer in index.symbols[family].get(ns, []):
+                if peer.endswith(extensions):
+                    table[posixpath.splitext(posixpath.basename(peer))[0]].append(peer)
+            cache[ns] = table
+        return cache[ns]
+
     def implicit(index: RepoIndex, f: SourceFile) -> list[str]:
         fam = FAMILY_BY_LANGUAGE.get(f.language)
         names = fam.declared(f.text) if fam else []
+        if not names:
+            return []
+        words = set(_IDENTIFIER.findall(f.text))
         out: list[str] = []
-        words: set[str] | None = None
         for ns in names:
-            peers = index.symbols[family].get(ns, [])
-            if len(peers) > 2000:
-                continue
-            if words is None:
-                words = set(_IDENTIFIER.findall(f.text))
-            for peer in peers:
-                if peer != f.path and peer.endswith(extensions):
-                    if posixpath.splitext(posixpath.basename(peer))[0] in words:
-                        out.append(peer)
+            table = stems_of(index, ns)
+            for word in words if len(words) < len(table) else table:
+                if word in table and word in words:
+                    out += [p for p in table[word] if p != f.path]
         return out
     return implicit
 
