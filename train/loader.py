@@ -231,7 +231,7 @@ class LoaderState:
 
 @dataclass
 class Chunk:
-    tokens: np.ndarray  # (rows, seq_len + 1) int64
+    tokens: np.ndarray  # (rows, seq_len + 1) int32 or uint32, as stored
     doc_starts: list[np.ndarray] | None
 
 
@@ -253,7 +253,8 @@ def read_chunk(source: ShardSource, chunk_id: int, with_doc_starts: bool) -> Chu
     if col.null_count:
         raise DatasetError(f"{path}: row group {rg} has null token rows")
     width = col.type.list_size
-    tokens = col.flatten().to_numpy(zero_copy_only=False).astype(np.int64).reshape(rows, width)
+    # Kept at the shard's width (int32/uint32) in the cache; widened per batch in _assemble.
+    tokens = col.flatten().to_numpy(zero_copy_only=False).reshape(rows, width)
     vocab = int(source.info["vocab_size"])
     lo, hi = (int(tokens.min()), int(tokens.max())) if tokens.size else (0, 0)
     if lo < 0 or hi >= vocab:

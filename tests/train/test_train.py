@@ -227,3 +227,29 @@ def test_a_mixture_file_names_the_datasets_and_weights(tokens, tmp_path):
     mix.write_text(f"sources:\n  - {{name: main, path: {tokens}, weight: 1}}\n")
     assert main(["train", "--mixture", str(mix), "--output", str(tmp_path / "run"), *FAST, "--steps", "1"]) == 0
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["steps"] == 1
+
+
+def test_missing_inputs_and_options_are_one_line_errors(tokens, tmp_path, capsys):
+    assert main(["train", "--output", str(tmp_path / "run"), "--steps", "1"]) == 2
+    assert "no training data" in capsys.readouterr().err
+    assert main(["train", "--data", tokens, "--steps", "1"]) == 2
+    assert "--output RUN_DIR is required" in capsys.readouterr().err
+    assert train(tokens, tmp_path / "run", "--steps", "1", "--batch-size", "6", "--micro-batch-size", "4") == 2
+    assert "multiple of micro_batch_size" in capsys.readouterr().err
+
+
+def test_count_params_prints_a_table_without_json(capsys):
+    assert main(["train", "--preset", "tiny", "--count-params", "--model", "n_layers=2"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[0] for line in out.splitlines()] == ["total", "activated", "mtp"]
+
+
+def test_tensorboard_is_optional_and_says_what_to_install(tokens, tmp_path, capsys):
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        assert train(tokens, tmp_path / "run", "--steps", "1", "--tensorboard") == 2
+        assert "pip install tensorboard" in capsys.readouterr().err
+    else:
+        assert train(tokens, tmp_path / "run", "--steps", "1", "--tensorboard") == 0
+        assert os.listdir(tmp_path / "run" / "tensorboard")
