@@ -18,7 +18,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-
 # A namespace import or wildcard naming more files than this says nothing about order (and would
 # make the graph quadratic): such references are ignored.
 MAX_FANOUT = 500

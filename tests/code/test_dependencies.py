@@ -196,3 +196,12 @@ def test_go_module_path_from_go_mod_decides_what_is_inside_the_repository():
     assert with_mod["cmd/main.go"] == {"store/store.go"}  # the other module's package is outside
     without = dependency_graph(files)
     assert "store/store.go" in without["cmd/main.go"]  # by folder suffix alone
+
+
+def test_huge_namespaces_do_not_make_the_graph_quadratic():
+    from pipelines.code.dependencies import MAX_FANOUT
+
+    n = MAX_FANOUT + 1
+    files = [SourceFile(f"gen/M{i}.cs", "C#", f"namespace Gen {{ class M{i} {{}} }}\n") for i in range(n)]
+    files.append(SourceFile("App.cs", "C#", "using Gen;\nnamespace App { class A { M1 m; } }\n"))
+    assert dependency_graph(files)["App.cs"] == set()  # `using Gen` names too many files to mean an order
