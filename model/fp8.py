@@ -16,7 +16,9 @@ output head, MoE gate, norms and the attention core are left alone, as in DeepSe
 
 from __future__ import annotations
 
+import fnmatch
 import logging
+from collections.abc import Iterable
 
 import torch
 import torch.nn.functional as F
@@ -192,26 +194,34 @@ def _keeps_precision(name: str, parents: list[nn.Module]) -> bool:
     return name == "head" or any(type(p).__name__ == "Gate" for p in parents)
 
 
-def convert_to_fp8(model: nn.Module, backend: str = "triton") -> nn.Module:
+def convert_to_fp8(model: nn.Module, backend: str = "triton", exclude: Iterable[str] = ()) -> nn.Module:
     """Swap eligible nn.Linear layers for FP8Linear and MoE experts' grouped_mm for FP8GroupedMM, in place.
 
-    Parameters are kept (the same objects), so this can run before or after building the optimizer.
+    `exclude`: fnmatch patterns of module names to keep in high precision as well (e.g. "mtp.*",
+    "*.attn.wkv_b"). Parameters are kept (the same objects), so this can run before or after
+    building the optimizer, and state_dict keys do not change.
     """
     _checked(backend)
+    patterns = list(exclude)
     linears = experts = 0
 
-    def visit(module: nn.Module, parents: list[nn.Module]) -> None:
+    def excluded(qualname: str) -> bool:
+        return any(fnmatch.fnmatchcase(qualname, p) for p in patterns)
+
+    def visit(module: nn.Module, prefix: str, parents: list[nn.Module]) -> None:
         nonlocal linears, experts
-        if callable(getattr(module, "grouped_mm", None)) and not isinstance(module.grouped_mm, FP8GroupedMM):
+        gmm = getattr(module, "grouped_mm", None)
+        if callable(gmm) and not isinstance(gmm, FP8GroupedMM) and not excluded(prefix):
             module.grouped_mm = FP8GroupedMM(backend)
             experts += 1
         for name, child in module.named_children():
-            if type(child) is nn.Linear and not _keeps_precision(name, [*parents, module]):
+            qualname = f"{prefix}.{name}" if prefix else name
+            if type(child) is nn.Linear and not _keeps_precision(name, [*parents, module]) and not excluded(qualname):
                 setattr(module, name, FP8Linear.from_linear(child, backend))
                 linears += 1
             else:
-                visit(child, [*parents, module])
+                visit(child, qualname, [*parents, module])
 
-    visit(model, [])
+    visit(model, "", [])
     log.info("FP8 (%s backend): %d linear layers and %d expert groups converted", backend, linears, experts)
     return model

@@ -4,8 +4,9 @@ A (M, K) is FP8 with one scale per row per 128 columns (1×128). B (N, K) is FP8
 scale per 128×128 block (a weight: Fprop, Dgrad) or one per row per 128 columns (an activation
 gradient or activation quantised 128×1: Wgrad). The K loop steps 128 at a time; each chunk's
 `tl.dot` (tensor cores, FP32 result) is scaled by both operands' scales and added to an FP32
-accumulator: DeepSeek-V3's promotion of partial sums every 128 elements of K. The output is FP32
-or BF16.
+accumulator: DeepSeek-V3's promotion of partial sums every 128 elements of K. (Hopper's FP8 wgmma
+accumulates inside a chunk with reduced precision, which Triton allows by default for FP8; the
+per-chunk promotion is what bounds that error, as on DeepSeek's H800s.) The output is FP32 or BF16.
 
 Both operands must have K contiguous (FP8 wgmma on Hopper reads K-major tiles), which is why the
 Dgrad path transposes the FP8 weight copy instead of passing a strided view.

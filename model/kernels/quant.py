@@ -4,7 +4,8 @@ Each program loads a tile in FP32, takes its max |x|, sets scale = amax / 448 an
 the E4M3 grid itself (`_round_e4m3`) before the cast. Rounding in FP32 arithmetic makes the final
 cast exact, so the result is the same on a GPU and in Triton's CPU interpreter, whose own
 FP32→FP8 conversion rounds half away from zero and mishandles mantissa carries (checked in
-tests/kernels/test_interpreter_gaps.py). Outputs match `reference.py` bit for bit.
+tests/kernels/test_rounding.py). Outputs match `reference.py` bit for bit. `quant_dual` produces the
+1×128 and the transposed 128×1 quantisation of one tensor from a single read of it.
 """
 
 from __future__ import annotations

@@ -192,3 +192,10 @@ def test_a_rank_that_receives_no_tokens_gets_zero_expert_gradients(backend, requ
     y = FP8GroupedMM(backend)(x, w, torch.zeros(3, dtype=torch.long))
     y.sum().backward()
     assert y.shape == (0, 64) and bool((w.grad == 0).all())
+
+
+def test_exclude_patterns_keep_chosen_layers_in_high_precision():
+    model = convert_to_fp8(ToyModel(), backend="reference", exclude=["attn.wo", "experts"])
+    assert isinstance(model.attn["wq"], FP8Linear)
+    assert type(model.attn["wo"]) is nn.Linear
+    assert not isinstance(model.experts.grouped_mm, FP8GroupedMM)
