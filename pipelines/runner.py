@@ -71,10 +71,21 @@ def make_runner(options: PipelineOptions):
     """The runner object for `beam.Pipeline`: FnApiRunner locally, else Beam's by name."""
     runner = options.view_as(StandardOptions).runner
     if runner is None or runner in ("DirectRunner", "FnApiRunner"):
-        from apache_beam.runners.portability.fn_api_runner import FnApiRunner
-
-        return FnApiRunner()
+        return _local_runner(logging.DEBUG if "--debug" in sys.argv else logging.WARNING)
     return runner  # beam.Pipeline resolves names such as "DataflowRunner"
+
+
+def _local_runner(worker_log_level: int):
+    """FnApiRunner whose worker processes log at `worker_log_level` (they log every bundle at INFO)."""
+    from apache_beam.portability.api import beam_provision_api_pb2
+    from apache_beam.runners.portability.fn_api_runner import FnApiRunner
+    from apache_beam.runners.portability.fn_api_runner.fn_runner import ExtendedProvisionInfo
+    from google.protobuf import struct_pb2
+
+    options = struct_pb2.Struct()
+    options.update({"default_sdk_harness_log_level": logging.getLevelName(worker_log_level)})
+    info = beam_provision_api_pb2.ProvisionInfo(retrieval_token="unused-retrieval-token", pipeline_options=options)
+    return FnApiRunner(provision_info=ExtendedProvisionInfo(info))
 
 
 def is_local(options: PipelineOptions) -> bool:

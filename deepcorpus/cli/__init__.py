@@ -49,6 +49,8 @@ def _setup_logging(debug: bool) -> None:
     if not debug:
         for noisy in ("apache_beam", "urllib3", "matplotlib", "fsspec", "filelock", "datatrove"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+        # Local Beam workers relay their start-up warnings (no semi_persistent_directory) per pipeline.
+        logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
 
 
 def main(argv: list[str] | None = None) -> int:
