@@ -253,3 +253,25 @@ def test_tensorboard_is_optional_and_says_what_to_install(tokens, tmp_path, caps
     else:
         assert train(tokens, tmp_path / "run", "--steps", "1", "--tensorboard") == 0
         assert os.listdir(tmp_path / "run" / "tensorboard")
+
+
+@pytest.mark.slow
+def test_sigterm_checkpoints_at_the_step_boundary_and_resume_continues(tokens, tmp_path):
+    import signal
+    import time
+
+    run = tmp_path / "run"
+    cmd = [sys.executable, "-m", "deepcorpus", "train", "--data", tokens, "--output", str(run), *FAST,
+           "--steps", "100000", "--checkpoint-every", "0"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while len(losses(run)) < 3 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-2000:]
+    assert "continue with --resume" in out
+    done = len(losses(run))
+    assert newest_checkpoint(str(run)).endswith(f"step_{done:08d}")
+    assert train(tokens, run, "--resume", "--steps", str(done + 2)) == 0
+    assert len(losses(run)) == done + 2
