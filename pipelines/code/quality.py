@@ -12,7 +12,8 @@ import re
 from collections import Counter
 
 _LETTERS = re.compile(r"[^\W\d_]+")
-_COMMENT_LINE = re.compile(r"^\s*(#|//|--|;|%|/\*|\*|<!--|\(\*|!|'|\"\"\"|''')")
+# A line that starts (after indentation) with a common comment marker.
+_COMMENT_LINES = re.compile(r"^[ \t]*(?:#|//|--|;|%|/\*|\*|<!--|\(\*|!|'|\"\"\"|''')", re.MULTILINE)
 _TEST_PATH = re.compile(r"(^|/)(tests?|spec|__tests__)(/|$)|(^|/)test_[^/]*$|_test\.\w+$|\.(test|spec)\.\w+$")
 
 
@@ -29,10 +30,12 @@ def letter_count(text: str) -> int:
 def quality_signals(records: list[dict], graph: dict[str, set[str]]) -> dict[str, float]:
     """records: the repository's files in document order (path, language, text)."""
     lines = [line for r in records for line in r["text"].splitlines()]
-    nonblank = [line.strip() for line in lines if line.strip()]
+    nonblank = [line for line in (raw.strip() for raw in lines) if line]
+    lengths = list(map(len, lines))
     chars = sum(len(r["text"]) for r in records) or 1
-    counts = Counter(nonblank)
-    duplicated = sum(c for c in counts.values() if c > 1)
+    duplicated = sum(c for c in Counter(nonblank).values() if c > 1)
+    # One multi-line regex pass per file rather than a match per line.
+    comments = sum(len(_COMMENT_LINES.findall(r["text"])) for r in records)
     n_files = len(records)
     linked = {p for p, deps in graph.items() if deps} | {d for deps in graph.values() for d in deps}
     return {
@@ -40,10 +43,10 @@ def quality_signals(records: list[dict], graph: dict[str, set[str]]) -> dict[str
         "n_languages": float(len({r["language"] for r in records})),
         "n_lines": float(len(lines)),
         "mean_file_chars": chars / max(n_files, 1),
-        "mean_line_length": sum(len(line) for line in lines) / max(len(lines), 1),
-        "max_line_length": float(max((len(line) for line in lines), default=0)),
+        "mean_line_length": sum(lengths) / max(len(lines), 1),
+        "max_line_length": float(max(lengths, default=0)),
         "alpha_fraction": sum(letter_count(r["text"]) for r in records) / chars,
-        "comment_line_fraction": sum(1 for line in nonblank if _COMMENT_LINE.match(line)) / max(len(nonblank), 1),
+        "comment_line_fraction": min(1.0, comments / max(len(nonblank), 1)),
         "duplicate_line_fraction": duplicated / max(len(nonblank), 1),
         "test_file_fraction": sum(1 for r in records if _TEST_PATH.search(r["path"])) / max(n_files, 1),
         "dependency_edges": float(sum(len(d) for d in graph.values())),

@@ -64,3 +64,20 @@ def test_the_kept_copy_is_permissive_then_starred_then_latest():
     ]
     ranked = [r["id"] for r in sorted(rows, key=keep_rank)]
     assert ranked == ["mit-popular", "mit-new", "mit-old", "none", "gpl"]
+
+
+def test_quality_signals():
+    from pipelines.code.quality import letter_count, quality_signals
+
+    records = [
+        record("src/app.py", "Python", "# entry point\nimport util\n\nprint(util.VALUE)\nprint(util.VALUE)\n"),
+        record("src/util.py", "Python", "VALUE = 1\n"),
+        record("tests/test_app.py", "Python", "def test_it():\n    assert True\n"),
+    ]
+    q = quality_signals(records, {"src/app.py": {"src/util.py"}, "src/util.py": set(), "tests/test_app.py": set()})
+    assert q["n_files"] == 3 and q["n_lines"] == 8 and q["max_line_length"] == len("print(util.VALUE)")
+    assert q["comment_line_fraction"] == 1 / 7  # one comment among seven non-blank lines
+    assert q["duplicate_line_fraction"] == 2 / 7  # the repeated print
+    assert q["test_file_fraction"] == 1 / 3
+    assert q["dependency_edges"] == 1 and q["dependency_coverage"] == 2 / 3
+    assert letter_count("é1 a_b") == sum(ch.isalpha() for ch in "é1 a_b") == 3
