@@ -51,6 +51,7 @@ class Parallel:
     rank: int = 0
     world: int = 1
     local_rank: int = 0
+    owns_group: bool = False  # this run created the process group, so it tears it down
 
     @property
     def distributed(self) -> bool:

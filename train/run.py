@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import os
 import sys
 import time
@@ -108,12 +109,13 @@ def _setup_distributed(device_kind: str):
     if world <= 1:
         return Parallel()
     rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
-    if not torch.distributed.is_initialized():
+    owns = not torch.distributed.is_initialized()
+    if owns:
         backend = "nccl" if device_kind == "cuda" else "gloo"
         if device_kind == "cuda":
             torch.cuda.set_device(local_rank)
         torch.distributed.init_process_group(backend=backend)
-    return Parallel(rank=rank, world=world, local_rank=local_rank)
+    return Parallel(rank=rank, world=world, local_rank=local_rank, owns_group=owns)
 
 
 def _device(cfg, parallel):
@@ -220,26 +222,29 @@ def _load_state_dicts(model, optimizer, ckpt: dict) -> None:
     set_optimizer_state_dict(model, optimizer, ckpt["optimizer"], options=opts)
 
 
+def effective_config(values: dict, config_path: str | None, resume_from: str | None):
+    """Defaults < --config file < options; when resuming, the checkpoint's config replaces the defaults."""
+    if not resume_from:
+        return config_mod.build_config(values, config_path)
+    saved = config_mod.load_file(os.path.join(resume_from, "config.toml"))
+    file_values = config_mod.load_file(config_path) if config_path else {}
+    merged = {**saved, **file_values, **{k: v for k, v in values.items() if v is not None}}
+    merged["model"] = {**saved.get("model", {}), **file_values.get("model", {}), **(values.get("model") or {})}
+    return config_mod.TrainConfig(**merged).validate()
+
+
 def train(values: dict, config_path: str | None = None, resume_from: str | None = None,
           command: list[str] | None = None) -> int:
     import torch
 
     from train import checkpoint as ckpt_mod
     from train.loader import TokenLoader, describe, open_sources
-    from train.loop import MetricsLog, StopFlag, Trainer, gpu_peak_flops, loss_curve_summary, read_metrics
+    from train.loop import MetricsLog, StopFlag, Trainer, gpu_peak_flops
     from train.optim import Schedule, build_optimizer
 
     started = time.time()
     ckpt = None
-    if resume_from:
-        # The checkpoint's config is the base; a --config file and the options given now override it.
-        saved = config_mod.load_file(os.path.join(resume_from, "config.toml"))
-        file_values = config_mod.load_file(config_path) if config_path else {}
-        merged = {**saved, **file_values, **{k: v for k, v in values.items() if v is not None}}
-        merged["model"] = {**saved.get("model", {}), **file_values.get("model", {}), **(values.get("model") or {})}
-        cfg = config_mod.TrainConfig(**merged).validate()
-    else:
-        cfg = config_mod.build_config(values, config_path)
+    cfg = effective_config(values, config_path, resume_from)
     run_dir = cfg.output
     if run_dir is None:
         raise UserError("--output RUN_DIR is required")
@@ -344,7 +349,7 @@ def train(values: dict, config_path: str | None = None, resume_from: str | None 
                 result = trainer.step(step, micro_batches, loader_s)
                 step = result.step
                 metrics.record(result)
-                if not all(map(_finite, (result.loss,))):
+                if not math.isfinite(result.loss):
                     raise UserError(f"loss became {result.loss} at step {step}; lower --lr or check the data")
                 want_stop = _agree(stop.requested, parallel)
                 if (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or step == cfg.steps or want_stop:
@@ -357,38 +362,46 @@ def train(values: dict, config_path: str | None = None, resume_from: str | None 
         batches.close()
         metrics.close()
 
-    final = ckpt_mod.newest_checkpoint(run_dir) if parallel.is_main else None
     if parallel.is_main:
-        records = [r for r in read_metrics(run_dir) if r.get("step", 0) <= step]
-        summary = {
-            "command": command or ["deepcorpus", *sys.argv[1:]],
-            "counters": {"train": {"steps": step, "tokens_seen": metrics.tokens_seen,
-                                   "ranks": parallel.world, "checkpoints_kept": len(ckpt_mod.complete_checkpoints(run_dir))}},
-            "elapsed_s": time.time() - started,
-            "steps": step, "target_steps": cfg.steps, "stopped_early": stopped,
-            "first_loss": records[0]["loss"] if records else None,
-            "last_loss": records[-1]["loss"] if records else None,
-            "min_loss": min(r["loss"] for r in records) if records else None,
-            "tokens_seen": metrics.tokens_seen,
-            "checkpoint": final, "last_saved_step": last_saved,
-            "model": {"preset": cfg.preset, "parameters": sum(p.numel() for p in raw.parameters())},
-        }
-        with open(os.path.join(run_dir, "summary.json"), "w") as f:
-            json.dump(summary, f, indent=2)
-        print(loss_curve_summary(records))
-        print(f"checkpoint: {final}")
-        if stopped:
-            print(f"stopped at step {step} of {cfg.steps}; continue with --resume")
-        sys.stdout.flush()
+        write_summary(run_dir, cfg, command, step=step, tokens_seen=metrics.tokens_seen, world=parallel.world,
+                      elapsed=time.time() - started, stopped=stopped, last_saved=last_saved,
+                      parameters=sum(p.numel() for p in raw.parameters()))
     if parallel.distributed:
         torch.distributed.barrier()
+        if parallel.owns_group:
+            torch.distributed.destroy_process_group()
     return 0
 
 
-def _finite(x: float) -> bool:
-    import math
+def write_summary(run_dir: str, cfg, command, *, step: int, tokens_seen: int, world: int, elapsed: float,
+                  stopped: bool, last_saved: int | None, parameters: int) -> dict:
+    """RUN/summary.json for `deepcorpus report`, and the loss-curve summary on stdout."""
+    from train import checkpoint as ckpt_mod
+    from train.loop import loss_curve_summary, read_metrics
 
-    return math.isfinite(x)
+    records = [r for r in read_metrics(run_dir) if r.get("step", 0) <= step]
+    final = ckpt_mod.newest_checkpoint(run_dir)
+    summary = {
+        "command": command or ["deepcorpus", *sys.argv[1:]],
+        "counters": {"train": {"steps": step, "tokens_seen": tokens_seen, "ranks": world,
+                               "checkpoints_kept": len(ckpt_mod.complete_checkpoints(run_dir))}},
+        "elapsed_s": elapsed,
+        "steps": step, "target_steps": cfg.steps, "stopped_early": stopped,
+        "first_loss": records[0]["loss"] if records else None,
+        "last_loss": records[-1]["loss"] if records else None,
+        "min_loss": min(r["loss"] for r in records) if records else None,
+        "tokens_seen": tokens_seen,
+        "checkpoint": final, "last_saved_step": last_saved,
+        "model": {"preset": cfg.preset, "parameters": parameters},
+    }
+    with open(os.path.join(run_dir, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+    print(loss_curve_summary(records))
+    print(f"checkpoint: {final}")
+    if stopped:
+        print(f"stopped at step {step} of {cfg.steps}; continue with --resume")
+    sys.stdout.flush()
+    return summary
 
 
 def _agree(flag: bool, parallel) -> bool:
