@@ -49,10 +49,10 @@ def fp8_available() -> tuple[bool, str]:
 
 class _FP8LinearFn(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, weight, ops, out_dtype):
+    def forward(ctx, x, weight, ops, out_dtype, need_wgrad):
         x2 = x.reshape(-1, x.shape[-1])  # (M, K)
         xtq = xts = None
-        if weight.requires_grad:  # x is also needed 128×1 for Wgrad: saved in FP8 instead of x
+        if need_wgrad:  # x is also needed 128×1 for Wgrad: saved in FP8 instead of x
             (xq, xs), (xtq, xts) = ops.quant_dual(x2)
         else:
             xq, xs = ops.quant_1x128(x2)
@@ -81,7 +81,7 @@ class _FP8LinearFn(torch.autograd.Function):
             dx = dx.view(ctx.x_shape)
         if want_dw:  # dytq (N, M) · xtq (K, M)ᵀ
             dw = ops.gemm(dytq, dyts, xtq, xts, out_dtype=torch.float32).to(ctx.w_dtype)
-        return dx, dw, None, None
+        return dx, dw, None, None, None
 
 
 def _output_dtype(x: torch.Tensor) -> torch.dtype:
@@ -102,7 +102,8 @@ def _apply(fn, *args):
 def fp8_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
                backend: str = "triton") -> torch.Tensor:
     """F.linear with all three GEMMs in FP8; the bias is added in the output's precision."""
-    y = _apply(_FP8LinearFn, x, weight, load_backend(backend), _output_dtype(x))
+    need_wgrad = torch.is_grad_enabled() and weight.requires_grad  # no transposed copy for inference
+    y = _apply(_FP8LinearFn, x, weight, load_backend(backend), _output_dtype(x), need_wgrad)
     return y if bias is None else y + bias.to(y.dtype)
 
 
@@ -136,9 +137,9 @@ class FP8Linear(nn.Linear):
 
 class _FP8GroupedMMFn(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, w, counts, ops, out_dtype):
+    def forward(ctx, x, w, counts, ops, out_dtype, need_wgrad):
         xtq = xts = None
-        if w.requires_grad:
+        if need_wgrad:
             (xq, xs), (xtq, xts) = ops.grouped_quant_dual(x, counts)
         else:
             xq, xs = ops.quant_1x128(x)
@@ -165,7 +166,7 @@ class _FP8GroupedMMFn(torch.autograd.Function):
             dx = ops.grouped_gemm(dyq, dys, wtq, wts, counts, out_dtype=ctx.x_dtype)
         if want_dw:
             dw = ops.grouped_wgrad(dytq, dyts, xtq, xts, counts, out_dtype=torch.float32).to(ctx.w_dtype)
-        return dx, dw, None, None, None
+        return dx, dw, None, None, None, None
 
 
 class FP8GroupedMM:
@@ -177,7 +178,8 @@ class FP8GroupedMM:
     def __call__(self, x: torch.Tensor, w: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
         if x.device.type == "meta":
             return x.new_empty(x.shape[0], w.shape[1])
-        return _apply(_FP8GroupedMMFn, x, w, counts, load_backend(self.backend), _output_dtype(x))
+        need_wgrad = torch.is_grad_enabled() and w.requires_grad
+        return _apply(_FP8GroupedMMFn, x, w, counts, load_backend(self.backend), _output_dtype(x), need_wgrad)
 
     def __repr__(self) -> str:
         return f"FP8GroupedMM(backend={self.backend!r})"

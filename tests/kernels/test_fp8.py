@@ -199,3 +199,14 @@ def test_exclude_patterns_keep_chosen_layers_in_high_precision():
     assert isinstance(model.attn["wq"], FP8Linear)
     assert type(model.attn["wo"]) is nn.Linear
     assert not isinstance(model.experts.grouped_mm, FP8GroupedMM)
+
+
+def test_inference_and_frozen_weights_skip_the_wgrad_quantisation():
+    layer = FP8Linear(256, 64, bias=False, backend="reference")
+    x = torch.randn(8, 256)
+    with torch.no_grad():
+        assert layer(x).shape == (8, 64)
+    layer.weight.requires_grad_(False)
+    xg = x.clone().requires_grad_()
+    layer(xg).sum().backward()
+    assert xg.grad is not None and layer.weight.grad is None
