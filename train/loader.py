@@ -262,8 +262,11 @@ def read_chunk(source: ShardSource, chunk_id: int, with_doc_starts: bool) -> Chu
         raise DatasetError(f"{path}: row group {rg} holds token id {bad}, outside the vocabulary of {vocab}")
     doc_starts = None
     if with_doc_starts:
-        doc_starts = [np.asarray(x if x is not None else [], dtype=np.int64)
-                      for x in table.column("doc_starts").to_pylist()]
+        starts = table.column("doc_starts").combine_chunks()
+        offsets = starts.offsets.to_numpy()
+        offsets = offsets - offsets[0]  # a sliced list array keeps its parent's offsets
+        values = starts.flatten().to_numpy(zero_copy_only=False).astype(np.int64)
+        doc_starts = [values[offsets[i]:offsets[i + 1]] for i in range(rows)]  # views, no copies
     return Chunk(tokens, doc_starts)
 
 

@@ -134,3 +134,17 @@ def test_chunks_are_shuffled_within_windows_not_only_in_order(numbered):
     # rows of one batch come from more than one 50-row chunk: the buffer mixes chunks
     assert len({r // 50 for r in first}) > 1
     assert np.all(np.diff(sorted(first)) > 0)
+
+
+def test_doc_starts_follow_their_rows_through_chunks_and_shuffling(tmp_path):
+    # Row i has a document starting at offset 1 + i % 7; its tokens carry i, so each row is checked.
+    rows = [[i] * (SEQ + 1) for i in range(60)]
+    starts = [[0, 1 + i % 7] for i in range(60)]
+    path = write_shards(tmp_path / "t", rows, seq_len=SEQ, vocab_size=VOCAB, doc_starts=starts, rows_per_part=25)
+    loader = TokenLoader([open_source(path, chunk_rows=10)], global_batch=6, micro_batch=3, doc_mask=True,
+                         shuffle_buffer=20)
+    it = iter(loader)
+    for _ in range(10):
+        for mb in next(it):
+            for row, seg in zip(mb.inputs[:, 0].tolist(), mb.segment_ids.tolist()):
+                assert seg.index(1) == 1 + row % 7
