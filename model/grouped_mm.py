@@ -4,7 +4,8 @@
     rows [offs[e-1], offs[e]) of x_sorted are multiplied by w[e].T
 
 `default_grouped_mm` uses `torch._grouped_mm` (one kernel for all experts, forward and backward, no
-host sync) where this build supports the device/dtype (probed once, cached), else `padded_bmm`: scatter
+host sync) where this build supports the device/dtype (probed once, cached; bf16 only under
+torch.compile), else `padded_bmm`: scatter
 the rows into an (E, max_count, in) buffer and run one `torch.bmm` — still no Python loop over experts,
 but one host sync for max_count and wasted work when the load is skewed. `looped_mm` is the per-expert
 Python loop kept only as the test oracle and the benchmark's baseline.
@@ -66,7 +67,21 @@ def _grouped_mm_works(device_type: str, device_index: int | None, dtype: torch.d
         return False
 
 
+def _use_torch_grouped_mm(x: torch.Tensor, w: torch.Tensor) -> bool:
+    if x.device.type == "meta" or x.dtype != w.dtype:
+        return False
+    if torch.compiler.is_compiling():
+        # The traced (fake-tensor) kernel accepts bf16 only, whatever eager CPU accepts; no probing here.
+        return x.dtype == torch.bfloat16 and hasattr(torch, "_grouped_mm")
+    return _grouped_mm_works(x.device.type, x.device.index, x.dtype, w.shape[2], w.shape[1])
+
+
 def default_grouped_mm(x: torch.Tensor, w: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
-    if x.device.type != "meta" and _grouped_mm_works(x.device.type, x.device.index, x.dtype, w.shape[2], w.shape[1]):
+    if torch.is_autocast_enabled(x.device.type):
+        # Autocast does not cover these ops: cast as it would for a matmul, so bf16 training runs the
+        # experts in bf16 (and on the grouped kernel) rather than in float32.
+        dtype = torch.get_autocast_dtype(x.device.type)
+        x, w = x.to(dtype), w.to(dtype)
+    if _use_torch_grouped_mm(x, w):
         return torch_grouped_mm(x, w, counts)
     return padded_bmm(x, w, counts)

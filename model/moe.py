@@ -67,8 +67,8 @@ class MoE(nn.Module):
         counts = torch.bincount(expert_of_pair, minlength=self.n_experts)  # (E,)
         token_of_pair = order // K
         out = self.experts(flat[token_of_pair], counts)  # (N*K, dim), sorted by expert
-        out = out * weights.flatten()[order].unsqueeze(-1)
-        y = torch.zeros_like(flat).index_add_(0, token_of_pair, out)
+        out = out * weights.flatten()[order].unsqueeze(-1).to(out.dtype)
+        y = flat.new_zeros(flat.shape, dtype=out.dtype).index_add_(0, token_of_pair, out)
         if self.shared_experts is not None:
             y = y + self.shared_experts(flat)
         balance = self.gate.balance_loss(scores, indices, B)

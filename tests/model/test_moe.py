@@ -94,3 +94,26 @@ def test_softmax_gating_as_in_v2_does_not_renormalise():
     torch.testing.assert_close(scores.sum(dim=1), torch.ones(10))
     torch.testing.assert_close(weights, scores.gather(1, indices))
     assert (weights.sum(dim=1) < 1).all()
+
+
+def test_under_bf16_autocast_the_experts_run_in_bf16_and_agree_with_float32():
+    torch.manual_seed(0)
+    moe = MoE(get_preset("tiny"))
+    for p in moe.parameters():
+        torch.nn.init.normal_(p, 0.0, 0.1)
+    x = torch.randn(2, 9, 64)
+    seen = []
+
+    def spy(a, w, counts):
+        y = default_grouped_mm(a, w, counts)
+        seen.append(y.dtype)
+        return y
+
+    moe.experts.grouped_mm = spy
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y16, _, _ = moe(x)
+    y32, _, _ = moe(x)
+    assert seen[:3] == [torch.bfloat16] * 3 and seen[3:] == [torch.float32] * 3
+    torch.testing.assert_close(y16.float(), y32, rtol=0.05, atol=0.02)
+    y16.float().sum().backward()
+    assert moe.experts.w1.grad.dtype == torch.float32
