@@ -9,11 +9,10 @@ quality model, see `classifiers/code_quality.py`) rank or threshold repositories
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 _LETTERS = re.compile(r"[^\W\d_]+")
-# A line that starts (after indentation) with a common comment marker.
-_COMMENT_LINES = re.compile(r"^[ \t]*(?:#|//|--|;|%|/\*|\*|<!--|\(\*|!|'|\"\"\"|''')", re.MULTILINE)
+# A line that starts (after indentation) with one of these is counted as a comment.
+COMMENT_MARKERS = ("#", "//", "--", ";", "%", "/*", "*", "<!--", "(*", "!", "'", '"""', "'''")
 _TEST_PATH = re.compile(r"(^|/)(tests?|spec|__tests__)(/|$)|(^|/)test_[^/]*$|_test\.\w+$|\.(test|spec)\.\w+$")
 
 
@@ -33,9 +32,8 @@ def quality_signals(records: list[dict], graph: dict[str, set[str]]) -> dict[str
     nonblank = [line for line in (raw.strip() for raw in lines) if line]
     lengths = list(map(len, lines))
     chars = sum(len(r["text"]) for r in records) or 1
-    duplicated = sum(c for c in Counter(nonblank).values() if c > 1)
-    # One multi-line regex pass per file rather than a match per line.
-    comments = sum(len(_COMMENT_LINES.findall(r["text"])) for r in records)
+    repeats = len(nonblank) - len(set(nonblank))  # lines that repeat an earlier line of the repository
+    comments = sum(1 for line in nonblank if line.startswith(COMMENT_MARKERS))
     n_files = len(records)
     linked = {p for p, deps in graph.items() if deps} | {d for deps in graph.values() for d in deps}
     return {
@@ -46,8 +44,8 @@ def quality_signals(records: list[dict], graph: dict[str, set[str]]) -> dict[str
         "mean_line_length": sum(lengths) / max(len(lines), 1),
         "max_line_length": float(max(lengths, default=0)),
         "alpha_fraction": sum(letter_count(r["text"]) for r in records) / chars,
-        "comment_line_fraction": min(1.0, comments / max(len(nonblank), 1)),
-        "duplicate_line_fraction": duplicated / max(len(nonblank), 1),
+        "comment_line_fraction": comments / max(len(nonblank), 1),
+        "duplicate_line_fraction": repeats / max(len(nonblank), 1),
         "test_file_fraction": sum(1 for r in records if _TEST_PATH.search(r["path"])) / max(n_files, 1),
         "dependency_edges": float(sum(len(d) for d in graph.values())),
         "dependency_coverage": len(linked) / max(n_files, 1),

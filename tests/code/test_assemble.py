@@ -77,7 +77,7 @@ def test_quality_signals():
     q = quality_signals(records, {"src/app.py": {"src/util.py"}, "src/util.py": set(), "tests/test_app.py": set()})
     assert q["n_files"] == 3 and q["n_lines"] == 8 and q["max_line_length"] == len("print(util.VALUE)")
     assert q["comment_line_fraction"] == 1 / 7  # one comment among seven non-blank lines
-    assert q["duplicate_line_fraction"] == 2 / 7  # the repeated print
+    assert q["duplicate_line_fraction"] == 1 / 7  # the second print repeats the first
     assert q["test_file_fraction"] == 1 / 3
     assert q["dependency_edges"] == 1 and q["dependency_coverage"] == 2 / 3
     assert letter_count("é1 a_b") == sum(ch.isalpha() for ch in "é1 a_b") == 3
