@@ -28,6 +28,20 @@ def register(steps) -> None:
                                            "quality['model_score']")
     p.set_defaults(func=_run)
 
+    q = command_parser(steps, "languages", "List Coder-V2's 338 languages: how each is reached, its path comment, "
+                       "its dependency family.", [
+        "deepcorpus code languages",
+        "deepcorpus code languages --json > languages.json",
+    ])
+    q.add_argument("--json", action="store_true", help="one JSON object per language instead of a table")
+    q.set_defaults(func=_languages)
+
+
+def _languages(args):
+    from pipelines.code.coverage import print_coverage
+
+    return print_coverage(as_json=args.json)
+
 
 def _run(args, beam_args):
     from pipelines.code.run import run
