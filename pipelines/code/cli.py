@@ -28,8 +28,8 @@ def register(steps) -> None:
                                            "quality['model_score']")
     p.set_defaults(func=_run)
 
-    q = command_parser(steps, "languages", "List Coder-V2's 338 languages: how each is reached, its path comment, "
-                       "its dependency family.", [
+    q = command_parser(steps, "languages", "Coverage report of Coder-V2's 338 languages: identification, "
+                       "path comment, dependency family.", [
         "deepcorpus code languages",
         "deepcorpus code languages --json > languages.json",
     ])
