@@ -1,0 +1,276 @@
+"""Dedup benchmarks: MinHash correctness against ground truth, speed and memory against
+datatrove's MinHash dedup, and the size of the decontamination n-gram index.
+
+    python -m benchmarks.dedup_bench            # or: make bench (all benchmarks)
+
+1. dedup_correctness: `MinHashDedup` (the Beam transform, as pipelines run it) on a corpus of
+   families of edited copies with known Jaccard similarities (benchmarks/dedup_corpus.py): pair
+   precision and recall (pairs >= 0.9 duplicates, <= 0.6 distinct), clusters and removals vs truth.
+2. dedup_speed: the same kind of corpus at 1x and 10x size, deduplicated by deepcorpus and by
+   datatrove 0.10.1 (signature, buckets and cluster stages) with the same 5-gram shingles,
+   20 bands x 13 rows = 260 permutations and 64-bit hashes. Each run is a fresh process on one
+   core; docs/s per core = documents / CPU seconds of that process. Also the signature step alone.
+   datatrove's English word tokenizer needs spaCy, which is not installed: it gets `str.split`,
+   cheaper than spaCy, so its numbers are better than in its default setup.
+3. dedup_ngram_index: memory of the decontamination index over ../shared/data/benchmarks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import resource
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+from benchmarks.common import report
+
+SHARED_BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared",
+                                 "data", "benchmarks")
+SMALL, LARGE = 1000, 10000  # the corpus grows 10x
+CORRECTNESS_DOCS = 3000
+
+
+def _cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+# --- the systems, each run in a child process ---------------------------------------------------
+
+
+def run_ours(path: str, out_dir: str, verify: bool = False) -> list[tuple[str, str]]:
+    """deepcorpus: ReadDocuments -> MinHashDedup on the single-process FnApiRunner."""
+    import apache_beam as beam
+
+    from dedup.beam import WEB_MINHASH, MinHashDedup
+    from deepcorpus import datasets
+    from pipelines.io import ReadDocuments
+    from pipelines.runner import RunnerConfig, new_pipeline
+
+    p = new_pipeline(["--direct_num_workers=1"], RunnerConfig(in_memory=True))
+    out = p | "Read" >> ReadDocuments(datasets.resolve_inputs([path])) | "Dedup" >> MinHashDedup(
+        WEB_MINHASH, verify=verify)
+    _ = (out.removed | "Pairs" >> beam.Map(lambda r: json.dumps([r["id"], r["duplicate_of"]]))
+         | "Write" >> beam.io.WriteToText(os.path.join(out_dir, "removed"), ".jsonl"))
+    p.run().wait_until_finish()
+    pairs = []
+    for f in glob.glob(os.path.join(out_dir, "removed*.jsonl")):
+        pairs += [tuple(json.loads(line)) for line in open(f)]
+    return pairs
+
+
+def run_datatrove(path: str, out_dir: str) -> list[tuple[str, str]]:
+    """datatrove 0.10.1: read JSONL -> MinhashDedupSignature -> Buckets -> Cluster, one worker."""
+    import datatrove.pipeline.dedup.minhash as dm
+    from datatrove.data import Document
+    from datatrove.executor import LocalPipelineExecutor
+    from datatrove.utils.hashing import HashConfig
+    from datatrove.utils.word_tokenizers import WordTokenizer
+
+    class SplitTokenizer(WordTokenizer):
+        def word_tokenize(self, text):
+            return text.split()
+
+        def sent_tokenize(self, text):
+            return [text]
+
+        def span_tokenize(self, text):
+            return [(0, len(text))]
+
+    dm.load_word_tokenizer = lambda language: SplitTokenizer()
+    cfg = dm.MinhashConfig(n_grams=5, num_buckets=20, hashes_per_bucket=13,
+                           hash_config=HashConfig(precision=64, hash_fc="xxhash"))
+    # Read as its JsonlReader would (which needs orjson, not installed): one Document per line.
+    reader = [Document(text=row["text"], id=row["id"]) for row in map(json.loads, open(path))]
+    logs = os.path.join(out_dir, "logs")
+    LocalPipelineExecutor([reader, dm.MinhashDedupSignature(f"{out_dir}/sigs", config=cfg)], tasks=1, workers=1,
+                          logging_dir=f"{logs}/1").run()
+    LocalPipelineExecutor([dm.MinhashDedupBuckets(f"{out_dir}/sigs", f"{out_dir}/buckets", config=cfg)],
+                          tasks=cfg.num_buckets, workers=1, logging_dir=f"{logs}/2").run()
+    LocalPipelineExecutor([dm.MinhashDedupCluster(f"{out_dir}/buckets", f"{out_dir}/remove", config=cfg,
+                                                  save_cluster_id=True)], tasks=1, workers=1,
+                          logging_dir=f"{logs}/3").run()
+    ids = [json.loads(line)["id"] for line in open(path)]
+    by_cluster: dict[int, list[str]] = {}
+    for f in glob.glob(f"{out_dir}/remove/*.clusters"):
+        data = open(f, "rb").read()
+        for doc, cluster in struct.iter_unpack("<II", data):
+            by_cluster.setdefault(cluster, []).append(ids[doc])
+    return [(m, members[0]) for members in by_cluster.values() for m in members[1:]]
+
+
+def child(system: str, path: str, out_dir: str) -> None:
+    # Imports are start-up, not throughput: load each system's modules before the clock starts.
+    if system == "datatrove":
+        import datatrove.executor  # noqa: F401
+        import datatrove.pipeline.dedup.minhash  # noqa: F401
+    else:
+        import apache_beam  # noqa: F401
+
+        import dedup.beam  # noqa: F401
+        import pipelines.io  # noqa: F401
+        import pipelines.runner  # noqa: F401
+    start_cpu, start = _cpu_seconds(), time.perf_counter()
+    if system == "datatrove":
+        pairs = run_datatrove(path, out_dir)
+    else:
+        pairs = run_ours(path, out_dir, verify=system == "deepcorpus-verify")
+    result = {
+        "cpu_s": _cpu_seconds() - start_cpu,
+        "wall_s": time.perf_counter() - start,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "pairs_file": os.path.join(out_dir, "pairs.json"),
+    }
+    with open(result["pairs_file"], "w") as f:
+        json.dump(pairs, f)
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+def in_child(system: str, path: str, work: str) -> dict:
+    out_dir = tempfile.mkdtemp(prefix=f"{system}-", dir=work)
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.dedup_bench", "--child", system, "--input", path, "--work", out_dir],
+        capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"{system} run failed:\n{proc.stderr[-3000:]}")
+    result = json.loads(lines[-1][len("RESULT "):])
+    result["pairs"] = [tuple(p) for p in json.load(open(result.pop("pairs_file")))]
+    return result
+
+
+# --- the benchmarks ------------------------------------------------------------------------------
+
+
+def correctness(work: str, out_dir: str) -> dict:
+    from benchmarks.dedup_corpus import clusters_from_removed, make_corpus, score
+
+    corpus = make_corpus(CORRECTNESS_DOCS, seed=1)
+    path = os.path.join(work, "truth.jsonl")
+    corpus.write_jsonl(path)
+    rows = []
+    for system in ("deepcorpus", "deepcorpus-verify"):
+        run = in_child(system, path, work)
+        rows.append({"system": system, **score(corpus, clusters_from_removed(run["pairs"]))})
+    notes = {
+        "corpus": f"{len(corpus.docs)} docs in families of edited copies; truth = exact Jaccard of 5-gram sets",
+        "config": "WEB_MINHASH: 5-grams, 260 permutations, 20 bands x 13 rows, threshold 0.8",
+        "scored pairs": "duplicates: Jaccard >= 0.9; distinct: <= 0.6; goal >= 0.95 precision and recall",
+    }
+    return report("dedup_correctness", rows, notes, out_dir)
+
+
+def signature_speed() -> list[dict]:
+    """The signature step alone, in this process, on the same texts."""
+    import datatrove.pipeline.dedup.minhash as dm
+    from datatrove.utils.hashing import HashConfig
+
+    from benchmarks.dedup_corpus import make_corpus
+    from dedup.beam import WEB_MINHASH
+    from dedup.minhash import MinHasher
+
+    texts = [d["text"] for d in make_corpus(2000, seed=3).docs]
+    dm.load_word_tokenizer = lambda language: type("Split", (), {"word_tokenize": staticmethod(str.split)})()
+    theirs = dm.MinhashDedupSignature("/tmp/unused-dedup-bench", config=dm.MinhashConfig(
+        n_grams=5, num_buckets=20, hashes_per_bucket=13, hash_config=HashConfig(precision=64, hash_fc="xxhash")))
+    ours = MinHasher(WEB_MINHASH)
+    t = time.process_time()
+    for text in texts:
+        theirs.get_signature(theirs.get_shingles(text))
+    theirs_s = time.process_time() - t
+    t = time.process_time()
+    for i in range(0, len(texts), 256):
+        ours.band_keys_batch(ours.signatures(texts[i : i + 256]))
+    ours_s = time.process_time() - t
+    return [
+        {"step": "signature", "system": "deepcorpus", "docs": len(texts), "docs_per_s_per_core": len(texts) / ours_s},
+        {"step": "signature", "system": "datatrove", "docs": len(texts), "docs_per_s_per_core": len(texts) / theirs_s},
+    ]
+
+
+def speed_and_memory(work: str, out_dir: str) -> dict:
+    from benchmarks.dedup_corpus import clusters_from_removed, make_corpus, score
+
+    rows = signature_speed()
+    sig_ratio = rows[0]["docs_per_s_per_core"] / rows[1]["docs_per_s_per_core"]
+    runs = {}
+    for n in (SMALL, LARGE):
+        corpus = make_corpus(n, seed=2)
+        path = os.path.join(work, f"speed_{n}.jsonl")
+        corpus.write_jsonl(path)
+        for system in ("deepcorpus", "datatrove"):
+            run = in_child(system, path, work)
+            s = score(corpus, clusters_from_removed(run["pairs"]))
+            runs[(system, n)] = run
+            rows.append({"step": "near-dedup", "system": system, "docs": len(corpus.docs),
+                         "docs_per_s_per_core": len(corpus.docs) / run["cpu_s"], "wall_s": run["wall_s"],
+                         "peak_rss_mb": run["peak_rss_mb"], "recall": s["recall"], "precision": s["precision"]})
+    ours, theirs = rows[-2], rows[-1]
+    notes = {
+        "signature speed ratio (deepcorpus / datatrove)": f"{sig_ratio:.2f}x",
+        "near-dedup speed ratio at 10x (deepcorpus / datatrove)":
+            f"{ours['docs_per_s_per_core'] / theirs['docs_per_s_per_core']:.2f}x",
+        "peak memory growth for 10x docs": ", ".join(
+            f"{s}: {runs[(s, SMALL)]['peak_rss_mb']:.0f} -> {runs[(s, LARGE)]['peak_rss_mb']:.0f} MiB"
+            for s in ("deepcorpus", "datatrove")),
+        "settings": "5-gram words, 20 bands x 13 rows, 64-bit; one process on one core each; "
+                    "datatrove tokenizes with str.split (spaCy, its English default, is not installed)",
+        "wall_s": "deepcorpus runs on Beam's local FnApiRunner, whose per-bundle overhead makes wall time "
+                  "exceed CPU time; on Dataflow that overhead is the runner's, not the code's",
+    }
+    return report("dedup_speed", rows, notes, out_dir)
+
+
+def ngram_index(out_dir: str) -> dict | None:
+    from dedup.ngrams import BenchmarkIndex
+
+    paths = sorted(glob.glob(os.path.join(SHARED_BENCHMARKS, "*", "*.jsonl*")))
+    if not paths:
+        print(f"dedup_ngram_index: skipped, {SHARED_BENCHMARKS} has no benchmark files")
+        return None
+    rows = []
+    for label, group in [("all", paths)] + [(os.path.basename(os.path.dirname(p)) + "/" + os.path.basename(p), [p])
+                                            for p in paths]:
+        t = time.process_time()
+        index = BenchmarkIndex.from_files(group, fields=None)
+        rows.append({"files": label, "items": len(index.items), "ngrams": index.num_ngrams,
+                     "index_mib": index.nbytes / 2**20, "with_ids_mib": index.total_bytes / 2**20,
+                     "dropped_boilerplate": index.dropped_common, "build_s": time.process_time() - t})
+    index = BenchmarkIndex.from_files(paths, fields=None)
+    from benchmarks.dedup_corpus import make_corpus
+
+    texts = [d["text"] for d in make_corpus(1000, seed=4).docs]
+    t = time.process_time()
+    hits = sum(index.find(x) is not None for x in texts)
+    lookup = len(texts) / (time.process_time() - t)
+    notes = {"n": 10, "fields": "default (question, problem, prompt, text, formal_statement, informal_prefix, lean)",
+             "lookup docs/s per core": f"{lookup:,.0f} (on ~300-word documents; {hits} false matches)"}
+    return report("dedup_ngram_index", rows, notes, out_dir)
+
+
+def main(out_dir: str = "benchmarks/out") -> None:
+    with tempfile.TemporaryDirectory(prefix="dedup-bench-") as work:
+        correctness(work, out_dir)
+        speed_and_memory(work, out_dir)
+    ngram_index(out_dir)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--output", default="benchmarks/out")
+    parser.add_argument("--child", choices=["deepcorpus", "deepcorpus-verify", "datatrove"], help=argparse.SUPPRESS)
+    parser.add_argument("--input", help=argparse.SUPPRESS)
+    parser.add_argument("--work", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.input, args.work)
+    else:
+        main(args.output)
