@@ -117,3 +117,17 @@ def test_under_bf16_autocast_the_experts_run_in_bf16_and_agree_with_float32():
     torch.testing.assert_close(y16.float(), y32, rtol=0.05, atol=0.02)
     y16.float().sum().backward()
     assert moe.experts.w1.grad.dtype == torch.float32
+
+
+def test_sequence_balance_loss_is_one_when_affinities_are_uniform_and_grows_with_skew():
+    args = get_preset("tiny", n_groups=1, topk_groups=1)
+    gate = Gate(args)
+    torch.nn.init.zeros_(gate.weight)  # every affinity 0.5: P_i = 1/E, and Σ_i f_i = E always
+    x = torch.randn(2 * 10, 64)
+    _, indices, scores = gate(x)
+    assert gate.balance_loss(scores, indices, batch=2).item() == pytest.approx(1.0)
+    # All tokens on experts 0 and 1, which also hold most of the affinity: Σ f·P approaches E/K = 4.
+    skewed = torch.full((20, 8), 0.01)
+    skewed[:, :2] = 0.99
+    loss = gate.balance_loss(skewed, torch.tensor([[0, 1]] * 20), batch=2).item()
+    assert loss == pytest.approx(4 * 0.99 / (0.99 + 0.03), rel=1e-5)
