@@ -13,7 +13,7 @@ Generation uses `new_kv_cache` + `decode` (absorbed MLA); see generate.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -49,7 +49,6 @@ class KVCache:
     layers: list[MLACache]
     max_len: int
     pos: int = 0
-    extra: dict = field(default_factory=dict)
 
     @property
     def values_per_token(self) -> int:
