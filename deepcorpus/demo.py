@@ -39,6 +39,10 @@ def demo_steps(out: str, train_steps: int) -> list[tuple[str, list[str], str]]:
                     "--seq-len", "128", "--output", f"{out}/tokens"], f"{out}/tokens"),
         ("train", ["train", "--preset", "tiny", "--data", f"{out}/tokens", "--steps", str(train_steps),
                    "--output", f"{out}/runs/tiny"], f"{out}/runs/tiny"),
+        # The same run's first steps in FP8 (DeepSeek-V3's fine-grained recipe); the reference kernels
+        # run anywhere, `--fp8` alone needs an H100-class GPU.
+        ("train-fp8", ["train", "--preset", "tiny", "--data", f"{out}/tokens", "--steps", str(max(1, train_steps // 4)),
+                       "--fp8", "--fp8-backend", "reference", "--output", f"{out}/runs/tiny-fp8"], f"{out}/runs/tiny-fp8"),
         ("report", ["report", out, "--output", f"{out}/report.html"], f"{out}/report.html"),
     ]
 
