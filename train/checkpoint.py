@@ -3,6 +3,8 @@
     RUN/checkpoints/step_00000080/
         model.pt         full model state dict (router biases included: they are buffers)
         optimizer.pt     AdamW state, keyed by parameter name
+        sharded/         instead of the two above under FSDP2: torch.distributed.checkpoint files,
+                         each rank writing its own shards (no gather onto one rank)
         trainer.json     step, tokens seen, loader position, schedule, the run's loss history
         rng_rank{R}.pt   torch / CUDA / NumPy / Python RNG states of each rank
         config.toml      the effective TrainConfig
@@ -78,11 +80,27 @@ def _no_barrier() -> None:
     return None
 
 
+def _dcp():
+    """torch.distributed.checkpoint, without its warning that a lone process saves or loads alone."""
+    import warnings
+
+    import torch.distributed.checkpoint as dcp
+
+    warnings.filterwarnings("ignore", message="torch.distributed is disabled", category=UserWarning)
+    return dcp
+
+
+SHARDED = "sharded"
+
+
 def save_checkpoint(run_dir: str, step: int, *, model_state: dict | None, optimizer_state: dict | None,
                     trainer_state: dict, config_toml: str, model_args: dict, keep: int,
-                    rank: int = 0, barrier=_no_barrier) -> str:
+                    rank: int = 0, barrier=_no_barrier, sharded_state: dict | None = None) -> str:
     """Write checkpoint `step` under RUN/checkpoints; every rank calls this (rank 0 writes the
-    shared files, each rank its RNG state). Returns the final directory."""
+    shared files, each rank its RNG state). Returns the final directory.
+
+    With `sharded_state` ({"model": ..., "optimizer": ...} of DTensors, given on every rank) the
+    weights go to `sharded/` through torch.distributed.checkpoint instead of model.pt/optimizer.pt."""
     root = checkpoints_dir(run_dir)
     final = storage.join(root, step_dir_name(step))
     remote = storage.is_remote(run_dir)
@@ -100,17 +118,23 @@ def save_checkpoint(run_dir: str, step: int, *, model_state: dict | None, optimi
         files[name] = len(data)
 
     put(f"rng_rank{rank}.pt", _torch_bytes(rng_state()))
+    if sharded_state is not None:
+        _dcp().save(sharded_state, checkpoint_id=storage.join(tmp, SHARDED))
     if rank == 0:
-        put("model.pt", _torch_bytes(model_state))
-        put("optimizer.pt", _torch_bytes(optimizer_state))
+        if sharded_state is None:
+            put("model.pt", _torch_bytes(model_state))
+            put("optimizer.pt", _torch_bytes(optimizer_state))
         put("trainer.json", json.dumps(trainer_state, indent=1).encode())
         put("config.toml", config_toml.encode())
         put("model_args.json", json.dumps(model_args, indent=1, default=str).encode())
     barrier()
     if rank == 0:
-        for name in storage.listdir(tmp):  # the other ranks' RNG files
+        for name in storage.listdir(tmp):  # the other ranks' RNG files and the sharded weights
             base = storage.basename(name)
-            if base not in files and base != MARKER:
+            if base == SHARDED:
+                for shard in storage.listdir(name):
+                    files[f"{SHARDED}/{storage.basename(shard)}"] = storage.size(shard)
+            elif base not in files and base != MARKER:
                 files[base] = storage.size(name)
         marker = json.dumps({"step": step, "files": files}, indent=1).encode()
         storage.write_bytes_atomic(storage.join(tmp, MARKER), marker)
@@ -195,10 +219,12 @@ def resolve_checkpoint(path: str) -> str:
 def load_checkpoint(path: str, rank: int = 0) -> dict:
     """The parts of checkpoint `path` (already resolved): model, optimizer, trainer, rng, args."""
     rng_path = storage.join(path, f"rng_rank{rank}.pt")
+    sharded = storage.is_dir(storage.join(path, SHARDED))
     return {
         "path": path,
-        "model": _torch_load(storage.join(path, "model.pt")),
-        "optimizer": _torch_load(storage.join(path, "optimizer.pt")),
+        "sharded": storage.join(path, SHARDED) if sharded else None,
+        "model": None if sharded else _torch_load(storage.join(path, "model.pt")),
+        "optimizer": None if sharded else _torch_load(storage.join(path, "optimizer.pt")),
         "trainer": json.loads(storage.read_bytes(storage.join(path, "trainer.json"))),
         "rng": _torch_load(rng_path) if storage.exists(rng_path) else None,
         "model_args": json.loads(storage.read_bytes(storage.join(path, "model_args.json"))),
@@ -226,7 +252,14 @@ def load_for_inference(path: str, device: str = "cpu"):
     args = model_args_from_dict(json.loads(storage.read_bytes(storage.join(ckpt, "model_args.json"))))
     with torch.device(device):
         model = Transformer(args)  # real buffers (RoPE tables, counters) that state_dict leaves out
-    model.load_state_dict(_torch_load(storage.join(ckpt, "model.pt")), strict=True)
+    sharded = storage.join(ckpt, SHARDED)
+    if storage.is_dir(sharded):
+        # Read into this process's unsharded state dict: DCP reshards on load, no process group needed.
+        state = {"model": model.state_dict()}
+        _dcp().load(state, checkpoint_id=sharded)
+        model.load_state_dict(state["model"], strict=True)
+    else:
+        model.load_state_dict(_torch_load(storage.join(ckpt, "model.pt")), strict=True)
     model.eval()
     trainer = json.loads(storage.read_bytes(storage.join(ckpt, "trainer.json")))
     tokenizer = trainer.get("tokenizer")

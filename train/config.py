@@ -27,6 +27,7 @@ DTYPES = ("auto", "bf16", "fp32")
 DISTRIBUTED = ("auto", "ddp", "fsdp")
 DEVICES = ("auto", "cpu", "cuda")
 FP8_BACKENDS = ("triton", "reference")
+CKPT_FORMATS = ("auto", "full", "sharded")
 
 # Peak learning rate per preset when `lr` is not given (DeepSeek-V3 used 2.2e-4 at full size;
 # small models tolerate, and need, larger steps).
@@ -81,6 +82,8 @@ class TrainConfig:
     log_every: int = _f(10, "print a progress line every N steps")
     checkpoint_every: int = _f(500, "write a checkpoint every N steps (and always at the end; 0: end only)")
     keep_checkpoints: int = _f(3, "keep the newest K complete checkpoints")
+    checkpoint_format: str = _f("auto", "full (model.pt on rank 0) or sharded (torch.distributed.checkpoint, "
+                                "every rank writes its shards); auto = sharded under FSDP", choices=CKPT_FORMATS)
     tensorboard: bool = _f(False, "also write TensorBoard event files to RUN/tensorboard")
     # model overrides of the preset, e.g. {"n_layers": 4}
     model: dict = _f({}, "ModelArgs overrides as KEY=VALUE (repeatable), e.g. --model n_layers=4")

@@ -360,7 +360,7 @@ class TokenLoader:
 
     def __init__(self, sources: list[ShardSource], *, global_batch: int, micro_batch: int, rank: int = 0,
                  world: int = 1, seed: int = 0, shuffle_buffer: int = 8192, workers: int = 2,
-                 doc_mask: bool = False, prefetch_steps: int = 2):
+                 doc_mask: bool = False, prefetch_steps: int = 2, verbose: bool = True):
         if global_batch % (micro_batch * world):
             raise UserError(f"batch_size {global_batch} is not a multiple of micro_batch_size {micro_batch} "
                             f"x {world} ranks")
@@ -371,6 +371,7 @@ class TokenLoader:
         self.rank, self.world = rank, world
         self.seed = seed
         self.doc_mask = doc_mask
+        self.verbose = verbose
         self.workers = workers
         self.prefetch_steps = max(1, prefetch_steps)
         self.orders = [SourceOrder(s, i, seed, shuffle_buffer) for i, s in enumerate(sources)]
@@ -422,7 +423,8 @@ class TokenLoader:
                 epoch = (int(counts[s]) + len(where) - 1) // order.num_rows
                 if epoch > self.epochs_seen[s]:
                     self.epochs_seen[s] = epoch
-                    log.info("data source %s: starting epoch %d", self.sources[s].name, epoch + 1)
+                    if self.verbose:
+                        log.info("data source %s: starting epoch %d", self.sources[s].name, epoch + 1)
                 counts[s] += len(where)
         self.state = LoaderState(self.state.position + b, counts.tolist())
         m, w = self.micro_batch, self.world

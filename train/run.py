@@ -210,6 +210,13 @@ def _state_dicts(model, optimizer, wrapper: str):
     return get_model_state_dict(model, options=opts), get_optimizer_state_dict(model, optimizer, options=opts)
 
 
+def _sharded_state(model, optimizer) -> dict:
+    """Model and optimizer state as this rank holds them (DTensor shards under FSDP2)."""
+    from torch.distributed.checkpoint.state_dict import get_model_state_dict, get_optimizer_state_dict
+
+    return {"model": get_model_state_dict(model), "optimizer": get_optimizer_state_dict(model, optimizer)}
+
+
 def _load_state_dicts(model, optimizer, ckpt: dict) -> None:
     from torch.distributed.checkpoint.state_dict import (
         StateDictOptions,
@@ -217,6 +224,15 @@ def _load_state_dicts(model, optimizer, ckpt: dict) -> None:
         set_optimizer_state_dict,
     )
 
+    if ckpt["sharded"]:
+        from train.checkpoint import _dcp
+
+        # Each rank reads the pieces of its own shards (DCP reshards if the world size changed).
+        state = _sharded_state(model, optimizer)
+        _dcp().load(state, checkpoint_id=ckpt["sharded"])
+        set_model_state_dict(model, state["model"])
+        set_optimizer_state_dict(model, optimizer, state["optimizer"])
+        return
     opts = StateDictOptions(full_state_dict=True)
     set_model_state_dict(model, ckpt["model"], options=opts)
     set_optimizer_state_dict(model, optimizer, ckpt["optimizer"], options=opts)
@@ -270,7 +286,7 @@ def train(values: dict, config_path: str | None = None, resume_from: str | None 
                         f"({micro} x {parallel.world})")
     loader = TokenLoader(sources, global_batch=cfg.batch_size, micro_batch=micro, rank=parallel.rank,
                          world=parallel.world, seed=cfg.seed, shuffle_buffer=cfg.shuffle_buffer,
-                         workers=cfg.loader_workers, doc_mask=cfg.doc_mask)
+                         workers=cfg.loader_workers, doc_mask=cfg.doc_mask, verbose=parallel.is_main)
 
     if ckpt:
         margs = ckpt_mod.model_args_from_dict(ckpt["model_args"])
@@ -305,7 +321,8 @@ def train(values: dict, config_path: str | None = None, resume_from: str | None 
         tokens_seen = int(ckpt["trainer"].get("tokens_seen", 0))
         if ckpt["rng"] is not None:
             ckpt_mod.set_rng_state(ckpt["rng"])
-        log.info("resumed from %s at step %d", resume_from, start_step)
+        if parallel.is_main:
+            log.info("resumed from %s at step %d", resume_from, start_step)
         ckpt = None  # free the copies
 
     flops = raw.num_flops_per_token(loader.seq_len) if hasattr(raw, "num_flops_per_token") else None
@@ -326,15 +343,21 @@ def train(values: dict, config_path: str | None = None, resume_from: str | None 
     trainer = Trainer(wrapped, raw, optimizer, schedule, device=device, parallel=parallel,
                       grad_clip=cfg.grad_clip, autocast_dtype=_autocast_dtype(cfg, device), wrapper=how)
 
+    sharded = cfg.checkpoint_format == "sharded" or (cfg.checkpoint_format == "auto" and how == "fsdp")
+
     def save(step: int) -> str:
-        model_state, optim_state = _state_dicts(raw, optimizer, how)
+        model_state = optim_state = sharded_state = None
+        if sharded:
+            sharded_state = _sharded_state(raw, optimizer)
+        else:
+            model_state, optim_state = _state_dicts(raw, optimizer, how)
         trainer_state = {"step": step, "tokens_seen": metrics.tokens_seen, "loader": loader.state_dict(),
                          "schedule": dataclasses.asdict(schedule), "tokenizer": cfg.tokenizer,
                          "tokenizer_hash": cfg.tokenizer_hash, "world": parallel.world}
         return ckpt_mod.save_checkpoint(
             run_dir, step, model_state=model_state, optimizer_state=optim_state, trainer_state=trainer_state,
             config_toml=config_mod.to_toml(cfg), model_args=margs.to_dict(), keep=cfg.keep_checkpoints,
-            rank=parallel.rank, barrier=parallel.barrier)
+            rank=parallel.rank, barrier=parallel.barrier, sharded_state=sharded_state)
 
     step = start_step
     last_saved = start_step if resume_from else None

@@ -75,8 +75,9 @@ def test_the_loss_falls_on_bundled_text_and_the_run_ends_with_a_loss_curve(bundl
 
 
 @pytest.mark.slow
-def test_resuming_after_a_crash_reproduces_the_uninterrupted_run_bit_for_bit(tokens, tmp_path, monkeypatch):
-    common = ["--steps", "10", "--checkpoint-every", "4", "--keep-checkpoints", "5"]
+@pytest.mark.parametrize("fmt", ["full", "sharded"])
+def test_resuming_after_a_crash_reproduces_the_uninterrupted_run_bit_for_bit(tokens, tmp_path, monkeypatch, fmt):
+    common = ["--steps", "10", "--checkpoint-every", "4", "--keep-checkpoints", "5", "--checkpoint-format", fmt]
     assert train(tokens, tmp_path / "full", *common) == 0
 
     real_step = loop.Trainer.step
@@ -94,8 +95,8 @@ def test_resuming_after_a_crash_reproduces_the_uninterrupted_run_bit_for_bit(tok
     assert train(tokens, tmp_path / "crashed", *common, "--resume") == 0
 
     assert losses(tmp_path / "crashed") == losses(tmp_path / "full")  # exact float equality
-    a = torch.load(os.path.join(newest_checkpoint(str(tmp_path / "full")), "model.pt"))
-    b = torch.load(os.path.join(newest_checkpoint(str(tmp_path / "crashed")), "model.pt"))
+    a = load_for_inference(str(tmp_path / "full"))[0].state_dict()
+    b = load_for_inference(str(tmp_path / "crashed"))[0].state_dict()
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
@@ -108,7 +109,7 @@ def _torchrun(tokens, run_dir, *extra):
     return proc
 
 
-DIST_STEPS = ["--steps", "6", "--micro-batch-size", "4"]
+DIST_STEPS = ["--steps", "6", "--micro-batch-size", "4", "--schedule", "constant", "--warmup-steps", "0"]
 
 
 @pytest.fixture(scope="module")
@@ -121,12 +122,20 @@ def single_process_run(tokens, tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["ddp", "fsdp"])
 def test_two_gloo_ranks_match_one_process_with_the_same_global_batch(tokens, single_process_run, tmp_path, how):
-    _torchrun(tokens, tmp_path / how, *DIST_STEPS, "--distributed", how)  # 1 micro-batch of 4 per rank
+    if how == "fsdp":  # also stop at step 3 and resume from the sharded checkpoint
+        _torchrun(tokens, tmp_path / how, *DIST_STEPS, "--distributed", how, "--steps", "3")
+        _torchrun(tokens, tmp_path / how, *DIST_STEPS, "--distributed", how, "--resume")
+    else:
+        _torchrun(tokens, tmp_path / how, *DIST_STEPS, "--distributed", how)  # 1 micro-batch of 4 per rank
     single, dist = single_process_run, losses(tmp_path / how)
     assert len(dist) == 6
     assert dist == pytest.approx(single, rel=1e-5)
     ckpt = newest_checkpoint(str(tmp_path / how))
     assert sorted(f for f in os.listdir(ckpt) if f.startswith("rng_")) == ["rng_rank0.pt", "rng_rank1.pt"]
+    # FSDP writes each rank's shards (torch.distributed.checkpoint); DDP one full state dict.
+    assert os.path.isdir(os.path.join(ckpt, "sharded")) == (how == "fsdp")
+    model, _, _ = load_for_inference(str(tmp_path / how))  # gathered back into one process
+    assert model(torch.randint(0, 2048, (1, 4))).logits.isfinite().all()
 
 
 @pytest.mark.slow
