@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from model.fp8 import FP8GroupedMM, FP8Linear, convert_to_fp8, fp8_available, fp8_linear
-from tests.kernels.buffers import FP8, rel_err
+from tests.kernels.buffers import FP8, assert_matches_reference, rel_err
 
 
 def small_net(seed=0) -> nn.Sequential:
@@ -40,10 +40,10 @@ def test_triton_backend_matches_reference_backend(device):
     tri = convert_to_fp8(small_net().to(device), backend="triton")
     out_r, dx_r, dws_r = grads(ref, x)
     out_t, dx_t, dws_t = grads(tri, x)
-    torch.testing.assert_close(out_t, out_r, rtol=1e-5, atol=1e-6)
-    torch.testing.assert_close(dx_t, dx_r, rtol=1e-5, atol=1e-6)
+    assert_matches_reference(out_t, out_r, device, chained=True)
+    assert_matches_reference(dx_t, dx_r, device, chained=True)
     for dw_t, dw_r in zip(dws_t, dws_r):
-        torch.testing.assert_close(dw_t, dw_r, rtol=1e-5, atol=1e-6)
+        assert_matches_reference(dw_t, dw_r, device, chained=True)
 
 
 def test_each_gradient_is_the_fp8_gemm_of_the_quantised_operands():
@@ -145,7 +145,7 @@ def test_fp8_grouped_mm_triton_matches_reference(device):
         y.backward(dy)
         results.append((y.detach(), xg.grad, wg.grad))
     for got, expected in zip(results[1], results[0]):
-        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
+        assert_matches_reference(got, expected, device, chained=True)
 
 
 def test_meta_device_forward_needs_no_kernels():

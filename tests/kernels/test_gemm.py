@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from model.kernels import load_backend, reference
-from tests.kernels.buffers import poisoned, rel_err
+from tests.kernels.buffers import assert_matches_reference, poisoned, rel_err
 
 triton_ops = load_backend("triton")
 # (M, N, K): ragged on every side, K spanning one to several 128-wide chunks.
@@ -40,8 +40,8 @@ def test_fprop_gemm_with_block_scaled_weights(device, m, n, k):
     b, sb = reference.quant_128x128(w)
     out = triton_ops.gemm(a, sa, b, sb, out=poisoned((m, n), torch.float32, device))
     expected = reference.gemm(a.cpu(), sa.cpu(), b.cpu(), sb.cpu())
-    torch.testing.assert_close(out.cpu(), expected, rtol=1e-5, atol=1e-6)
-    assert rel_err(out, dequantised_product(a, sa, b, sb)) < 1e-5
+    assert_matches_reference(out, expected, device)
+    assert_matches_reference(out, dequantised_product(a, sa, b, sb), device)
     exact = x.double().cpu() @ w.double().cpu().t()
     assert rel_err(out, exact) < 0.06  # two E4M3 roundings (3 mantissa bits each)
 
@@ -53,8 +53,8 @@ def test_wgrad_style_gemm_with_row_scaled_operands(device, m, n, k):
     a, sa = reference.quant_1x128(x)
     b, sb = reference.quant_1x128(dy)
     out = triton_ops.gemm(a, sa, b, sb, out=poisoned((m, n), torch.float32, device))
-    torch.testing.assert_close(out.cpu(), reference.gemm(a.cpu(), sa.cpu(), b.cpu(), sb.cpu()), rtol=1e-5, atol=1e-6)
-    assert rel_err(out, dequantised_product(a, sa, b, sb)) < 1e-5
+    assert_matches_reference(out, reference.gemm(a.cpu(), sa.cpu(), b.cpu(), sb.cpu()), device)
+    assert_matches_reference(out, dequantised_product(a, sa, b, sb), device)
 
 
 def test_dgrad_gemm_uses_the_transposed_weight_blocks(device):
@@ -84,7 +84,7 @@ def test_long_k_accumulates_in_fp32_chunks(device):
     a, sa = reference.quant_1x128(x)
     b, sb = reference.quant_128x128(w)
     out = triton_ops.gemm(a, sa, b, sb)
-    assert rel_err(out, dequantised_product(a, sa, b, sb)) < 1e-5
+    assert_matches_reference(out, dequantised_product(a, sa, b, sb), device)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="bf16 output is exercised on the GPU only")
