@@ -42,9 +42,12 @@ def _norm(s: str) -> str:
     return re.sub(r"[\s{}]", "", s)
 
 
-def formulas_kept(texts_by_url: dict[str, str], labels: dict) -> tuple[int, int]:
+def formulas_kept(texts_by_url: dict[str, str], labels: dict, kind: str | None = None) -> tuple[int, int]:
+    """(formulas found in the extracted text, formulas on the pages), for one page kind or all."""
     kept = total = 0
     for url, label in labels.items():
+        if kind is not None and label["kind"] != kind:
+            continue
         text = _norm(texts_by_url.get(url, ""))
         for f in label["formulas"]:
             total += 1
@@ -209,6 +212,10 @@ def main(out_dir: str = "benchmarks/out", crawl: str = CRAWL) -> dict:
     }
     if labels:
         notes["math_pages_in_labels"] = sum(r["label"] for r in labels.values())
+        kinds = sorted({r["kind"] for r in labels.values() if r["formulas"]})
+        notes["formulas_kept_by_markup (deepcorpus / datatrove / total)"] = ", ".join(
+            f"{k} {formulas_kept(ours['texts'], labels, k)[0]}/{formulas_kept(theirs['texts'], labels, k)[0]}"
+            f"/{formulas_kept(ours['texts'], labels, k)[1]}" for k in kinds)
     rows[0]["speedup"] = round(speedup, 2)
     rows[1]["speedup"] = 1.0
     return report("math_extract", rows, notes, out_dir)

@@ -18,7 +18,6 @@ import logging
 import math
 import os
 import random
-import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
@@ -26,6 +25,7 @@ from classifiers.normalize import normalize_for_fasttext
 
 log = logging.getLogger(__name__)
 
+TRAIN_ATTEMPTS = 6
 POSITIVE = "__label__math"
 NEGATIVE = "__label__other"
 
@@ -109,17 +109,28 @@ def train_classifier(
     epochs = effective_epochs(cfg, len(lines))
     bucket = effective_bucket(cfg, n_tokens)
     os.makedirs(os.path.dirname(os.path.abspath(model_path)), exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
+    # The training file sits beside the model (not in a shared /tmp) and is removed afterwards.
+    train_file = f"{model_path}.train-{os.getpid()}.txt"
+    with open(train_file, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
-        train_file = f.name
     try:
         log.info("training fastText on %d positives and %d negatives (%d epochs, bucket %d)",
                  len(pos), len(neg), epochs, bucket)
         fasttext.FastText.eprint = lambda *a, **k: None
-        model = fasttext.train_supervised(
-            input=train_file, dim=cfg.dim, lr=cfg.lr, wordNgrams=cfg.word_ngrams, minCount=cfg.min_count,
-            epoch=epochs, bucket=bucket, thread=cfg.threads, seed=cfg.seed, verbose=0,
-        )
+        model = None
+        for attempt in range(1, TRAIN_ATTEMPTS + 1):
+            try:
+                model = fasttext.train_supervised(
+                    input=train_file, dim=cfg.dim, lr=cfg.lr, wordNgrams=cfg.word_ngrams, minCount=cfg.min_count,
+                    epoch=epochs, bucket=bucket, thread=cfg.threads, seed=cfg.seed, verbose=0,
+                )
+                break
+            except RuntimeError as e:  # fastText reports NaN losses and empty vocabularies this way
+                # fastText 0.9.2 now and then reports NaN on a busy machine and succeeds when run
+                # again on the same data and seed; anything else, or repeated NaNs, is an error.
+                if "NaN" not in str(e) or attempt == TRAIN_ATTEMPTS:
+                    raise ValueError(f"fastText training failed: {e}") from None
+                log.warning("fastText reported NaN (attempt %d of %d); training again", attempt, TRAIN_ATTEMPTS)
     finally:
         os.unlink(train_file)
     model.save_model(model_path)

@@ -270,14 +270,42 @@ OTHER = {
         "Trading rare skins, send me a message if you are interested.",
     ],
 }
-NAV = '<nav class="menu"><ul><li><a href="/">Home</a></li><li><a href="/about">About</a></li>' \
-      '<li><a href="/contact">Contact</a></li><li><a href="/login">Log in</a></li></ul></nav>'
+# Page chrome as real sites have it (a mega menu, a long footer, inline CSS and scripts): it makes
+# pages a realistic size for extraction (tens of KB of HTML around a few KB of text) and gives the
+# boilerplate removal something to remove. Constant strings, so no page's text depends on them.
+_MENU = {
+    "Topics": ["Algebra", "Calculus", "Geometry", "Statistics", "Number theory", "Logic", "Physics", "History"],
+    "Community": ["Forums", "Events", "Meetups", "Blog", "Newsletter", "Podcast", "Careers", "Donate"],
+    "Shop": ["Books", "Courses", "Gift cards", "Merchandise", "Subscriptions", "Deals", "Returns", "Orders"],
+    "Help": ["FAQ", "Contact", "Accessibility", "Status", "Report a bug", "Feedback", "Guides", "Tutorials"],
+}
+NAV = ('<header class="site-header"><a class="logo" href="/"><img src="/static/logo.svg" alt="Site logo"></a>'
+       '<form class="search" action="/search"><input type="text" name="q" placeholder="Search"><button>Go</button></form>'
+       '</header><nav class="menu"><ul>' + "".join(
+           f'<li class="menu-section"><a href="/{k.lower()}">{k}</a><ul class="submenu">'
+           + "".join(f'<li><a href="/{k.lower()}/{v.lower().replace(" ", "-")}">{v}</a></li>' for v in vs)
+           + "</ul></li>" for k, vs in _MENU.items())
+       + '<li><a href="/login">Log in</a></li><li><a href="/signup">Sign up</a></li></ul></nav>')
+SIDEBAR = ('<aside class="sidebar"><h3>Related</h3><ul>' + "".join(
+    f'<li><a href="/related/{i}">Related article number {i} you may also like</a></li>' for i in range(1, 16))
+    + '</ul><div class="newsletter"><h4>Newsletter</h4><p>Get the best posts in your inbox every week.</p>'
+    '<form><input type="email" placeholder="Email"><button>Subscribe</button></form></div>'
+    '<div class="ad-slot" data-ad="sidebar-300x250"></div></aside>')
+PAGE_HEAD = ('<meta name="viewport" content="width=device-width, initial-scale=1"><style>' + " ".join(
+    f".c{i} {{ margin: {i % 7}px; padding: {i % 5}px; color: #{i * 4097 % 0xFFFFFF:06x}; display: flex; }}"
+    for i in range(120)) + '</style><script>window.dataLayer = window.dataLayer || []; function gtag(){'
+    'dataLayer.push(arguments);} gtag("js", new Date()); gtag("config", "G-EXAMPLE");' + "".join(
+    f'document.addEventListener("ready{i}", function(e) {{ console.log("handler {i}", e); }});' for i in range(40))
+    + '</script><script type="application/ld+json">{"@context": "https://schema.org", "@type": "WebPage"}</script>')
 COOKIE = '<div class="cookie-banner" id="cookie-consent"><p>We use cookies to improve your experience. ' \
          'By continuing to browse you accept our cookie policy.</p><button>Accept all cookies</button></div>'
 
 
 def footer(site: str) -> str:
-    return (f'<footer class="site-footer"><p>Copyright 2024 {site}. All rights reserved.</p>'
+    columns = "".join(f'<div class="footer-col"><h4>{k}</h4><ul>' + "".join(
+        f'<li><a href="/{k.lower()}/{v.lower().replace(" ", "-")}">{v}</a></li>' for v in vs) + "</ul></div>"
+        for k, vs in _MENU.items())
+    return (f'<footer class="site-footer">{columns}<p>Copyright 2024 {site}. All rights reserved.</p>'
             '<p><a href="/privacy">Privacy policy</a> | <a href="/terms">Terms of use</a> | '
             '<a href="/sitemap">Sitemap</a></p></footer>')
 
@@ -311,7 +339,7 @@ class Page:
 
     def html(self) -> str:
         return (f'<!DOCTYPE html><html><head><meta charset="{self.charset}"><title>{html.escape(self.title)}'
-                f'</title>{self.head}</head><body>{self.body}</body></html>')
+                f'</title>{PAGE_HEAD}{self.head}</head><body>{self.body}</body></html>')
 
 
 def slug(rng, words=3):
@@ -422,7 +450,7 @@ def math_page(rng, url, site, kind, render, head="", lang="en", paragraphs=(3, 6
     formulas = []
     title = rng.choice(MATH_TOPICS).capitalize() if lang == "en" else "数学题解答"
     paras = math_paragraphs(rng, render, rng.randint(*paragraphs), formulas, lang, tex_only)
-    sidebar = '<aside class="sidebar"><h3>Related</h3><ul><li><a href="/q/1">Other question</a></li></ul></aside>'
+    sidebar = SIDEBAR
     body = (f"{COOKIE if rng.random() < 0.5 else ''}{NAV}<main><article><h1>{html.escape(title)}</h1>"
             + "".join(paras) + extra + f"</article></main>{sidebar}{footer(site)}")
     return Page(url, body, 1, kind, formulas, title=title, head=head)
@@ -437,7 +465,7 @@ def other_page(rng, url, site, kind, math_words=False):
     if math_words:  # a news story about mathematics, without any formula
         paras.append("<p>The mathematician, who proved a long-standing conjecture about prime numbers, said the "
                      "equation had fascinated her since school.</p>")
-    body = f"{COOKIE}{NAV}<main><h1>{html.escape(title)}</h1>{''.join(paras)}</main>{footer(site)}"
+    body = f"{COOKIE}{NAV}<main><h1>{html.escape(title)}</h1>{''.join(paras)}</main>{SIDEBAR}{footer(site)}"
     return Page(url, body, 0, kind, title=title)
 
 

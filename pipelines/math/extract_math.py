@@ -49,8 +49,14 @@ FORMULA = re.compile(
 
 
 # Cheap test on the raw HTML: pages without any of these cannot hold math markup, so the DOM walk
-# for math is skipped (most of a crawl; OpenWebMath prefilters on similar keywords).
-MAYBE_MATH = re.compile(r"math|katex|mjx-|latex|\btex\b|codecogs|tex\.cgi", re.I)
+# for math is skipped (most of a crawl; OpenWebMath prefilters on similar keywords). Substring
+# tests on the lowercased page: a case-insensitive regex alternation is ~50x slower on 20 KB.
+MATH_KEYWORDS = ("math", "katex", "mjx-", "latex", "codecogs", "tex.cgi", '"tex"', '"tex ', ' tex"', "'tex'")
+
+
+def maybe_math(html: str) -> bool:
+    low = html.lower()
+    return any(k in low for k in MATH_KEYWORDS)
 
 
 @dataclass
@@ -198,7 +204,7 @@ def extract(html: str, main_content: bool = True) -> Extraction:
     tree = HTMLTree.parse(html)
     if tree.body is None:
         return Extraction("")
-    has_markup = MAYBE_MATH.search(html) is not None
+    has_markup = maybe_math(html)
     delimiters = _inline_delimiters(tree) if "inlineMath" in html else []
     formats = rewrite_math(tree) if has_markup else []
     text = extract_plain_text(

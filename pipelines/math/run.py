@@ -275,7 +275,10 @@ def train_model(cfg: MathRunConfig, it_dir: str, earlier: list[Iteration]) -> tu
     local = model_path
     if storage.is_remote(model_path):
         local = tempfile.mkdtemp() + "/model.bin"
-    clf = train_classifier(positives, negatives, local, cfg.classifier)
+    try:
+        clf = train_classifier(positives, negatives, local, cfg.classifier)
+    except ValueError as e:
+        raise UserError(f"{model_path}: {e}") from None
     if local != model_path:
         storage.write_bytes_atomic(model_path, open(local, "rb").read())
         storage.write_bytes_atomic(model_path + ".json", open(local + ".json", "rb").read())

@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+import shutil
 
 import pytest
 
@@ -23,11 +24,18 @@ def math_run(out, *extra):
                  "--direct_running_mode", "in_memory", "--direct_num_workers", "1", *extra])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def run_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("math") / "math"
-    # Three iterations allowed, but iteration 2 re-collects >90% of iteration 1: the loop stops there.
-    assert math_run(out, "--iterations", "3", "--stop-overlap", "0.9") == 0
+    """One run for the whole session, shared by xdist workers (a lock file decides who builds it)."""
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp().parent  # the same directory for every xdist worker
+    out = root / "math_e2e" / "math"
+    with open(root / "math_e2e.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "summary.json").exists():
+            # Three iterations allowed, but iteration 2 re-collects >90% of iteration 1: the loop stops there.
+            assert math_run(out, "--iterations", "3", "--stop-overlap", "0.9") == 0
     return out
 
 
@@ -75,11 +83,13 @@ def test_each_iteration_is_auditable_and_the_loop_stops_on_overlap(run_dir):
 
 
 @pytest.mark.slow
-def test_resume_reuses_complete_iterations(run_dir, caplog):
+def test_resume_reuses_complete_iterations(run_dir, tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="pipelines.math.run")
-    before = os.path.getmtime(run_dir / "iter_1" / "metrics.json")
-    assert math_run(run_dir, "--iterations", "2") == 0
-    assert os.path.getmtime(run_dir / "iter_1" / "metrics.json") == before
+    copy = tmp_path / "math"
+    shutil.copytree(run_dir, copy)  # other tests read the shared run meanwhile
+    before = os.path.getmtime(copy / "iter_1" / "metrics.json")
+    assert math_run(copy, "--iterations", "2") == 0
+    assert os.path.getmtime(copy / "iter_1" / "metrics.json") == before
     assert "iteration 1: complete" in caplog.text and "reusing" in caplog.text
 
 
