@@ -87,11 +87,12 @@ class MLA(nn.Module):
         """x (B, T, dim) -> (B, T, dim).
 
         mask: None for plain causal attention, else a bool (B, 1, T, T) "may attend" mask (documents).
-        cache: absorbed path; the new tokens sit at [start_pos, start_pos + T) and attend to everything
-        before them in the cache (a causal mask inside the new chunk).
+        cache: absorbed path; the new tokens sit at cache slots [start_pos, start_pos + T) and attend to
+        every slot before them (a causal mask inside the new chunk), or, with `mask` a bool
+        (B, T, start_pos + T), to the slots it allows (padded batches in generation).
         """
         if cache is not None:
-            return self._forward_absorbed(x, rope, cache, start_pos)
+            return self._forward_absorbed(x, rope, cache, start_pos, mask)
         return self._forward_naive(x, rope, mask)
 
     def _forward_naive(self, x, rope, mask):
@@ -114,7 +115,7 @@ class MLA(nn.Module):
         out = out[..., : self.v_head_dim] if pad > 0 else out
         return self.wo(out.transpose(1, 2).flatten(2))  # (B, T, H*Dv) -> (B, T, dim)
 
-    def _forward_absorbed(self, x, rope, cache: MLACache, start_pos: int):
+    def _forward_absorbed(self, x, rope, cache: MLACache, start_pos: int, mask: torch.Tensor | None = None):
         B, T, _ = x.shape
         end = start_pos + T
         cos, sin = rope
@@ -128,7 +129,9 @@ class MLA(nn.Module):
         lat, kr = cache.latent[:B, :end].to(x.dtype), cache.k_rope[:B, :end].to(x.dtype)
         scores = (torch.einsum("bthc,bsc->bths", q_latent, lat)
                   + torch.einsum("bthr,bsr->bths", q_rope, kr)) * self.softmax_scale  # (B, T, H, S)
-        if T > 1:
+        if mask is not None:
+            scores = scores.masked_fill(~mask[:, :, None, :], float("-inf"))
+        elif T > 1:
             key_pos = torch.arange(end, device=x.device)
             query_pos = torch.arange(start_pos, end, device=x.device)
             future = key_pos[None, :] > query_pos[:, None]  # (T, S)

@@ -44,10 +44,14 @@ class ModelOutput:
 
 @dataclass
 class KVCache:
-    """Absorbed-MLA cache for every layer; `pos` is the number of tokens already in it."""
+    """Absorbed-MLA cache for every layer. `pos` is the number of slots filled; `valid` (B, max_len)
+    marks slots holding real tokens (False: left padding of a shorter prompt); `next_pos` (B,) is
+    each row's RoPE position for its next real token."""
 
     layers: list[MLACache]
     max_len: int
+    valid: torch.Tensor
+    next_pos: torch.Tensor
     pos: int = 0
 
     @property
@@ -203,21 +207,35 @@ class Transformer(nn.Module):
         max_len = min(max_len or self.args.max_seq_len, self.args.max_seq_len)
         dtype = dtype or self.head.weight.dtype
         device = self.head.weight.device
-        return KVCache([MLACache.new(self.args, batch, max_len, dtype, device) for _ in self.layers], max_len)
+        return KVCache([MLACache.new(self.args, batch, max_len, dtype, device) for _ in self.layers], max_len,
+                       valid=torch.zeros(batch, max_len, dtype=torch.bool, device=device),
+                       next_pos=torch.zeros(batch, dtype=torch.long, device=device))
 
     @torch.no_grad()
-    def decode(self, tokens: torch.Tensor, cache: KVCache) -> torch.Tensor:
-        """Run new tokens (B, T) through the absorbed-MLA path after the cache's `pos` tokens; returns the
-        main head's logits (B, T, vocab) and advances the cache."""
+    def decode(self, tokens: torch.Tensor, cache: KVCache, valid: torch.Tensor | None = None) -> torch.Tensor:
+        """Run new tokens (B, T) through the absorbed-MLA path into cache slots [pos, pos + T); returns the
+        main head's logits (B, T, vocab) and advances the cache. `valid` (B, T) bool marks real tokens
+        where rows are left-padded to a common length: padding takes no position and no one attends to it."""
         B, T = tokens.shape
-        start = cache.pos
-        if start + T > cache.max_len:
+        start, end = cache.pos, cache.pos + T
+        if end > cache.max_len:
             raise ValueError(f"KV cache full: {start} + {T} tokens > max_len {cache.max_len}")
-        rope = self.rope(torch.arange(start, start + T, device=tokens.device))
+        if valid is None:
+            valid = torch.ones(B, T, dtype=torch.bool, device=tokens.device)
+        positions = (cache.next_pos[:, None] + valid.long().cumsum(dim=1) - 1).clamp_min(0)  # (B, T)
+        cache.valid[:, start:end] = valid
+        cache.next_pos += valid.long().sum(dim=1)
+        mask = None
+        if not bool(cache.valid[:, :end].all()):
+            slots = torch.arange(end, device=tokens.device)
+            query_slots = slots[start:end, None]
+            # A padding query sees itself only, so its (unused) output stays finite.
+            mask = (slots <= query_slots) & (cache.valid[:, None, :end] | (slots == query_slots))  # (B, T, S)
+        rope = self.rope(positions)
         h = self.embed(tokens)
         for layer, layer_cache in zip(self.layers, cache.layers):
-            h, _, _ = layer(h, rope, None, layer_cache, start)
-        cache.pos = start + T
+            h, _, _ = layer(h, rope, mask, layer_cache, start)
+        cache.pos = end
         return self.head(self.norm(h))
 
     # -- accounting ---------------------------------------------------------------------------------

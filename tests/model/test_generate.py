@@ -51,3 +51,21 @@ def test_top_p_keeps_sampling_inside_the_nucleus():
     picks = {int(sample_next(logits, temperature=1.0, top_p=0.7, generator=g)) for _ in range(200)}
     assert picks == {0, 1}
     assert int(sample_next(logits)) == 0  # temperature 0 is greedy
+
+
+def test_a_ragged_batch_generates_what_each_prompt_generates_alone():
+    model = model64()
+    prompts = [[7, 8], [100, 200, 300, 400, 500], [9]]
+    together = generate(model, prompts, max_new_tokens=6)
+    alone = [generate(model, p, max_new_tokens=6).tolist() for p in prompts]
+    assert together == alone
+
+
+def test_a_ragged_batch_ends_each_row_at_its_eos():
+    model = model64()
+    prompts = [[7, 8], [100, 200, 300]]
+    free = generate(model, prompts, max_new_tokens=6)
+    eos = free[1][3]  # the first new token of row 1
+    out = generate(model, prompts, max_new_tokens=6, eos_id=eos)
+    assert out[1] == free[1][:4]
+    assert out[0][:2] == [7, 8] and (eos not in out[0] or out[0][-1] == eos)
