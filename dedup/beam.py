@@ -26,7 +26,7 @@ import numpy as np
 from apache_beam.metrics import Metrics
 from apache_beam.pvalue import AsSingleton
 
-from dedup.components import large_star, normalized, small_star
+from dedup.components import neighbour_step, normalized, settle_step, small_star
 from dedup.minhash import MinHashConfig, MinHasher, jaccard_of_sets
 from dedup.ngrams import BenchmarkIndex
 from dedup.normalize import NormalizeConfig, normalized_hash
@@ -234,18 +234,33 @@ class _StarEdgesFn(beam.DoFn):
         yield from edges
 
 
+class _SettleFn(beam.DoFn):
+    def process(self, element):
+        labels, edges = settle_step(*element)
+        for label in labels:
+            yield beam.pvalue.TaggedOutput("settled", label)
+        yield from edges
+
+
 class _StarRound(beam.PTransform):
-    """One large-star and one small-star step of `dedup.components`, each after a GroupByKey."""
+    """One round of `dedup.components`: large-star (settling finished stars on the way), then
+    small-star, each after a GroupByKey. Returns (edges to go on, settled (node, label) pairs)."""
 
     def expand(self, edges):
-        return (
+        settle = (
             edges
             | "BothWays" >> beam.FlatMap(lambda e: [(e[0], e[1]), (e[1], e[0])])
             | "GroupNeighbours" >> beam.GroupByKey()
-            | "LargeStar" >> beam.FlatMap(lambda kv: large_star(kv[0], kv[1]))
-            | "GroupSmaller" >> beam.GroupByKey()
+            | "LargeStar" >> beam.FlatMap(lambda kv: neighbour_step(kv[0], kv[1]))
+            | "GroupAtSmaller" >> beam.GroupByKey()
+            | "Settle" >> beam.ParDo(_SettleFn()).with_outputs("settled", main="edges")
+        )
+        edges = (
+            settle.edges
+            | "GroupAtLarger" >> beam.GroupByKey()
             | "SmallStar" >> beam.FlatMap(lambda kv: small_star(kv[0], kv[1]))
         )
+        return edges, settle.settled
 
 
 class _LabelFn(beam.DoFn):
@@ -265,8 +280,10 @@ class _LabelFn(beam.DoFn):
 class ConnectedComponents(beam.PTransform):
     """Edges (u, v) -> (node, smallest node of its component) for every non-smallest node.
 
-    Runs `rounds` alternating large-star/small-star rounds (Beam graphs cannot loop). Random
-    graphs converge in about 5 rounds, a chain of 10^5 nodes in ascending order in 17. If a
+    Runs `rounds` alternating large-star/small-star rounds (Beam graphs cannot loop); finished
+    stars leave after the round that completes them, so later rounds only carry what is still
+    contracting. Random graphs finish in about 6 rounds, a chain of 20,000 nodes in ascending
+    order in 16 (shuffled: 12). If a
     component has not converged, its nodes still get labels inside the component, only the
     component may come out split into several clusters (fewer documents removed, never a wrong
     one): the counter `cc_unconverged_nodes` says how many nodes were affected.
@@ -279,13 +296,16 @@ class ConnectedComponents(beam.PTransform):
 
     def expand(self, edges):
         current = edges | "Normalize" >> beam.FlatMap(lambda e: [normalized(*e)] if e[0] != e[1] else [])
+        settled = []
         for i in range(self.rounds):
-            current = current | f"Round{i + 1}" >> _StarRound()
-        return (
+            current, done = current | f"Round{i + 1}" >> _StarRound()
+            settled.append(done)
+        rest = (
             current
             | "GroupParents" >> beam.GroupByKey()
             | "Label" >> beam.ParDo(_LabelFn(self.stage))
         )
+        return (*settled, rest) | "AllLabels" >> beam.Flatten()
 
 
 class _FirstHalfFn(beam.DoFn):

@@ -11,6 +11,11 @@ node's neighbours, never the whole graph:
 
 Both keep the components, and alternating them turns each component into a star around its
 smallest node. `dedup.beam.ConnectedComponents` runs these functions between GroupByKeys.
+
+Most components of a near-duplicate graph are stars after one round, and re-shuffling them every
+later round would cost most of the work. So each round also *settles* finished stars: a node
+whose neighbours are all larger (a centre) and all of degree one (leaves) is a whole component;
+its labels leave the iteration and its edges are dropped (`neighbour_step`, `settle_step`).
 """
 
 from __future__ import annotations
@@ -41,6 +46,78 @@ def small_star(u, smaller_neighbours: Iterable) -> Iterator[tuple]:
     for v in smaller | {u}:
         if v != m:
             yield normalized(v, m)
+
+
+LEAF, CENTRE, EDGE = 0, 1, 2
+
+
+def neighbour_step(u, neighbours: Iterable) -> Iterator[tuple]:
+    """At node `u` with all its neighbours: large-star edges keyed by their smaller endpoint,
+    plus u's status: (c, (LEAF, u)) if u's only neighbour is c < u, (u, (CENTRE, degree)) if
+    every neighbour is larger than u."""
+    neighbours = set(neighbours)
+    m = min(neighbours | {u})
+    if len(neighbours) == 1 and m != u:
+        yield m, (LEAF, u)
+    if m == u:
+        yield u, (CENTRE, len(neighbours))
+    for v in neighbours:
+        if v > u:
+            yield m, (EDGE, v)
+
+
+def settle_step(x, values: Iterable[tuple]) -> tuple[list[tuple], list[tuple]]:
+    """At node `x` with the statuses and edges keyed to it: (settled labels, edges to go on).
+
+    If x is a centre and every neighbour reported being its leaf, {x} and its leaves are a
+    whole component, finished: its labels (leaf, x) are final and its edges are dropped."""
+    degree = None
+    leaves, larger = [], []
+    for tag, value in values:
+        if tag == CENTRE:
+            degree = value
+        elif tag == LEAF:
+            leaves.append(value)
+        else:
+            larger.append(value)
+    if degree is not None and len(leaves) == degree:
+        return [(leaf, x) for leaf in leaves], []
+    return [], [(v, x) for v in larger]
+
+
+def settling_round(edges: Iterable[tuple]) -> tuple[dict, set[tuple]]:
+    """One round as `dedup.beam.ConnectedComponents` runs it, on one machine:
+    ({settled node: label}, the edges still to contract)."""
+    by_node: dict = {}
+    for u, v in edges:
+        by_node.setdefault(u, set()).add(v)
+        by_node.setdefault(v, set()).add(u)
+    keyed: dict = {}
+    for u, ns in by_node.items():
+        for key, value in neighbour_step(u, ns):
+            keyed.setdefault(key, []).append(value)
+    settled: dict = {}
+    large: set = set()
+    for x, values in keyed.items():
+        labels, rest = settle_step(x, values)
+        settled.update(labels)
+        large.update(rest)
+    down: dict = {}
+    for big, small in large:
+        down.setdefault(big, set()).add(small)
+    return settled, {e for u, ns in down.items() for e in small_star(u, ns)}
+
+
+def settling_components(edges: Iterable[tuple], rounds: int) -> tuple[dict, set[tuple]]:
+    """({node: label} for non-smallest nodes settled within `rounds`, edges left unsettled)."""
+    current = {normalized(u, v) for u, v in edges if u != v}
+    labels: dict = {}
+    for _ in range(rounds):
+        if not current:
+            break
+        settled, current = settling_round(current)
+        labels.update(settled)
+    return labels, current
 
 
 def star_round(edges: Iterable[tuple]) -> set[tuple]:

@@ -47,10 +47,34 @@ def test_long_chains_converge_to_one_component(order):
     chain = list(zip(nodes, nodes[1:]))
     labels, rounds = star_components(chain)
     assert set(labels.values()) == {0}
-    assert rounds <= 16  # the Beam transform's default unrolls 16 rounds
+    assert rounds <= 15  # the Beam transform unrolls 16 rounds by default (one more to settle)
 
 
 def test_string_and_tuple_nodes_work_too():
     edges = [(("b", "2"), ("a", "1")), (("c", "3"), ("b", "2"))]
     labels, _ = star_components(edges)
     assert labels == union_find_components(edges)
+
+
+def test_settling_rounds_finish_stars_early_and_match_union_find():
+    from dedup.components import settling_components
+
+    rng = random.Random(11)
+    edges = [(rng.randrange(2000), rng.randrange(2000)) for _ in range(1500)]
+    edges = [e for e in edges if e[0] != e[1]]
+    labels, left = settling_components(edges, rounds=16)
+    assert not left
+    assert labels == {n: m for n, m in union_find_components(edges).items() if n != m}
+    # A bucket star is finished at once: one round, and nothing left to contract.
+    labels, left = settling_components([(5, 1), (7, 1), (9, 1)], rounds=1)
+    assert labels == {5: 1, 7: 1, 9: 1} and not left
+
+
+def test_too_few_rounds_leave_edges_but_never_mislabel():
+    from dedup.components import settling_components
+
+    chain = [(i, i + 1) for i in range(5000)]
+    labels, left = settling_components(chain, rounds=3)
+    assert left  # not finished
+    truth = union_find_components(chain)
+    assert all(truth[n] == truth[m] for n, m in labels.items())
