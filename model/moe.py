@@ -2,7 +2,8 @@
 
 Dispatch is sorted, never looped: the (token, expert) pairs are sorted by expert, the tokens gathered
 into one (N·K, dim) matrix, the experts run as grouped matmuls over their stacked (E, out, in) weights,
-and the outputs are weighted and summed back with `index_add_`. `Experts.grouped_mm` is a replaceable
+and the outputs are put back in token order with the inverse permutation and summed with their
+gating weights. `Experts.grouped_mm` is a replaceable
 callable (FP8 swaps in its grouped GEMM). No tokens are dropped (V3).
 """
 
@@ -65,10 +66,12 @@ class MoE(nn.Module):
         expert_of_pair = indices.flatten()  # (N*K,)
         order = torch.argsort(expert_of_pair, stable=True)
         counts = torch.bincount(expert_of_pair, minlength=self.n_experts)  # (E,)
-        token_of_pair = order // K
-        out = self.experts(flat[token_of_pair], counts)  # (N*K, dim), sorted by expert
-        out = out * weights.flatten()[order].unsqueeze(-1).to(out.dtype)
-        y = flat.new_zeros(flat.shape, dtype=out.dtype).index_add_(0, token_of_pair, out)
+        out = self.experts(flat[order // K], counts)  # (N*K, dim), rows sorted by expert
+        # Un-sort with the inverse permutation and sum each token's K outputs: a gather and a reduction,
+        # deterministic (no atomic scatter-add) and cheap to differentiate.
+        unsort = torch.empty_like(order)
+        unsort[order] = torch.arange(order.numel(), device=order.device)
+        y = (out[unsort].view(-1, K, D) * weights.unsqueeze(-1).to(out.dtype)).sum(dim=1)  # (N, dim)
         if self.shared_experts is not None:
             y = y + self.shared_experts(flat)
         balance = self.gate.balance_loss(scores, indices, B)
