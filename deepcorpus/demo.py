@@ -29,6 +29,9 @@ def demo_steps(out: str, train_steps: int) -> list[tuple[str, list[str], str]]:
         ("math", ["math", "run", "--input", s("crawl", "*.warc.gz"), "--seed", s("math_seed.jsonl"),
                   "--output", f"{out}/math", "--iterations", "2", "--benchmark", math_bench,
                   "--auto-approve", "0.6"], f"{out}/math/corpus"),
+        # The standalone near-dedup over the finished math corpus: a check that the run left no near-copies.
+        ("dedup", ["dedup", "minhash", "--input", f"{out}/math/corpus", "--output", f"{out}/math_dedup",
+                   "--removed", f"{out}/math_near_dups"], f"{out}/math_dedup"),
         ("code", ["code", "run", "--input", s("repos"), "--output", f"{out}/code",
                   "--benchmark", code_bench], f"{out}/code/corpus"),
         ("formal", ["formal", "run", "--generator", "template", "--count", "60",

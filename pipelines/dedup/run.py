@@ -195,6 +195,11 @@ def run(args, beam_args: list[str]) -> int:
                 storage.remove_tree(path)
         raise
     counters = summary.counters_from_result(result)
+    unconverged = counters.get("minhash", {}).get("cc_unconverged_nodes", 0)
+    if unconverged:
+        log.warning("%d nodes were in clusters still contracting after %d rounds; they were kept apart "
+                    "(fewer removals, never a wrong one). Raise --cc-rounds to finish them.",
+                    unconverged, args.cc_rounds)
     inputs = [f for s in p_plan.sources for f in (s.dataset.files if s.dataset else s.files)]
     record = {"method": args.method, "settings": settings, "counters": counters}
     manifest = datasets.commit(staging, args.output, p_plan.schema_name, inputs=inputs, extra={"dedup": record})
