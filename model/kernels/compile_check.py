@@ -50,6 +50,10 @@ def kernel_specs(all_configs: bool = False) -> list[tuple[str, object, dict, dic
          {"x_ptr": BF16_PTR, "q_ptr": FP8_PTR, "s_ptr": F32_PTR, "qr_ptr": FP8_PTR, "sr_ptr": F32_PTR, **group_ptrs},
          {"GROUPED": True, "ALSO_ROWS": True, "AMAX_MIN": AMAX_FLOOR, "BLOCK_M": 128, "BLOCK_K": 128},
          {"num_warps": 8}),
+        ("quant_128x1", quant._quant_128x1_kernel,
+         {"x_ptr": F32_PTR, "q_ptr": FP8_PTR, "s_ptr": F32_PTR, "qr_ptr": FP8_PTR, "sr_ptr": F32_PTR, **group_ptrs},
+         {"GROUPED": False, "ALSO_ROWS": False, "AMAX_MIN": AMAX_FLOOR, "BLOCK_M": 128, "BLOCK_K": 64},
+         {"num_warps": 4}),
         ("quant_128x128", quant._quant_128x128_kernel, {"w_ptr": F32_PTR, "q_ptr": FP8_PTR, "s_ptr": F32_PTR},
          {"AMAX_MIN": AMAX_FLOOR, "BLOCK_N": 128, "BLOCK_K": 128}, {"num_warps": 8}),
     ]
@@ -64,6 +68,8 @@ def kernel_specs(all_configs: bool = False) -> list[tuple[str, object, dict, dic
                         for c in grouped_gemm.wgrad_configs()]
     specs += [("gemm", gemm._gemm_kernel, gemm_ptrs, {"B_SCALE_ROWS": 128, "BLOCK_K": 128, **c}, o)
               for c, o in gemm_fixed]
+    c, o = _split(gemm.fixed_config(4096, b_scale_rows=1))  # Wgrad: per-row scales on B, FP32 output
+    specs.append(("gemm", gemm._gemm_kernel, {**gemm_ptrs, "c_ptr": F32_PTR}, {"B_SCALE_ROWS": 1, "BLOCK_K": 128, **c}, o))
     specs += [("grouped_gemm", grouped_gemm._grouped_gemm_kernel, {**gemm_ptrs, **group_ptrs}, {"BLOCK_K": 128, **c}, o)
               for c, o in grouped_fixed]
     specs += [("grouped_wgrad", grouped_gemm._grouped_wgrad_kernel, wgrad_ptrs, {"BLOCK_T": 128, **c}, o)

@@ -34,10 +34,12 @@ AUTOTUNE_MIN_WORK = 2**33
 INTERPRETER_CONFIG = {"BLOCK_M": 32, "BLOCK_N": 32, "GROUP_M": 4, "num_warps": 4, "num_stages": 1}
 
 
-def fixed_config(m: int) -> dict:
+def fixed_config(m: int, b_scale_rows: int = BLOCK) -> dict:
     """Meta-parameters without tuning: the interpreter's small tiles, or a sound H100 default."""
     if interpreting():  # the interpreter runs every program in numpy: one small config
         return dict(INTERPRETER_CONFIG)
+    if b_scale_rows == 1:  # Wgrad: a scale per row of B; 128×128 with 8 warps would spill 16 bytes
+        return {"BLOCK_M": 64, "BLOCK_N": 256, "GROUP_M": 8, "num_warps": 8, "num_stages": 3}
     if m <= 64:
         return {"BLOCK_M": 64, "BLOCK_N": 128, "GROUP_M": 8, "num_warps": 4, "num_stages": 4}
     return {"BLOCK_M": 128, "BLOCK_N": 128, "GROUP_M": 8, "num_warps": 8, "num_stages": 4}
@@ -149,7 +151,7 @@ def gemm(a, sa, b, sb, out_dtype=torch.float32, out=None):
         return (triton.cdiv(m, meta["BLOCK_M"]) * triton.cdiv(n, meta["BLOCK_N"]),)
 
     launch(
-        _gemm_kernel, _gemm_kernel_tuned, m * n * k, fixed_config(m), grid,
+        _gemm_kernel, _gemm_kernel_tuned, m * n * k, fixed_config(m, b_rows), grid,
         a, b, out, sa, sb, m, n, k, a.stride(0), b.stride(0), out.stride(0), sa.stride(0), sb.stride(0),
         B_SCALE_ROWS=b_rows, BLOCK_K=BLOCK,
     )
