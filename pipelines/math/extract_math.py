@@ -69,7 +69,7 @@ class Extraction:
 
 def count_formulas(text: str) -> int:
     """How many formulas a text holds, by their delimiters (the same rule for every extractor)."""
-    return sum(1 for _ in FORMULA.finditer(text))
+    return len(FORMULA.findall(text))
 
 
 def _wrap(tex: str, display: bool) -> str:
@@ -97,18 +97,15 @@ def _tex_of_math(node) -> tuple[str, bool]:
     return to_latex(node), False
 
 
-def _inline_delimiters(tree: HTMLTree) -> list[tuple[str, str]]:
-    """Non-standard inline delimiters declared in the page's MathJax configuration."""
+def _inline_delimiters(html: str) -> list[tuple[str, str]]:
+    """Non-standard inline delimiters declared in the page's MathJax configuration (read from the
+    raw page: the configuration is a script, and walking every script of the DOM costs more)."""
     found = []
-    for script in tree.document.query_selector_all("script"):
-        src = script.text
-        if "MathJax" not in src and "inlineMath" not in src:
-            continue
-        for block in _INLINE_CONFIG.findall(src):
-            for _, open_, _, close in _PAIR.findall(block + "]"):
-                pair = (open_.replace("\\\\", "\\"), close.replace("\\\\", "\\"))
-                if pair not in STANDARD_INLINE and pair[0]:
-                    found.append(pair)
+    for block in _INLINE_CONFIG.findall(html):
+        for _, open_, _, close in _PAIR.findall(block + "]"):
+            pair = (open_.replace("\\\\", "\\"), close.replace("\\\\", "\\"))
+            if pair not in STANDARD_INLINE and pair[0] and pair not in found:
+                found.append(pair)
     return found
 
 
@@ -205,7 +202,7 @@ def extract(html: str, main_content: bool = True) -> Extraction:
     if tree.body is None:
         return Extraction("")
     has_markup = maybe_math(html)
-    delimiters = _inline_delimiters(tree) if "inlineMath" in html else []
+    delimiters = _inline_delimiters(html) if "inlineMath" in html else []
     formats = rewrite_math(tree) if has_markup else []
     text = extract_plain_text(
         tree, preserve_formatting=True, main_content=main_content, alt_texts=False, links=False,
