@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 import logging
+import os
 from collections.abc import Iterable
 
 import torch
@@ -99,11 +100,19 @@ def _apply(fn, *args):
         return fn.apply(*args)
 
 
+def _kernels(backend: str, x: torch.Tensor):
+    """The backend's kernel functions, after checking Triton can run on x's device."""
+    if backend == "triton" and x.device.type != "cuda" and os.environ.get("TRITON_INTERPRET", "0") in ("", "0"):
+        raise RuntimeError(f"the Triton FP8 kernels need CUDA tensors, got {x.device.type} "
+                           "(use the 'reference' backend, or TRITON_INTERPRET=1 to run Triton on the CPU)")
+    return load_backend(backend)
+
+
 def fp8_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
                backend: str = "triton") -> torch.Tensor:
     """F.linear with all three GEMMs in FP8; the bias is added in the output's precision."""
     need_wgrad = torch.is_grad_enabled() and weight.requires_grad  # no transposed copy for inference
-    y = _apply(_FP8LinearFn, x, weight, load_backend(backend), _output_dtype(x), need_wgrad)
+    y = _apply(_FP8LinearFn, x, weight, _kernels(backend, x), _output_dtype(x), need_wgrad)
     return y if bias is None else y + bias.to(y.dtype)
 
 
@@ -179,7 +188,7 @@ class FP8GroupedMM:
         if x.device.type == "meta":
             return x.new_empty(x.shape[0], w.shape[1])
         need_wgrad = torch.is_grad_enabled() and w.requires_grad
-        return _apply(_FP8GroupedMMFn, x, w, counts, load_backend(self.backend), _output_dtype(x), need_wgrad)
+        return _apply(_FP8GroupedMMFn, x, w, counts, _kernels(self.backend, x), _output_dtype(x), need_wgrad)
 
     def __repr__(self) -> str:
         return f"FP8GroupedMM(backend={self.backend!r})"

@@ -210,3 +210,10 @@ def test_inference_and_frozen_weights_skip_the_wgrad_quantisation():
     xg = x.clone().requires_grad_()
     layer(xg).sum().backward()
     assert xg.grad is not None and layer.weight.grad is None
+
+
+def test_triton_backend_on_cpu_tensors_without_the_interpreter_says_what_to_do(monkeypatch):
+    monkeypatch.delenv("TRITON_INTERPRET", raising=False)
+    layer = FP8Linear(16, 8, backend="triton")
+    with pytest.raises(RuntimeError, match="reference"):
+        layer(torch.randn(2, 16))
