@@ -129,3 +129,14 @@ def test_dataflow_options_build_the_candidates_graph_without_cloud_contact():
     labels = {t.unique_name for t in p.to_runner_api().components.transforms.values()}
     for step in ("Read", "Spread", "Extract", "LanguageId", "UrlDedup", "NearDedup", "WriteCandidates"):
         assert step in labels
+
+
+@pytest.mark.slow
+def test_threshold_auto_picks_the_best_f1_on_the_eval_set(run_dir):
+    from classifiers.math_classifier import MathClassifier
+    from pipelines.math.run import evaluate
+
+    clf = MathClassifier.load(str(run_dir / "iter_1" / "model.bin"))
+    cfg = MathRunConfig(inputs=[], seed="", output="", threshold=None, eval_path=samples.path("math_eval.jsonl"))
+    threshold, metrics = evaluate(cfg, clf)
+    assert 0 < threshold < 1 and metrics["f1"] >= 0.95 and metrics["threshold"] == threshold
