@@ -33,7 +33,7 @@ from benchmarks.common import report
 SHARED_BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared",
                                  "data", "benchmarks")
 SMALL, LARGE = 1000, 10000  # the corpus grows 10x
-CORRECTNESS_DOCS = 3000
+CORRECTNESS_DOCS = 2000
 
 
 def _cpu_seconds() -> float:

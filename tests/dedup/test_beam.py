@@ -4,6 +4,7 @@ import json
 import random
 
 import apache_beam as beam
+import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
@@ -23,6 +24,11 @@ from dedup.normalize import NormalizeConfig
 
 def pipeline():
     return TestPipeline(runner="FnApiRunner")
+
+
+# Clusters here are a few documents deep: 4 rounds of connected components finish them, and
+# fewer stages keep the tests quick (the default, 16, is for chains of thousands).
+ROUNDS = 4
 
 
 def ids(pcoll, label):
@@ -109,7 +115,7 @@ def test_minhash_dedup_removes_near_copies_and_keeps_distinct_documents():
         {"id": "empty", "text": ""},
     ]
     with pipeline() as p:
-        out = p | beam.Create(docs) | MinHashDedup(WEB_MINHASH)
+        out = p | beam.Create(docs) | MinHashDedup(WEB_MINHASH, cc_rounds=ROUNDS)
         assert_that(ids(out.kept, "K"), equal_to(["orig", "other", "short", "empty"]), label="kept")
         assert_that(removals(out.removed, "R"), equal_to(
             [("copy", "orig", "near_duplicate"), ("copy2", "orig", "near_duplicate")]), label="removed")
@@ -125,11 +131,12 @@ def test_minhash_clusters_chained_copies_through_connected_components():
             t[k * 7 % 300] = f"edit{k}"
         chain.append({"id": f"c{step}", "text": " ".join(t)})
     with pipeline() as p:
-        out = p | beam.Create(chain) | MinHashDedup(MinHashConfig(num_perm=128, bands=32, rows=4))
+        out = p | beam.Create(chain) | MinHashDedup(MinHashConfig(num_perm=128, bands=32, rows=4), cc_rounds=ROUNDS)
         assert_that(ids(out.kept, "K"), equal_to(["c0"]), label="kept")
         assert_that(out.removed | beam.Map(lambda r: r["duplicate_of"]), equal_to(["c0"] * 3), label="removed")
 
 
+@pytest.mark.slow
 def test_minhash_verification_drops_false_candidate_pairs():
     # Very loose bands make a pair at Jaccard ~0.5 a candidate; verification at 0.8 rejects it.
     loose = MinHashConfig(num_perm=64, bands=32, rows=2, threshold=0.8)
@@ -137,10 +144,10 @@ def test_minhash_verification_drops_false_candidate_pairs():
     half = base[:100] + words(5, 100)
     docs = [{"id": "a", "text": " ".join(base)}, {"id": "b", "text": " ".join(half)}]
     with pipeline() as p:
-        out = p | beam.Create(docs) | MinHashDedup(loose, verify=True)
+        out = p | beam.Create(docs) | MinHashDedup(loose, verify=True, cc_rounds=ROUNDS)
         assert_that(ids(out.kept, "K"), equal_to(["a", "b"]), label="kept")
     with pipeline() as p:
-        out = p | beam.Create(docs) | MinHashDedup(loose, verify=False)
+        out = p | beam.Create(docs) | MinHashDedup(loose, verify=False, cc_rounds=ROUNDS)
         assert_that(ids(out.kept, "K"), equal_to(["a"]), label="kept")
 
 
@@ -159,7 +166,7 @@ def test_code_preset_uses_bigcode_parameters_and_a_repository_rank():
         return (0 if r["license"] in ("mit", "apache-2.0") else 1, -r["stars"], r["id"])
 
     with pipeline() as p:
-        out = p | beam.Create(repos) | MinHashDedup(CODE_MINHASH, rank_key=permissive_then_stars)
+        out = p | beam.Create(repos) | MinHashDedup(CODE_MINHASH, rank_key=permissive_then_stars, cc_rounds=ROUNDS)
         assert_that(ids(out.kept, "K"), equal_to(["mit-many"]), label="kept")
 
 
@@ -170,6 +177,7 @@ def _components_in_beam(edges, rounds=16):
         assert_that(labels, equal_to(sorted(expected.items())))
 
 
+@pytest.mark.slow
 def test_connected_components_match_union_find_on_random_graphs():
     rng = random.Random(7)
     edges = [(rng.randrange(300), rng.randrange(300)) for _ in range(250)]
@@ -177,6 +185,7 @@ def test_connected_components_match_union_find_on_random_graphs():
     _components_in_beam(edges)
 
 
+@pytest.mark.slow
 def test_connected_components_match_union_find_on_a_long_chain():
     rng = random.Random(8)
     nodes = list(range(2000))

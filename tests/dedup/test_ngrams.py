@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from dedup.ngrams import BenchmarkIndex
 
 
@@ -34,6 +36,7 @@ def test_ngrams_shared_by_many_items_are_boilerplate(tmp_path):
     assert index.find("theorem t7 (x : Nat) : x + 7 = 7 + x := by sorry") .endswith("/f.jsonl#t7")
 
 
+@pytest.mark.slow
 def test_public_benchmark_files_index(shared_data):
     import glob
 
