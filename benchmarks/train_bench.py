@@ -46,8 +46,9 @@ def build(preset: str, seq_len: int, vocab: int, device, fp8: bool = False):
 
     from model.presets import get_preset
     from model.transformer import Transformer
-    from train.loop import Parallel, Trainer
+    from train.loop import Trainer
     from train.optim import Schedule, build_optimizer
+    from train.parallel import Parallel
 
     torch.manual_seed(0)
     args = get_preset(preset, vocab_size=vocab, max_seq_len=max(seq_len, 128))

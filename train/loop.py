@@ -24,6 +24,7 @@ import torch
 from deepcorpus import storage
 from train.loader import MicroBatch
 from train.optim import Schedule
+from train.parallel import Parallel
 
 log = logging.getLogger("train")
 
@@ -42,33 +43,6 @@ def gpu_peak_flops(device: torch.device) -> float | None:
                 return 756e12
             return GPU_PEAK_BF16[key]
     return None
-
-
-@dataclass
-class Parallel:
-    """Who this process is among the data-parallel ranks."""
-
-    rank: int = 0
-    world: int = 1
-    local_rank: int = 0
-    owns_group: bool = False  # this run created the process group, so it tears it down
-
-    @property
-    def distributed(self) -> bool:
-        return self.world > 1
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-    def barrier(self) -> None:
-        if self.distributed:
-            torch.distributed.barrier()
-
-    def sum(self, t: torch.Tensor) -> torch.Tensor:
-        if self.distributed:
-            torch.distributed.all_reduce(t)
-        return t
 
 
 @dataclass

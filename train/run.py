@@ -19,6 +19,8 @@ import time
 
 from deepcorpus.errors import UserError
 from train import config as config_mod
+from train import parallel as dp
+from train.parallel import agree, full_state_dicts, load_state_dicts, setup_distributed, wrap_model
 
 log = logging.getLogger("train")
 
@@ -100,24 +102,6 @@ def run(args) -> int:
     return train(values, getattr(args, "config", None), resume_from, command=command_line(args))
 
 
-def _setup_distributed(device_kind: str):
-    import torch
-
-    from train.loop import Parallel
-
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world <= 1:
-        return Parallel()
-    rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
-    owns = not torch.distributed.is_initialized()
-    if owns:
-        backend = "nccl" if device_kind == "cuda" else "gloo"
-        if device_kind == "cuda":
-            torch.cuda.set_device(local_rank)
-        torch.distributed.init_process_group(backend=backend)
-    return Parallel(rank=rank, world=world, local_rank=local_rank, owns_group=owns)
-
-
 def _device(cfg, parallel):
     import torch
 
@@ -178,66 +162,6 @@ def _apply_fp8(cfg, model):
     convert_to_fp8(model, backend=cfg.fp8_backend)
 
 
-def _wrap(cfg, model, parallel, device):
-    """DDP or FSDP2 around the model; returns (wrapped, how)."""
-    if not parallel.distributed:
-        return model, "none"
-    if cfg.distributed == "fsdp":
-        from torch.distributed.fsdp import fully_shard
-
-        # One FSDP unit per block; the root unit holds embedding, head and the MTP modules, whose
-        # parameters the model also uses outside their forward (the shared head and norms).
-        for block in model.layers:
-            fully_shard(block)
-        fully_shard(model)
-        return model, "fsdp"
-    from torch.nn.parallel import DistributedDataParallel as DDP
-
-    ids = [device.index] if device.type == "cuda" else None
-    return DDP(model, device_ids=ids), "ddp"
-
-
-def _state_dicts(model, optimizer, wrapper: str):
-    """Full (unsharded) model and optimizer state dicts keyed by parameter name, on CPU."""
-    from torch.distributed.checkpoint.state_dict import (
-        StateDictOptions,
-        get_model_state_dict,
-        get_optimizer_state_dict,
-    )
-
-    opts = StateDictOptions(full_state_dict=True, cpu_offload=wrapper == "fsdp" or
-                            any(p.is_cuda for p in model.parameters()))
-    return get_model_state_dict(model, options=opts), get_optimizer_state_dict(model, optimizer, options=opts)
-
-
-def _sharded_state(model, optimizer) -> dict:
-    """Model and optimizer state as this rank holds them (DTensor shards under FSDP2)."""
-    from torch.distributed.checkpoint.state_dict import get_model_state_dict, get_optimizer_state_dict
-
-    return {"model": get_model_state_dict(model), "optimizer": get_optimizer_state_dict(model, optimizer)}
-
-
-def _load_state_dicts(model, optimizer, ckpt: dict) -> None:
-    from torch.distributed.checkpoint.state_dict import (
-        StateDictOptions,
-        set_model_state_dict,
-        set_optimizer_state_dict,
-    )
-
-    if ckpt["sharded"]:
-        from train.checkpoint import _dcp
-
-        # Each rank reads the pieces of its own shards (DCP reshards if the world size changed).
-        state = _sharded_state(model, optimizer)
-        _dcp().load(state, checkpoint_id=ckpt["sharded"])
-        set_model_state_dict(model, state["model"])
-        set_optimizer_state_dict(model, optimizer, state["optimizer"])
-        return
-    opts = StateDictOptions(full_state_dict=True)
-    set_model_state_dict(model, ckpt["model"], options=opts)
-    set_optimizer_state_dict(model, optimizer, ckpt["optimizer"], options=opts)
-
-
 def effective_config(values: dict, config_path: str | None, resume_from: str | None):
     """Defaults < --config file < options; when resuming, the checkpoint's config replaces the defaults."""
     if not resume_from:
@@ -268,7 +192,7 @@ def train(values: dict, config_path: str | None = None, resume_from: str | None 
         raise UserError(f"{run_dir}: the run directory must be local (metrics and checkpoints are written there)")
 
     device_kind = "cuda" if cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available()) else "cpu"
-    parallel = _setup_distributed(device_kind)
+    parallel = setup_distributed(device_kind)
     device = _device(cfg, parallel)
     _set_cpu_threads(cfg, device, parallel)
     if resume_from:
@@ -306,7 +230,7 @@ def train(values: dict, config_path: str | None = None, resume_from: str | None 
     if cfg.fp8:
         _apply_fp8(cfg, model)
     raw = model
-    wrapped, how = _wrap(cfg, model, parallel, device)
+    wrapped, how = wrap_model(cfg, model, parallel, device)
     if cfg.compile:
         wrapped = torch.compile(wrapped)
     optimizer = build_optimizer(raw, lr=cfg.peak_lr(), weight_decay=cfg.weight_decay,
@@ -315,7 +239,7 @@ def train(values: dict, config_path: str | None = None, resume_from: str | None 
 
     start_step, tokens_seen = 0, 0
     if ckpt:
-        _load_state_dicts(raw, optimizer, ckpt)
+        load_state_dicts(raw, optimizer, ckpt)
         loader.load_state_dict(ckpt["trainer"]["loader"])
         start_step = int(ckpt["trainer"]["step"])
         tokens_seen = int(ckpt["trainer"].get("tokens_seen", 0))
@@ -343,21 +267,21 @@ def train(values: dict, config_path: str | None = None, resume_from: str | None 
     trainer = Trainer(wrapped, raw, optimizer, schedule, device=device, parallel=parallel,
                       grad_clip=cfg.grad_clip, autocast_dtype=_autocast_dtype(cfg, device), wrapper=how)
 
-    sharded = cfg.checkpoint_format == "sharded" or (cfg.checkpoint_format == "auto" and how == "fsdp")
+    use_sharded = cfg.checkpoint_format == "sharded" or (cfg.checkpoint_format == "auto" and how == "fsdp")
 
     def save(step: int) -> str:
-        model_state = optim_state = sharded_state = None
-        if sharded:
-            sharded_state = _sharded_state(raw, optimizer)
+        model_state = optim_state = shards = None
+        if use_sharded:
+            shards = dp.sharded_state(raw, optimizer)
         else:
-            model_state, optim_state = _state_dicts(raw, optimizer, how)
+            model_state, optim_state = full_state_dicts(raw, optimizer, how)
         trainer_state = {"step": step, "tokens_seen": metrics.tokens_seen, "loader": loader.state_dict(),
                          "schedule": dataclasses.asdict(schedule), "tokenizer": cfg.tokenizer,
                          "tokenizer_hash": cfg.tokenizer_hash, "world": parallel.world}
         return ckpt_mod.save_checkpoint(
             run_dir, step, model_state=model_state, optimizer_state=optim_state, trainer_state=trainer_state,
             config_toml=config_mod.to_toml(cfg), model_args=margs.to_dict(), keep=cfg.keep_checkpoints,
-            rank=parallel.rank, barrier=parallel.barrier, sharded_state=sharded_state)
+            rank=parallel.rank, barrier=parallel.barrier, sharded_state=shards)
 
     step = start_step
     last_saved = start_step if resume_from else None
@@ -374,7 +298,7 @@ def train(values: dict, config_path: str | None = None, resume_from: str | None 
                 metrics.record(result)
                 if not math.isfinite(result.loss):
                     raise UserError(f"loss became {result.loss} at step {step}; lower --lr or check the data")
-                want_stop = _agree(stop.requested, parallel)
+                want_stop = agree(stop.requested, parallel)
                 if (cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or step == cfg.steps or want_stop:
                     save(step)
                     last_saved = step
@@ -425,19 +349,6 @@ def write_summary(run_dir: str, cfg, command, *, step: int, tokens_seen: int, wo
         print(f"stopped at step {step} of {cfg.steps}; continue with --resume")
     sys.stdout.flush()
     return summary
-
-
-def _agree(flag: bool, parallel) -> bool:
-    """Every rank stops at the same step if any was asked to."""
-    if not parallel.distributed:
-        return flag
-    import torch
-
-    t = torch.tensor([1.0 if flag else 0.0])
-    if torch.distributed.get_backend() == "nccl":
-        t = t.cuda()
-    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
-    return bool(t.item())
 
 
 def storage_is_remote(path: str) -> bool:
