@@ -25,7 +25,7 @@ from classifiers.normalize import normalize_for_fasttext
 
 log = logging.getLogger(__name__)
 
-TRAIN_ATTEMPTS = 6
+TRAIN_ATTEMPTS = 10
 POSITIVE = "__label__math"
 NEGATIVE = "__label__other"
 

@@ -160,10 +160,16 @@ def candidates_graph(p: beam.Pipeline, cfg: MathRunConfig, files: list[str], sta
     """The candidates pipeline's steps, added to `p` (tests build it under Dataflow options)."""
     from dedup.beam import WEB_MINHASH, MinHashDedup, UrlDedup
 
+    read = p | "CrawlFiles" >> beam.Create(files) | "Read" >> beam.ParDo(T.ReadCrawlFn()).with_outputs(
+        "errors", main="pages")
+    _ = (
+        read.errors
+        | "ErrorJson" >> beam.Map(T.to_json_line)
+        | "WriteReadErrors" >> beam.io.WriteToText(storage.join(cfg.output, "read_errors"), ".jsonl",
+                                                   shard_name_template="")
+    )
     docs = (
-        p
-        | "CrawlFiles" >> beam.Create(files)
-        | "Read" >> beam.ParDo(T.ReadCrawlFn())
+        read.pages
         | "Spread" >> beam.Reshuffle()  # one file's pages fan out to every worker
         | "Extract" >> beam.ParDo(T.ExtractFn(cfg.min_chars))
         | "LanguageId" >> beam.ParDo(T.LanguageIdFn(cfg.languages))

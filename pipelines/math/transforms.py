@@ -20,7 +20,8 @@ from pipelines.math.warc import iter_pages
 
 
 class ReadCrawlFn(beam.DoFn):
-    """A WARC/WET path -> its HTML pages (or WET texts), one record at a time."""
+    """A WARC/WET path -> its HTML pages (or WET texts), one record at a time; a broken file goes
+    to the `errors` output as {"file", "error"} (and the rest of the run goes on)."""
 
     def __init__(self):
         self._counters = {}
@@ -31,7 +32,10 @@ class ReadCrawlFn(beam.DoFn):
         self._counters[name].inc(n)
 
     def process(self, path: str):
-        yield from iter_pages(path, self._count)
+        errors = []
+        yield from iter_pages(path, self._count, lambda f, msg: errors.append({"file": f, "error": msg}))
+        for err in errors:
+            yield beam.pvalue.TaggedOutput("errors", err)
 
 
 class ExtractFn(beam.DoFn):

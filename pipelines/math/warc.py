@@ -82,13 +82,18 @@ def open_crawl_file(path: str):
     return _Positioned(storage.open_read(path))
 
 
-def iter_pages(path: str, count: Count = _no_count) -> Iterator[dict]:
-    """Dicts with id, url, crawl_date, html (or text for WET), encoding, source_file."""
+def iter_pages(path: str, count: Count = _no_count,
+               on_error: Callable[[str, str], None] | None = None) -> Iterator[dict]:
+    """Dicts with id, url, crawl_date, html (or text for WET), encoding, source_file.
+
+    `on_error(path, message)` hears about a file that could not be opened or broke mid-stream."""
     try:
         stream = open_crawl_file(path)
     except OSError as e:
         count("corrupt_files", 1)
         log.warning("%s: cannot open (%s); skipped", path, e)
+        if on_error:
+            on_error(path, f"cannot open ({e})")
         return
     count("files", 1)
     types = WarcRecordType.response | WarcRecordType.conversion
@@ -112,6 +117,8 @@ def iter_pages(path: str, count: Count = _no_count) -> Iterator[dict]:
         count("corrupt_files", 1)
         where = f" after record {record.record_id}" if record is not None else ""
         log.warning("%s: unreadable%s (%s); the rest of the file was skipped", path, where, e)
+        if on_error:
+            on_error(path, f"unreadable{where} ({e}); the rest of the file was skipped")
     finally:
         if not isinstance(stream, str):
             stream.close()

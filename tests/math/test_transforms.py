@@ -119,3 +119,12 @@ def test_only_math_domains_reach_the_driver():
     with pipeline() as p:
         out = p | beam.Create(entries) | beam.FlatMap(T.math_domain_stats, 0.10)
         assert_that(out, equal_to([("domain", "a.org", 10, 5), ("prefix", "a.org/q", 6, 5)]))
+
+
+def test_broken_crawl_file_goes_to_the_errors_output(tmp_path):
+    path = tmp_path / "bad.warc.gz"
+    path.write_bytes(b"this is not a WARC file at all\r\n" * 4)
+    with pipeline() as p:
+        read = p | beam.Create([str(path)]) | beam.ParDo(T.ReadCrawlFn()).with_outputs("errors", main="pages")
+        assert_that(read.pages, equal_to([]), label="no pages")
+        assert_that(read.errors | beam.Map(lambda e: e["file"]), equal_to([str(path)]), label="errors")
