@@ -249,4 +249,8 @@ class Transformer(nn.Module):
 
 
 def _cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    return F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), ignore_index=IGNORE_INDEX)
+    """Mean over the targets that are not ignored; 0 (not NaN) when a batch has none, e.g. an MTP depth
+    longer than the sequence or an all-padding micro-batch."""
+    targets = targets.flatten()
+    total = F.cross_entropy(logits.flatten(0, 1).float(), targets, ignore_index=IGNORE_INDEX, reduction="sum")
+    return total / (targets != IGNORE_INDEX).sum().clamp_min(1)

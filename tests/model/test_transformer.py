@@ -113,3 +113,15 @@ def test_presets_build_and_the_tiny_one_is_tiny():
 
     assert count_parameters(get_preset("tiny"))["total"] < 5_000_000
     assert 80e6 < count_parameters(get_preset("small"))["total"] < 130e6
+
+
+def test_a_batch_without_any_target_gives_zero_loss_not_nan():
+    model = tiny_model()
+    tokens = torch.randint(0, 2048, (1, 4))
+    out = model(tokens, torch.full((1, 4), -100))
+    assert out.main_loss.item() == 0.0 and out.mtp_loss.item() == 0.0
+    out.loss.backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+    # One token: nothing for the depth-1 MTP module to predict, the main loss is still real.
+    one = model(tokens[:, :1], tokens[:, 1:2])
+    assert one.main_loss.item() > 0 and one.mtp_loss.item() == 0.0
