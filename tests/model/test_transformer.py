@@ -104,8 +104,12 @@ def test_documents_in_a_packed_row_do_not_see_each_other():
     # The second document behaves exactly as if it stood alone (positions restart at 0).
     torch.testing.assert_close(packed_logits[:, 7:], model(doc_b).logits, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(packed_logits[:, :7], model(doc_a).logits, rtol=1e-5, atol=1e-5)
-    # doc_mask is accepted as an alias.
+    # doc_mask takes the same segment ids, or a ready (B, T, T) mask with explicit positions.
     torch.testing.assert_close(model(packed, doc_mask=seg).logits, packed_logits)
+    from model.documents import document_causal_mask, position_ids_from_segments
+
+    as_mask = model(packed, doc_mask=document_causal_mask(seg)[:, 0], position_ids=position_ids_from_segments(seg))
+    torch.testing.assert_close(as_mask.logits, packed_logits)
 
 
 def test_presets_build_and_the_tiny_one_is_tiny():
