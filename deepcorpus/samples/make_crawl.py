@@ -209,6 +209,22 @@ WORD_PROBLEMS = [
     "What is the remainder when two raised to the hundredth power is divided by seven?",
     "Can a knight visit every square of a chessboard exactly once and come back to where it started?",
 ]
+# Held out for the evaluation set: the same kind of notation-free questions, none of them in the crawl.
+EVAL_WORD_PROBLEMS = [
+    "How many different teams of three can be chosen from a class of ten students?",
+    "Is the product of two odd numbers always odd, and how would you prove it?",
+    "A train leaves at noon at sixty miles per hour. When does a second train going eighty catch up?",
+    "What is the smallest number that leaves a remainder of one when divided by two, three and four?",
+    "Why does every triangle have at least two acute angles?",
+    "How many squares of any size are there on an ordinary chessboard?",
+]
+# Not math, but full of math words: a classifier must not collect these.
+EVAL_MATH_NEWS = [
+    "The mathematician who proved the famous conjecture was honoured at a ceremony in the capital on Friday.",
+    "Parents say the new school timetable leaves too little time for maths homework and sport.",
+    "The chess club celebrated its fiftieth anniversary with a tournament and a dinner for members.",
+    "Sales of calculators and geometry sets rose sharply ahead of the new school year, retailers said.",
+]
 ZH_SENTENCES = [
     "已知函数 {F} ，求该函数在区间上的最大值。",
     "设 $x$ 为实数，证明不等式 {F} 对所有正整数成立。",
@@ -641,6 +657,10 @@ def main() -> None:
         math = k % 2 == 0
         evals.append({"id": f"eval-{k}", "text": text_only(rng, math, "zh" if k % 20 == 0 else "en"),
                       "label": int(math)})
+    for k, q in enumerate(EVAL_WORD_PROBLEMS):  # hard positives: math without notation
+        evals.append({"id": f"eval-word-{k}", "text": f"Question\n\n{q} Thanks in advance for any help.", "label": 1})
+    for k, news in enumerate(EVAL_MATH_NEWS):  # hard negatives: math words, no math
+        evals.append({"id": f"eval-news-{k}", "text": news + " " + " ".join(OTHER["news"][k:k + 3]), "label": 0})
     write_jsonl(os.path.join(HERE, "math_eval.jsonl"), evals)
     write_jsonl(os.path.join(HERE, "benchmarks", "math_benchmark.jsonl"), BENCHMARK)
     n_math = sum(r["label"] for r in labels)
