@@ -112,13 +112,6 @@ def test_documents_in_a_packed_row_do_not_see_each_other():
     torch.testing.assert_close(as_mask.logits, packed_logits)
 
 
-def test_presets_build_and_the_tiny_one_is_tiny():
-    from model import count_parameters
-
-    assert count_parameters(get_preset("tiny"))["total"] < 5_000_000
-    assert 80e6 < count_parameters(get_preset("small"))["total"] < 130e6
-
-
 def test_a_batch_without_any_target_gives_zero_loss_not_nan():
     model = tiny_model()
     tokens = torch.randint(0, 2048, (1, 4))
@@ -129,3 +122,13 @@ def test_a_batch_without_any_target_gives_zero_loss_not_nan():
     # One token: nothing for the depth-1 MTP module to predict, the main loss is still real.
     one = model(tokens[:, :1], tokens[:, 1:2])
     assert one.main_loss.item() > 0 and one.mtp_loss.item() == 0.0
+
+
+def test_the_small_preset_trains_a_step():
+    torch.manual_seed(0)
+    model = Transformer(get_preset("small", vocab_size=4096))
+    batch = torch.randint(0, 4096, (1, 17))
+    out = model(batch[:, :-1], targets=batch[:, 1:])
+    out.loss.backward()
+    assert torch.isfinite(out.loss) and out.mtp_loss is not None
+    assert model.update_router_biases()["max_over_mean"] >= 1.0
