@@ -284,3 +284,9 @@ def test_sigterm_checkpoints_at_the_step_boundary_and_resume_continues(tokens, t
     assert newest_checkpoint(str(run)).endswith(f"step_{done:08d}")
     assert train(tokens, run, "--resume", "--steps", str(done + 2)) == 0
     assert len(losses(run)) == done + 2
+
+
+@pytest.mark.slow
+def test_activation_checkpointing_trains_the_same_losses(tokens, single_process_run, tmp_path):
+    assert train(tokens, tmp_path / "run", *DIST_STEPS, "--activation-checkpointing") == 0
+    assert losses(tmp_path / "run") == pytest.approx(single_process_run, rel=1e-6)
