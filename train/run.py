@@ -80,26 +80,24 @@ def _human(n: int) -> str:
 
 
 def run(args) -> int:
+    from train.checkpoint import newest_checkpoint
+
     if getattr(args, "count_params", False):
         return count_params(args)
     values = cli_values(args)
-    if not values.get("output"):
+    config_path = getattr(args, "config", None)
+    output = values.get("output") or (config_mod.load_file(config_path).get("output") if config_path else None)
+    if not output:
         raise UserError("--output RUN_DIR is required (checkpoints, metrics.jsonl and summary.json go there)")
     resume_from = None
     if getattr(args, "resume", False):
-        from train.checkpoint import newest_checkpoint
-
-        resume_from = newest_checkpoint(values["output"])
+        resume_from = newest_checkpoint(output)
         if resume_from is None:
-            log.info("--resume: no complete checkpoint in %s yet; starting from step 0", values["output"])
-    else:
-        from train.checkpoint import newest_checkpoint
-
-        existing = newest_checkpoint(values["output"])
-        if existing:
-            raise UserError(f"{values['output']}: holds checkpoints already ({os.path.basename(existing)}); "
-                            f"add --resume to continue that run, or choose another --output")
-    return train(values, getattr(args, "config", None), resume_from, command=command_line(args))
+            log.info("--resume: no complete checkpoint in %s yet; starting from step 0", output)
+    elif newest_checkpoint(output):
+        raise UserError(f"{output}: holds checkpoints already ({os.path.basename(newest_checkpoint(output))}); "
+                        f"add --resume to continue that run, or choose another --output")
+    return train(values, config_path, resume_from, command=command_line(args))
 
 
 def _device(cfg, parallel):

@@ -209,9 +209,9 @@ def test_router_biases_move_once_per_optimizer_step_and_are_checkpointed(tokens,
 @pytest.mark.slow
 def test_config_file_and_options_make_the_effective_config_saved_with_the_checkpoint(tokens, tmp_path):
     cfg = tmp_path / "run.toml"
-    cfg.write_text('[train]\nsteps = 2\nlr = 0.0005\nschedule = "cosine"\n[model]\nn_layers = 2\n')
-    assert main(["train", "--config", str(cfg), "--data", tokens, "--output", str(tmp_path / "run"),
-                 "--batch-size", "4", "--model", "mtp_depth=0"]) == 0
+    cfg.write_text(f'[train]\nsteps = 2\nlr = 0.0005\nschedule = "cosine"\noutput = "{tmp_path / "run"}"\n'
+                   '[model]\nn_layers = 2\n')
+    assert main(["train", "--config", str(cfg), "--data", tokens, "--batch-size", "4", "--model", "mtp_depth=0"]) == 0
     from train.config import read_toml
 
     saved = read_toml(os.path.join(newest_checkpoint(str(tmp_path / "run")), "config.toml"))
