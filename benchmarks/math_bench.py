@@ -36,6 +36,7 @@ CRAWL = os.path.join(ROOT, "deepcorpus", "samples", "crawl", "*.warc.gz")
 LABELS = os.path.join(ROOT, "deepcorpus", "samples", "crawl_labels.jsonl")
 SEED = os.path.join(ROOT, "deepcorpus", "samples", "math_seed.jsonl")
 THRESHOLD = 0.5
+BATCH = 64  # pages per batch, as BatchElements gives ExtractFn in the pipeline
 
 
 def _norm(s: str) -> str:
@@ -106,15 +107,27 @@ def run_ours(files: list[str], model_path: str) -> dict:
     lid, clf = LanguageIdentifier(), MathClassifier.load(model_path)
     texts, docs, math = {}, 0, 0
     start, wall = _cpu(), time.perf_counter()
-    for path in files:
-        for page in iter_pages(path):  # the four stages only, as in datatrove (no hashes, no token counts)
-            docs += 1
-            text = extract(page["html"]).text
-            if len(text) < MIN_CHARS:
-                continue
+    batch: list[tuple[str, str]] = []
+
+    def flush():
+        # As the pipeline does: extraction and language ID per batch (ExtractFn, LanguageIdFn), the
+        # classifier in its own stage; only the four stages, no hashes or token counts.
+        nonlocal math
+        kept = [(url, text) for url, text in ((u, extract(h).text) for u, h in batch) if len(text) >= MIN_CHARS]
+        for _, text in kept:
             lid.predict(text)
+        for url, text in kept:
             math += clf.score(text) >= THRESHOLD
-            texts[page["url"]] = text
+            texts[url] = text
+        batch.clear()
+
+    for path in files:
+        for page in iter_pages(path):
+            docs += 1
+            batch.append((page["url"], page["html"]))
+            if len(batch) == BATCH:
+                flush()
+    flush()
     return {"docs": docs, "cpu_s": _cpu() - start, "wall_s": time.perf_counter() - wall, "texts": texts, "math": math}
 
 

@@ -172,6 +172,7 @@ def candidates_graph(p: beam.Pipeline, cfg: MathRunConfig, files: list[str], sta
     docs = (
         read.pages
         | "Spread" >> beam.Reshuffle()  # one file's pages fan out to every worker
+        | "Batch" >> beam.BatchElements(min_batch_size=8, max_batch_size=64)
         | "Extract" >> beam.ParDo(T.ExtractFn(cfg.min_chars))
         | "LanguageId" >> beam.ParDo(T.LanguageIdFn(cfg.languages))
     )

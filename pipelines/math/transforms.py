@@ -39,7 +39,9 @@ class ReadCrawlFn(beam.DoFn):
 
 
 class ExtractFn(beam.DoFn):
-    """A page -> a web_doc row (text with LaTeX, extraction metadata, hashes); short pages dropped."""
+    """A batch of pages -> a batch of web_doc rows (text with LaTeX, extraction metadata, hashes);
+    short pages dropped. Batches (from `BatchElements`) keep Resiliparse's and lid.176's working sets
+    apart in the CPU caches: interleaving them page by page costs ~1.5x here."""
 
     def __init__(self, min_chars: int = MIN_CHARS):
         self.min_chars = min_chars
@@ -54,24 +56,29 @@ class ExtractFn(beam.DoFn):
             self._counters[name] = Metrics.counter("extract", name)
         self._counters[name].inc()
 
-    def process(self, page: dict):
-        self.seen.inc()
-        row, reason = page_to_doc(page, self.min_chars)
-        if row is None:
-            self._count(f"dropped_{reason}")
-            return
-        self.out.inc()
-        n = row["extraction"]["n_formulas"]
-        if n:
-            self.with_math.inc()
-            self.formulas.inc(n)
-        for fmt in row["extraction"]["math_formats"]:
-            self._count(f"format_{fmt}")
-        yield row
+    def process(self, pages: list[dict]):
+        rows = []
+        for page in pages:
+            self.seen.inc()
+            row, reason = page_to_doc(page, self.min_chars)
+            if row is None:
+                self._count(f"dropped_{reason}")
+                continue
+            self.out.inc()
+            n = row["extraction"]["n_formulas"]
+            if n:
+                self.with_math.inc()
+                self.formulas.inc(n)
+            for fmt in row["extraction"]["math_formats"]:
+                self._count(f"format_{fmt}")
+            rows.append(row)
+        if rows:
+            yield rows
 
 
 class LanguageIdFn(beam.DoFn):
-    """Adds `language` and `language_score` (lid.176); keeps only `languages` when given."""
+    """A batch of rows -> each row with `language` and `language_score` (lid.176); keeps only
+    `languages` when given."""
 
     def __init__(self, languages: tuple[str, ...] = ()):
         self.languages = tuple(languages)
@@ -84,16 +91,17 @@ class LanguageIdFn(beam.DoFn):
 
         self.lid = LanguageIdentifier()
 
-    def process(self, row: dict):
-        self.seen.inc()
-        lang, score = self.lid.predict(row["text"])
-        if self.languages and lang not in self.languages:
-            self.dropped.inc()
-            return
-        if lang not in self._counters:
-            self._counters[lang] = Metrics.counter("langid", f"lang_{lang}")
-        self._counters[lang].inc()
-        yield {**row, "language": lang, "language_score": score}
+    def process(self, rows: list[dict]):
+        for row in rows:
+            self.seen.inc()
+            lang, score = self.lid.predict(row["text"])
+            if self.languages and lang not in self.languages:
+                self.dropped.inc()
+                continue
+            if lang not in self._counters:
+                self._counters[lang] = Metrics.counter("langid", f"lang_{lang}")
+            self._counters[lang].inc()
+            yield {**row, "language": lang, "language_score": score}
 
 
 def local_copy(path: str) -> str:

@@ -43,7 +43,8 @@ def test_read_and_extract(tmp_path):
                                  http_response(html.encode(), "text/html; charset=utf-8"),
                                  {"Content-Type": "application/http; msgtype=response"}))
     with pipeline() as p:
-        docs = p | beam.Create([str(path)]) | beam.ParDo(T.ReadCrawlFn()) | beam.ParDo(T.ExtractFn())
+        docs = (p | beam.Create([str(path)]) | beam.ParDo(T.ReadCrawlFn()) | beam.BatchElements()
+                | beam.ParDo(T.ExtractFn()) | beam.FlatMap(lambda batch: batch))
         assert_that(docs | beam.Map(lambda d: (d["domain"], "$e^{i\\pi}$" in d["text"], d["extraction"]["extractor"],
                                                d["token_count"] > 0, len(d["content_hash"]))),
                     equal_to([("a.org", True, "resiliparse+math", True, 32)]))
@@ -51,15 +52,15 @@ def test_read_and_extract(tmp_path):
 
 def test_extract_drops_short_pages():
     with pipeline() as p:
-        docs = p | beam.Create([{"id": "1", "url": "https://a.org/", "html": "<html><body><p>Hi</p></body></html>",
-                                 "crawl_date": ""}]) | beam.ParDo(T.ExtractFn(min_chars=100))
+        docs = p | beam.Create([[{"id": "1", "url": "https://a.org/", "html": "<html><body><p>Hi</p></body></html>",
+                                  "crawl_date": ""}]]) | beam.ParDo(T.ExtractFn(min_chars=100))
         assert_that(docs, equal_to([]))
 
 
 def test_language_id_adds_columns_and_filters():
     rows = [row("en", MATH), row("zh", "已知函数在区间上单调递增，求参数的取值范围，并说明理由。")]
     with pipeline() as p:
-        out = p | beam.Create(rows) | beam.ParDo(T.LanguageIdFn(("zh",)))
+        out = p | beam.Create([rows]) | beam.ParDo(T.LanguageIdFn(("zh",)))  # one batch
         assert_that(out | beam.Map(lambda r: (r["id"], r["language"])), equal_to([("zh", "zh")]))
 
 
