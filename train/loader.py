@@ -332,6 +332,7 @@ def segment_ids(doc_starts: list[np.ndarray], seq_len: int) -> np.ndarray:
 
 def make_micro_batch(rows: np.ndarray, doc_starts: list[np.ndarray] | None, pad_id: int,
                      eos_id: int) -> MicroBatch:
+    """Rows of seq_len + 1 ids -> inputs (all but the last id) and targets (all but the first)."""
     import torch
 
     inputs = rows[:, :-1]
