@@ -29,7 +29,9 @@ def run_dir(tmp_path_factory):
     """One run for the whole session, shared by xdist workers (a lock file decides who builds it)."""
     import fcntl
 
-    root = tmp_path_factory.getbasetemp().parent  # the same directory for every xdist worker
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # this session's directory, the same for every xdist worker
     out = root / "math_e2e" / "math"
     with open(root / "math_e2e.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
