@@ -50,6 +50,9 @@ def register(steps) -> None:
                            help="drop candidate pairs whose true Jaccard is below the threshold")
             p.add_argument("--cc-rounds", type=int, default=16,
                            help="large-star/small-star rounds of connected components (default 16)")
+            p.add_argument("--bucket-shards", type=int, default=1024,
+                           help="shards of the LSH band keys; each holds docs x bands / shards keys in one "
+                                "worker's memory (default 1024: fine up to ~10^8 documents)")
         if method == "decontaminate":
             p.add_argument("--benchmark", action="append", required=True,
                            help="benchmark JSONL/Parquet file, glob or directory (repeatable)")

@@ -135,10 +135,12 @@ def transform(args):
             cfg = dataclasses.replace(base, **changes)
         except ValueError as e:
             raise UserError(str(e)) from None
-        if args.cc_rounds < 1:
-            raise UserError("--cc-rounds must be at least 1")
-        settings = {**dataclasses.asdict(cfg), "preset": args.preset, "verify": args.verify, "cc_rounds": args.cc_rounds}
-        return dedup_beam.MinHashDedup(cfg, verify=args.verify, cc_rounds=args.cc_rounds), settings
+        if args.cc_rounds < 1 or args.bucket_shards < 1:
+            raise UserError("--cc-rounds and --bucket-shards must be at least 1")
+        settings = {**dataclasses.asdict(cfg), "preset": args.preset, "verify": args.verify,
+                    "cc_rounds": args.cc_rounds, "bucket_shards": args.bucket_shards}
+        return dedup_beam.MinHashDedup(cfg, verify=args.verify, cc_rounds=args.cc_rounds,
+                                       bucket_shards=args.bucket_shards), settings
     if args.method == "decontaminate":
         from dedup.ngrams import BenchmarkIndex
 
