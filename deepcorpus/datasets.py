@@ -34,6 +34,24 @@ COMPRESSION = "zstd"
 ROW_GROUP_ROWS = 8192
 
 
+_COMMAND_LINE: list[str] | None = None
+
+
+def set_command_line(argv: list[str] | None) -> list[str] | None:
+    """Record the command being run, as typed, and return the one it replaces.
+
+    The CLI sets it: the demo runs commands in-process, where sys.argv is the demo's own.
+    """
+    global _COMMAND_LINE
+    previous, _COMMAND_LINE = _COMMAND_LINE, (list(argv) if argv is not None else None)
+    return previous
+
+
+def command_line() -> list[str]:
+    """The command that manifests and run summaries record."""
+    return list(_COMMAND_LINE) if _COMMAND_LINE is not None else list(sys.argv)
+
+
 def part_name(index: int) -> str:
     return f"part-{index:05d}.parquet"
 
@@ -106,7 +124,7 @@ def commit(
         "byte_size": byte_size,
         "num_parts": len(files),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": list(argv if argv is not None else sys.argv),
+        "command": list(argv if argv is not None else command_line()),
         "code_version": code_version(),
         "inputs": fingerprint_files(inputs or []),
     }

@@ -17,6 +17,7 @@ import os
 import sys
 import time
 
+from deepcorpus import datasets
 from deepcorpus.errors import UserError
 from train import config as config_mod
 from train import parallel as dp
@@ -38,23 +39,6 @@ def cli_values(args) -> dict:
             v = None
         values[name] = v
     return values
-
-
-def command_line(args) -> list[str]:
-    """The command as a user would type it (also when the demo runs it in-process)."""
-    out = ["deepcorpus", "train"]
-    for key, value in vars(args).items():
-        if key in ("func", "beam_args", "command", "debug", "version") or value in (None, False, []):
-            continue
-        flag = "--" + key.replace("_", "-")
-        if value is True:
-            out.append(flag)
-        elif isinstance(value, list):
-            for item in value:
-                out += [flag, str(item)]
-        else:
-            out += [flag, str(value)]
-    return out
 
 
 def count_params(args) -> int:
@@ -97,7 +81,7 @@ def run(args) -> int:
     elif newest_checkpoint(output):
         raise UserError(f"{output}: holds checkpoints already ({os.path.basename(newest_checkpoint(output))}); "
                         f"add --resume to continue that run, or choose another --output")
-    return train(values, config_path, resume_from, command=command_line(args))
+    return train(values, config_path, resume_from, command=datasets.command_line())
 
 
 def _device(cfg, parallel):
@@ -346,7 +330,7 @@ def write_summary(run_dir: str, cfg, command, *, step: int, tokens_seen: int, wo
     records = [r for r in read_metrics(run_dir) if r.get("step", 0) <= step]
     final = ckpt_mod.newest_checkpoint(run_dir)
     summary = {
-        "command": command or ["deepcorpus", *sys.argv[1:]],
+        "command": command or datasets.command_line(),
         "counters": {"train": {"steps": step, "tokens_seen": tokens_seen, "ranks": world,
                                "checkpoints_kept": len(ckpt_mod.complete_checkpoints(run_dir))}},
         "elapsed_s": elapsed,

@@ -67,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2 if args.command is None and argv else 0
     if extra and not getattr(args, "beam_args", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    from deepcorpus.datasets import set_command_line
+
+    outer_command = set_command_line(["deepcorpus", *argv])
     _setup_logging(args.debug)
     try:
         result = args.func(args, extra) if getattr(args, "beam_args", False) else args.func(args)
@@ -79,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("deepcorpus: interrupted; nothing was committed for the unfinished stage", file=sys.stderr)
         return 130
+    finally:
+        set_command_line(outer_command)
 
 
 def command_parser(sub, name: str, help: str, examples: list[str], beam: bool = False, **kw):

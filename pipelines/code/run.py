@@ -109,24 +109,6 @@ def _fill_rule_counters(counters: dict) -> dict:
     return counters
 
 
-def command_line(args, beam_args: list[str]) -> list[str]:
-    """The command as a user would type it (also when the demo runs it in-process)."""
-    out = ["deepcorpus", "code", "run"]
-    for key, value in vars(args).items():
-        if key in ("func", "beam_args", "command", "code_command", "debug", "version") or value is None \
-                or value is False or value == []:
-            continue
-        flag = "--" + key.replace("_", "-")
-        if value is True:
-            out.append(flag)
-        elif isinstance(value, list):
-            for item in value:
-                out += [flag, str(item)]
-        else:
-            out += [flag, str(value)]
-    return out + list(beam_args)
-
-
 def run(args, beam_args: list[str]) -> int:
     from pipelines import runner, summary
 
@@ -176,7 +158,7 @@ def run(args, beam_args: list[str]) -> int:
         from deepcorpus.datasets import part_name, write_part
 
         write_part(contract(CODE_REPO).schema.empty_table(), storage.join(staging, part_name(0)))
-    argv = command_line(args, beam_args)
+    argv = datasets.command_line()
     manifest = datasets.commit(staging, final, CODE_REPO, inputs=[u.path for u in units if u.kind in ("archive", "listing")],
                                extra={"counters": counters, "seed": args.seed, "ordering": args.order,
                                       "benchmarks": list(args.benchmark)}, argv=argv)

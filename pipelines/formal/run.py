@@ -178,17 +178,6 @@ def _sft_record(r: dict) -> dict:
             "toolchain": r["toolchain"]}
 
 
-def _argv(args, beam_args) -> list[str]:
-    """The command as a user would type it (also when the demo runs it in-process)."""
-    out = ["deepcorpus", "formal", "run"]
-    for key, value in vars(args).items():
-        if key in ("func", "beam_args", "command", "formal_command", "debug", "version") or value in (None, False):
-            continue
-        flag = "--" + key.replace("_", "-")
-        out += [flag] if value is True else [flag, str(value)]
-    return out + list(beam_args)
-
-
 def _write_jsonl(path: str, rows: list[dict]) -> None:
     data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode()
     storage.write_bytes_atomic(path, data)
@@ -202,7 +191,7 @@ def run(args, beam_args) -> int:
     start = time.time()
     _check(args)
     out = args.output
-    argv = _argv(args, beam_args)
+    argv = datasets.command_line()
     header = _header(args.header)
     problems = _read_problems(args.problems)
     lean_config, skipped = find_runner(args, beam_args)  # before Beam is imported: a refusal stays one line

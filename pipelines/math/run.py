@@ -553,7 +553,7 @@ def mine(cfg: MathRunConfig, beam_args: list[str], argv: list[str] | None = None
     tokens = sum(r["token_count"] or 0 for r in corpus.iter_rows(["token_count"]))
     print(summary.format_table(corpus_counters, title="corpus"))
     result = {
-        "command": list(argv if argv is not None else sys.argv),
+        "command": list(argv if argv is not None else datasets.command_line()),
         "counters": counters,
         "elapsed_s": round(time.time() - start, 2),
         "iterations": [{k: it.metrics[k] for k in ("iteration", "n_candidates", "n_collected", "n_new",

@@ -169,7 +169,7 @@ def run(args, beam_args: list[str]) -> int:
     from pipelines.tokenize.tokenizer import read_tokenizer_bytes, shard_manifest_keys, tokenizer_from_bytes
 
     start = time.time()
-    command = command_line(args, beam_args)
+    command = datasets.command_line()
     if args.seq_len < 1:
         raise UserError("--seq-len must be positive")
     if args.num_parts is not None and args.num_parts < 1:
@@ -273,20 +273,6 @@ def _manifest_extra(args, inputs: Inputs, records: list[dict], counters: dict, t
             "realised_share": _shares(tokens_by_source),
         }
     return extra
-
-
-def command_line(args, beam_args: list[str]) -> list[str]:
-    """The command as a user would type it (the process's own argv may be the demo's)."""
-    cmd = ["deepcorpus", "tokenize", "run"]
-    if args.input:
-        cmd += ["--input", *args.input]
-    for name in ("mixture", "tokenizer", "seq_len", "output", "total_tokens", "fim_rate", "fim_mode", "seed",
-                 "num_parts", "formal_keep"):
-        value = getattr(args, name, None)
-        if value is not None:
-            cmd += [f"--{name.replace('_', '-')}", str(value)]
-    cmd += [f"--{name.replace('_', '-')}" for name in ("add_bos", "force") if getattr(args, name, False)]
-    return cmd + list(beam_args)
 
 
 def _shares(tokens: dict[str, float]) -> dict[str, float]:
