@@ -28,23 +28,25 @@ for _c in b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_":
 _WORD_BYTES[128:] = True  # bytes of multi-byte UTF-8 characters
 _WHITESPACE = re.compile(r"\s+")
 
-_pow: np.ndarray = np.ones(1, dtype=U64)
-_inv: np.ndarray = np.ones(1, dtype=U64)
+# (P**j, P**-j) for j < len: one tuple, replaced whole, so a thread never sees one grown without the other.
+_powers_cache: tuple[np.ndarray, np.ndarray] = (np.ones(1, dtype=U64), np.ones(1, dtype=U64))
 
 
 def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
     """P**j and P**-j modulo 2**64 for j < n, grown on demand and cached per process."""
-    global _pow, _inv
-    if len(_pow) < n:
-        size = max(n, 2 * len(_pow), 1 << 16)
+    global _powers_cache
+    pw, inv = _powers_cache
+    if len(pw) < n:
+        size = max(n, 2 * len(pw), 1 << 16)
         inv_p = pow(_P, -1, 1 << 64)
         with np.errstate(over="ignore"):
             steps = np.full(size, _P, dtype=U64)
             steps[0] = 1
-            _pow = np.cumprod(steps, dtype=U64)
+            pw = np.cumprod(steps, dtype=U64)
             steps[1:] = U64(inv_p)
-            _inv = np.cumprod(steps, dtype=U64)
-    return _pow[:n], _inv[:n]
+            inv = np.cumprod(steps, dtype=U64)
+        _powers_cache = (pw, inv)
+    return pw[:n], inv[:n]
 
 
 def mix64(x: np.ndarray) -> np.ndarray:

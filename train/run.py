@@ -116,24 +116,6 @@ def _autocast_dtype(cfg, device):
     return None
 
 
-def _warm_up(model, device, autocast_dtype, seq_len: int) -> None:
-    """One small forward before activation checkpointing is switched on.
-
-    The model picks its grouped-matmul kernel by probing on first use; a probe inside a checkpointed
-    block saves tensors in the forward that the recompute does not, which torch.utils.checkpoint
-    rejects. In eval mode no router loads are counted, and with no backward nothing else changes.
-    """
-    import contextlib
-
-    import torch
-
-    model.eval()
-    cast = torch.autocast(device.type, dtype=autocast_dtype) if autocast_dtype else contextlib.nullcontext()
-    with torch.enable_grad(), cast:
-        model(torch.zeros(1, min(8, seq_len), dtype=torch.long, device=device))
-    model.train()
-
-
 def build_model_args(cfg, info: dict):
     from model.presets import get_preset
 
@@ -228,7 +210,6 @@ def train(values: dict, config_path: str | None = None, resume_from: str | None 
     if cfg.fp8:
         _apply_fp8(cfg, model)
     if cfg.activation_checkpointing:
-        _warm_up(model, device, _autocast_dtype(cfg, device), loader.seq_len)
         model.set_activation_checkpointing(True)
     raw = model
     wrapped, how = wrap_model(cfg, model, parallel, device)

@@ -60,6 +60,19 @@ def test_activation_checkpointing_does_not_count_twice():
         torch.testing.assert_close(p.grad, q.grad, msg=name)
 
 
+def test_first_forward_may_be_a_checkpointed_one():
+    """The grouped-matmul kernel probe runs on first use; inside a checkpointed block it must not
+    add tensors to the forward that the recompute does not save (torch.utils.checkpoint refuses)."""
+    from model import grouped_mm
+
+    grouped_mm._grouped_mm_works.cache_clear()
+    model = tiny()
+    model.set_activation_checkpointing(True)
+    seq = batch(0)
+    model(seq[:, :-1], seq[:, 1:]).loss.backward()
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+
 def test_external_reentrant_checkpointing_counts_once_too():
     # A trainer that wraps blocks itself, the old reentrant way (forward runs under no_grad).
     from torch.utils.checkpoint import checkpoint
