@@ -17,7 +17,7 @@ import sys
 import textwrap
 
 from deepcorpus import datasets, storage
-from deepcorpus.contracts import CODE_REPO, FORMAL_PROOF, TOKEN_SHARD, VIEW_NAMES, WEB_DOC
+from deepcorpus.contracts import CODE_REPO, DOCUMENTS, FORMAL_PROOF, TOKEN_SHARD, VIEW_NAMES, WEB_DOC
 from deepcorpus.errors import UserError
 
 SAMPLE_SEED = 42
@@ -55,7 +55,7 @@ READY_VIEWS = {
     },
 }
 
-TEXT_COLUMNS = {WEB_DOC: "text", CODE_REPO: "text", FORMAL_PROOF: "text", TOKEN_SHARD: None}
+TEXT_COLUMNS = {WEB_DOC: "text", CODE_REPO: "text", FORMAL_PROOF: "text", TOKEN_SHARD: None, DOCUMENTS: "text"}
 
 
 def _sql_list(items: list[str]) -> str:
@@ -74,15 +74,19 @@ class Catalog:
             ds = _open(path)
             self.kinds.setdefault(ds.schema_name, []).append(ds)
         self.views: list[str] = []
+        # Kinds that share a view name (web_doc and plain `documents` are both `docs`) share the view.
+        by_view: dict[str, list[datasets.Dataset]] = {}
         for kind, group in self.kinds.items():
-            self._create_main_view(kind, group)
+            by_view.setdefault(VIEW_NAMES[kind], []).extend(group)
+        for view, group in by_view.items():
+            self._create_main_view(view, group)
+        for kind in self.kinds:
             for name, sql in READY_VIEWS.get(kind, {}).items():
                 self.con.execute(f"CREATE VIEW {name} AS {sql}")
                 self.views.append(name)
         self._create_manifest_views()
 
-    def _create_main_view(self, kind: str, group: list[datasets.Dataset]) -> None:
-        view = VIEW_NAMES[kind]
+    def _create_main_view(self, view: str, group: list[datasets.Dataset]) -> None:
         selects = []
         for i, ds in enumerate(group):
             if not ds.files:

@@ -100,3 +100,13 @@ def test_token_shards_view(tmp_path):
         w.extra.update(seq_len=4, vocab_size=1000)
     cat = Catalog([str(tmp_path / "tok")])
     assert sorted(cat.query("SELECT source, tokens FROM tokens_by_source").fetchall()) == [("code", 5), ("math", 5)]
+
+
+def test_plain_documents_share_the_docs_view_with_web_docs(two_iterations, tmp_path):
+    import pyarrow as pa
+
+    with datasets.DatasetWriter(str(tmp_path / "plain"), contracts.DOCUMENTS,
+                                schema=pa.schema([("id", pa.string()), ("text", pa.string())])) as w:
+        w.write_rows([{"id": "p1", "text": "plain text"}])
+    cat = Catalog([two_iterations[0], str(tmp_path / "plain")])
+    assert cat.query("SELECT count(*), count(iteration) FROM docs").fetchone() == (5, 4)
