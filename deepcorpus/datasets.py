@@ -369,20 +369,28 @@ def _check_jsonl(path: str) -> None:
     raise UserError(f"{path}: empty file")
 
 
+def iter_file_rows(path: str, kind: str, columns: list[str] | None = None) -> Iterator[dict]:
+    """Rows of one JSONL or Parquet file, streamed; rows without an `id` get `FILE:N`."""
+    if kind == "jsonl":
+        rows = iter_jsonl(path)
+    else:
+        with storage.open_read(path) as stream:  # remote parts are fetched whole, local ones mapped
+            data = stream.read() if storage.is_remote(path) else None
+        pf = pq.ParquetFile(io.BytesIO(data) if data is not None else path)
+        rows = (r for b in pf.iter_batches(batch_size=1024, columns=columns) for r in b.to_pylist())
+    for i, row in enumerate(rows):
+        if row.get("id") is None:
+            row["id"] = f"{storage.basename(path)}:{i}"
+        yield {k: row.get(k) for k in columns} if columns else row
+
+
 def iter_source_rows(source: Source, columns: list[str] | None = None) -> Iterator[dict]:
     """Rows of any Source as dicts; plain files get an `id` from file and line when they lack one."""
     if source.dataset is not None:
         yield from source.dataset.iter_rows(columns)
         return
     for f in source.files:
-        if source.kind == "jsonl":
-            rows = iter_jsonl(f)
-        else:
-            rows = (r for b in read_parquet(f).to_batches() for r in b.to_pylist())
-        for i, row in enumerate(rows):
-            if row.get("id") is None:
-                row["id"] = f"{storage.basename(f)}:{i}"
-            yield {k: row.get(k) for k in columns} if columns else row
+        yield from iter_file_rows(f, source.kind, columns)
 
 
 def token_shard_info(ds: Dataset) -> dict:

@@ -7,23 +7,11 @@ dicts. `WriteDataset` writes zstd Parquet parts to a hidden staging directory; t
 
 from __future__ import annotations
 
-import json
-
 import apache_beam as beam
 import pyarrow as pa
 
 from deepcorpus import datasets, storage
 from deepcorpus.contracts import contract
-
-
-def _parse_jsonl_line(line: str, path: str):
-    if not line.strip():
-        return
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path}: malformed JSON ({e.msg})") from None
-    yield row
 
 
 class ReadDocuments(beam.PTransform):
@@ -38,48 +26,15 @@ class ReadDocuments(beam.PTransform):
         pcolls = []
         for i, source in enumerate(self.sources):
             files = source.dataset.files if source.dataset is not None else source.files
-            label = f"Read[{i}]"
-            if source.kind == "jsonl":
-                pcoll = (
-                    pbegin
-                    | f"{label}Files" >> beam.Create(files)
-                    | f"{label}Rows" >> beam.FlatMap(_jsonl_rows)
-                )
-            else:
-                pcoll = (
-                    pbegin
-                    | f"{label}Files" >> beam.Create(files)
-                    | f"{label}Rows" >> beam.FlatMap(_parquet_rows, self.columns)
-                )
-            pcolls.append(pcoll)
+            kind = "jsonl" if source.kind == "jsonl" else "parquet"
+            pcolls.append(
+                pbegin
+                | f"Read[{i}]Files" >> beam.Create(files)
+                | f"Read[{i}]Rows" >> beam.FlatMap(datasets.iter_file_rows, kind, self.columns)
+            )
         if len(pcolls) == 1:
             return pcolls[0]
         return tuple(pcolls) | "Merge" >> beam.Flatten()
-
-
-def _jsonl_rows(path: str):
-    for i, row in enumerate(datasets.iter_jsonl(path)):
-        if row.get("id") is None:
-            row["id"] = f"{storage.basename(path)}:{i}"
-        yield row
-
-
-def _parquet_rows(path: str, columns: list[str] | None):
-    # Stream row groups so a large part never sits in memory whole.
-    import io
-
-    import pyarrow.parquet as pq
-
-    with storage.open_read(path) as stream:
-        data = stream.read() if storage.is_remote(path) else None
-    pf = pq.ParquetFile(io.BytesIO(data) if data is not None else path)
-    i = 0
-    for batch in pf.iter_batches(batch_size=1024, columns=columns):
-        for row in batch.to_pylist():
-            if row.get("id") is None:
-                row["id"] = f"{storage.basename(path)}:{i}"
-            i += 1
-            yield row
 
 
 def conform_row(row: dict, names: tuple[str, ...]) -> dict:
