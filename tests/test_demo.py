@@ -13,7 +13,8 @@ from tests.report.browser import render
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
 
 
-@pytest.fixture(scope="module")
+# Session scope: xdist may interleave other modules on this worker, which would tear a module fixture down.
+@pytest.fixture(scope="session")
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo") / "demo-out"
     proc = subprocess.run(
