@@ -56,6 +56,13 @@ def _describe(path: str) -> str:
     if os.path.isdir(path) and os.path.exists(os.path.join(path, datasets.MANIFEST)):
         m = datasets.read_manifest(path)
         return f"{m['schema']}, {m['row_count']:,} rows"
+    summary = os.path.join(path, "summary.json")
+    if os.path.isdir(path) and os.path.exists(summary):  # a training run
+        import json
+
+        s = json.load(open(summary))
+        if "first_loss" in s:
+            return f"{s.get('steps', '?')} steps, loss {s['first_loss']:.2f} -> {s['last_loss']:.2f}"
     if os.path.isfile(path):
         return f"{os.path.getsize(path):,} bytes"
     if os.path.isdir(path):
@@ -79,6 +86,7 @@ def run_demo(out: str, train_steps: int | None = None) -> int:
             raise UserError(f"demo step {name!r} failed (exit {code}); see the message above")
         rows.append((name, product, _describe(product), f"{elapsed:.1f}s"))
     print("\n== demo summary ==")
+    rows.insert(0, ("step", "output", "what it holds", "time"))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)))

@@ -47,10 +47,17 @@ def _setup_logging(debug: bool) -> None:
         stream=sys.stderr,
     )
     if not debug:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_drop_known_noise)
         for noisy in ("apache_beam", "urllib3", "matplotlib", "fsspec", "filelock", "datatrove"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
         # Local Beam workers relay their start-up warnings (no semi_persistent_directory) per pipeline.
         logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
+
+
+def _drop_known_noise(record: logging.LogRecord) -> bool:
+    # Beam warns on import that its optional GCP client is missing; local runs never need it.
+    return "apitools not found" not in record.getMessage()
 
 
 def main(argv: list[str] | None = None) -> int:
