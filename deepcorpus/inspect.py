@@ -261,7 +261,7 @@ def interactive(catalog: Catalog) -> None:
     except ImportError:
         pass
     print("DuckDB views:\n" + catalog.describe())
-    print("Type SQL ending with ';' (or a single line), .views to list views, .quit to leave.")
+    print("End a statement with ';' (or an empty line); .views lists the views, .quit leaves.")
     buffer = ""
     while True:
         try:
@@ -276,18 +276,15 @@ def interactive(catalog: Catalog) -> None:
             print(catalog.describe())
             continue
         buffer += line + "\n"
-        if not stripped.endswith(";") and stripped:
-            # A single complete line runs as it is; multi-line statements end with ';'.
-            if buffer.count("\n") > 1:
-                continue
-        if not buffer.strip():
-            buffer = ""
-            continue
-        try:
-            write_result(catalog.query(buffer.strip().rstrip(";")), "table", None)
-        except UserError as e:
-            print(f"error: {e}")
+        if stripped and not stripped.endswith(";"):
+            continue  # as in duckdb and psql, a statement may span lines
+        statement = buffer.strip().rstrip(";").strip()
         buffer = ""
+        if statement:
+            try:
+                write_result(catalog.query(statement), "table", None)
+            except UserError as e:
+                print(f"error: {e}")
 
 
 def _split_sql(positional: list[str]) -> tuple[list[str], str | None]:

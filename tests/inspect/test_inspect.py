@@ -110,3 +110,14 @@ def test_plain_documents_share_the_docs_view_with_web_docs(two_iterations, tmp_p
         w.write_rows([{"id": "p1", "text": "plain text"}])
     cat = Catalog([two_iterations[0], str(tmp_path / "plain")])
     assert cat.query("SELECT count(*), count(iteration) FROM docs").fetchone() == (5, 4)
+
+
+def test_interactive_prompt_runs_statements_until_quit(two_iterations, capsys, monkeypatch):
+    lines = iter([".views", "SELECT count(*) AS n", "FROM docs;", "SELECT nope FROM docs", "", ".quit"])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(lines))
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    assert main(["inspect", *two_iterations]) == 0
+    out = capsys.readouterr().out
+    assert out.count("docs_by_domain (") == 2  # listed at start and by .views
+    assert "n \n--\n10\n(1 row)" in out  # the two lines ran as one statement
+    assert "error: SQL error" in out  # a bad statement is reported and the prompt goes on
