@@ -15,13 +15,12 @@ The Stack v2 did for their filters):
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
+from classifiers.fasttext_binary import FastTextParams, load_binary, positive_probability, train_binary
 from deepcorpus import storage
 
 POSITIVE = "__label__hq"
@@ -62,49 +61,27 @@ class CodeQualityModel:
 
     @classmethod
     def load(cls, path: str) -> CodeQualityModel:
-        import fasttext
-
-        fasttext.FastText.eprint = lambda *a, **k: None
-        local = path
-        if storage.is_remote(path):  # fastText reads local files only: workers fetch a copy
-            local = os.path.join(tempfile.mkdtemp(prefix="code-quality-"), storage.basename(path))
-            with open(local, "wb") as f:
-                f.write(storage.read_bytes(path))
         info_path = path + ".json"
         positive = POSITIVE
         if storage.exists(info_path):
             positive = json.loads(storage.read_bytes(info_path)).get("positive", POSITIVE)
-        return cls(fasttext.load_model(local), positive)
+        return cls(load_binary(path), positive)
 
     def score(self, text: str) -> float:
-        labels, probs = self.model.predict(normalize_code(text), k=-1)
-        for label, p in zip(labels, probs):
-            if label == self.positive:
-                return float(min(1.0, max(0.0, p)))
-        return 0.0
+        return positive_probability(self.model, normalize_code(text), self.positive)
 
 
 def train_quality_model(good: Iterable[str], bad: Iterable[str], model_path: str,
                         cfg: QualityModelConfig | None = None) -> CodeQualityModel:
     """Train on good and bad repository texts; writes `model_path` and `model_path.json`."""
-    import fasttext
-
     cfg = cfg or QualityModelConfig()
     lines = [f"{POSITIVE} {normalize_code(t)}" for t in good if t] + [f"{NEGATIVE} {normalize_code(t)}" for t in bad if t]
     if not any(line.startswith(POSITIVE) for line in lines) or not any(line.startswith(NEGATIVE) for line in lines):
         raise ValueError("need good and bad examples to train a quality model")
     random.Random(cfg.seed).shuffle(lines)
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
-        train_file = f.name
-    try:
-        fasttext.FastText.eprint = lambda *a, **k: None
-        model = fasttext.train_supervised(input=train_file, dim=cfg.dim, lr=cfg.lr, wordNgrams=cfg.word_ngrams,
-                                          minCount=cfg.min_count, epoch=cfg.epoch, bucket=cfg.bucket, thread=1,
-                                          seed=cfg.seed, verbose=0)
-    finally:
-        os.unlink(train_file)
-    model.save_model(model_path)
+    params = FastTextParams(dim=cfg.dim, lr=cfg.lr, word_ngrams=cfg.word_ngrams, min_count=cfg.min_count,
+                            epoch=cfg.epoch, bucket=cfg.bucket, seed=cfg.seed)
+    model = train_binary(lines, model_path, params)
     with open(model_path + ".json", "w") as f:
         json.dump({"positive": POSITIVE, "negative": NEGATIVE, "config": asdict(cfg), "examples": len(lines)}, f,
                   indent=2)

@@ -16,16 +16,16 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import random
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
+from classifiers.fasttext_binary import FastTextParams, load_binary, positive_probability, train_binary
 from classifiers.normalize import normalize_for_fasttext
+from deepcorpus import storage
 
 log = logging.getLogger(__name__)
 
-TRAIN_ATTEMPTS = 10
 POSITIVE = "__label__math"
 NEGATIVE = "__label__other"
 
@@ -66,19 +66,12 @@ class MathClassifier:
 
     @classmethod
     def load(cls, path: str) -> MathClassifier:
-        import fasttext
-
-        fasttext.FastText.eprint = lambda *a, **k: None
         info_path = path + ".json"
-        info = json.load(open(info_path)) if os.path.exists(info_path) else {}
-        return cls(fasttext.load_model(path), info)
+        info = json.loads(storage.read_bytes(info_path)) if storage.exists(info_path) else {}
+        return cls(load_binary(path), info)
 
     def score_normalized(self, normalized: str) -> float:
-        labels, probs = self.model.predict(normalized, k=2)
-        for label, p in zip(labels, probs):
-            if label == POSITIVE:
-                return float(min(1.0, max(0.0, p)))
-        return 0.0
+        return positive_probability(self.model, normalized, POSITIVE)
 
     def score(self, text: str) -> float:
         return self.score_normalized(normalize_for_fasttext(text))
@@ -94,8 +87,6 @@ def train_classifier(
     cfg: ClassifierConfig | None = None,
 ) -> MathClassifier:
     """Train on up to `max_positives` / `max_negatives` texts and save to `model_path` (+ `.json`)."""
-    import fasttext
-
     cfg = cfg or ClassifierConfig()
     rng = random.Random(cfg.seed)
     pos = [normalize_for_fasttext(t) for t in _take(positives, cfg.max_positives)]
@@ -108,32 +99,11 @@ def train_classifier(
     n_tokens = sum(line.count(" ") for line in lines)
     epochs = effective_epochs(cfg, len(lines))
     bucket = effective_bucket(cfg, n_tokens)
-    os.makedirs(os.path.dirname(os.path.abspath(model_path)), exist_ok=True)
-    # The training file sits beside the model (not in a shared /tmp) and is removed afterwards.
-    train_file = f"{model_path}.train-{os.getpid()}.txt"
-    with open(train_file, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
-    try:
-        log.info("training fastText on %d positives and %d negatives (%d epochs, bucket %d)",
-                 len(pos), len(neg), epochs, bucket)
-        fasttext.FastText.eprint = lambda *a, **k: None
-        model = None
-        for attempt in range(1, TRAIN_ATTEMPTS + 1):
-            try:
-                model = fasttext.train_supervised(
-                    input=train_file, dim=cfg.dim, lr=cfg.lr, wordNgrams=cfg.word_ngrams, minCount=cfg.min_count,
-                    epoch=epochs, bucket=bucket, thread=cfg.threads, seed=cfg.seed, verbose=0,
-                )
-                break
-            except RuntimeError as e:  # fastText reports NaN losses and empty vocabularies this way
-                # fastText 0.9.2 now and then reports NaN on a busy machine and succeeds when run
-                # again on the same data and seed; anything else, or repeated NaNs, is an error.
-                if "NaN" not in str(e) or attempt == TRAIN_ATTEMPTS:
-                    raise ValueError(f"fastText training failed: {e}") from None
-                log.warning("fastText reported NaN (attempt %d of %d); training again", attempt, TRAIN_ATTEMPTS)
-    finally:
-        os.unlink(train_file)
-    model.save_model(model_path)
+    log.info("training fastText on %d positives and %d negatives (%d epochs, bucket %d)",
+             len(pos), len(neg), epochs, bucket)
+    params = FastTextParams(dim=cfg.dim, lr=cfg.lr, word_ngrams=cfg.word_ngrams, min_count=cfg.min_count,
+                            epoch=epochs, bucket=bucket, threads=cfg.threads, seed=cfg.seed)
+    model = train_binary(lines, model_path, params)
     info = {"config": asdict(cfg), "epochs": epochs, "bucket": bucket, "positives": len(pos), "negatives": len(neg),
             "labels": [POSITIVE, NEGATIVE]}
     with open(model_path + ".json", "w") as f:

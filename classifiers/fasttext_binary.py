@@ -1,0 +1,89 @@
+"""Binary fastText classifiers, shared by the math classifier and the code quality model.
+
+One place for what fastText needs around it: a training file written beside the model (not in a
+shared /tmp) and removed afterwards, fastText's occasional spurious "Encountered NaN" retried,
+models read from gs:// or s3:// through a local copy (fastText opens local files only), and the
+positive label's probability as the score.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+
+from deepcorpus import storage
+
+log = logging.getLogger(__name__)
+
+# fasttext-numpy2-wheel 0.9.2 now and then reports NaN on a busy machine and succeeds when run again
+# on the same data and seed; anything else, or NaN this many times in a row, is an error.
+TRAIN_ATTEMPTS = 10
+
+
+@dataclass
+class FastTextParams:
+    dim: int
+    lr: float
+    word_ngrams: int
+    min_count: int
+    epoch: int
+    bucket: int
+    threads: int = 1  # one thread makes training reproducible for a given seed
+    seed: int = 0
+
+
+def _quiet(fasttext) -> None:
+    # fastText prints a deprecation notice on every load_model.
+    fasttext.FastText.eprint = lambda *a, **k: None
+
+
+def train_binary(lines: list[str], model_path: str, params: FastTextParams):
+    """Train on `__label__X text` lines, save to `model_path`, and return the fastText model."""
+    import fasttext
+
+    _quiet(fasttext)
+    os.makedirs(os.path.dirname(os.path.abspath(model_path)), exist_ok=True)
+    train_file = f"{model_path}.train-{os.getpid()}.txt"
+    with open(train_file, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    try:
+        for attempt in range(1, TRAIN_ATTEMPTS + 1):
+            try:
+                model = fasttext.train_supervised(
+                    input=train_file, dim=params.dim, lr=params.lr, wordNgrams=params.word_ngrams,
+                    minCount=params.min_count, epoch=params.epoch, bucket=params.bucket, thread=params.threads,
+                    seed=params.seed, verbose=0,
+                )
+                break
+            except RuntimeError as e:  # fastText reports NaN losses and empty vocabularies this way
+                if "NaN" not in str(e) or attempt == TRAIN_ATTEMPTS:
+                    raise ValueError(f"fastText training failed: {e}") from None
+                log.warning("fastText reported NaN (attempt %d of %d); training again", attempt, TRAIN_ATTEMPTS)
+    finally:
+        os.unlink(train_file)
+    model.save_model(model_path)
+    return model
+
+
+def load_binary(path: str):
+    """A fastText model from a local, gs:// or s3:// path."""
+    import fasttext
+
+    _quiet(fasttext)
+    local = path
+    if storage.is_remote(path):
+        local = os.path.join(tempfile.mkdtemp(prefix="fasttext-"), storage.basename(path))
+        with open(local, "wb") as f:
+            f.write(storage.read_bytes(path))
+    return fasttext.load_model(local)
+
+
+def positive_probability(model, normalized_text: str, positive: str) -> float:
+    """The probability fastText gives `positive` for a text already normalized for it."""
+    labels, probs = model.predict(normalized_text, k=-1)
+    for label, p in zip(labels, probs):
+        if label == positive:
+            return float(min(1.0, max(0.0, p)))
+    return 0.0
