@@ -25,10 +25,10 @@ demo: setup
 	$(BIN)/deepcorpus demo --output demo-out
 
 test: setup
-	TRITON_INTERPRET=1 $(BIN)/pytest -n $(JOBS) --dist loadgroup --durations=15 tests
+	TRITON_INTERPRET=1 $(BIN)/pytest -n $(JOBS) --durations=15 tests
 
 test-fast: setup
-	TRITON_INTERPRET=1 $(BIN)/pytest -n $(JOBS) --dist loadgroup -m "not slow" tests
+	TRITON_INTERPRET=1 $(BIN)/pytest -n $(JOBS) -m "not slow" tests
 
 lint: setup
 	$(BIN)/ruff check .

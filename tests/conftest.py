@@ -1,5 +1,7 @@
 """Shared fixtures: paths to the bundled samples and to ../shared/data's benchmark files."""
 
+import contextlib
+import fcntl
 import os
 
 import pytest
@@ -14,3 +16,19 @@ def shared_data():
     if not os.path.isdir(SHARED_DATA):
         pytest.skip(f"{SHARED_DATA} is not present (the public benchmark sets live there)")
     return SHARED_DATA
+
+
+@contextlib.contextmanager
+def session_dir(tmp_path_factory, name: str):
+    """A directory for this test session, shared by all xdist workers; the block runs under a lock.
+
+    Build expensive outputs (a whole pipeline run) once: inside the block, build only if the
+    directory is not complete yet. pytest-xdist's `loadgroup` does not keep a group on one worker
+    here, so a file lock decides who builds.
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # this session's directory, the same for every xdist worker
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield root / name

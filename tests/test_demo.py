@@ -8,21 +8,25 @@ import pytest
 
 from deepcorpus import datasets
 from deepcorpus.inspect import Catalog
+from tests.conftest import session_dir
 from tests.report.browser import render
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo")]
+pytestmark = pytest.mark.slow
 
 
-# Session scope: xdist may interleave other modules on this worker, which would tear a module fixture down.
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo") / "demo-out"
-    proc = subprocess.run(
-        [sys.executable, "-m", "deepcorpus", "demo", "--output", str(out)],
-        capture_output=True, text=True, timeout=900,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return out, proc.stdout
+    """The demo, run once per test session (shared by the xdist workers)."""
+    with session_dir(tmp_path_factory, "demo") as root:
+        out, log = root / "demo-out", root / "stdout.txt"
+        if not log.exists():
+            proc = subprocess.run(
+                [sys.executable, "-m", "deepcorpus", "demo", "--output", str(out)],
+                capture_output=True, text=True, timeout=900,
+            )
+            assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+            log.write_text(proc.stdout)
+        return out, log.read_text()
 
 
 def test_demo_runs_every_stage_and_ends_with_the_summary(demo):

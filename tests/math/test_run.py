@@ -11,9 +11,7 @@ from deepcorpus import datasets, samples
 from deepcorpus.cli import main
 from deepcorpus.contracts import WEB_DOC_SCHEMA
 from pipelines.math.run import MathRunConfig, candidates_graph, stop_reason
-
-# One worker runs this module, so the run directory fixture is built once (make test uses --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("math_run")
+from tests.conftest import session_dir
 
 BENCH = samples.path("benchmarks", "math_benchmark.jsonl")
 
@@ -26,15 +24,9 @@ def math_run(out, *extra):
 
 @pytest.fixture(scope="session")
 def run_dir(tmp_path_factory):
-    """One run for the whole session, shared by xdist workers (a lock file decides who builds it)."""
-    import fcntl
-
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent  # this session's directory, the same for every xdist worker
-    out = root / "math_e2e" / "math"
-    with open(root / "math_e2e.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    """One run for the whole session, shared by xdist workers."""
+    with session_dir(tmp_path_factory, "math_e2e") as root:
+        out = root / "math"
         if not (out / "summary.json").exists():
             # Three iterations allowed, but iteration 2 re-collects >90% of iteration 1: the loop stops there.
             assert math_run(out, "--iterations", "3", "--stop-overlap", "0.9") == 0
