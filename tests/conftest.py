@@ -32,3 +32,15 @@ def session_dir(tmp_path_factory, name: str):
     with open(root / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield root / name
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Torch on one thread for the test: under pytest-xdist on a 2-core box, torch's default intra-op
+    threads per worker oversubscribe the cores and small matmuls slow down tenfold."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -17,9 +17,5 @@ def device() -> str:
 
 
 @pytest.fixture(autouse=True)
-def one_torch_thread():
+def _kernels_on_one_thread(one_torch_thread):
     """Small matmuls run far faster on one thread than fighting the other xdist worker for two cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
