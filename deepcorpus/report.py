@@ -90,6 +90,21 @@ def _png(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
+def _bars(counts: dict, caption: str, axis_label: str, color: str, horizontal: bool = False) -> str:
+    """A bar chart of {label: value} as an <img>; horizontal bars put the largest on top."""
+    names = sorted(counts, key=counts.get) if horizontal else list(counts)
+    values = [counts[n] for n in names]
+    if horizontal:
+        fig, ax = _figure(6.4, max(2.5, 0.3 * len(names)))
+        ax.barh(names, values, color=color)
+        ax.set_xlabel(axis_label)
+    else:
+        fig, ax = _figure()
+        ax.bar(names, values, color=color)
+        ax.set_ylabel(axis_label)
+    return _img(_png(fig), caption)
+
+
 def _img(src: str, alt: str) -> str:
     return f'<figure><img src="{src}" alt="{html.escape(alt)}"><figcaption>{html.escape(alt)}</figcaption></figure>'
 
@@ -257,18 +272,10 @@ def code_section(run: str) -> str:
     out = [f"<h2>Code corpus: {html.escape(run)}</h2>"]
     ds = datasets.open_dataset(corpus)
     table = ds.read(columns=["repo", "files", "token_count", "order"])
-    lang_files: Counter = Counter()
-    lang_bytes: Counter = Counter()
-    for files in table.column("files").to_pylist():
-        for f in files or []:
-            lang_files[f["language"]] += 1
-            lang_bytes[f["language"]] += f["bytes"] or 0
+    lang_files = Counter(f["language"] for files in table.column("files").to_pylist() for f in files or [])
     if lang_files:
-        top = lang_files.most_common(20)
-        fig, ax = _figure(6.4, max(2.5, 0.3 * len(top)))
-        ax.barh([k for k, _ in top][::-1], [v for _, v in top][::-1], color="#4c72b0")
-        ax.set_xlabel("files")
-        out.append(_img(_png(fig), "Language distribution (files)"))
+        out.append(_bars(dict(lang_files.most_common(20)), "Language distribution (files)", "files", "#4c72b0",
+                         horizontal=True))
     sizes = [t for t in table.column("token_count").to_pylist() if t]
     if sizes:
         fig, ax = _figure()
@@ -280,11 +287,7 @@ def code_section(run: str) -> str:
     drops = {f"{stage}/{name}": v for stage, values in counters.items() for name, v in values.items()
              if name.startswith("dropped") and isinstance(v, (int, float)) and v}
     if drops:
-        fig, ax = _figure(6.4, max(2.5, 0.3 * len(drops)))
-        names = sorted(drops, key=drops.get)
-        ax.barh(names, [drops[n] for n in names], color="#c44e52")
-        ax.set_xlabel("dropped")
-        out.append(_img(_png(fig), "Rule drops"))
+        out.append(_bars(drops, "Rule drops", "dropped", "#c44e52", horizontal=True))
     orders = Counter(table.column("order").to_pylist())
     out.append(_table(["repositories", "dependency order", "random order", "files", "dedup rate"], [[
         ds.row_count, orders.get("dependency", 0), orders.get("random", 0), sum(lang_files.values()),
@@ -311,11 +314,7 @@ def formal_section(run: str) -> str:
     table = datasets.open_dataset(corpus).read(columns=["status", "elapsed_ms", "round", "verified"])
     statuses = Counter(table.column("status").to_pylist())
     if statuses:
-        fig, ax = _figure()
-        keys = sorted(statuses)
-        ax.bar(keys, [statuses[k] for k in keys], color="#8172b3")
-        ax.set_ylabel("statements")
-        out.append(_img(_png(fig), "Verification outcomes"))
+        out.append(_bars({k: statuses[k] for k in sorted(statuses)}, "Verification outcomes", "statements", "#8172b3"))
     elapsed = [e for e in table.column("elapsed_ms").to_pylist() if e is not None]
     if elapsed and any(elapsed):
         fig, ax = _figure()
@@ -341,11 +340,7 @@ def tokens_section(path: str) -> str:
             ["tokenizer", (m.get("tokenizer_hash") or "")[:16]]]
     out.append(_table(["", ""], rows))
     if by_source:
-        fig, ax = _figure()
-        names = list(by_source)
-        ax.bar(names, [by_source[n] for n in names], color="#64b5cd")
-        ax.set_ylabel("tokens")
-        out.append(_img(_png(fig), "Tokens by source"))
+        out.append(_bars(by_source, "Tokens by source", "tokens", "#64b5cd"))
     return "\n".join(out)
 
 
