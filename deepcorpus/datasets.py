@@ -113,10 +113,9 @@ def commit(
     row_count = 0
     byte_size = 0
     for f in files:
-        with storage.open_read(f) as stream:
-            data = stream.read()
-        byte_size += len(data)
-        row_count += pq.ParquetFile(io.BytesIO(data)).metadata.num_rows
+        with storage.open_random(f) as handle:  # only the footer is read
+            byte_size += handle.size()
+            row_count += pq.ParquetFile(handle).metadata.num_rows
     manifest = {
         "schema": schema_name,
         "schema_version": spec.version,
@@ -245,9 +244,8 @@ class Dataset:
 
     def iter_batches(self, columns: list[str] | None = None, batch_size: int = 1024) -> Iterator[pa.RecordBatch]:
         for f in self.files:
-            with storage.open_read(f) as stream:
-                pf = pq.ParquetFile(io.BytesIO(stream.read()) if storage.is_remote(f) else f)
-                yield from pf.iter_batches(batch_size=batch_size, columns=columns)
+            with storage.open_random(f) as handle:
+                yield from pq.ParquetFile(handle).iter_batches(batch_size=batch_size, columns=columns)
 
     def iter_rows(self, columns: list[str] | None = None) -> Iterator[dict]:
         for batch in self.iter_batches(columns):
@@ -371,17 +369,17 @@ def _check_jsonl(path: str) -> None:
 
 def iter_file_rows(path: str, kind: str, columns: list[str] | None = None) -> Iterator[dict]:
     """Rows of one JSONL or Parquet file, streamed; rows without an `id` get `FILE:N`."""
-    if kind == "jsonl":
-        rows = iter_jsonl(path)
-    else:
-        with storage.open_read(path) as stream:  # remote parts are fetched whole, local ones mapped
-            data = stream.read() if storage.is_remote(path) else None
-        pf = pq.ParquetFile(io.BytesIO(data) if data is not None else path)
-        rows = (r for b in pf.iter_batches(batch_size=1024, columns=columns) for r in b.to_pylist())
+    rows = iter_jsonl(path) if kind == "jsonl" else _iter_parquet_rows(path, columns)
     for i, row in enumerate(rows):
         if row.get("id") is None:
             row["id"] = f"{storage.basename(path)}:{i}"
         yield {k: row.get(k) for k in columns} if columns else row
+
+
+def _iter_parquet_rows(path: str, columns: list[str] | None) -> Iterator[dict]:
+    with storage.open_random(path) as handle:  # row group by row group, never the whole file
+        for batch in pq.ParquetFile(handle).iter_batches(batch_size=1024, columns=columns):
+            yield from batch.to_pylist()
 
 
 def iter_source_rows(source: Source, columns: list[str] | None = None) -> Iterator[dict]:

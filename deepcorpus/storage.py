@@ -8,7 +8,6 @@ public paths that way and neither pyarrow nor Beam has an https filesystem.
 from __future__ import annotations
 
 import glob as _glob
-import io
 import os
 import urllib.request
 from typing import BinaryIO
@@ -109,6 +108,13 @@ def open_read(path: str) -> BinaryIO:
     return fs.open_input_stream(p)
 
 
+def open_random(path: str) -> pafs.NativeFile:
+    """A seekable file (local, gs:// or s3://): Parquet readers fetch the footer and the row groups
+    they need rather than the whole object."""
+    fs, p = filesystem(path)
+    return fs.open_input_file(p)
+
+
 def open_write(path: str) -> BinaryIO:
     fs, p = filesystem(path)
     if not is_remote(path):
@@ -152,4 +158,4 @@ def remove_tree(path: str) -> None:
 def peek(path: str, n: int) -> bytes:
     """The first `n` bytes of a file, without reading the rest."""
     with open_read(path) as f:
-        return f.read(n) if not isinstance(f, io.TextIOBase) else f.read(n).encode()
+        return f.read(n)
