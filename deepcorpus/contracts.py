@@ -146,11 +146,6 @@ def contract(name: str) -> Contract:
         raise ValueError(f"unknown schema {name!r}; known: {', '.join(sorted(CONTRACTS))}") from None
 
 
-def empty_row(schema: pa.Schema) -> dict:
-    """A row with every column of `schema` set to None, to be filled by a pipeline step."""
-    return {name: None for name in schema.names}
-
-
 def conform(rows: list[dict], schema: pa.Schema) -> pa.Table:
     """Build a table with exactly `schema`'s columns; missing keys become nulls."""
     columns = {name: [row.get(name) for row in rows] for name in schema.names}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import textwrap
 
@@ -312,7 +311,3 @@ def run(args) -> int:
         return 0
     interactive(catalog)
     return 0
-
-
-def terminal_width() -> int:
-    return min(shutil.get_terminal_size((100, 20)).columns, 120)

@@ -111,7 +111,3 @@ def command_parser(sub, name: str, help: str, examples: list[str], beam: bool = 
     # Accept --debug after the command too; SUPPRESS keeps the top-level value when absent here.
     p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     return p
-
-
-def fail(message: str) -> None:
-    raise UserError(message)
