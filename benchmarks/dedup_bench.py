@@ -66,7 +66,7 @@ def run_ours(path: str, out_dir: str, verify: bool = False) -> list[tuple[str, s
     import apache_beam as beam
 
     from dedup.beam import WEB_MINHASH, MinHashDedup
-    from deepcorpus import datasets
+    from deepcorpus.core import datasets
     from pipelines.io import ReadDocuments
     from pipelines.runner import RunnerConfig, new_pipeline
 

@@ -46,8 +46,8 @@ def corpus_files(max_bytes: int, prose_share: float = 0.2) -> tuple[list[str], l
 
 
 def write_corpora(out: str, code: list[str], prose: list[str]) -> list[str]:
-    from deepcorpus import contracts
-    from deepcorpus.datasets import DatasetWriter
+    from deepcorpus.core import contracts
+    from deepcorpus.core.datasets import DatasetWriter
 
     def read(path):
         with open(path, encoding="utf-8", errors="replace") as f:
@@ -84,8 +84,8 @@ DEFAULT_BYTES = 48_000_000
 
 
 def main(out_dir: str = "benchmarks/out", max_bytes: int = DEFAULT_BYTES) -> dict:
-    from deepcorpus import datasets
     from deepcorpus.cli import main as cli
+    from deepcorpus.core import datasets
     from pipelines.tokenize.tokenizer import load_tokenizer
 
     cores = os.cpu_count() or 1

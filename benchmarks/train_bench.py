@@ -27,8 +27,8 @@ TARGET_LOADER_SHARE = 0.05
 def write_dataset(path: str, rows: int, seq_len: int, vocab: int) -> str:
     import numpy as np
 
-    from deepcorpus.contracts import TOKEN_SHARD, token_shard_schema
-    from deepcorpus.datasets import DatasetWriter
+    from deepcorpus.core.contracts import TOKEN_SHARD, token_shard_schema
+    from deepcorpus.core.datasets import DatasetWriter
 
     rng = np.random.default_rng(0)
     per_part = max(1, rows // 4)

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from classifiers.fasttext_binary import FastTextParams, load_binary, positive_probability, train_binary
-from deepcorpus import storage
+from deepcorpus.core import storage
 
 POSITIVE = "__label__hq"
 NEGATIVE = "__label__lq"

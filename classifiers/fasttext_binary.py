@@ -13,7 +13,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 
-from deepcorpus import storage
+from deepcorpus.core import storage
 
 log = logging.getLogger(__name__)
 

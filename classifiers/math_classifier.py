@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 
 from classifiers.fasttext_binary import FastTextParams, load_binary, positive_probability, train_binary
 from classifiers.normalize import normalize_for_fasttext
-from deepcorpus import storage
+from deepcorpus.core import storage
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dedup.shingles import U64, ngram_hashes, word_hashes
-from deepcorpus import datasets, storage
-from deepcorpus.errors import UserError
+from deepcorpus.core import datasets, storage
+from deepcorpus.core.errors import UserError
 
 # Fields holding a benchmark's problem text, by the names the public benchmark files use
 # (GSM8K question, MATH problem, HumanEval prompt, MBPP text, miniF2F formal_statement / lean).

@@ -1,3 +1,3 @@
 """deepcorpus: DeepSeek-style training corpora (math, code, formal) and the model that trains on them."""
 
-__version__ = "0.1.0"
+from deepcorpus.core import __version__  # noqa: F401  (one version, kept on the ground floor)

@@ -14,7 +14,8 @@ import sys
 import time
 
 from deepcorpus import samples
-from deepcorpus.errors import UserError
+from deepcorpus.core.command import command_parser
+from deepcorpus.core.errors import UserError
 
 DEFAULT_TRAIN_STEPS = 80
 
@@ -51,7 +52,7 @@ def demo_steps(out: str, train_steps: int) -> list[tuple[str, list[str], str]]:
 
 
 def _describe(path: str) -> str:
-    from deepcorpus import datasets
+    from deepcorpus.core import datasets
 
     if os.path.isdir(path) and os.path.exists(os.path.join(path, datasets.MANIFEST)):
         m = datasets.read_manifest(path)
@@ -96,3 +97,12 @@ def run_demo(out: str, train_steps: int | None = None) -> int:
           f"round(avg(score), 3) AS score FROM docs GROUP BY 1 ORDER BY pages DESC LIMIT 10\"")
     sys.stdout.flush()
     return 0
+
+
+def register(sub) -> None:
+    p = command_parser(sub, "demo", "Run every stage on the bundled samples, then print the summary.", [
+        "deepcorpus demo --output demo-out",
+    ])
+    p.add_argument("--output", default="demo-out", help="a fresh directory for everything the demo writes")
+    p.add_argument("--steps", type=int, default=None, help="training steps (default: the demo's own)")
+    p.set_defaults(func=lambda args: run_demo(args.output, train_steps=args.steps))

@@ -15,9 +15,10 @@ import os
 import sys
 import textwrap
 
-from deepcorpus import datasets, storage
-from deepcorpus.contracts import CODE_REPO, DOCUMENTS, FORMAL_PROOF, TOKEN_SHARD, VIEW_NAMES, WEB_DOC
-from deepcorpus.errors import UserError
+from deepcorpus.core import datasets, storage
+from deepcorpus.core.command import command_parser
+from deepcorpus.core.contracts import CODE_REPO, DOCUMENTS, FORMAL_PROOF, TOKEN_SHARD, VIEW_NAMES, WEB_DOC
+from deepcorpus.core.errors import UserError
 
 SAMPLE_SEED = 42
 
@@ -311,3 +312,23 @@ def run(args) -> int:
         return 0
     interactive(catalog)
     return 0
+
+
+def register(sub) -> None:
+    """`deepcorpus inspect`: its parser, registered with the top-level one."""
+    p = command_parser(sub, "inspect", "Query datasets with DuckDB (views named docs, repos, proofs, tokens).", [
+        "deepcorpus inspect out/math/corpus",
+        "deepcorpus inspect out/math/corpus \"SELECT domain, count(*) n FROM docs GROUP BY 1 ORDER BY n DESC\"",
+        "deepcorpus inspect out/math/corpus --sample 3 --where \"score > 0.9\"",
+    ])
+    p.add_argument("datasets", nargs="+", metavar="DATA",
+                   help="dataset directories (several may be opened together); a final quoted SQL statement runs it")
+    p.add_argument("--sql", dest="sql_opt", help="SQL to run (instead of a final positional)")
+    p.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table",
+                   help="how to print the result (parquet needs --output)")
+    p.add_argument("--output", help="write the result to this file instead of stdout")
+    p.add_argument("--sample", type=int, metavar="N", help="print N random documents readably")
+    p.add_argument("--where", help="with --sample: a SQL condition on the main view")
+    p.add_argument("--width", type=int, default=100, help="with --sample: wrap text to this width")
+    p.add_argument("--max-chars", type=int, default=1500, help="with --sample: cut each text after this many characters")
+    p.set_defaults(func=run)

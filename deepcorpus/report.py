@@ -18,9 +18,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from deepcorpus import datasets, storage
-from deepcorpus.contracts import CODE_REPO, FORMAL_PROOF, TOKEN_SHARD, WEB_DOC
-from deepcorpus.errors import UserError
+from deepcorpus.core import datasets, storage
+from deepcorpus.core.command import command_parser
+from deepcorpus.core.contracts import CODE_REPO, FORMAL_PROOF, TOKEN_SHARD, WEB_DOC
+from deepcorpus.core.errors import UserError
+from deepcorpus.core.metrics import read_metrics
 
 MAX_DEPTH = 4
 
@@ -345,14 +347,7 @@ def tokens_section(path: str) -> str:
 
 
 def train_section(run: str) -> str:
-    records = []
-    with open(os.path.join(run, "metrics.jsonl")) as f:
-        for line in f:
-            if line.strip():
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue  # a line cut by an interrupted run
+    records = read_metrics(run)
     out = [f"<h2>Training: {html.escape(run)}</h2>"]
     records = [r for r in records if "step" in r]
     if not records:
@@ -434,3 +429,12 @@ def write_report(run_dir: str, output: str) -> int:
     n_images = page.count("<img ")
     print(f"wrote {output}: {n_sections} sections, {n_images} plots")
     return 0
+
+
+def register(sub) -> None:
+    p = command_parser(sub, "report", "Write an HTML report (plots embedded) for a run directory.", [
+        "deepcorpus report demo-out --output demo-out/report.html",
+    ])
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory (e.g. demo-out, out/math, runs/x)")
+    p.add_argument("--output", required=True, help="the HTML file to write")
+    p.set_defaults(func=lambda args: write_report(args.run_dir, args.output))

@@ -20,8 +20,8 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from deepcorpus.errors import UserError
-from deepcorpus.text import content_hash
+from deepcorpus.core.errors import UserError
+from deepcorpus.core.text import content_hash
 from formal import templates
 from formal.statements import StatementError, parse_statement
 

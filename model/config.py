@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from deepcorpus.errors import UserError
+from deepcorpus.core.errors import UserError
 
 
 @dataclass

@@ -8,7 +8,7 @@ training hyper-parameters (γ 0.001, α 0.0001, λ 0.3, init std 0.006).
 
 from __future__ import annotations
 
-from deepcorpus.errors import UserError
+from deepcorpus.core.errors import UserError
 from model.config import ModelArgs
 
 _V3_TRAINING = dict(bias_update_speed=0.001, seq_aux_alpha=0.0001, mtp_lambda=0.3, init_std=0.006)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import apache_beam as beam
 import pyarrow as pa
 
-from deepcorpus import datasets, storage
-from deepcorpus.contracts import contract
+from deepcorpus.core import datasets, storage
+from deepcorpus.core.contracts import contract
 
 
 class ReadDocuments(beam.PTransform):

@@ -22,7 +22,7 @@ from apache_beam.options.pipeline_options import (
     StandardOptions,
 )
 
-from deepcorpus.errors import UserError
+from deepcorpus.core.errors import UserError
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ def test_top_level_help_lists_every_command(capsys):
         assert name in out
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", list(COMMANDS))
 def test_every_command_help_shows_an_example(command, capsys):
     out = _help([command], capsys)
     assert "examples:" in out and f"deepcorpus {command}" in out

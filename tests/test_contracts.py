@@ -7,8 +7,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from deepcorpus import contracts, datasets
-from deepcorpus.errors import DatasetError, UserError
+from deepcorpus.core import contracts, datasets
+from deepcorpus.core.errors import DatasetError, UserError
 
 
 def _web_rows(n):

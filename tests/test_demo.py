@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from deepcorpus import datasets
+from deepcorpus.core import datasets
 from deepcorpus.inspect import Catalog
 from tests.conftest import session_dir
 from tests.report.browser import render

@@ -10,8 +10,8 @@ from apache_beam.options.pipeline_options import DirectOptions, GoogleCloudOptio
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from deepcorpus import contracts, datasets
-from deepcorpus.errors import UserError
+from deepcorpus.core import contracts, datasets
+from deepcorpus.core.errors import UserError
 from pipelines import runner, summary
 from pipelines.io import ReadDocuments, WriteDataset
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from deepcorpus import storage
+from deepcorpus.core import storage
 
 
 @pytest.fixture

@@ -29,8 +29,8 @@ import shutil
 import numpy as np
 import torch
 
-from deepcorpus import storage
-from deepcorpus.errors import UserError
+from deepcorpus.core import storage
+from deepcorpus.core.errors import UserError
 
 log = logging.getLogger(__name__)
 

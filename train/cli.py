@@ -6,8 +6,16 @@ Besides the contract options below, every TrainConfig field is an option of its 
 
 import argparse
 
+from deepcorpus.core.command import command_parser
 
-def register(p) -> None:
+
+def register(sub) -> None:
+    p = command_parser(sub, "train", "Train the model on token shards; resumable.", [
+        "deepcorpus train --preset tiny --data out/tokens --steps 200 --output runs/tiny",
+        "deepcorpus train --preset tiny --data out/tokens --steps 400 --output runs/tiny --resume",
+        "torchrun --nproc_per_node 8 -m deepcorpus train --preset small --data gs://B/tokens --output runs/s",
+        "deepcorpus train --preset v3 --count-params --json",
+    ])
     p.add_argument("--preset", help="model preset: tiny, small, v2-lite, v3 (default tiny)")
     p.add_argument("--data", action="append", help="token-shard dataset(s)")
     p.add_argument("--steps", type=int, help="optimizer steps")

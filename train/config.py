@@ -20,7 +20,7 @@ import json
 import os
 from dataclasses import dataclass, field
 
-from deepcorpus.errors import UserError
+from deepcorpus.core.errors import UserError
 
 SCHEDULES = ("multistep", "cosine", "constant")
 DTYPES = ("auto", "bf16", "fp32")
@@ -162,7 +162,7 @@ def from_mapping(data: dict, where: str = "config") -> dict:
 
 def load_file(path: str) -> dict:
     """Field values from a TOML (.toml) or YAML (.yaml/.yml) file."""
-    from deepcorpus import storage
+    from deepcorpus.core import storage
 
     try:
         raw = storage.read_bytes(path)
@@ -254,7 +254,7 @@ def to_toml(cfg: TrainConfig) -> str:
 
 
 def write_toml(cfg: TrainConfig, path: str) -> None:
-    from deepcorpus import storage
+    from deepcorpus.core import storage
 
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     storage.write_bytes_atomic(path, to_toml(cfg).encode())

@@ -29,9 +29,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from deepcorpus import datasets, storage
-from deepcorpus.contracts import TOKEN_SHARD
-from deepcorpus.errors import DatasetError, UserError
+from deepcorpus.core import datasets, storage
+from deepcorpus.core.contracts import TOKEN_SHARD
+from deepcorpus.core.errors import DatasetError, UserError
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ def open_sources(data: list[str], mixture_path: str | None, *, chunk_rows: int =
     explicit weights.
     """
     if mixture_path:
-        from deepcorpus.mixture import load_mixture
+        from deepcorpus.core.mixture import load_mixture
 
         mix = load_mixture(mixture_path)
         sources = [open_source(s.path, name=s.name, weight=s.weight, chunk_rows=chunk_rows)

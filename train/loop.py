@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from deepcorpus import storage
+from deepcorpus.core import storage
 from train.loader import MicroBatch
 from train.optim import Schedule
 from train.parallel import Parallel
@@ -149,7 +149,7 @@ class MetricsLog:
             try:
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError:
-                from deepcorpus.errors import UserError
+                from deepcorpus.core.errors import UserError
 
                 raise UserError("--tensorboard needs the tensorboard package (pip install tensorboard)") from None
             self.tb = SummaryWriter(os.path.join(run_dir, "tensorboard"))
@@ -248,19 +248,6 @@ def loss_curve_summary(records: list[dict]) -> str:
     lines.append("  step  " + "".join(f"{recs[i]['step']:>8}" for i in picks))
     lines.append("  loss  " + "".join(f"{recs[i]['loss']:>8.3f}" for i in picks))
     return "\n".join(lines)
-
-
-def read_metrics(run_dir: str) -> list[dict]:
-    path = os.path.join(run_dir, "metrics.jsonl")
-    out = []
-    if os.path.exists(path):
-        with open(path) as f:
-            for line in f:
-                try:
-                    out.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue
-    return out
 
 
 # --- stopping cleanly --------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ import os
 import sys
 import time
 
-from deepcorpus import datasets
-from deepcorpus.errors import UserError
+from deepcorpus.core import datasets
+from deepcorpus.core.errors import UserError
 from train import config as config_mod
 from train import parallel as dp
 from train.parallel import agree, full_state_dicts, load_state_dicts, setup_distributed, wrap_model
@@ -305,8 +305,9 @@ def train(values: dict, config_path: str | None = None, resume_from: str | None 
 def write_summary(run_dir: str, cfg, command, *, step: int, tokens_seen: int, world: int, elapsed: float,
                   stopped: bool, last_saved: int | None, parameters: int) -> dict:
     """RUN/summary.json for `deepcorpus report`, and the loss-curve summary on stdout."""
+    from deepcorpus.core.metrics import read_metrics
     from train import checkpoint as ckpt_mod
-    from train.loop import loss_curve_summary, read_metrics
+    from train.loop import loss_curve_summary
 
     records = [r for r in read_metrics(run_dir) if r.get("step", 0) <= step]
     final = ckpt_mod.newest_checkpoint(run_dir)
@@ -334,6 +335,6 @@ def write_summary(run_dir: str, cfg, command, *, step: int, tokens_seen: int, wo
 
 
 def storage_is_remote(path: str) -> bool:
-    from deepcorpus import storage
+    from deepcorpus.core import storage
 
     return storage.is_remote(path)

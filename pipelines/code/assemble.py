@@ -14,7 +14,7 @@ import os
 from collections import Counter
 from dataclasses import dataclass
 
-from deepcorpus.text import approx_token_count, content_hash
+from deepcorpus.core.text import approx_token_count, content_hash
 from pipelines.code.dependencies import SourceFile, dependency_graph
 from pipelines.code.licenses import license_rank
 from pipelines.code.quality import quality_signals

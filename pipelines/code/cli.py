@@ -1,9 +1,15 @@
 """Argument parsers of `deepcorpus code STEP`. Heavy imports happen inside the handlers."""
 
-from deepcorpus.cli import command_parser
+from deepcorpus.core.command import command_parser
 
 
-def register(steps) -> None:
+def register(sub) -> None:
+    p = command_parser(sub, "code", "Build repository-level code documents (DeepSeek-Coder, Coder-V2).", [
+        "deepcorpus code run --input repos/ --output out/code",
+        "deepcorpus code run --input 'gs://B/stack/*.parquet' --output gs://B/code --runner DataflowRunner ...",
+    ])
+    steps = p.add_subparsers(dest="code_command", metavar="STEP")
+
     p = command_parser(steps, "run", "Build repository-level documents from repositories.", [
         "deepcorpus code run --input repos/ --output out/code",
         "deepcorpus code run --input deepcorpus/samples/repos --output out/code "

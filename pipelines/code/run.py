@@ -13,9 +13,9 @@ import json
 import logging
 import time
 
-from deepcorpus import datasets, storage
-from deepcorpus.contracts import CODE_REPO
-from deepcorpus.errors import UserError
+from deepcorpus.core import datasets, storage
+from deepcorpus.core.contracts import CODE_REPO
+from deepcorpus.core.errors import UserError
 from pipelines.code.assemble import AssembleConfig, keep_rank
 from pipelines.code.filters import RULE_NAMES, FilterConfig
 from pipelines.code.sources import DEFAULT_MAX_FILE_BYTES, RepoUnit, discover
@@ -154,8 +154,8 @@ def run(args, beam_args: list[str]) -> int:
     counters = _fill_rule_counters(summary.counters_from_result(result))
     storage.makedirs(staging)  # a run that kept nothing still commits an empty dataset
     if not datasets.parquet_files(staging):
-        from deepcorpus.contracts import contract
-        from deepcorpus.datasets import part_name, write_part
+        from deepcorpus.core.contracts import contract
+        from deepcorpus.core.datasets import part_name, write_part
 
         write_part(contract(CODE_REPO).schema.empty_table(), storage.join(staging, part_name(0)))
     argv = datasets.command_line()

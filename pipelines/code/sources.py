@@ -26,8 +26,8 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from deepcorpus import storage
-from deepcorpus.errors import UserError
+from deepcorpus.core import storage
+from deepcorpus.core.errors import UserError
 from pipelines.code.licenses import detect_license, is_license_file, normalize_license
 
 log = logging.getLogger(__name__)
@@ -111,14 +111,14 @@ def check_listing(path: str) -> None:
     if path.endswith(".parquet"):
         import pyarrow.parquet as pq
 
-        from deepcorpus import datasets
+        from deepcorpus.core import datasets
 
         try:
             names = set(pq.read_schema(path).names if not storage.is_remote(path) else datasets.read_parquet(path).schema.names)
         except Exception as e:  # pyarrow raises several types for a file that is not Parquet
             raise UserError(f"{path}: not a readable Parquet file ({str(e).splitlines()[0]})") from None
     else:
-        from deepcorpus import datasets
+        from deepcorpus.core import datasets
 
         first = next(iter(datasets.iter_jsonl(path)), None)
         if first is None:

@@ -1,6 +1,6 @@
 """Argument parsers of `deepcorpus dedup METHOD`. Heavy imports happen inside the handlers."""
 
-from deepcorpus.cli import command_parser
+from deepcorpus.core.command import command_parser
 
 EXAMPLES = {
     "exact": ["deepcorpus dedup exact --input docs.jsonl --output out/exact --removed out/exact_dups --punctuation"],
@@ -16,7 +16,13 @@ EXAMPLES = {
 }
 
 
-def register(steps) -> None:
+def register(sub) -> None:
+    p = command_parser(sub, "dedup", "Deduplicate or decontaminate any dataset or JSONL/Parquet with id and text.", [
+        "deepcorpus dedup minhash --input out/math/corpus --output out/math_dedup --removed out/math_dups",
+        "deepcorpus dedup decontaminate --input docs.jsonl --benchmark gsm8k/test.jsonl --output out/clean",
+    ])
+    steps = p.add_subparsers(dest="dedup_command", metavar="METHOD")
+
     for method, help in [
         ("exact", "Keep one document per normalized-text hash."),
         ("url", "Keep one document per canonical URL."),

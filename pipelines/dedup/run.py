@@ -19,9 +19,9 @@ import time
 
 import pyarrow as pa
 
-from deepcorpus import datasets, storage
-from deepcorpus.contracts import DOCUMENTS, TOKEN_SHARD, contract
-from deepcorpus.errors import UserError
+from deepcorpus.core import datasets, storage
+from deepcorpus.core.contracts import DOCUMENTS, TOKEN_SHARD, contract
+from deepcorpus.core.errors import UserError
 
 log = logging.getLogger(__name__)
 

@@ -1,9 +1,15 @@
 """Argument parsers of `deepcorpus formal STEP`. Heavy imports happen inside the handlers."""
 
-from deepcorpus.cli import command_parser
+from deepcorpus.core.command import command_parser
 
 
-def register(steps) -> None:
+def register(sub) -> None:
+    p = command_parser(sub, "formal", "Synthesize verified Lean 4 statements and proofs (DeepSeek-Prover).", [
+        "deepcorpus formal run --generator template --count 200 --output out/formal",
+        "deepcorpus formal run --generator hf --model ./prover-7b --problems problems.jsonl --output out/formal",
+    ])
+    steps = p.add_subparsers(dest="formal_command", metavar="STEP")
+
     p = command_parser(steps, "run", "Generate, verify and iterate Lean 4 statements and proofs.", [
         "deepcorpus formal run --generator template --count 200 --output out/formal",
         "deepcorpus formal run --generator template --problems problems.jsonl --count 60 --output out/formal "

@@ -22,9 +22,9 @@ import os
 import time
 from collections import Counter
 
-from deepcorpus import datasets, storage
-from deepcorpus.contracts import FORMAL_PROOF
-from deepcorpus.errors import UserError
+from deepcorpus.core import datasets, storage
+from deepcorpus.core.contracts import FORMAL_PROOF
+from deepcorpus.core.errors import UserError
 
 log = logging.getLogger("deepcorpus.formal")
 
@@ -150,7 +150,7 @@ def _round_pipeline(beam_args, cands: list[dict], lean_config, prove_config, cac
     result = runner.run(p, f"formal round ({len(cands)} statements)")
     storage.makedirs(staging)  # an empty round still commits an (empty) dataset
     if not datasets.parquet_files(staging):
-        from deepcorpus.contracts import conform, contract
+        from deepcorpus.core.contracts import conform, contract
 
         datasets.write_part(conform([], contract(FORMAL_PROOF).schema), storage.join(staging, datasets.part_name(0)))
     counters = counters_from_result(result)
@@ -268,7 +268,7 @@ def run(args, beam_args) -> int:
         w.extra.update({"generator": args.generator, "header": header, "statuses": dict(statuses),
                         "toolchain": lean_config.toolchain if lean_config else None,
                         "verification_skipped": skipped or None})
-    from deepcorpus.contracts import contract
+    from deepcorpus.core.contracts import contract
 
     names = contract(FORMAL_PROOF).schema.names
     # The JSONL copy adds what the contract has no column for: the statement family and the

@@ -1,6 +1,6 @@
 """Argument parsers of `deepcorpus math STEP`. Heavy imports happen inside the handlers."""
 
-from deepcorpus.cli import command_parser
+from deepcorpus.core.command import command_parser
 
 
 def _classifier_options(p) -> None:
@@ -14,7 +14,14 @@ def _classifier_options(p) -> None:
     g.add_argument("--epoch", type=int, help="epochs (default 3; raised for tiny training sets, see docs)")
 
 
-def register(steps) -> None:
+def register(sub) -> None:
+    p = command_parser(sub, "math", "Mine a math corpus from Common Crawl (DeepSeekMath, section 2.1).", [
+        "deepcorpus math run --input 'crawl/*.warc.gz' --seed seed.jsonl --output out/math --iterations 4",
+        "deepcorpus math run --input 'gs://B/crawl/*.warc.gz' --seed gs://B/owm.parquet --output gs://B/math \\",
+        "    --runner DataflowRunner --project P --region us-central1 --temp_location gs://B/tmp",
+    ])
+    steps = p.add_subparsers(dest="math_command", metavar="STEP")
+
     p = command_parser(steps, "run", "Run the whole iterative mining loop.", [
         "deepcorpus math run --input 'crawl/*.warc.gz' --seed seed.jsonl --output out/math --iterations 4",
         "deepcorpus math run --input 'crawl/*.warc.gz' --seed owm.parquet --output out/math \\",

@@ -17,8 +17,8 @@ import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from deepcorpus import storage
-from deepcorpus.errors import UserError
+from deepcorpus.core import storage
+from deepcorpus.core.errors import UserError
 from pipelines.math.documents import domain_of, url_prefix
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import urllib.parse
 
-from deepcorpus.contracts import WEB_DOC_SCHEMA
-from deepcorpus.text import approx_token_count, content_hash
+from deepcorpus.core.contracts import WEB_DOC_SCHEMA
+from deepcorpus.core.text import approx_token_count, content_hash
 from pipelines.math.extract_math import EXTRACTOR, count_formulas, extract
 
 MIN_CHARS = 100  # shorter extracts are menus, error pages and empty shells

@@ -31,9 +31,10 @@ from apache_beam.pvalue import AsSingleton
 
 from classifiers.evaluation import best_threshold, binary_metrics
 from classifiers.math_classifier import ClassifierConfig, MathClassifier, train_classifier
-from deepcorpus import datasets, samples, storage
-from deepcorpus.contracts import WEB_DOC
-from deepcorpus.errors import UserError
+from deepcorpus import samples
+from deepcorpus.core import datasets, storage
+from deepcorpus.core.contracts import WEB_DOC
+from deepcorpus.core.errors import UserError
 from pipelines import summary
 from pipelines.io import ReadDocuments, WriteDataset
 from pipelines.math import transforms as T

@@ -13,9 +13,9 @@ import apache_beam as beam
 
 from classifiers.evaluation import binary_metrics
 from classifiers.math_classifier import ClassifierConfig, train_classifier
-from deepcorpus import datasets, storage
-from deepcorpus.contracts import WEB_DOC
-from deepcorpus.errors import UserError
+from deepcorpus.core import datasets, storage
+from deepcorpus.core.contracts import WEB_DOC
+from deepcorpus.core.errors import UserError
 from pipelines import summary
 from pipelines.io import ReadDocuments, WriteDataset
 from pipelines.math import transforms as T
@@ -64,7 +64,7 @@ class _KeepScored(beam.DoFn):
 
 def _as_web_doc(row: dict) -> dict:
     """Plain JSONL/Parquet rows get the web_doc identity columns the contract expects."""
-    from deepcorpus.text import approx_token_count, content_hash
+    from deepcorpus.core.text import approx_token_count, content_hash
     from pipelines.math.documents import domain_of
 
     text = row.get("text") or ""

@@ -13,7 +13,7 @@ import tempfile
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from deepcorpus import storage
+from deepcorpus.core import storage
 from pipelines.math.discover import stat_keys, under_prefixes
 from pipelines.math.documents import MIN_CHARS, page_to_doc
 from pipelines.math.warc import iter_pages

@@ -1,6 +1,6 @@
 """Stream HTML pages (WARC) or plain texts (WET) out of a crawl file, record by record, with FastWARC.
 
-Files open through `deepcorpus.storage` (local, gs://, s3:// via pyarrow; https:// streamed), so the
+Files open through `deepcorpus.core.storage` (local, gs://, s3:// via pyarrow; https:// streamed), so the
 same code reads Common Crawl on a laptop and on Dataflow workers; FastWARC detects gzip, zstd and
 lz4 itself. A record that cannot be parsed or decoded is counted and skipped; a file that breaks
 mid-stream is counted, logged with its path, and ends without failing the run.
@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 
-from deepcorpus import storage
+from deepcorpus.core import storage
 
 log = logging.getLogger(__name__)
 

@@ -1,9 +1,15 @@
 """Argument parsers of `deepcorpus tokenize STEP`. Heavy imports happen inside the handlers."""
 
-from deepcorpus.cli import command_parser
+from deepcorpus.core.command import command_parser
 
 
-def register(steps) -> None:
+def register(sub) -> None:
+    p = command_parser(sub, "tokenize", "Train a tokenizer and write packed token shards.", [
+        "deepcorpus tokenize train-tokenizer --input out/math out/code --vocab-size 32000 --output tokenizer.json",
+        "deepcorpus tokenize run --input out/math out/code --tokenizer tokenizer.json --seq-len 2048 --output out/tokens",
+    ])
+    steps = p.add_subparsers(dest="tokenize_command", metavar="STEP")
+
     p = command_parser(steps, "train-tokenizer", "Train a byte-level BPE on a sample of datasets.", [
         "deepcorpus tokenize train-tokenizer --input out/math out/code --vocab-size 32000 --output tokenizer.json",
         "deepcorpus tokenize train-tokenizer --input out/code data/web.jsonl --vocab-size 128000 "

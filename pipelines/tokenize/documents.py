@@ -12,10 +12,10 @@ from __future__ import annotations
 import functools
 import os
 
-from deepcorpus import storage
-from deepcorpus.contracts import CODE_REPO, FORMAL_PROOF, TOKEN_SHARD, WEB_DOC
-from deepcorpus.datasets import Source
-from deepcorpus.errors import UserError
+from deepcorpus.core import storage
+from deepcorpus.core.contracts import CODE_REPO, FORMAL_PROOF, TOKEN_SHARD, WEB_DOC
+from deepcorpus.core.datasets import Source
+from deepcorpus.core.errors import UserError
 
 READABLE = (WEB_DOC, CODE_REPO, FORMAL_PROOF)
 # The columns read per contract; plain files are read with whichever of PLAIN_COLUMNS they have.

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from deepcorpus.errors import UserError
+from deepcorpus.core.errors import UserError
 from pipelines.tokenize.sampling import seed_int, uniform
 from pipelines.tokenize.tokenizer import FIM_BEGIN, FIM_END, FIM_HOLE
 

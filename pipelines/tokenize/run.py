@@ -18,9 +18,9 @@ import os
 import time
 from dataclasses import dataclass
 
-from deepcorpus import datasets, storage
-from deepcorpus.contracts import TOKEN_SHARD, token_shard_schema
-from deepcorpus.errors import UserError
+from deepcorpus.core import datasets, storage
+from deepcorpus.core.contracts import TOKEN_SHARD, token_shard_schema
+from deepcorpus.core.errors import UserError
 from pipelines.tokenize import documents
 from pipelines.tokenize.fim import FimConfig
 
@@ -43,7 +43,7 @@ def resolve(args) -> Inputs:
     if args.mixture and args.input:
         raise UserError("give --input or --mixture, not both")
     if args.mixture:
-        from deepcorpus.mixture import load_mixture
+        from deepcorpus.core.mixture import load_mixture
 
         mix = load_mixture(args.mixture)
         names = [s.name for s in mix.sources]
@@ -125,7 +125,7 @@ def config_fingerprint(inputs: Inputs, tokenizer_hash: str, **options) -> str:
 def _code_identity() -> str:
     """A hash of the code that decides what the shards hold (this package and the contracts)."""
     here = os.path.dirname(os.path.abspath(__file__))
-    from deepcorpus import contracts
+    from deepcorpus.core import contracts
 
     files = sorted(os.path.join(here, f) for f in os.listdir(here) if f.endswith(".py")) + [contracts.__file__]
     h = hashlib.sha256()

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from deepcorpus import datasets
-from deepcorpus.contracts import TOKEN_SHARD
+from deepcorpus.core import datasets
+from deepcorpus.core.contracts import TOKEN_SHARD
 from pipelines.tokenize.packing import unpack
 
 

@@ -6,7 +6,7 @@ shards'. Rows are printed as the trainer sees them, with a marker where each doc
 
 from __future__ import annotations
 
-from deepcorpus.errors import UserError
+from deepcorpus.core.errors import UserError
 from pipelines.tokenize import shards
 from pipelines.tokenize.tokenizer import check_tokenizer_matches, load_tokenizer
 
@@ -34,7 +34,7 @@ def check(ds) -> tuple[int, int]:
 
 
 def run(args) -> int:
-    from deepcorpus import datasets
+    from deepcorpus.core import datasets
 
     ds = shards.open_shards(args.shards)
     if args.check:

@@ -22,8 +22,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from deepcorpus import storage
-from deepcorpus.errors import UserError
+from deepcorpus.core import storage
+from deepcorpus.core.errors import UserError
 
 BOS = "<｜begin▁of▁sentence｜>"
 EOS = "<｜end▁of▁sentence｜>"
@@ -168,7 +168,7 @@ def shard_manifest_keys(tok, digest: str) -> dict:
 def check_tokenizer_matches(info: dict, tokenizer_path: str, shards: str = "token shards") -> None:
     """Refuse shards written with another tokenizer than `tokenizer_path` (UserError, one line).
 
-    `info` is a token-shard manifest or `deepcorpus.datasets.token_shard_info(ds)`.
+    `info` is a token-shard manifest or `deepcorpus.core.datasets.token_shard_info(ds)`.
     """
     expected = info.get("tokenizer_hash")
     actual = tokenizer_hash(tokenizer_path)

@@ -13,8 +13,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from deepcorpus import datasets
-from deepcorpus.errors import UserError
+from deepcorpus.core import datasets
+from deepcorpus.core.errors import UserError
 from pipelines.summary import format_table
 from pipelines.tokenize import documents
 from pipelines.tokenize.sampling import uniform

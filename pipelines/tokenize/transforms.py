@@ -17,8 +17,8 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.metrics import Metrics
 
-from deepcorpus import datasets, storage
-from deepcorpus.contracts import FORMAL_PROOF
+from deepcorpus.core import datasets, storage
+from deepcorpus.core.contracts import FORMAL_PROOF
 from pipelines.tokenize import documents, fim, packing
 from pipelines.tokenize.sampling import copies, uniform
 

@@ -1,7 +1,7 @@
 """Repository documents: dependency order, path comments in each language's syntax, metadata."""
 
 from classifiers.code_language import coder_v2_languages
-from deepcorpus.contracts import CODE_REPO_SCHEMA
+from deepcorpus.core.contracts import CODE_REPO_SCHEMA
 from pipelines.code.assemble import AssembleConfig, assemble_repo, comment_syntax, keep_rank, path_comment
 
 

@@ -7,7 +7,7 @@ import pytest
 from classifiers.code_quality import CodeQualityModel, normalize_code, train_quality_model
 from deepcorpus import samples
 from deepcorpus.cli import main
-from deepcorpus.datasets import open_dataset
+from deepcorpus.core.datasets import open_dataset
 
 GOOD = [
     "def area(width: float, height: float) -> float:\n    \"\"\"Area of a rectangle.\"\"\"\n    return width * height\n",

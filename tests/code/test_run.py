@@ -10,7 +10,7 @@ import pytest
 from classifiers.code_language import LanguageIdentifier, skip_reason
 from deepcorpus import samples
 from deepcorpus.cli import main
-from deepcorpus.datasets import open_dataset
+from deepcorpus.core.datasets import open_dataset
 from pipelines.code.dependencies import SourceFile, dependency_graph
 from pipelines.code.filters import RULE_NAMES
 from pipelines.code.toposort import dependency_order, strongly_connected_components

@@ -10,7 +10,7 @@ import zipfile
 import pytest
 
 from deepcorpus import samples
-from deepcorpus.errors import UserError
+from deepcorpus.core.errors import UserError
 from pipelines.code.licenses import detect_license, license_rank, normalize_license
 from pipelines.code.sources import RepoUnit, discover, listing_record, read_unit
 

@@ -4,8 +4,8 @@
 import pytest
 
 from benchmarks.dedup_corpus import clusters_from_removed, make_corpus, score
-from deepcorpus import datasets
 from deepcorpus.cli import main
+from deepcorpus.core import datasets
 
 
 @pytest.mark.slow

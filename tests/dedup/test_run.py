@@ -5,9 +5,9 @@ import random
 
 import pytest
 
-from deepcorpus import datasets
 from deepcorpus.cli import main
-from deepcorpus.contracts import WEB_DOC, contract
+from deepcorpus.core import datasets
+from deepcorpus.core.contracts import WEB_DOC, contract
 
 IN_MEMORY = ["--direct_running_mode=in_memory"]  # one process: quicker for tiny inputs
 

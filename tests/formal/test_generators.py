@@ -3,7 +3,7 @@ prompting (with a scripted completion function) and their clear errors when a de
 
 import pytest
 
-from deepcorpus.errors import UserError
+from deepcorpus.core.errors import UserError
 from formal.generators import TemplateGenerator, TextModelGenerator, load_generator
 
 HEADER = "set_option maxHeartbeats 400000"

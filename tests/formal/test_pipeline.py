@@ -10,8 +10,9 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from deepcorpus import datasets, samples
+from deepcorpus import samples
 from deepcorpus.cli import main
+from deepcorpus.core import datasets
 from formal.backends import LeanConfig
 from formal.generators import TemplateGenerator
 from formal.prover import ProveConfig

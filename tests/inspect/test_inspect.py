@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from deepcorpus import contracts, datasets
 from deepcorpus.cli import main
-from deepcorpus.errors import UserError
+from deepcorpus.core import contracts, datasets
+from deepcorpus.core.errors import UserError
 from deepcorpus.inspect import Catalog
 
 

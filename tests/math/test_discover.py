@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from deepcorpus.errors import UserError
+from deepcorpus.core.errors import UserError
 from pipelines.math.discover import (
     DiscoveryConfig,
     approve,

@@ -7,9 +7,10 @@ import shutil
 
 import pytest
 
-from deepcorpus import datasets, samples
+from deepcorpus import samples
 from deepcorpus.cli import main
-from deepcorpus.contracts import WEB_DOC_SCHEMA
+from deepcorpus.core import datasets
+from deepcorpus.core.contracts import WEB_DOC_SCHEMA
 from pipelines.math.run import MathRunConfig, candidates_graph, stop_reason
 from tests.conftest import session_dir
 

@@ -4,7 +4,7 @@ import functools
 
 import pytest
 
-from deepcorpus.errors import UserError
+from deepcorpus.core.errors import UserError
 from model import get_preset
 from model.params import count_parameters as _count
 

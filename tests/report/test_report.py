@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from deepcorpus import contracts, datasets
 from deepcorpus.cli import main
+from deepcorpus.core import contracts, datasets
 from deepcorpus.report import build_html, discover
 from tests.report.browser import render
 

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from deepcorpus import contracts
-from deepcorpus.datasets import DatasetWriter
+from deepcorpus.core import contracts
+from deepcorpus.core.datasets import DatasetWriter
 
 WORDS = ("the integral of x squared is x cubed over three and 12 plus 345 equals 357 since "
          "prime numbers matrix vector 数学 は 楽しい proof lemma theorem").split()

@@ -2,7 +2,7 @@
 
 import json
 
-from deepcorpus import contracts, datasets
+from deepcorpus.core import contracts, datasets
 from pipelines.tokenize import documents
 
 from .conftest import formal_rows, web_rows, write

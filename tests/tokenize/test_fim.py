@@ -2,7 +2,7 @@
 
 import pytest
 
-from deepcorpus.errors import UserError
+from deepcorpus.core.errors import UserError
 from pipelines.tokenize.fim import FimConfig, FimSplit, arrange, encode_pieces, fim_split, fim_text, undo_fim
 from pipelines.tokenize.tokenizer import FIM_BEGIN, FIM_END, FIM_HOLE
 

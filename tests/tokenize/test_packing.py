@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from deepcorpus.contracts import token_shard_schema
+from deepcorpus.core.contracts import token_shard_schema
 from pipelines.tokenize.packing import pack, unpack
 
 EOS, PAD = 1, 2

@@ -7,10 +7,10 @@ import os
 import numpy as np
 import pytest
 
-from deepcorpus import datasets
 from deepcorpus.cli import main
-from deepcorpus.contracts import TOKEN_SHARD
-from deepcorpus.errors import UserError
+from deepcorpus.core import datasets
+from deepcorpus.core.contracts import TOKEN_SHARD
+from deepcorpus.core.errors import UserError
 from pipelines.tokenize import shards
 from pipelines.tokenize.fim import FimConfig, fim_split, fim_text, undo_fim
 from pipelines.tokenize.tokenizer import check_tokenizer_matches, load_tokenizer, save_tokenizer, train_tokenizer

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from deepcorpus.errors import UserError
+from deepcorpus.core.errors import UserError
 from pipelines.tokenize import tokenizer as T
 
 TEXTS = [

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from deepcorpus import datasets
 from deepcorpus.cli import main
+from deepcorpus.core import datasets
 from pipelines.tokenize import train_tokenizer as tt
 from pipelines.tokenize.tokenizer import load_tokenizer, tokenizer_hash
 

@@ -9,7 +9,7 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from deepcorpus import contracts
+from deepcorpus.core import contracts
 from pipelines import runner
 from pipelines.tokenize import transforms
 from pipelines.tokenize.fim import FimConfig, fim_split, fim_text

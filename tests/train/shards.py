@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from deepcorpus.contracts import TOKEN_SHARD, token_shard_schema
-from deepcorpus.datasets import DatasetWriter
+from deepcorpus.core.contracts import TOKEN_SHARD, token_shard_schema
+from deepcorpus.core.datasets import DatasetWriter
 
 TOKENIZER_HASH = "ab" * 32
 PAD, EOS, BOS = 0, 1, 2

@@ -6,7 +6,7 @@ import os
 import pytest
 import torch
 
-from deepcorpus.errors import UserError
+from deepcorpus.core.errors import UserError
 from train import checkpoint as ck
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from deepcorpus.errors import UserError
+from deepcorpus.core.errors import UserError
 from train.config import TrainConfig, build_config, load_file, parse_model_overrides, read_toml, write_toml
 
 

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from deepcorpus.errors import DatasetError, UserError
+from deepcorpus.core.errors import DatasetError, UserError
 from tests.train.shards import EOS, PAD, numbered_rows, write_shards
 from train.loader import IGNORE_INDEX, TokenLoader, open_source, open_sources
 

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from deepcorpus.cli import main
+from deepcorpus.core.metrics import read_metrics
 from tests.train.shards import pattern_rows, write_shards
 from train import loop
 from train.checkpoint import load_for_inference, newest_checkpoint
@@ -28,8 +29,8 @@ def tokens(tmp_path_factory):
 def bundled_tokens(tmp_path_factory):
     """The bundled math seed pages and formal problems, tokenized and packed as `tokenize run` does."""
     from deepcorpus import samples
-    from deepcorpus.contracts import TOKEN_SHARD, token_shard_schema
-    from deepcorpus.datasets import DatasetWriter, iter_jsonl
+    from deepcorpus.core.contracts import TOKEN_SHARD, token_shard_schema
+    from deepcorpus.core.datasets import DatasetWriter, iter_jsonl
     from pipelines.tokenize.packing import pack
     from pipelines.tokenize.tokenizer import hash_bytes, shard_manifest_keys, to_bytes, train_tokenizer
 
@@ -48,7 +49,7 @@ def bundled_tokens(tmp_path_factory):
 
 
 def losses(run_dir):
-    return [r["loss"] for r in loop.read_metrics(str(run_dir))]
+    return [r["loss"] for r in read_metrics(str(run_dir))]
 
 
 def train(tokens, run_dir, *extra):
@@ -63,7 +64,7 @@ def test_the_loss_falls_on_bundled_text_and_the_run_ends_with_a_loss_curve(bundl
     curve = losses(tmp_path / "run")
     assert len(curve) == 40
     assert sum(curve[-5:]) / 5 < 0.85 * curve[0]
-    rec = loop.read_metrics(str(tmp_path / "run"))[-1]
+    rec = read_metrics(str(tmp_path / "run"))[-1]
     assert rec["main_loss"] < math.log(512) - 1  # a nat better than guessing uniformly
     for key in ("main_loss", "mtp_loss", "balance_loss", "lr", "tokens_per_s", "grad_norm", "tokens_seen",
                 "expert_load_max_over_mean"):
@@ -218,7 +219,7 @@ def test_config_file_and_options_make_the_effective_config_saved_with_the_checkp
     assert (saved.steps, saved.lr, saved.schedule, saved.batch_size) == (2, 0.0005, "cosine", 4)
     assert saved.model == {"n_layers": 2, "mtp_depth": 0}
     assert saved.tokenizer_hash == "ab" * 32  # recorded from the shards: a resume refuses other ones
-    rec = loop.read_metrics(str(tmp_path / "run"))[-1]
+    rec = read_metrics(str(tmp_path / "run"))[-1]
     assert rec["mtp_loss"] is None
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from deepcorpus import storage
-from deepcorpus.errors import UserError
+from deepcorpus.core import storage
+from deepcorpus.core.errors import UserError
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from deepcorpus import __version__, storage
-from deepcorpus.contracts import CONTRACTS, TOKEN_SHARD, contract
-from deepcorpus.errors import DatasetError, UserError
+from deepcorpus.core import __version__, storage
+from deepcorpus.core.contracts import CONTRACTS, TOKEN_SHARD, contract
+from deepcorpus.core.errors import DatasetError, UserError
 
 MANIFEST = "_manifest.json"
 COMPRESSION = "zstd"
@@ -183,7 +183,7 @@ class DatasetWriter:
         self._parts += 1
 
     def _write(self, rows: list[dict]) -> None:
-        from deepcorpus.contracts import conform
+        from deepcorpus.core.contracts import conform
 
         write_part(conform(rows, self.schema), storage.join(self.staging, part_name(self._parts)))
         self._parts += 1

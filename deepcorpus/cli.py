@@ -1,4 +1,5 @@
-"""The `deepcorpus` command line: one sub-command per stage, each in its own module here.
+"""The `deepcorpus` command line. Each sub-command is defined once, by the package that owns it
+(`COMMANDS` says where), and registered here.
 
 Pipeline commands (`math`, `code`, `formal`, `dedup`, `tokenize run`) pass every option they do not
 know to Beam unchanged, so `--runner DataflowRunner --project ... --region ...` work as in any Beam
@@ -11,9 +12,20 @@ import argparse
 import logging
 import sys
 
-from deepcorpus.errors import UserError
+from deepcorpus.core.errors import UserError
 
-COMMANDS = ("math", "code", "formal", "dedup", "tokenize", "train", "inspect", "report", "demo")
+# Sub-command -> the module that defines it (its `register(sub)` adds the parser and its handler).
+COMMANDS = {
+    "math": "pipelines.math.cli",
+    "code": "pipelines.code.cli",
+    "formal": "pipelines.formal.cli",
+    "dedup": "pipelines.dedup.cli",
+    "tokenize": "pipelines.tokenize.cli",
+    "train": "train.cli",
+    "inspect": "deepcorpus.inspect",
+    "report": "deepcorpus.report",
+    "demo": "deepcorpus.demo",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,8 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks and Beam's own logging")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        importlib.import_module(f"deepcorpus.cli.{name}").register(sub)
+    for module in COMMANDS.values():
+        importlib.import_module(module).register(sub)
     return parser
 
 
@@ -65,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if args.version:
-        from deepcorpus.datasets import code_version
+        from deepcorpus.core.datasets import code_version
 
         print(f"deepcorpus {code_version()}")
         return 0
@@ -74,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2 if args.command is None and argv else 0
     if extra and not getattr(args, "beam_args", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    from deepcorpus.datasets import set_command_line
+    from deepcorpus.core.datasets import set_command_line
 
     outer_command = set_command_line(["deepcorpus", *argv])
     _setup_logging(args.debug)
@@ -91,23 +103,3 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         set_command_line(outer_command)
-
-
-def command_parser(sub, name: str, help: str, examples: list[str], beam: bool = False, **kw):
-    """A sub-command parser with its examples in the epilog (shown by --help)."""
-    epilog = "examples:\n" + "\n".join(f"  {e}" for e in examples)
-    if beam:
-        epilog += (
-            "\n\nBeam options pass through unchanged, e.g. --runner DataflowRunner --project P "
-            "--region R\n--temp_location gs://B/tmp --num_workers N --sdk_container_image IMAGE. "
-            "Default: the local\nFnApiRunner in multi_processing mode, one worker per core."
-        )
-    p = sub.add_parser(
-        name, help=help, description=help, epilog=epilog,
-        formatter_class=argparse.RawDescriptionHelpFormatter, **kw,
-    )
-    # A command with steps and no step given prints its own help; a step's parser overrides this.
-    p.set_defaults(beam_args=beam, func=lambda *_: p.print_help() or 2)
-    # Accept --debug after the command too; SUPPRESS keeps the top-level value when absent here.
-    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
-    return p
