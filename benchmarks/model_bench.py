@@ -64,7 +64,7 @@ def _dispatch_share(model, tokens) -> float:
     import torch
     from torch.profiler import ProfilerActivity, profile, record_function
 
-    from model.moe import MoE
+    from model.transformer import MoE
 
     wrapped = []
 

@@ -332,7 +332,7 @@ class CheckpointGenerator(TextModelGenerator):
     def complete(self, prompts, max_new_tokens, temperature):
         import torch
 
-        from model.generate import generate
+        from model import generate
 
         # The prompt and the completion share the model's context: keep the prompt's end.
         max_new = max(1, min(max_new_tokens, self.args.max_seq_len // 2))

@@ -1,6 +1,8 @@
-"""Parameter counts without allocating: the model is built on the meta device.
+"""Accounting: parameter counts without allocating (the model is built on the meta device), and
+training FLOPs per token for MFU.
 
     count_parameters(get_preset("v3"))  # {"total": ~671e9, "activated": ~37e9, "mtp": ~11.7e9, ...}
+    training_flops_per_token(get_preset("small"), seq_len=2048)
 
 `total` covers the main model, embedding and output head included. `activated` is what one token
 computes with: total minus the routed experts it does not use ((E − K) per MoE layer) and minus the input
@@ -8,6 +10,11 @@ embedding table (a lookup, not a matmul; `activated_with_embedding` keeps it). T
 V3 36.63B ("37B") and V2-Lite 2.45B ("2.4B"); counting the embedding would give 37.55B and 2.66B, which
 V2-Lite's published figure rules out. `mtp` is the MTP modules' own parameters (they share the
 embedding and head), reported apart as the V3 report does (671B + MTP).
+
+FLOPs (forward + backward = 3 × forward): 6·N per token for the activated matmul parameters N (embedding
+lookup excluded, output head included), plus attention's score and value products:
+6 · layers · heads · (qk_head_dim + v_head_dim) · seq_len (no causal discount, as nanoGPT/PaLM count it).
+MTP modules add their block, projection and the shared head once more per depth.
 """
 
 from __future__ import annotations
@@ -15,11 +22,10 @@ from __future__ import annotations
 import torch
 
 from model.config import ModelArgs
+from model.transformer import Transformer
 
 
 def count_parameters(args: ModelArgs) -> dict:
-    from model.transformer import Transformer
-
     with torch.device("meta"):
         model = Transformer(args)
     total = mtp = embedding = 0
@@ -37,3 +43,14 @@ def count_parameters(args: ModelArgs) -> dict:
     return {"total": total, "activated": with_embedding - args.vocab_size * args.dim, "mtp": mtp,
             "mtp_activated": mtp_activated, "activated_with_embedding": with_embedding,
             "embedding_and_head": embedding}
+
+
+def training_flops_per_token(args: ModelArgs, seq_len: int, include_mtp: bool = True) -> float:
+    counts = count_parameters(args)
+    matmul_params = counts["activated"]  # already without the embedding lookup
+    attn_layers = args.n_layers
+    if include_mtp and args.mtp_depth:
+        matmul_params += counts["mtp_activated"] + args.mtp_depth * args.vocab_size * args.dim
+        attn_layers += args.mtp_depth
+    attention = 6 * attn_layers * args.n_heads * (args.qk_head_dim + args.v_head_dim) * seq_len
+    return float(6 * matmul_params + attention)

@@ -6,11 +6,9 @@ import pytest
 import torch
 from torch import nn
 
+from model import Transformer, get_preset
 from model.fp8 import FP8GroupedMM, FP8Linear, convert_to_fp8
-from model.gate import Gate
-from model.moe import Experts
-from model.presets import get_preset
-from model.transformer import Transformer
+from model.transformer import Experts, Gate
 
 
 def tiny_model() -> Transformer:

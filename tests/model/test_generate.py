@@ -2,8 +2,8 @@
 
 import torch
 
-from model import Transformer, get_preset
-from model.generate import generate, sample_next
+from model import Transformer, generate, get_preset
+from model.generation import sample_next
 
 
 def model64():

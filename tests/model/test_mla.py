@@ -4,8 +4,7 @@ import pytest
 import torch
 
 from model import Transformer, get_preset
-from model.mla import MLA, MLACache
-from model.rope import RotaryEmbedding
+from model.transformer import MLA, MLACache, RotaryEmbedding
 
 
 def build(**overrides):

@@ -4,9 +4,8 @@ import pytest
 import torch
 
 from model import get_preset
-from model.gate import Gate
 from model.grouped_mm import default_grouped_mm, looped_mm, padded_bmm, torch_grouped_mm
-from model.moe import MoE
+from model.transformer import Gate, MoE
 
 
 @pytest.mark.parametrize("impl", [padded_bmm, default_grouped_mm, torch_grouped_mm])

@@ -73,7 +73,7 @@ def test_overrides_and_bad_names_give_user_errors():
 
 @pytest.mark.slow
 def test_flops_per_token_for_mfu():
-    from model.flops import training_flops_per_token
+    from model.params import training_flops_per_token
 
     args = get_preset("v3")
     flops = training_flops_per_token(args, seq_len=4096, include_mtp=False)

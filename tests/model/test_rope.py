@@ -3,8 +3,13 @@
 import torch
 
 from model import get_preset
-from model.documents import position_ids_from_segments, segment_ids_from_starts
-from model.rope import RotaryEmbedding, apply_rotary, rope_frequencies
+from model.transformer import (
+    RotaryEmbedding,
+    apply_rotary,
+    position_ids_from_segments,
+    rope_frequencies,
+    segment_ids_from_starts,
+)
 
 
 def test_rotation_preserves_norms_and_depends_only_on_relative_position():

@@ -94,7 +94,7 @@ def test_mtp_depth_1_reads_the_next_token_and_predicts_the_one_after():
 
 
 def test_documents_in_a_packed_row_do_not_see_each_other():
-    from model.documents import segment_ids_from_starts
+    from model.transformer import segment_ids_from_starts
 
     model = tiny_model().eval()
     doc_a, doc_b = torch.randint(0, 2048, (1, 7)), torch.randint(0, 2048, (1, 9))
@@ -106,10 +106,31 @@ def test_documents_in_a_packed_row_do_not_see_each_other():
     torch.testing.assert_close(packed_logits[:, :7], model(doc_a).logits, rtol=1e-5, atol=1e-5)
     # doc_mask takes the same segment ids, or a ready (B, T, T) mask with explicit positions.
     torch.testing.assert_close(model(packed, doc_mask=seg).logits, packed_logits)
-    from model.documents import document_causal_mask, position_ids_from_segments
+    from model.transformer import document_causal_mask, position_ids_from_segments
 
     as_mask = model(packed, doc_mask=document_causal_mask(seg)[:, 0], position_ids=position_ids_from_segments(seg))
     torch.testing.assert_close(as_mask.logits, packed_logits)
+
+
+def test_state_dict_keys_are_the_checkpoint_format():
+    # Checkpoints of earlier runs load with strict=True: these names (the DeepSeek-V3 reference's) stay.
+    model = Transformer(get_preset("tiny", n_layers=2, mtp_depth=1))
+    attn = ["attn.wq_a.weight", "attn.q_norm.weight", "attn.wq_b.weight", "attn.wkv_a.weight",
+            "attn.kv_norm.weight", "attn.wkv_b.weight", "attn.wo.weight"]
+    moe = ["ffn.gate.weight", "ffn.gate.bias", "ffn.experts.w1", "ffn.experts.w2", "ffn.experts.w3",
+           "ffn.shared_experts.w1.weight", "ffn.shared_experts.w2.weight", "ffn.shared_experts.w3.weight"]
+    dense = ["ffn.w1.weight", "ffn.w2.weight", "ffn.w3.weight"]
+
+    def block(prefix, ffn):
+        return [f"{prefix}.attn_norm.weight", *(f"{prefix}.{k}" for k in attn), f"{prefix}.ffn_norm.weight",
+                *(f"{prefix}.{k}" for k in ffn)]
+
+    expected = ["embed.weight", *block("layers.0", dense), *block("layers.1", moe), "norm.weight", "head.weight",
+                "mtp.0.hnorm.weight", "mtp.0.enorm.weight", "mtp.0.proj.weight", *block("mtp.0.block", moe),
+                "mtp.0.norm.weight"]
+    assert sorted(model.state_dict()) == sorted(expected)
+    full_rank_q = Transformer(get_preset("tiny", n_layers=2, mtp_depth=0, q_lora_rank=0)).state_dict()
+    assert [k for k in full_rank_q if ".attn.wq" in k] == ["layers.0.attn.wq.weight", "layers.1.attn.wq.weight"]
 
 
 def test_a_batch_without_any_target_gives_zero_loss_not_nan():
