@@ -570,24 +570,17 @@ class Transformer(nn.Module):
     # -- training forward ---------------------------------------------------------------------------
 
     def forward(self, tokens: torch.Tensor, targets: torch.Tensor | None = None,
-                position_ids: torch.Tensor | None = None, segment_ids: torch.Tensor | None = None,
-                doc_mask: torch.Tensor | None = None) -> ModelOutput:
-        """tokens (B, T) long; targets (B, T) long (IGNORE_INDEX ignored); position_ids (B, T); segment_ids
-        (B, T) document ids within each row: attention stays inside a document and, unless position_ids
-        are given, positions restart at each document. `doc_mask` is either the same (B, T) segment ids or
-        a ready bool (B, T, T) "query may attend key" mask (then positions are as given or 0..T-1).
-        MTP modules read the later targets themselves (targets[:, i+k]), padding past T with IGNORE_INDEX."""
-        mask = None
-        if doc_mask is not None:
-            if doc_mask.dim() == 3:
-                mask = doc_mask.unsqueeze(1).bool()  # (B, 1, T, T), broadcast over heads
-            elif segment_ids is None:
-                segment_ids = doc_mask
+                segment_ids: torch.Tensor | None = None, position_ids: torch.Tensor | None = None) -> ModelOutput:
+        """tokens (B, T) long; targets (B, T) long (IGNORE_INDEX ignored); segment_ids (B, T) document ids
+        within each row: attention stays inside a document and, unless position_ids (B, T) are given,
+        positions restart at each document. MTP modules read the later targets themselves
+        (targets[:, i+k]), padding past T with IGNORE_INDEX."""
         B, T = tokens.shape
         if T > self.args.max_seq_len:
             raise ValueError(f"sequence length {T} exceeds max_seq_len={self.args.max_seq_len}")
         if position_ids is not None and int(position_ids.max()) >= self.args.max_seq_len:
             raise ValueError(f"position {int(position_ids.max())} is beyond max_seq_len={self.args.max_seq_len}")
+        mask = None
         if segment_ids is not None:
             mask = document_causal_mask(segment_ids)
             if position_ids is None:

@@ -104,12 +104,12 @@ def test_documents_in_a_packed_row_do_not_see_each_other():
     # The second document behaves exactly as if it stood alone (positions restart at 0).
     torch.testing.assert_close(packed_logits[:, 7:], model(doc_b).logits, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(packed_logits[:, :7], model(doc_a).logits, rtol=1e-5, atol=1e-5)
-    # doc_mask takes the same segment ids, or a ready (B, T, T) mask with explicit positions.
-    torch.testing.assert_close(model(packed, doc_mask=seg).logits, packed_logits)
-    from model.transformer import document_causal_mask, position_ids_from_segments
-
-    as_mask = model(packed, doc_mask=document_causal_mask(seg)[:, 0], position_ids=position_ids_from_segments(seg))
-    torch.testing.assert_close(as_mask.logits, packed_logits)
+    # Explicit positions override the restarted ones; the attention still stays inside each document.
+    restarted = torch.cat([torch.arange(7), torch.arange(9)])[None]
+    torch.testing.assert_close(model(packed, segment_ids=seg, position_ids=restarted).logits, packed_logits)
+    shifted = model(packed, segment_ids=seg, position_ids=torch.arange(16)[None]).logits
+    torch.testing.assert_close(shifted[:, :7], packed_logits[:, :7])
+    assert not torch.allclose(shifted[:, 7:], packed_logits[:, 7:])
 
 
 def test_state_dict_keys_are_the_checkpoint_format():
