@@ -15,7 +15,7 @@ from model.config import ModelArgs
 from model.generation import generate
 from model.params import count_parameters
 from model.presets import PRESETS, get_preset
-from model.transformer import KVCache, ModelOutput, Transformer
+from model.transformer import IGNORE_INDEX, KVCache, ModelOutput, Transformer, segment_ids_from_starts
 
 __all__ = ["ModelArgs", "PRESETS", "get_preset", "count_parameters", "Transformer", "ModelOutput", "KVCache",
-           "generate"]
+           "IGNORE_INDEX", "segment_ids_from_starts", "generate"]

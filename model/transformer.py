@@ -41,13 +41,13 @@ IGNORE_INDEX = -100  # targets the loss skips (padding, and MTP targets past the
 #     out = model(tokens, targets, segment_ids=seg)            # positions derived from seg
 
 
-def segment_ids_from_starts(doc_starts: list[list[int]], length: int, device=None) -> torch.Tensor:
-    """Per row, the list of offsets where a document begins -> (B, length) int64 segment ids."""
+def segment_ids_from_starts(doc_starts, length: int, device=None) -> torch.Tensor:
+    """Per row, the offsets where a document begins (lists or NumPy arrays) -> (B, length) int64 segment
+    ids, stepping up at each start. The trainer's loader builds its batches with this too."""
     marks = torch.zeros(len(doc_starts), length, dtype=torch.int64)
     for row, starts in enumerate(doc_starts):
-        inside = [s for s in starts if 0 < s < length]  # a start at 0 opens the first segment anyway
-        if inside:
-            marks[row, torch.tensor(inside)] = 1
+        starts = torch.as_tensor(starts, dtype=torch.int64)
+        marks[row, starts[(starts > 0) & (starts < length)]] = 1  # a start at 0 opens the first segment anyway
     return marks.cumsum(dim=1).to(device)
 
 

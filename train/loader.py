@@ -32,10 +32,9 @@ import pyarrow.parquet as pq
 from deepcorpus.core import datasets, storage
 from deepcorpus.core.contracts import TOKEN_SHARD
 from deepcorpus.core.errors import DatasetError, UserError
+from model import IGNORE_INDEX, segment_ids_from_starts
 
 log = logging.getLogger(__name__)
-
-IGNORE_INDEX = -100  # targets the loss skips (the padding at the end of a part)
 
 
 # --- sources -------------------------------------------------------------------------------------
@@ -322,14 +321,6 @@ class MicroBatch:
         return MicroBatch(move(self.inputs), move(self.targets), move(self.segment_ids), self.n_tokens)
 
 
-def segment_ids(doc_starts: list[np.ndarray], seq_len: int) -> np.ndarray:
-    """(m, seq_len) document index of each input position; it steps up at each recorded start."""
-    is_start = np.zeros((len(doc_starts), seq_len), dtype=np.int64)
-    for i, starts in enumerate(doc_starts):
-        is_start[i, starts[(starts > 0) & (starts < seq_len)]] = 1
-    return np.cumsum(is_start, axis=1)
-
-
 def make_micro_batch(rows: np.ndarray, doc_starts: list[np.ndarray] | None, pad_id: int,
                      eos_id: int) -> MicroBatch:
     """Rows of seq_len + 1 ids -> inputs (all but the last id) and targets (all but the first)."""
@@ -343,7 +334,7 @@ def make_micro_batch(rows: np.ndarray, doc_starts: list[np.ndarray] | None, pad_
         trailing = np.flip(np.cumprod(np.flip(is_pad, axis=1), axis=1), axis=1).astype(bool)
         targets[trailing] = IGNORE_INDEX
     n_tokens = int((targets != IGNORE_INDEX).sum())
-    seg = torch.from_numpy(segment_ids(doc_starts, inputs.shape[1])) if doc_starts is not None else None
+    seg = segment_ids_from_starts(doc_starts, inputs.shape[1]) if doc_starts is not None else None
     return MicroBatch(torch.from_numpy(np.ascontiguousarray(inputs)), torch.from_numpy(targets), seg, n_tokens)
 
 

@@ -2,14 +2,8 @@
 
 import torch
 
-from model import get_preset
-from model.transformer import (
-    RotaryEmbedding,
-    apply_rotary,
-    position_ids_from_segments,
-    rope_frequencies,
-    segment_ids_from_starts,
-)
+from model import get_preset, segment_ids_from_starts
+from model.transformer import RotaryEmbedding, apply_rotary, position_ids_from_segments, rope_frequencies
 
 
 def test_rotation_preserves_norms_and_depends_only_on_relative_position():

@@ -1,8 +1,9 @@
 """The Transformer's training API: ModelOutput, loss composition, causality, gradients, MTP, documents."""
 
+import numpy as np
 import torch
 
-from model import ModelOutput, Transformer, get_preset
+from model import IGNORE_INDEX, ModelOutput, Transformer, get_preset, segment_ids_from_starts
 
 
 def tiny_model(seed=0, **overrides):
@@ -37,7 +38,7 @@ def test_ignored_targets_do_not_count():
     targets = torch.randint(0, 2048, (1, 16))
     a = model(tokens, targets).main_loss
     noisy = targets.clone()
-    noisy[:, 8:] = -100
+    noisy[:, 8:] = IGNORE_INDEX
     b = model(tokens, noisy).main_loss
     c = torch.nn.functional.cross_entropy(model(tokens).logits[0, :8], targets[0, :8])
     torch.testing.assert_close(b, c)
@@ -94,8 +95,6 @@ def test_mtp_depth_1_reads_the_next_token_and_predicts_the_one_after():
 
 
 def test_documents_in_a_packed_row_do_not_see_each_other():
-    from model.transformer import segment_ids_from_starts
-
     model = tiny_model().eval()
     doc_a, doc_b = torch.randint(0, 2048, (1, 7)), torch.randint(0, 2048, (1, 9))
     packed = torch.cat([doc_a, doc_b], dim=1)
@@ -110,6 +109,14 @@ def test_documents_in_a_packed_row_do_not_see_each_other():
     shifted = model(packed, segment_ids=seg, position_ids=torch.arange(16)[None]).logits
     torch.testing.assert_close(shifted[:, :7], packed_logits[:, :7])
     assert not torch.allclose(shifted[:, 7:], packed_logits[:, 7:])
+
+
+def test_segment_ids_take_lists_or_the_loaders_numpy_offsets():
+    expected = [[0, 0, 0, 1, 1, 2, 2, 2], [0] * 8]
+    assert segment_ids_from_starts([[0, 3, 5], [0]], length=8).tolist() == expected
+    as_numpy = [np.array([0, 3, 5, 8], dtype=np.int32), np.array([], dtype=np.int32)]  # a start at T is ignored
+    seg = segment_ids_from_starts(as_numpy, length=8)
+    assert seg.dtype == torch.int64 and seg.tolist() == expected
 
 
 def test_state_dict_keys_are_the_checkpoint_format():
@@ -136,7 +143,7 @@ def test_state_dict_keys_are_the_checkpoint_format():
 def test_a_batch_without_any_target_gives_zero_loss_not_nan():
     model = tiny_model()
     tokens = torch.randint(0, 2048, (1, 4))
-    out = model(tokens, torch.full((1, 4), -100))
+    out = model(tokens, torch.full((1, 4), IGNORE_INDEX))
     assert out.main_loss.item() == 0.0 and out.mtp_loss.item() == 0.0
     out.loss.backward()
     assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from deepcorpus.core.errors import DatasetError, UserError
+from model import IGNORE_INDEX
 from tests.train.shards import EOS, PAD, numbered_rows, write_shards
-from train.loader import IGNORE_INDEX, TokenLoader, open_source, open_sources
+from train.loader import TokenLoader, open_source, open_sources
 
 SEQ = 8
 VOCAB = 100_000
