@@ -60,7 +60,7 @@ class ProveConfig:
     concurrency: int = 32  # statements in flight at once (each a chain of requests)
 
 
-def attempt_list(cand: Candidate, thm: Theorem, cfg: ProveConfig) -> list[tuple[str, str | None]]:
+def attempt_list(cand: Candidate, cfg: ProveConfig) -> list[tuple[str, str | None]]:
     out: list[tuple[str, str | None]] = []
     seen = set()
     for p in cand.proofs:
@@ -198,7 +198,7 @@ class _Chain:
         self.count("filter", "out")
 
         # 2. The first attempt goes together with the hypothesis check and the negation.
-        attempts = attempt_list(c, thm, cfg)
+        attempts = attempt_list(c, cfg)
         checks = []
         hyp = hypotheses_false(thm) if cfg.hypothesis_check else None
         if hyp is not None:

@@ -440,7 +440,6 @@ class MoE(nn.Module):
 class Block(nn.Module):
     def __init__(self, layer_id: int, args: ModelArgs):
         super().__init__()
-        self.layer_id = layer_id
         self.attn_norm = RMSNorm(args.dim, args.norm_eps)
         self.attn = MLA(args)
         self.ffn_norm = RMSNorm(args.dim, args.norm_eps)

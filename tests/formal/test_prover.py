@@ -99,7 +99,7 @@ def test_decomposition_proves_subgoals_and_rechecks_the_whole(verifier_failing):
 
 def test_attempts_are_capped_and_deduplicated():
     c = cand("theorem a : 1 = 1", ["by rfl", "by  rfl", "by\n  decide"])
-    attempts = attempt_list(c, parse_statement(c.statement), ProveConfig(attempts=5))
+    attempts = attempt_list(c, ProveConfig(attempts=5))
     # `by\n  rfl` from the portfolio is the generator's `by rfl` again, so it is not tried twice.
     assert [p for p, _ in attempts] == ["by rfl", "by\n  decide", "by\n  omega", "by\n  simp", "by\n  simp_all"]
     assert [t for _, t in attempts] == [None, None, "omega", "simp", "simp_all"]
