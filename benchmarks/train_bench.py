@@ -41,27 +41,27 @@ def write_dataset(path: str, rows: int, seq_len: int, vocab: int) -> str:
     return path
 
 
-def build(preset: str, seq_len: int, vocab: int, device, fp8: bool = False):
-    import torch
-
-    from model.presets import get_preset
-    from model.transformer import Transformer
-    from train.loop import Trainer
-    from train.optim import Schedule, build_optimizer
+def build(preset: str, data: str, *, batch: int, micro: int, device, fp8: bool):
+    """The trainer's own components, as `deepcorpus train` builds them, for one process on `device`."""
+    from train.config import TrainConfig
+    from train.loader import build_data
+    from train.metrics import build_metrics
+    from train.model_setup import build_model
+    from train.optim import build_optimizer, build_schedule
     from train.parallel import Parallel
+    from train.trainer import build_trainer
 
-    torch.manual_seed(0)
-    args = get_preset(preset, vocab_size=vocab, max_seq_len=max(seq_len, 128))
-    model = Transformer(args).to(device)
-    if fp8:
-        from model.fp8 import convert_to_fp8
-
-        convert_to_fp8(model, backend="triton")
-    opt = build_optimizer(model, lr=1e-3)
-    autocast = torch.bfloat16 if device.type == "cuda" else None
-    trainer = Trainer(model, model, opt, Schedule(1e-3, 10_000), device=device, parallel=Parallel(),
-                      autocast_dtype=autocast)
-    return model, trainer
+    # The metrics log is never written: the benchmark times Trainer.step, not the loop.
+    cfg = TrainConfig(preset=preset, data=[data], output=os.path.dirname(data), steps=10_000, batch_size=batch,
+                      micro_batch_size=micro, lr=1e-3, warmup_steps=0, fp8=fp8, chunk_rows=256,
+                      shuffle_buffer=2048, loader_workers=2).validate()
+    parallel = Parallel(device=device)  # the thread count is this benchmark's to set
+    loader = build_data(cfg, parallel)
+    model = build_model(cfg, loader.sources[0].info, parallel)
+    metrics = build_metrics(cfg, model.module, loader.seq_len, parallel)
+    trainer = build_trainer(cfg, model, build_optimizer(cfg, model.module), build_schedule(cfg), loader, metrics,
+                            None, parallel)
+    return model.module, loader, trainer
 
 
 def time_steps(trainer, batches, steps: int, warmup: int = 2) -> dict:
@@ -83,12 +83,7 @@ def time_steps(trainer, batches, steps: int, warmup: int = 2) -> dict:
 
 def run_case(name: str, preset: str, data: str, *, batch: int, micro: int, steps: int, device, fp8=False,
              peak=None) -> list[dict]:
-    from train.loader import TokenLoader, open_sources
-
-    sources = open_sources([data], None, chunk_rows=256)
-    seq_len, vocab = sources[0].seq_len, int(sources[0].info["vocab_size"])
-    model, trainer = build(preset, seq_len, vocab, device, fp8)
-    loader = TokenLoader(sources, global_batch=batch, micro_batch=micro, seed=0, shuffle_buffer=2048, workers=2)
+    model, loader, trainer = build(preset, data, batch=batch, micro=micro, device=device, fp8=fp8)
     it = iter(loader)
     fixed = [next(it) for _ in range(4)]
 
@@ -98,7 +93,7 @@ def run_case(name: str, preset: str, data: str, *, batch: int, micro: int, steps
             yield fixed[i % len(fixed)]
             i += 1
 
-    flops = model.num_flops_per_token(seq_len)
+    flops = model.num_flops_per_token(loader.seq_len)
     rows = []
     for system, batches in (("in-memory batches (baseline)", memory()), ("TokenLoader, 2 threads", it)):
         r = time_steps(trainer, batches, steps)
@@ -129,7 +124,7 @@ def loader_alone(data: str, batch: int) -> dict:
 def main(out_dir: str = "benchmarks/out", steps: int = 10) -> dict:
     import torch
 
-    from train.loop import gpu_peak_flops
+    from train.metrics import gpu_peak_flops
 
     # As `deepcorpus train` does on a CPU: half the cores for intra-op threads, the rest for the loader.
     threads = torch.get_num_threads()

@@ -14,6 +14,11 @@
 A checkpoint is written into a hidden `.step_XXXXXXXX.tmp` sibling and renamed into place after
 COMPLETE is in it; `newest_checkpoint` only accepts directories whose COMPLETE lists files that are
 all there at their recorded sizes. On gs:// or s3:// (no atomic rename) COMPLETE alone decides.
+State dicts are keyed by parameter name however the model was wrapped
+(torch.distributed.checkpoint.state_dict), so a checkpoint does not care how it was trained.
+
+`Checkpointer` (from `build_checkpointer`) is the trainer's handle on all of this: when to save, in
+which format, and restoring a checkpoint into a model and optimizer.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import torch
 
 from deepcorpus.core import storage
 from deepcorpus.core.errors import UserError
+from train.config import to_toml
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +241,7 @@ def model_args_from_dict(data: dict):
     """ModelArgs from its saved JSON, ignoring keys this version of the model no longer has."""
     import dataclasses
 
-    from model.config import ModelArgs
+    from model import ModelArgs
 
     known = {f.name for f in dataclasses.fields(ModelArgs)}
     unknown = sorted(set(data) - known)
@@ -246,7 +252,7 @@ def model_args_from_dict(data: dict):
 
 def load_for_inference(path: str, device: str = "cpu"):
     """(model in eval mode, ModelArgs, tokenizer path or None) from a run or checkpoint directory."""
-    from model.transformer import Transformer
+    from model import Transformer
 
     ckpt = resolve_checkpoint(path)
     args = model_args_from_dict(json.loads(storage.read_bytes(storage.join(ckpt, "model_args.json"))))
@@ -267,3 +273,99 @@ def load_for_inference(path: str, device: str = "cpu"):
         log.warning("%s: the run's tokenizer %s is gone; pass one explicitly", ckpt, tokenizer)
         tokenizer = None
     return model, args, tokenizer
+
+
+# --- state dicts of a (possibly wrapped) model ------------------------------------------------------
+
+
+def full_state_dicts(model, optimizer, data_parallel: str):
+    """Full (unsharded) model and optimizer state dicts keyed by parameter name, on CPU."""
+    from torch.distributed.checkpoint.state_dict import (
+        StateDictOptions,
+        get_model_state_dict,
+        get_optimizer_state_dict,
+    )
+
+    opts = StateDictOptions(full_state_dict=True, cpu_offload=data_parallel == "fsdp" or
+                            any(p.is_cuda for p in model.parameters()))
+    return get_model_state_dict(model, options=opts), get_optimizer_state_dict(model, optimizer, options=opts)
+
+
+def sharded_state(model, optimizer) -> dict:
+    """Model and optimizer state as this rank holds them (DTensor shards under FSDP2)."""
+    from torch.distributed.checkpoint.state_dict import get_model_state_dict, get_optimizer_state_dict
+
+    return {"model": get_model_state_dict(model), "optimizer": get_optimizer_state_dict(model, optimizer)}
+
+
+def load_state_dicts(model, optimizer, ckpt: dict) -> None:
+    """Restore a checkpoint read by `load_checkpoint` into (wrapped) model and optimizer."""
+    from torch.distributed.checkpoint.state_dict import (
+        StateDictOptions,
+        set_model_state_dict,
+        set_optimizer_state_dict,
+    )
+
+    if ckpt["sharded"]:
+        # Each rank reads the pieces of its own shards (DCP reshards if the world size changed).
+        state = sharded_state(model, optimizer)
+        _dcp().load(state, checkpoint_id=ckpt["sharded"])
+        set_model_state_dict(model, state["model"])
+        set_optimizer_state_dict(model, optimizer, state["optimizer"])
+        return
+    opts = StateDictOptions(full_state_dict=True)
+    set_model_state_dict(model, ckpt["model"], options=opts)
+    set_optimizer_state_dict(model, optimizer, ckpt["optimizer"], options=opts)
+
+
+# --- the trainer's component ---------------------------------------------------------------------
+
+
+class Checkpointer:
+    """Writes RUN/checkpoints/step_N every `every` steps (0: only when asked), keeping the newest
+    `keep`, as full state dicts written by rank 0 or as every rank's shards (`sharded`). `run_state`
+    (the tokenizer, say) goes into every trainer.json beside the trainer's own state."""
+
+    def __init__(self, run_dir: str, parallel, *, every: int, keep: int, sharded: bool, config_toml: str,
+                 model_args: dict, run_state: dict | None = None):
+        self.run_dir = run_dir
+        self.parallel = parallel
+        self.every = every
+        self.keep = keep
+        self.sharded = sharded
+        self.config_toml = config_toml
+        self.model_args = model_args
+        self.run_state = dict(run_state or {})
+
+    def due(self, step: int) -> bool:
+        return bool(self.every) and step % self.every == 0
+
+    def save(self, step: int, model, optimizer, trainer_state: dict) -> str:
+        """Checkpoint `step`; every rank calls this. `model` is the unwrapped module."""
+        model_state = optimizer_state = shards = None
+        if self.sharded:
+            shards = sharded_state(model, optimizer)
+        else:
+            model_state, optimizer_state = full_state_dicts(model, optimizer, self.parallel.data_parallel)
+        return save_checkpoint(
+            self.run_dir, step, model_state=model_state, optimizer_state=optimizer_state,
+            trainer_state={**trainer_state, **self.run_state}, config_toml=self.config_toml,
+            model_args=self.model_args, keep=self.keep, rank=self.parallel.rank, barrier=self.parallel.barrier,
+            sharded_state=shards)
+
+    def restore(self, ckpt: dict, model, optimizer) -> dict:
+        """Weights, optimizer state and this rank's RNG from `ckpt` (read by `load_checkpoint` for
+        this rank); returns its trainer state."""
+        load_state_dicts(model, optimizer, ckpt)
+        if ckpt["rng"] is not None:
+            set_rng_state(ckpt["rng"])
+        return ckpt["trainer"]
+
+
+def build_checkpointer(cfg, parallel, model_args) -> Checkpointer:
+    """From the config's checkpoint section; sharded by default under FSDP2 (no gather onto rank 0)."""
+    sharded = cfg.checkpoint_format == "sharded" or (cfg.checkpoint_format == "auto" and
+                                                     parallel.data_parallel == "fsdp")
+    return Checkpointer(cfg.output, parallel, every=cfg.checkpoint_every, keep=cfg.keep_checkpoints, sharded=sharded,
+                        config_toml=to_toml(cfg), model_args=model_args.to_dict(),
+                        run_state={"tokenizer": cfg.tokenizer, "tokenizer_hash": cfg.tokenizer_hash})

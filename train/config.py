@@ -42,19 +42,20 @@ def _f(default, help: str, **kw):
 
 @dataclass
 class TrainConfig:
-    # what to train on and where to write
+    # Fields are grouped by the component that reads them (train/run.py assembles the components).
+    # what to train on and where to write: build_data, the run directory
     preset: str = _f("tiny", "model preset: tiny, small, v2-lite, v3")
     data: list = _f([], "token-shard dataset(s), mixed uniformly unless --mixture is given")
     mixture: str | None = _f(None, "mixture YAML naming token-shard datasets and weights (instead of --data)")
     output: str | None = _f(None, "run directory: config.toml, metrics.jsonl, checkpoints/, summary.json")
     tokenizer: str | None = _f(None, "tokenizer.json to record for inference (default: the shards' manifest)")
     tokenizer_hash: str | None = _f(None, "expected sha256 of the tokenizer; shards with another are refused")
-    # length of the run and batch
+    # length of the run and batch: build_trainer, build_data
     steps: int = _f(1000, "optimizer steps")
     batch_size: int = _f(16, "sequences per optimizer step, over all ranks (the global batch)")
     micro_batch_size: int = _f(0, "sequences per forward pass on one rank (0: batch_size / ranks, no accumulation)")
     seed: int = _f(0, "seed for initialisation and the data order")
-    # optimizer and schedule
+    # optimizer and schedule: build_optimizer, build_schedule
     lr: float | None = _f(None, "peak learning rate (default by preset: tiny 2e-3 ... v3 2.2e-4)")
     schedule: str = _f("multistep", "learning-rate schedule after warm-up", choices=SCHEDULES)
     warmup_steps: int | None = _f(None, "linear warm-up steps (default: 10%% of steps, at most 2000)")
@@ -64,7 +65,7 @@ class TrainConfig:
     beta2: float = _f(0.95, "AdamW beta2")
     eps: float = _f(1e-8, "AdamW epsilon")
     grad_clip: float = _f(1.0, "clip the global gradient norm to this (0: off)")
-    # numerics and parallelism
+    # numerics and parallelism: build_parallel, build_model, build_trainer
     device: str = _f("auto", "auto (cuda when available), cpu or cuda", choices=DEVICES)
     dtype: str = _f("auto", "autocast dtype: auto (bf16 on GPU, fp32 on CPU), bf16 or fp32", choices=DTYPES)
     fp8: bool = _f(False, "train the linear layers and experts in FP8 (model.fp8; needs Hopper/Ada)")
@@ -73,19 +74,19 @@ class TrainConfig:
     compile: bool = _f(False, "torch.compile the model")
     cpu_threads: int = _f(0, "CPU: intra-op threads per rank (0: $OMP_NUM_THREADS, else half the cores per rank)")
     activation_checkpointing: bool = _f(False, "recompute each block in the backward pass to save memory")
-    # data loader
+    # data loader: build_data
     doc_mask: bool = _f(False, "reset attention and positions at the recorded document starts")
     shuffle_buffer: int = _f(8192, "rows shuffled together (a window of chunks), per source")
     chunk_rows: int = _f(1024, "rows per chunk, the unit the data order is first shuffled in")
     loader_workers: int = _f(2, "threads reading and assembling batches ahead of the step")
-    # logging and checkpoints
+    # logging and checkpoints: build_metrics, build_checkpointer
     log_every: int = _f(10, "print a progress line every N steps")
     checkpoint_every: int = _f(500, "write a checkpoint every N steps (and always at the end; 0: end only)")
     keep_checkpoints: int = _f(3, "keep the newest K complete checkpoints")
     checkpoint_format: str = _f("auto", "full (model.pt on rank 0) or sharded (torch.distributed.checkpoint, "
                                 "every rank writes its shards); auto = sharded under FSDP", choices=CKPT_FORMATS)
     tensorboard: bool = _f(False, "also write TensorBoard event files to RUN/tensorboard")
-    # model overrides of the preset, e.g. {"n_layers": 4}
+    # model overrides of the preset, e.g. {"n_layers": 4}: build_model
     model: dict = _f({}, "ModelArgs overrides as KEY=VALUE (repeatable), e.g. --model n_layers=4")
 
     def peak_lr(self) -> float:
@@ -217,6 +218,17 @@ def build_config(cli_values: dict, config_path: str | None = None) -> TrainConfi
             values[name] = value
     values["model"] = model
     return TrainConfig(**values).validate()
+
+
+def effective_config(cli_values: dict, config_path: str | None, resume_from: str | None) -> TrainConfig:
+    """Defaults < --config file < options; when resuming, the checkpoint's config replaces the defaults."""
+    if not resume_from:
+        return build_config(cli_values, config_path)
+    saved = load_file(os.path.join(resume_from, "config.toml"))
+    file_values = load_file(config_path) if config_path else {}
+    merged = {**saved, **file_values, **{k: v for k, v in cli_values.items() if v is not None}}
+    merged["model"] = {**saved.get("model", {}), **file_values.get("model", {}), **(cli_values.get("model") or {})}
+    return TrainConfig(**merged).validate()
 
 
 # --- writing the effective config ----------------------------------------------------------------

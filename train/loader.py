@@ -475,3 +475,16 @@ def describe(sources: list[ShardSource]) -> str:
     for s in sources:
         out.write(f"{s.name}: {s.num_rows:,} rows x {s.seq_len + 1} tokens, weight {s.weight / total:.3f}; ")
     return out.getvalue().rstrip("; ")
+
+
+def build_data(cfg, parallel) -> TokenLoader:
+    """This rank's loader over the config's `--data`/`--mixture`; with `cfg.tokenizer_hash` set, shards
+    made with another tokenizer are refused."""
+    sources = open_sources(cfg.data, cfg.mixture, chunk_rows=cfg.chunk_rows, tokenizer_hash=cfg.tokenizer_hash)
+    micro = cfg.micro_batch_size or cfg.batch_size // parallel.world
+    if micro < 1 or cfg.batch_size % (micro * parallel.world):
+        raise UserError(f"batch_size {cfg.batch_size} must be a multiple of micro_batch_size x ranks "
+                        f"({micro} x {parallel.world})")
+    return TokenLoader(sources, global_batch=cfg.batch_size, micro_batch=micro, rank=parallel.rank,
+                       world=parallel.world, seed=cfg.seed, shuffle_buffer=cfg.shuffle_buffer,
+                       workers=cfg.loader_workers, doc_mask=cfg.doc_mask, verbose=parallel.is_main)

@@ -2,7 +2,8 @@
 
 DeepSeek LLM (arXiv 2401.02954) keeps the peak rate for 80% of the steps, then drops to 31.6% of
 it, and at 90% to 10%. DeepSeek-V3 decays with a cosine instead. The schedule is a pure function of
-the step, so resuming needs only the step number.
+the step, so resuming needs only the step number. `build_optimizer` and `build_schedule` make both
+from the config's optimizer-and-schedule section.
 """
 
 from __future__ import annotations
@@ -60,8 +61,8 @@ def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
     return groups
 
 
-def build_optimizer(model: torch.nn.Module, *, lr: float, weight_decay: float = 0.1,
-                    betas: tuple[float, float] = (0.9, 0.95), eps: float = 1e-8) -> torch.optim.AdamW:
+def adamw(model: torch.nn.Module, *, lr: float, weight_decay: float = 0.1,
+          betas: tuple[float, float] = (0.9, 0.95), eps: float = 1e-8) -> torch.optim.AdamW:
     params = list(model.parameters())
     sharded = any(type(p).__name__ == "DTensor" or type(p.data).__name__ == "DTensor" for p in params)
     on_cuda = any(p.is_cuda for p in params) and not sharded
@@ -69,3 +70,12 @@ def build_optimizer(model: torch.nn.Module, *, lr: float, weight_decay: float = 
     # default (foreach) path, which is also what makes CPU runs bit-for-bit repeatable.
     return torch.optim.AdamW(param_groups(model, weight_decay), lr=lr, betas=betas, eps=eps,
                              fused=True if on_cuda else None)
+
+
+def build_optimizer(cfg, model: torch.nn.Module) -> torch.optim.AdamW:
+    """AdamW over the unwrapped model (FSDP2 shards it in place: its parameters are the DTensors)."""
+    return adamw(model, lr=cfg.peak_lr(), weight_decay=cfg.weight_decay, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps)
+
+
+def build_schedule(cfg) -> Schedule:
+    return Schedule(cfg.peak_lr(), cfg.steps, cfg.warmup(), cfg.schedule, cfg.min_lr_ratio)

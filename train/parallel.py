@@ -1,27 +1,31 @@
-"""Data parallelism: the process group, DDP or FSDP2 around the model, and its state dicts.
+"""Data parallelism: who this process is among the ranks, its device, and DDP or FSDP2 around the model.
 
 Under torchrun each process is one data-parallel rank (NCCL on GPUs, gloo on CPUs). DDP keeps a
 full replica per rank; FSDP2 (`fully_shard`) shards parameters, gradients and optimizer state.
-State dicts are keyed by parameter name either way (torch.distributed.checkpoint.state_dict), so a
-checkpoint does not care how it was trained. Expert parallelism would add a second mesh dimension
-for the MoE experts; nothing here assumes there is only one.
+`Parallel.data_parallel` names which of the two wraps the model: "none" in a single process, else
+"ddp" or "fsdp". Expert parallelism would add a second mesh dimension for the MoE experts; nothing
+here assumes there is only one.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
+
+from deepcorpus.core.errors import UserError
 
 
 @dataclass
 class Parallel:
-    """Who this process is among the data-parallel ranks."""
+    """Who this process is among the data-parallel ranks, and the device it computes on."""
 
     rank: int = 0
     world: int = 1
     local_rank: int = 0
+    data_parallel: str = "none"  # what wraps the model: "none", "ddp" or "fsdp"
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     owns_group: bool = False  # this run created the process group, so it tears it down
 
     @property
@@ -41,27 +45,52 @@ class Parallel:
             torch.distributed.all_reduce(t)
         return t
 
+    def shutdown(self) -> None:
+        """Wait for every rank, then leave the process group if this run made it."""
+        if self.distributed:
+            torch.distributed.barrier()
+            if self.owns_group:
+                torch.distributed.destroy_process_group()
 
-def setup_distributed(device_kind: str) -> Parallel:
-    """This process's rank from torchrun's environment; joins (or creates) the process group."""
+
+def build_parallel(cfg) -> Parallel:
+    """This process's rank from torchrun's environment (joining or creating the process group), the
+    wrapper `cfg.distributed` asks for, and the device `cfg.device` asks for."""
+    use_cuda = cfg.device == "cuda" or (cfg.device == "auto" and torch.cuda.is_available())
+    if use_cuda and not torch.cuda.is_available():
+        raise UserError("--device cuda, but no CUDA GPU is visible")
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
-        return Parallel()
-    rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
-    owns = not torch.distributed.is_initialized()
-    if owns:
-        backend = "nccl" if device_kind == "cuda" else "gloo"
-        if device_kind == "cuda":
-            torch.cuda.set_device(local_rank)
-        torch.distributed.init_process_group(backend=backend)
-    return Parallel(rank=rank, world=world, local_rank=local_rank, owns_group=owns)
+        parallel = Parallel(device=torch.device("cuda", 0) if use_cuda else torch.device("cpu"))
+    else:
+        rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+        owns = not torch.distributed.is_initialized()
+        if owns:
+            if use_cuda:
+                torch.cuda.set_device(local_rank)
+            torch.distributed.init_process_group(backend="nccl" if use_cuda else "gloo")
+        parallel = Parallel(rank=rank, world=world, local_rank=local_rank, owns_group=owns,
+                            data_parallel="fsdp" if cfg.distributed == "fsdp" else "ddp",
+                            device=torch.device("cuda", local_rank) if use_cuda else torch.device("cpu"))
+    _set_cpu_threads(cfg, parallel)
+    return parallel
 
 
-def wrap_model(cfg, model, parallel, device):
-    """DDP or FSDP2 around the model; returns (wrapped, how)."""
-    if not parallel.distributed:
-        return model, "none"
-    if cfg.distributed == "fsdp":
+def _set_cpu_threads(cfg, parallel: Parallel) -> None:
+    """Small models gain little from many intra-op threads and lose a lot when the cores are shared
+    (threads spin at every op's barrier), so by default a rank takes half the cores it is due."""
+    if parallel.device.type != "cpu":
+        return
+    if cfg.cpu_threads:
+        torch.set_num_threads(cfg.cpu_threads)
+    elif "OMP_NUM_THREADS" not in os.environ:
+        local = int(os.environ.get("LOCAL_WORLD_SIZE", parallel.world))
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // (2 * local)))
+
+
+def wrap_model(model: torch.nn.Module, parallel: Parallel) -> torch.nn.Module:
+    """`model` under the wrapper `parallel.data_parallel` names (FSDP2 shards it in place)."""
+    if parallel.data_parallel == "fsdp":
         from torch.distributed.fsdp import fully_shard
 
         # One FSDP unit per block; the root unit holds embedding, head and the MTP modules, whose
@@ -69,56 +98,16 @@ def wrap_model(cfg, model, parallel, device):
         for block in model.layers:
             fully_shard(block)
         fully_shard(model)
-        return model, "fsdp"
-    from torch.nn.parallel import DistributedDataParallel as DDP
+        return model
+    if parallel.data_parallel == "ddp":
+        from torch.nn.parallel import DistributedDataParallel as DDP
 
-    ids = [device.index] if device.type == "cuda" else None
-    return DDP(model, device_ids=ids), "ddp"
-
-
-def full_state_dicts(model, optimizer, wrapper: str):
-    """Full (unsharded) model and optimizer state dicts keyed by parameter name, on CPU."""
-    from torch.distributed.checkpoint.state_dict import (
-        StateDictOptions,
-        get_model_state_dict,
-        get_optimizer_state_dict,
-    )
-
-    opts = StateDictOptions(full_state_dict=True, cpu_offload=wrapper == "fsdp" or
-                            any(p.is_cuda for p in model.parameters()))
-    return get_model_state_dict(model, options=opts), get_optimizer_state_dict(model, optimizer, options=opts)
+        device = parallel.device
+        return DDP(model, device_ids=[device.index] if device.type == "cuda" else None)
+    return model
 
 
-def sharded_state(model, optimizer) -> dict:
-    """Model and optimizer state as this rank holds them (DTensor shards under FSDP2)."""
-    from torch.distributed.checkpoint.state_dict import get_model_state_dict, get_optimizer_state_dict
-
-    return {"model": get_model_state_dict(model), "optimizer": get_optimizer_state_dict(model, optimizer)}
-
-
-def load_state_dicts(model, optimizer, ckpt: dict) -> None:
-    """Restore a checkpoint read by `train.checkpoint.load_checkpoint` into (wrapped) model and optimizer."""
-    from torch.distributed.checkpoint.state_dict import (
-        StateDictOptions,
-        set_model_state_dict,
-        set_optimizer_state_dict,
-    )
-
-    if ckpt["sharded"]:
-        from train.checkpoint import _dcp
-
-        # Each rank reads the pieces of its own shards (DCP reshards if the world size changed).
-        state = sharded_state(model, optimizer)
-        _dcp().load(state, checkpoint_id=ckpt["sharded"])
-        set_model_state_dict(model, state["model"])
-        set_optimizer_state_dict(model, optimizer, state["optimizer"])
-        return
-    opts = StateDictOptions(full_state_dict=True)
-    set_model_state_dict(model, ckpt["model"], options=opts)
-    set_optimizer_state_dict(model, optimizer, ckpt["optimizer"], options=opts)
-
-
-def agree(flag: bool, parallel) -> bool:
+def agree(flag: bool, parallel: Parallel) -> bool:
     """Every rank stops at the same step if any was asked to."""
     if not parallel.distributed:
         return flag

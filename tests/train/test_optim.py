@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from train.optim import Schedule, build_optimizer, param_groups
+from train.optim import Schedule, adamw, param_groups
 
 
 def test_warmup_then_deepseek_multistep():
@@ -28,7 +28,7 @@ def test_cosine_runs_from_peak_to_the_floor():
 
 def test_apply_sets_every_group():
     model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.LayerNorm(4))
-    opt = build_optimizer(model, lr=1.0)
+    opt = adamw(model, lr=1.0)
     Schedule(peak_lr=0.5, total_steps=10, kind="constant").apply(opt, 3)
     assert [g["lr"] for g in opt.param_groups] == [0.5, 0.5]
 
@@ -38,5 +38,5 @@ def test_matrices_decay_vectors_do_not():
     decay, no_decay = param_groups(model, 0.1)
     assert decay["weight_decay"] == 0.1 and no_decay["weight_decay"] == 0.0
     assert {p.ndim for p in decay["params"]} == {2} and {p.ndim for p in no_decay["params"]} == {1}
-    opt = build_optimizer(model, lr=1e-3)
+    opt = adamw(model, lr=1e-3)
     assert opt.defaults["betas"] == (0.9, 0.95)

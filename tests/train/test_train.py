@@ -12,8 +12,8 @@ import torch
 from deepcorpus.cli import main
 from deepcorpus.core.metrics import read_metrics
 from tests.train.shards import pattern_rows, write_shards
-from train import loop
 from train.checkpoint import load_for_inference, newest_checkpoint
+from train.trainer import Trainer
 
 SEQ = 32
 FAST = ["--preset", "tiny", "--batch-size", "8", "--log-every", "5", "--loader-workers", "1"]
@@ -81,17 +81,17 @@ def test_resuming_after_a_crash_reproduces_the_uninterrupted_run_bit_for_bit(tok
     common = ["--steps", "10", "--checkpoint-every", "4", "--keep-checkpoints", "5", "--checkpoint-format", fmt]
     assert train(tokens, tmp_path / "full", *common) == 0
 
-    real_step = loop.Trainer.step
+    real_step = Trainer.step
 
     def crash_at_7(self, step, *a, **kw):
         if step == 6:
             raise RuntimeError("simulated crash")
         return real_step(self, step, *a, **kw)
 
-    monkeypatch.setattr(loop.Trainer, "step", crash_at_7)
+    monkeypatch.setattr(Trainer, "step", crash_at_7)
     with pytest.raises(RuntimeError, match="simulated crash"):
         train(tokens, tmp_path / "crashed", *common)
-    monkeypatch.setattr(loop.Trainer, "step", real_step)
+    monkeypatch.setattr(Trainer, "step", real_step)
     assert len(losses(tmp_path / "crashed")) == 6  # steps 5 and 6 ran after the step-4 checkpoint
     assert train(tokens, tmp_path / "crashed", *common, "--resume") == 0
 
@@ -190,7 +190,7 @@ def test_fp8_reference_kernels_train_and_checkpoint(tokens, tmp_path):
 
 @pytest.mark.slow
 def test_router_biases_move_once_per_optimizer_step_and_are_checkpointed(tokens, tmp_path, monkeypatch):
-    from model.transformer import Transformer
+    from model import Transformer
 
     calls = []
     real = Transformer.update_router_biases

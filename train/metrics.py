@@ -1,30 +1,18 @@
-"""The training step and loop: accumulation, clipping, autocast, bias updates, logging, checkpoints.
-
-One optimizer step = `accum` micro-batches on each of `world` ranks. Each micro-batch's loss is
-weighted by its share of the global batch's target tokens, so the gradient is the token mean over
-the whole global batch, identical whether it was split across ranks or across micro-steps (DDP and
-FSDP average gradients over ranks, hence the factor `world`). After `optimizer.step()` the MoE router
-biases get their one aux-loss-free update per step.
+"""What a run records: RUN/metrics.jsonl (one object per step), the progress line, TensorBoard, and at
+the end RUN/summary.json with the loss curve on stdout. MFU divides by the GPU's dense BF16 peak.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
 import os
-import signal
-import threading
-import time
-from dataclasses import dataclass, field
+import sys
 
 import torch
 
 from deepcorpus.core import storage
-from train.loader import MicroBatch
-from train.optim import Schedule
-from train.parallel import Parallel
 
 log = logging.getLogger("train")
 
@@ -43,93 +31,6 @@ def gpu_peak_flops(device: torch.device) -> float | None:
                 return 756e12
             return GPU_PEAK_BF16[key]
     return None
-
-
-@dataclass
-class StepResult:
-    step: int  # 1-based number of the finished optimizer step
-    loss: float
-    main_loss: float
-    mtp_loss: float | None
-    balance_loss: float | None
-    grad_norm: float
-    lr: float
-    tokens: int  # global target tokens of the step
-    seconds: float
-    loader_seconds: float
-    load_stats: dict = field(default_factory=dict)
-
-
-class Trainer:
-    """Runs optimizer steps on `model` (possibly DDP/FSDP-wrapped; `raw` is the Transformer)."""
-
-    def __init__(self, model: torch.nn.Module, raw: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                 schedule: Schedule, *, device: torch.device, parallel: Parallel, grad_clip: float = 1.0,
-                 autocast_dtype: torch.dtype | None = None, wrapper: str = "none"):
-        self.model = model
-        self.raw = raw
-        self.optimizer = optimizer
-        self.schedule = schedule
-        self.device = device
-        self.parallel = parallel
-        self.grad_clip = grad_clip
-        self.autocast_dtype = autocast_dtype
-        self.wrapper = wrapper  # "none", "ddp" or "fsdp": how gradient sync is held back
-
-    def _autocast(self):
-        if self.autocast_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
-
-    def _sync_context(self, last: bool):
-        if self.wrapper == "ddp" and not last:
-            return self.model.no_sync()
-        if self.wrapper == "fsdp":
-            self.model.set_requires_gradient_sync(last)
-        return contextlib.nullcontext()
-
-    def step(self, step: int, micro_batches: list[MicroBatch], loader_seconds: float = 0.0) -> StepResult:
-        """Optimizer step number `step` (0-based) over this rank's micro-batches."""
-        start = time.perf_counter()
-        lr = self.schedule.apply(self.optimizer, step)
-        self.model.train()
-        counts = torch.tensor([float(mb.n_tokens) for mb in micro_batches], dtype=torch.float64)
-        total_tokens = float(self.parallel.sum(counts.sum().reshape(1).to(self.device)).item())
-        # Sums over this rank's micro-batches of (loss part x tokens): loss, main, mtp, balance.
-        sums = torch.zeros(4, dtype=torch.float64, device=self.device)
-        for i, mb in enumerate(micro_batches):
-            mb = mb.to(self.device)
-            with self._sync_context(last=i == len(micro_batches) - 1):
-                with self._autocast():
-                    out = self.model(mb.inputs, targets=mb.targets, segment_ids=mb.segment_ids)
-                weight = mb.n_tokens / max(total_tokens, 1.0)
-                (out.loss * (weight * self.parallel.world)).backward()
-            parts = [out.loss, out.main_loss, out.mtp_loss, out.balance_loss]
-            sums += torch.stack([(p.detach().double() if p is not None else sums.new_zeros(()))
-                                 for p in parts]) * mb.n_tokens
-        if self.grad_clip > 0:
-            norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
-        else:
-            norm = torch.nn.utils.get_total_norm([p.grad for p in self.model.parameters() if p.grad is not None])
-        if hasattr(norm, "full_tensor"):  # FSDP2: a DTensor
-            norm = norm.full_tensor()
-        self.optimizer.step()
-        self.optimizer.zero_grad(set_to_none=True)
-        load_stats = self.raw.update_router_biases() if hasattr(self.raw, "update_router_biases") else {}
-        sums = self.parallel.sum(sums) / max(total_tokens, 1.0)
-        values = sums.tolist()
-        has_mtp = getattr(self.raw, "mtp", None) is not None
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
-        return StepResult(
-            step=step + 1, loss=values[0], main_loss=values[1], mtp_loss=values[2] if has_mtp else None,
-            balance_loss=values[3], grad_norm=float(norm), lr=lr, tokens=int(total_tokens),
-            seconds=time.perf_counter() - start + loader_seconds, loader_seconds=loader_seconds,
-            load_stats=load_stats or {},
-        )
-
-
-# --- logging ---------------------------------------------------------------------------------------
 
 
 class MetricsLog:
@@ -168,7 +69,8 @@ class MetricsLog:
                     continue  # a line cut by the interruption
         storage.write_bytes_atomic(self.path, "".join(keep).encode())
 
-    def record(self, r: StepResult) -> dict:
+    def record(self, r) -> dict:
+        """Log one `StepResult` (train.trainer); returns its metrics.jsonl record."""
         self.tokens_seen += r.tokens
         tokens_per_s = r.tokens / r.seconds if r.seconds > 0 else None
         mfu = None
@@ -250,30 +152,39 @@ def loss_curve_summary(records: list[dict]) -> str:
     return "\n".join(lines)
 
 
-# --- stopping cleanly --------------------------------------------------------------------------------
+def write_summary(run_dir: str, cfg, command: list[str], *, step: int, tokens_seen: int, world: int,
+                  elapsed: float, stopped: bool, last_saved: int | None, parameters: int) -> dict:
+    """RUN/summary.json for `deepcorpus report`, and the loss-curve summary on stdout."""
+    from deepcorpus.core.metrics import read_metrics
+    from train.checkpoint import complete_checkpoints, newest_checkpoint
+
+    records = [r for r in read_metrics(run_dir) if r.get("step", 0) <= step]
+    final = newest_checkpoint(run_dir)
+    summary = {
+        "command": command,
+        "counters": {"train": {"steps": step, "tokens_seen": tokens_seen, "ranks": world,
+                               "checkpoints_kept": len(complete_checkpoints(run_dir))}},
+        "elapsed_s": elapsed,
+        "steps": step, "target_steps": cfg.steps, "stopped_early": stopped,
+        "first_loss": records[0]["loss"] if records else None,
+        "last_loss": records[-1]["loss"] if records else None,
+        "min_loss": min(r["loss"] for r in records) if records else None,
+        "tokens_seen": tokens_seen,
+        "checkpoint": final, "last_saved_step": last_saved,
+        "model": {"preset": cfg.preset, "parameters": parameters},
+    }
+    with open(os.path.join(run_dir, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+    print(loss_curve_summary(records))
+    print(f"checkpoint: {final}")
+    if stopped:
+        print(f"stopped at step {step} of {cfg.steps}; continue with --resume")
+    sys.stdout.flush()
+    return summary
 
 
-class StopFlag:
-    """SIGTERM / SIGINT ask the loop to checkpoint and stop at the next step boundary (preemption);
-    a second signal interrupts at once."""
-
-    def __init__(self):
-        self.requested = False
-        self._old = {}
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                self._old[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        log.warning("signal %d: finishing this step, writing a checkpoint, then stopping", signum)
-
-    def __exit__(self, *exc):
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
-        return False
+def build_metrics(cfg, model, seq_len: int, parallel) -> MetricsLog:
+    """From the config's logging section; rank 0 writes, MFU from the model's FLOPs per token."""
+    return MetricsLog(cfg.output, log_every=cfg.log_every, total_steps=cfg.steps,
+                      flops_per_token=model.num_flops_per_token(seq_len), peak_flops=gpu_peak_flops(parallel.device),
+                      world=parallel.world, tensorboard=cfg.tensorboard, enabled=parallel.is_main)

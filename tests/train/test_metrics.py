@@ -1,10 +1,11 @@
-"""The loop's logging pieces: the progress line, metrics.jsonl after a resume, the loss-curve summary."""
+"""What a run records: the progress line, metrics.jsonl after a resume, the loss-curve summary."""
 
 import json
 
 import torch
 
-from train.loop import MetricsLog, StepResult, gpu_peak_flops, loss_curve_summary, progress_line, sparkline
+from train.metrics import MetricsLog, gpu_peak_flops, loss_curve_summary, progress_line, sparkline
+from train.trainer import StepResult
 
 
 def result(step, loss, seconds=0.5):
