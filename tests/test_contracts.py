@@ -22,7 +22,8 @@ def _web_rows(n):
 
 def test_round_trip_keeps_rows_and_writes_manifest(tmp_path):
     out = str(tmp_path / "docs")
-    with datasets.DatasetWriter(out, contracts.WEB_DOC, rows_per_part=4, inputs=[__file__]) as w:
+    command = ["deepcorpus", "math", "score", "--output", out]
+    with datasets.DatasetWriter(out, contracts.WEB_DOC, rows_per_part=4, inputs=[__file__], command=command) as w:
         w.write_rows(_web_rows(10))
         w.extra["stats"] = {"extract": {"in": 10}}
     ds = datasets.open_dataset(out, expect=contracts.WEB_DOC)
@@ -35,7 +36,7 @@ def test_round_trip_keeps_rows_and_writes_manifest(tmp_path):
     m = ds.manifest
     for key in ("schema", "schema_version", "row_count", "byte_size", "created", "command", "code_version", "inputs"):
         assert key in m
-    assert m["stats"] == {"extract": {"in": 10}}
+    assert m["stats"] == {"extract": {"in": 10}} and m["command"] == command  # as given, not sys.argv
     assert __file__ in m["inputs"]
     assert pq.ParquetFile(ds.files[0]).metadata.row_group(0).column(0).compression == "ZSTD"
     # nothing but the committed dataset is left beside it

@@ -81,7 +81,7 @@ def test_read_and_write_dataset_in_a_pipeline(tmp_path):
         rows = p | ReadDocuments(sources)
         assert_that(rows | beam.Map(lambda r: (r["id"], r["text"])), equal_to([("in.jsonl:0", "a"), ("b", "b")]))
         _ = rows | WriteDataset(staging, contracts.WEB_DOC)
-    datasets.commit(staging, str(tmp_path / "out"), contracts.WEB_DOC)
+    datasets.commit(staging, str(tmp_path / "out"), contracts.WEB_DOC, command=None)
     ds = datasets.open_dataset(str(tmp_path / "out"))
     assert ds.row_count == 2 and sorted(ds.read().column("text").to_pylist()) == ["a", "b"]
 

@@ -17,7 +17,6 @@ import os
 import sys
 import time
 
-from deepcorpus.core import datasets
 from deepcorpus.core.errors import UserError
 from train import config as config_mod
 from train import parallel as dp
@@ -81,7 +80,7 @@ def run(args) -> int:
     elif newest_checkpoint(output):
         raise UserError(f"{output}: holds checkpoints already ({os.path.basename(newest_checkpoint(output))}); "
                         f"add --resume to continue that run, or choose another --output")
-    return train(values, config_path, resume_from, command=datasets.command_line())
+    return train(values, config_path, resume_from, command=args.command_line)
 
 
 def _device(cfg, parallel):
@@ -312,7 +311,7 @@ def write_summary(run_dir: str, cfg, command, *, step: int, tokens_seen: int, wo
     records = [r for r in read_metrics(run_dir) if r.get("step", 0) <= step]
     final = ckpt_mod.newest_checkpoint(run_dir)
     summary = {
-        "command": command or datasets.command_line(),
+        "command": command,
         "counters": {"train": {"steps": step, "tokens_seen": tokens_seen, "ranks": world,
                                "checkpoints_kept": len(ckpt_mod.complete_checkpoints(run_dir))}},
         "elapsed_s": elapsed,

@@ -158,13 +158,13 @@ def run(args, beam_args: list[str]) -> int:
         from deepcorpus.core.datasets import part_name, write_part
 
         write_part(contract(CODE_REPO).schema.empty_table(), storage.join(staging, part_name(0)))
-    argv = datasets.command_line()
-    manifest = datasets.commit(staging, final, CODE_REPO, inputs=[u.path for u in units if u.kind in ("archive", "listing")],
+    manifest = datasets.commit(staging, final, CODE_REPO, command=args.command_line,
+                               inputs=[u.path for u in units if u.kind in ("archive", "listing")],
                                extra={"counters": counters, "seed": args.seed, "ordering": args.order,
-                                      "benchmarks": list(args.benchmark)}, argv=argv)
+                                      "benchmarks": list(args.benchmark)})
     assemble = counters.get("assemble", {})
     report = {
-        "command": argv,
+        "command": args.command_line,
         "counters": counters,
         "elapsed_s": round(time.time() - start, 2),
         "inputs": [{"kind": u.kind, "path": u.path, "name": u.name} for u in units],

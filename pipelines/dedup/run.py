@@ -204,10 +204,11 @@ def run(args, beam_args: list[str]) -> int:
                     unconverged, args.cc_rounds)
     inputs = [f for s in p_plan.sources for f in (s.dataset.files if s.dataset else s.files)]
     record = {"method": args.method, "settings": settings, "counters": counters}
-    manifest = datasets.commit(staging, args.output, p_plan.schema_name, inputs=inputs, extra={"dedup": record})
+    manifest = datasets.commit(staging, args.output, p_plan.schema_name, command=args.command_line, inputs=inputs,
+                               extra={"dedup": record})
     lines = [f"kept: {manifest['row_count']:,} rows -> {args.output}"]
     if removed_staging:
-        removed = datasets.commit(removed_staging, args.removed, DOCUMENTS, inputs=inputs,
+        removed = datasets.commit(removed_staging, args.removed, DOCUMENTS, command=args.command_line, inputs=inputs,
                                   extra={"dedup": record, "removed_from": args.output})
         lines.append(f"removed: {removed['row_count']:,} rows -> {args.removed}")
     print(summary.format_table(counters, title=what))

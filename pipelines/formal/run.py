@@ -130,7 +130,7 @@ def _finished_round(path: str, key: str) -> dict | None:
 
 
 def _round_pipeline(beam_args, cands: list[dict], lean_config, prove_config, cache_path, batch_size, out_path,
-                    argv, key: str):
+                    command, key: str):
     import apache_beam as beam
 
     from pipelines import runner
@@ -154,7 +154,7 @@ def _round_pipeline(beam_args, cands: list[dict], lean_config, prove_config, cac
 
         datasets.write_part(conform([], contract(FORMAL_PROOF).schema), storage.join(staging, datasets.part_name(0)))
     counters = counters_from_result(result)
-    datasets.commit(staging, out_path, FORMAL_PROOF, argv=argv, extra={"round_key": key, "counters": counters})
+    datasets.commit(staging, out_path, FORMAL_PROOF, command=command, extra={"round_key": key, "counters": counters})
     return counters
 
 
@@ -191,7 +191,7 @@ def run(args, beam_args) -> int:
     start = time.time()
     _check(args)
     out = args.output
-    argv = datasets.command_line()
+    command = args.command_line
     header = _header(args.header)
     problems = _read_problems(args.problems)
     lean_config, skipped = find_runner(args, beam_args)  # before Beam is imported: a refusal stays one line
@@ -241,7 +241,7 @@ def run(args, beam_args) -> int:
             log.info("round %d: reusing %s (same statements and settings)", rnd, round_path)
         else:
             counters = _round_pipeline(beam_args, cand_dicts, lean_config, prove_config, cache_path,
-                                       args.batch_size, round_path, argv, key)
+                                       args.batch_size, round_path, command, key)
         counters = merge({"formalize": dict(formalize_counts)}, counters)
         counters_all.append(counters)
         rows = list(datasets.open_dataset(round_path, FORMAL_PROOF).iter_rows())
@@ -263,7 +263,8 @@ def run(args, beam_args) -> int:
     corpus = storage.join(out, "corpus")
     statuses = Counter(r["status"] for r in final)
     elapsed_ms = sorted(float(r["elapsed_ms"] or 0) for r in final)
-    with datasets.DatasetWriter(corpus, FORMAL_PROOF, inputs=[args.problems] if args.problems else []) as w:
+    with datasets.DatasetWriter(corpus, FORMAL_PROOF, inputs=[args.problems] if args.problems else [],
+                                command=command) as w:
         w.write_rows(final)
         w.extra.update({"generator": args.generator, "header": header, "statuses": dict(statuses),
                         "toolchain": lean_config.toolchain if lean_config else None,
@@ -282,7 +283,7 @@ def run(args, beam_args) -> int:
     counters = merge(*counters_all)
     counters["corpus"] = {"statements": len(final), **{f"status_{k}": v for k, v in sorted(statuses.items())}}
     summary = {
-        "command": argv,
+        "command": command,
         "counters": counters,
         "elapsed_s": round(time.time() - start, 2),
         "verification": {

@@ -190,7 +190,7 @@ def candidates_graph(p: beam.Pipeline, cfg: MathRunConfig, files: list[str], sta
     )
 
 
-def build_candidates(cfg: MathRunConfig, files: list[str], beam_args: list[str]) -> dict:
+def build_candidates(cfg: MathRunConfig, files: list[str], beam_args: list[str], command: list[str]) -> dict:
     """Read + extract + language ID + URL dedup + near-dedup, once per run directory."""
     path = storage.join(cfg.output, "candidates")
     if storage.exists(storage.join(path, datasets.MANIFEST)):
@@ -202,7 +202,7 @@ def build_candidates(cfg: MathRunConfig, files: list[str], beam_args: list[str])
     candidates_graph(p, cfg, files, staging)
     result = run_pipeline(p, "candidates (read, extract, langid, dedup)")
     counters = summary.counters_from_result(result)
-    datasets.commit(staging, path, WEB_DOC, inputs=files, extra={"counters": counters})
+    datasets.commit(staging, path, WEB_DOC, command=command, inputs=files, extra={"counters": counters})
     return counters
 
 
@@ -232,7 +232,8 @@ class Iteration:
         return [p["prefix"] for p in self.metrics.get("prefixes", []) if p.get("approved")]
 
 
-def training_data(cfg: MathRunConfig, it_dir: str, prev: Iteration | None, beam_args: list[str]) -> dict:
+def training_data(cfg: MathRunConfig, it_dir: str, prev: Iteration | None, beam_args: list[str],
+                  command: list[str]) -> dict:
     """Sample negatives from the candidates and gather uncollected pages under approved prefixes."""
     candidates = _source(storage.join(cfg.output, "candidates"))
     approved = tuple(prev.approved) if prev else ()
@@ -261,7 +262,7 @@ def training_data(cfg: MathRunConfig, it_dir: str, prev: Iteration | None, beam_
         | "WriteSeedAdded" >> WriteDataset(staging, WEB_DOC)
     )
     result = run_pipeline(p, "training data")
-    datasets.commit(staging, seed_added, WEB_DOC, extra={"approved_prefixes": list(approved)})
+    datasets.commit(staging, seed_added, WEB_DOC, command=command, extra={"approved_prefixes": list(approved)})
     return summary.counters_from_result(result)
 
 
@@ -306,7 +307,7 @@ def evaluate(cfg: MathRunConfig, clf: MathClassifier) -> tuple[float, dict]:
 
 
 def score_and_collect(cfg: MathRunConfig, k: int, it_dir: str, threshold: float, prev: Iteration | None,
-                      beam_args: list[str]) -> dict:
+                      beam_args: list[str], command: list[str]) -> dict:
     candidates = _source(storage.join(cfg.output, "candidates"))
     model = storage.join(it_dir, "model.bin")
     collected_path = storage.join(it_dir, "collected")
@@ -358,7 +359,7 @@ def score_and_collect(cfg: MathRunConfig, k: int, it_dir: str, threshold: float,
                                                   shard_name_template="")
     )
     result = run_pipeline(p, f"iteration {k}: score and collect")
-    datasets.commit(staging, collected_path, WEB_DOC, extra={"iteration": k, "threshold": threshold})
+    datasets.commit(staging, collected_path, WEB_DOC, command=command, extra={"iteration": k, "threshold": threshold})
     return summary.counters_from_result(result)
 
 
@@ -375,7 +376,7 @@ def discover_prefixes(cfg: MathRunConfig, k: int, it_dir: str, annotations: dict
 
 
 def run_iteration(cfg: MathRunConfig, k: int, earlier: list[Iteration], annotations: dict | None,
-                  beam_args: list[str]) -> Iteration:
+                  beam_args: list[str], command: list[str]) -> Iteration:
     it_dir = storage.join(cfg.output, f"iter_{k}")
     metrics_path = storage.join(it_dir, "metrics.json")
     if storage.exists(metrics_path):
@@ -387,13 +388,13 @@ def run_iteration(cfg: MathRunConfig, k: int, earlier: list[Iteration], annotati
     storage.makedirs(it_dir)
     start = time.time()
     prev = earlier[-1] if earlier else None
-    counters = training_data(cfg, it_dir, prev, beam_args)
+    counters = training_data(cfg, it_dir, prev, beam_args, command)
     clf, training = train_model(cfg, it_dir, earlier)
     threshold, classifier_metrics = evaluate(cfg, clf)
     log.info("iteration %d: classifier on %s: precision %.3f recall %.3f F1 %.3f at threshold %.2f", k,
              cfg.eval_path, classifier_metrics["precision"], classifier_metrics["recall"], classifier_metrics["f1"],
              threshold)
-    counters = summary.merge(counters, score_and_collect(cfg, k, it_dir, threshold, prev, beam_args))
+    counters = summary.merge(counters, score_and_collect(cfg, k, it_dir, threshold, prev, beam_args, command))
     found = discover_prefixes(cfg, k, it_dir, annotations)
     hist = _read_json(storage.join(it_dir, "score_histogram.json"))
     collected = counters.get("collect", {}).get("collected", 0)
@@ -439,7 +440,7 @@ def histogram_bins(hist: dict, bins: int = 10) -> list[dict]:
 # --- stage: decontaminated corpus -----------------------------------------------------------------------
 
 
-def build_corpus(cfg: MathRunConfig, last: Iteration, beam_args: list[str]) -> dict:
+def build_corpus(cfg: MathRunConfig, last: Iteration, beam_args: list[str], command: list[str]) -> dict:
     path = storage.join(cfg.output, "corpus")
     staging = datasets.staging_path(path)
     p = new_pipeline(beam_args)
@@ -459,7 +460,7 @@ def build_corpus(cfg: MathRunConfig, last: Iteration, beam_args: list[str]) -> d
     _ = docs | "WriteCorpus" >> WriteDataset(staging, WEB_DOC)
     result = run_pipeline(p, "corpus (decontaminate)")
     counters = summary.counters_from_result(result)
-    datasets.commit(staging, path, WEB_DOC, inputs=cfg.benchmarks,
+    datasets.commit(staging, path, WEB_DOC, command=command, inputs=cfg.benchmarks,
                     extra={"iteration": last.k, "benchmarks": cfg.benchmarks, "counters": counters})
     return counters
 
@@ -516,10 +517,10 @@ def local_runner_args(files: list[str], beam_args: list[str]) -> list[str]:
 
 def run(args, beam_args: list[str]) -> int:
     cfg = config_from_args(args)
-    return mine(cfg, beam_args)
+    return mine(cfg, beam_args, args.command_line)
 
 
-def mine(cfg: MathRunConfig, beam_args: list[str], argv: list[str] | None = None) -> int:
+def mine(cfg: MathRunConfig, beam_args: list[str], command: list[str]) -> int:
     start = time.time()
     if cfg.iterations < 1:
         raise UserError("--iterations must be at least 1")
@@ -534,12 +535,12 @@ def mine(cfg: MathRunConfig, beam_args: list[str], argv: list[str] | None = None
     quiet_beam_logging()
     storage.makedirs(cfg.output)
     log.info("math: %d crawl files -> %s", len(files), cfg.output)
-    counters = build_candidates(cfg, files, beam_args)
+    counters = build_candidates(cfg, files, beam_args, command)
     print(summary.format_table(counters, title="candidates"))
     done: list[Iteration] = []
     stopped = f"reached --iterations {cfg.iterations}"
     for k in range(1, cfg.iterations + 1):
-        it = run_iteration(cfg, k, done, annotations, beam_args)
+        it = run_iteration(cfg, k, done, annotations, beam_args, command)
         done.append(it)
         print_iteration(it)
         counters = summary.merge(counters, it.metrics["counters"])
@@ -548,13 +549,13 @@ def mine(cfg: MathRunConfig, beam_args: list[str], argv: list[str] | None = None
             stopped = reason
             break
     log.info("stopping: %s", stopped)
-    corpus_counters = build_corpus(cfg, done[-1], beam_args)
+    corpus_counters = build_corpus(cfg, done[-1], beam_args, command)
     counters = summary.merge(counters, corpus_counters)
     corpus = datasets.open_dataset(storage.join(cfg.output, "corpus"))
     tokens = sum(r["token_count"] or 0 for r in corpus.iter_rows(["token_count"]))
     print(summary.format_table(corpus_counters, title="corpus"))
     result = {
-        "command": list(argv if argv is not None else datasets.command_line()),
+        "command": command,
         "counters": counters,
         "elapsed_s": round(time.time() - start, 2),
         "iterations": [{k: it.metrics[k] for k in ("iteration", "n_candidates", "n_collected", "n_new",

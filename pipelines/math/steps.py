@@ -93,7 +93,8 @@ def score_step(args, beam_args) -> int:
     )
     result = run_pipeline(p, "score")
     counters = summary.counters_from_result(result)
-    manifest = datasets.commit(staging, args.output, WEB_DOC, extra={"model": args.model, "counters": counters})
+    manifest = datasets.commit(staging, args.output, WEB_DOC, command=args.command_line,
+                               extra={"model": args.model, "counters": counters})
     print(summary.format_table(counters, title="score"))
     print(f"wrote {manifest['row_count']:,} documents to {args.output}")
     return 0
@@ -140,7 +141,8 @@ def decontaminate_step(args, beam_args) -> int:
         )
     result = run_pipeline(p, "decontaminate")
     counters = summary.counters_from_result(result)
-    manifest = datasets.commit(staging, args.output, WEB_DOC, inputs=args.benchmark, extra={"counters": counters})
+    manifest = datasets.commit(staging, args.output, WEB_DOC, command=args.command_line, inputs=args.benchmark,
+                               extra={"counters": counters})
     print(summary.format_table(counters, title="decontaminate"))
     print(f"kept {manifest['row_count']:,} documents in {args.output}")
     return 0

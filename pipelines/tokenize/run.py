@@ -169,7 +169,7 @@ def run(args, beam_args: list[str]) -> int:
     from pipelines.tokenize.tokenizer import read_tokenizer_bytes, shard_manifest_keys, tokenizer_from_bytes
 
     start = time.time()
-    command = datasets.command_line()
+    command = args.command_line
     if args.seq_len < 1:
         raise UserError("--seq-len must be positive")
     if args.num_parts is not None and args.num_parts < 1:
@@ -216,8 +216,8 @@ def run(args, beam_args: list[str]) -> int:
             datasets.write_part(schema.empty_table(), storage.join(staging, datasets.part_name(0)))
         extra = _manifest_extra(args, inputs, records, counters, tok_keys, fim_config, seed, tokenizer_path,
                                 fingerprint)
-        manifest = datasets.commit(staging, args.output, TOKEN_SHARD, inputs=_input_files(inputs), extra=extra,
-                                   argv=command)
+        manifest = datasets.commit(staging, args.output, TOKEN_SHARD, command=command, inputs=_input_files(inputs),
+                                   extra=extra)
     except BaseException:
         storage.remove_tree(staging)  # never leave half a dataset behind
         raise
