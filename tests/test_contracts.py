@@ -139,3 +139,33 @@ def test_missing_input_and_parquet_without_text(tmp_path):
     (tmp_path / "x.csv").write_text("a,b\n")
     with pytest.raises(UserError, match="not a dataset, JSONL or Parquet"):
         datasets.resolve_input(str(tmp_path / "x.csv"))
+
+
+def test_parquet_schema_reads_only_the_footer(tmp_path, monkeypatch):
+    import io
+
+    path = tmp_path / "big.parquet"
+    texts = [os.urandom(512).hex() for _ in range(4000)]  # ~4 MB that compresses poorly
+    pq.write_table(pa.table({"id": [str(i) for i in range(len(texts))], "text": texts}), path)
+    read = []
+
+    class Counting(io.FileIO):
+        """A seekable file that counts the bytes asked of it, as a remote object store would."""
+
+        def readinto(self, b):
+            n = super().readinto(b)
+            read.append(n or 0)
+            return n
+
+        def read(self, n=-1):
+            data = super().read(n)
+            read.append(len(data))
+            return data
+
+    monkeypatch.setattr(datasets.storage, "open_random", lambda p: Counting(p, "rb"))
+    assert datasets.parquet_schema(str(path)).names == ["id", "text"]
+    # Arrow fetches the last 64 KiB at most (its speculative footer read), of a ~4 MB file.
+    assert 0 < sum(read) <= 64 * 1024 < os.path.getsize(path) // 32
+    (tmp_path / "bad.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(DatasetError, match="bad.parquet: not a readable Parquet file"):
+        datasets.parquet_schema(str(tmp_path / "bad.parquet"))

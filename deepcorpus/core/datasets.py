@@ -248,6 +248,15 @@ def read_parquet(path: str, columns: list[str] | None = None) -> pa.Table:
         raise DatasetError(f"{path}: not a readable Parquet file ({str(e).splitlines()[0]})") from None
 
 
+def parquet_schema(path: str) -> pa.Schema:
+    """A Parquet file's schema (local, gs:// or s3://), read from its footer alone."""
+    try:
+        with storage.open_random(path) as handle:
+            return pq.read_schema(handle)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise DatasetError(f"{path}: not a readable Parquet file ({str(e).splitlines()[0]})") from None
+
+
 def open_dataset(path: str, expect: str | tuple[str, ...] | None = None) -> Dataset:
     """Open a committed dataset, refusing unfinished writes and other schemas or versions."""
     manifest = read_manifest(path)
@@ -303,8 +312,7 @@ def resolve_input(spec: str, expect: str | tuple[str, ...] | None = None) -> Sou
         raise UserError(f"{spec}: no such file")
     if all(f.endswith(".parquet") for f in files):
         for f in files:
-            names = pq.read_schema(f).names if not storage.is_remote(f) else read_parquet(f).schema.names
-            if "text" not in names:
+            if "text" not in parquet_schema(f).names:
                 raise UserError(f"{f}: Parquet file has no 'text' column")
         return Source(spec, "parquet", files)
     if all(_is_jsonl(f) for f in files):

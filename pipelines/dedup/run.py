@@ -42,7 +42,7 @@ class Plan:
 def _plain_schema(source: datasets.Source) -> pa.Schema:
     first = source.files[0]
     if source.kind == "parquet":
-        schema = datasets.read_parquet(first).schema if storage.is_remote(first) else _parquet_schema(first)
+        schema = datasets.parquet_schema(first)
     else:
         rows = []
         for row in datasets.iter_jsonl(first):
@@ -60,12 +60,6 @@ def _plain_schema(source: datasets.Source) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _parquet_schema(path: str) -> pa.Schema:
-    import pyarrow.parquet as pq
-
-    return pq.read_schema(path)
-
-
 def plan(specs: list[str]) -> Plan:
     sources = datasets.resolve_inputs(specs)
     kinds = {s.schema_name for s in sources}
@@ -80,7 +74,7 @@ def plan(specs: list[str]) -> Plan:
     if name == TOKEN_SHARD:
         raise UserError(f"{sources[0].spec}: token shards have no text to dedup; dedup the corpora before tokenizing")
     if name == DOCUMENTS:
-        schema = datasets.read_parquet(sources[0].dataset.files[0]).schema if sources[0].dataset.files else \
+        schema = datasets.parquet_schema(sources[0].dataset.files[0]) if sources[0].dataset.files else \
             contract(DOCUMENTS).schema
         return Plan(sources, DOCUMENTS, schema, stringify_ids=False)
     return Plan(sources, name, contract(name).schema, stringify_ids=False)
