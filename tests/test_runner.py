@@ -13,7 +13,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from deepcorpus.core import contracts, datasets
 from deepcorpus.core.errors import UserError
 from pipelines import runner, summary
-from pipelines.io import ReadDocuments, WriteDataset
+from pipelines.io import ReadDocuments, WriteDataset, WriteJsonl
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -84,6 +84,18 @@ def test_read_and_write_dataset_in_a_pipeline(tmp_path):
     datasets.commit(staging, str(tmp_path / "out"), contracts.WEB_DOC, command=None)
     ds = datasets.open_dataset(str(tmp_path / "out"))
     assert ds.row_count == 2 and sorted(ds.read().column("text").to_pylist()) == ["a", "b"]
+
+
+def test_jsonl_listing_is_one_file_named_as_given(tmp_path):
+    import json
+
+    path = tmp_path / "removed.jsonl"
+    with TestPipeline(runner=runner.make_runner(runner.pipeline_options([]))) as p:
+        _ = p | beam.Create([{"id": "b", "why": "é"}, {"id": "a", "why": "x"}]) | WriteJsonl(str(path))
+    assert os.listdir(tmp_path) == ["removed.jsonl"]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert sorted(map(json.loads, lines), key=lambda r: r["id"]) == [{"id": "a", "why": "x"}, {"id": "b", "why": "é"}]
+    assert '"why": "é"' in path.read_text(encoding="utf-8")  # UTF-8 as is, not \u escapes
 
 
 def test_summary_table_from_beam_counters():

@@ -36,7 +36,7 @@ from deepcorpus.core import datasets, storage
 from deepcorpus.core.contracts import WEB_DOC
 from deepcorpus.core.errors import UserError
 from pipelines import summary
-from pipelines.io import ReadDocuments, WriteDataset
+from pipelines.io import ReadDocuments, WriteDataset, WriteJsonl
 from pipelines.math import transforms as T
 from pipelines.math.discover import DiscoveryConfig, approve, discover, load_annotations, write_review
 from pipelines.math.documents import MIN_CHARS
@@ -164,12 +164,7 @@ def candidates_graph(p: beam.Pipeline, cfg: MathRunConfig, files: list[str], sta
 
     read = p | "CrawlFiles" >> beam.Create(files) | "Read" >> beam.ParDo(T.ReadCrawlFn()).with_outputs(
         "errors", main="pages")
-    _ = (
-        read.errors
-        | "ErrorJson" >> beam.Map(T.to_json_line)
-        | "WriteReadErrors" >> beam.io.WriteToText(storage.join(cfg.output, "read_errors"), ".jsonl",
-                                                   shard_name_template="")
-    )
+    _ = read.errors | "WriteReadErrors" >> WriteJsonl(storage.join(cfg.output, "read_errors.jsonl"))
     docs = (
         read.pages
         | "Spread" >> beam.Reshuffle()  # one file's pages fan out to every worker
@@ -183,10 +178,9 @@ def candidates_graph(p: beam.Pipeline, cfg: MathRunConfig, files: list[str], sta
     _ = (
         (by_url.removed, near.removed)
         | "Removed" >> beam.Flatten()
-        | "RemovedJson" >> beam.Map(lambda r: T.to_json_line(
-            {"id": r["id"], "url": r["url"], "duplicate_of": r["duplicate_of"], "reason": r["dedup_reason"]}))
-        | "WriteRemoved" >> beam.io.WriteToText(storage.join(cfg.output, "candidates_removed"), ".jsonl",
-                                                shard_name_template="")
+        | "RemovedRecord" >> beam.Map(lambda r: {"id": r["id"], "url": r["url"], "duplicate_of": r["duplicate_of"],
+                                                 "reason": r["dedup_reason"]})
+        | "WriteRemoved" >> WriteJsonl(storage.join(cfg.output, "candidates_removed.jsonl"))
     )
 
 
@@ -251,9 +245,8 @@ def training_data(cfg: MathRunConfig, it_dir: str, prev: Iteration | None, beam_
         routed.negative
         | "SampleNegatives" >> beam.combiners.Sample.FixedSizeGlobally(cfg.classifier.max_negatives)
         | "Negatives" >> beam.FlatMap(lambda rows: sorted(rows, key=lambda r: r["id"]))
-        | "NegativeJson" >> beam.Map(lambda r: T.to_json_line({"id": r["id"], "url": r["url"], "text": r["text"]}))
-        | "WriteNegatives" >> beam.io.WriteToText(storage.join(it_dir, "training", "negatives"), ".jsonl",
-                                                  shard_name_template="")
+        | "NegativeRecord" >> beam.Map(lambda r: {"id": r["id"], "url": r["url"], "text": r["text"]})
+        | "WriteNegatives" >> WriteJsonl(storage.join(it_dir, "training", "negatives.jsonl"))
     )
     _ = (
         routed.positive
@@ -347,16 +340,13 @@ def score_and_collect(cfg: MathRunConfig, k: int, it_dir: str, threshold: float,
         | "ByDomain" >> beam.Map(lambda kv: (kv[0][1].split("/", 1)[0], (kv[0][0], kv[0][1], kv[1][0], kv[1][1])))
         | "GroupDomain" >> beam.GroupByKey()
         | "MathDomains" >> beam.FlatMap(T.math_domain_stats, cfg.discovery.domain_share)
-        | "StatJson" >> beam.Map(lambda e: T.to_json_line(
-            {"kind": e[0], "key": e[1], "pages": e[2], "collected": e[3]}))
-        | "WriteDomainStats" >> beam.io.WriteToText(storage.join(it_dir, "domain_stats"), ".jsonl",
-                                                    shard_name_template="")
+        | "StatRecord" >> beam.Map(lambda e: {"kind": e[0], "key": e[1], "pages": e[2], "collected": e[3]})
+        | "WriteDomainStats" >> WriteJsonl(storage.join(it_dir, "domain_stats.jsonl"))
     )
     _ = (
         hist
-        | "HistJson" >> beam.Map(lambda h, c: json.dumps({"cutoff": c, **h}), AsSingleton(cutoff))
-        | "WriteHistogram" >> beam.io.WriteToText(storage.join(it_dir, "score_histogram"), ".json",
-                                                  shard_name_template="")
+        | "HistRecord" >> beam.Map(lambda h, c: {"cutoff": c, **h}, AsSingleton(cutoff))
+        | "WriteHistogram" >> WriteJsonl(storage.join(it_dir, "score_histogram.json"))  # one line: a JSON file
     )
     result = run_pipeline(p, f"iteration {k}: score and collect")
     datasets.commit(staging, collected_path, WEB_DOC, command=command, extra={"iteration": k, "threshold": threshold})
@@ -452,10 +442,9 @@ def build_corpus(cfg: MathRunConfig, last: Iteration, beam_args: list[str], comm
         docs = out.kept
         _ = (
             out.removed
-            | "RemovedJson" >> beam.Map(lambda r: T.to_json_line(
-                {"id": r["id"], "url": r["url"], "benchmark_item": r["duplicate_of"], "reason": r["dedup_reason"]}))
-            | "WriteRemoved" >> beam.io.WriteToText(storage.join(cfg.output, "decontamination_removed"), ".jsonl",
-                                                    shard_name_template="")
+            | "RemovedRecord" >> beam.Map(lambda r: {"id": r["id"], "url": r["url"], "benchmark_item": r["duplicate_of"],
+                                                     "reason": r["dedup_reason"]})
+            | "WriteRemoved" >> WriteJsonl(storage.join(cfg.output, "decontamination_removed.jsonl"))
         )
     _ = docs | "WriteCorpus" >> WriteDataset(staging, WEB_DOC)
     result = run_pipeline(p, "corpus (decontaminate)")

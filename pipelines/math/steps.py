@@ -17,7 +17,7 @@ from deepcorpus.core import datasets, storage
 from deepcorpus.core.contracts import WEB_DOC
 from deepcorpus.core.errors import UserError
 from pipelines import summary
-from pipelines.io import ReadDocuments, WriteDataset
+from pipelines.io import ReadDocuments, WriteDataset, WriteJsonl
 from pipelines.math import transforms as T
 from pipelines.math.discover import DiscoveryConfig, approve, count_pages, discover, write_review
 from pipelines.math.run import load_labelled
@@ -135,9 +135,9 @@ def decontaminate_step(args, beam_args) -> int:
     if args.removed:
         _ = (
             out.removed
-            | "RemovedJson" >> beam.Map(lambda r: T.to_json_line(
-                {"id": r["id"], "url": r.get("url"), "benchmark_item": r["duplicate_of"], "reason": r["dedup_reason"]}))
-            | "WriteRemoved" >> beam.io.WriteToText(args.removed, shard_name_template="")
+            | "RemovedRecord" >> beam.Map(lambda r: {"id": r["id"], "url": r.get("url"), "benchmark_item": r["duplicate_of"],
+                                                     "reason": r["dedup_reason"]})
+            | "WriteRemoved" >> WriteJsonl(args.removed)
         )
     result = run_pipeline(p, "decontaminate")
     counters = summary.counters_from_result(result)

@@ -6,8 +6,6 @@ discover, training.
 
 from __future__ import annotations
 
-import json
-
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
@@ -267,7 +265,3 @@ class TrainingCandidateFn(beam.DoFn):
         elif not (row.get("extraction") or {}).get("n_formulas"):
             self.neg.inc()
             yield row
-
-
-def to_json_line(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True)
