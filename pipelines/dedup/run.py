@@ -162,8 +162,9 @@ def _string_id(row: dict) -> dict:
 def run(args, beam_args: list[str]) -> int:
     import apache_beam as beam
 
-    from pipelines import runner, summary
-    from pipelines.io import ReadDocuments, WriteDataset
+    from pipelines import summary
+    from pipelines.io import ReadDocuments
+    from pipelines.stage import Stage
 
     start = time.time()
     if args.removed and os.path.abspath(args.removed) == os.path.abspath(args.output):
@@ -171,40 +172,28 @@ def run(args, beam_args: list[str]) -> int:
     p_plan = plan(args.input)
     dedup, settings = transform(args)
     what = f"dedup {args.method}"
-    staging = datasets.staging_path(args.output)
-    removed_staging = datasets.staging_path(args.removed) if args.removed else None
-
-    pipeline = runner.new_pipeline(beam_args)
-    rows = pipeline | "Read" >> ReadDocuments(p_plan.sources)
+    stage = Stage(what, beam_args, command=args.command_line)
+    rows = stage.pipeline | "Read" >> ReadDocuments(p_plan.sources)
     if p_plan.stringify_ids:
         rows = rows | "StringIds" >> beam.Map(_string_id)
     outputs = rows | f"Dedup{args.method.title()}" >> dedup
-    _ = outputs.kept | "WriteKept" >> WriteDataset(staging, p_plan.schema_name, schema=p_plan.schema)
-    if removed_staging:
-        _ = outputs.removed | "WriteRemoved" >> WriteDataset(
-            removed_staging, DOCUMENTS, schema=removed_schema(p_plan.schema))
-    try:
-        result = runner.run(pipeline, what)
-    except Exception:
-        for path in (staging, removed_staging):
-            if path and storage.exists(path):
-                storage.remove_tree(path)
-        raise
-    counters = summary.counters_from_result(result)
-    unconverged = counters.get("minhash", {}).get("cc_unconverged_nodes", 0)
-    if unconverged:
-        log.warning("%d nodes were in clusters still contracting after %d rounds; they were kept apart "
-                    "(fewer removals, never a wrong one). Raise --cc-rounds to finish them.",
-                    unconverged, args.cc_rounds)
-    inputs = [f for s in p_plan.sources for f in (s.dataset.files if s.dataset else s.files)]
-    record = {"method": args.method, "settings": settings, "counters": counters}
-    manifest = datasets.commit(staging, args.output, p_plan.schema_name, command=args.command_line, inputs=inputs,
-                               extra={"dedup": record})
-    lines = [f"kept: {manifest['row_count']:,} rows -> {args.output}"]
-    if removed_staging:
-        removed = datasets.commit(removed_staging, args.removed, DOCUMENTS, command=args.command_line, inputs=inputs,
-                                  extra={"dedup": record, "removed_from": args.output})
-        lines.append(f"removed: {removed['row_count']:,} rows -> {args.removed}")
+    _ = outputs.kept | "WriteKept" >> stage.write(args.output, p_plan.schema_name, p_plan.schema)
+    if args.removed:
+        _ = outputs.removed | "WriteRemoved" >> stage.write(args.removed, DOCUMENTS, removed_schema(p_plan.schema))
+    with stage:
+        counters = stage.run()
+        unconverged = counters.get("minhash", {}).get("cc_unconverged_nodes", 0)
+        if unconverged:
+            log.warning("%d nodes were in clusters still contracting after %d rounds; they were kept apart "
+                        "(fewer removals, never a wrong one). Raise --cc-rounds to finish them.",
+                        unconverged, args.cc_rounds)
+        inputs = [f for s in p_plan.sources for f in (s.dataset.files if s.dataset else s.files)]
+        record = {"method": args.method, "settings": settings, "counters": counters}
+        manifest = stage.commit(args.output, inputs=inputs, extra={"dedup": record})
+        lines = [f"kept: {manifest['row_count']:,} rows -> {args.output}"]
+        if args.removed:
+            removed = stage.commit(args.removed, inputs=inputs, extra={"dedup": record, "removed_from": args.output})
+            lines.append(f"removed: {removed['row_count']:,} rows -> {args.removed}")
     print(summary.format_table(counters, title=what))
     print("\n".join(lines))
     log.info("%s done in %.1fs", what, time.time() - start)

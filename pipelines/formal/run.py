@@ -133,28 +133,21 @@ def _round_pipeline(beam_args, cands: list[dict], lean_config, prove_config, cac
                     command, key: str):
     import apache_beam as beam
 
-    from pipelines import runner
     from pipelines.formal.transforms import ProveCandidates
-    from pipelines.io import WriteDataset
-    from pipelines.summary import counters_from_result
+    from pipelines.runner import RunnerConfig
+    from pipelines.stage import Stage
 
-    staging = datasets.staging_path(out_path)
     # Without Lean there is nothing to spread over processes: one in-memory worker starts fastest.
-    p = runner.new_pipeline(beam_args, runner.RunnerConfig(in_memory=lean_config is None))
-    _ = (
-        p
-        | "Candidates" >> beam.Create(cands)
-        | "Prove" >> ProveCandidates(lean_config, prove_config, cache_path, batch_size)
-        | "Write" >> WriteDataset(staging, FORMAL_PROOF)
-    )
-    result = runner.run(p, f"formal round ({len(cands)} statements)")
-    storage.makedirs(staging)  # an empty round still commits an (empty) dataset
-    if not datasets.parquet_files(staging):
-        from deepcorpus.core.contracts import conform, contract
-
-        datasets.write_part(conform([], contract(FORMAL_PROOF).schema), storage.join(staging, datasets.part_name(0)))
-    counters = counters_from_result(result)
-    datasets.commit(staging, out_path, FORMAL_PROOF, command=command, extra={"round_key": key, "counters": counters})
+    with Stage(f"formal round ({len(cands)} statements)", beam_args, command=command,
+               config=RunnerConfig(in_memory=lean_config is None)) as stage:
+        _ = (
+            stage.pipeline
+            | "Candidates" >> beam.Create(cands)
+            | "Prove" >> ProveCandidates(lean_config, prove_config, cache_path, batch_size)
+            | "Write" >> stage.write(out_path, FORMAL_PROOF)
+        )
+        counters = stage.run()
+        stage.commit(out_path, extra={"round_key": key, "counters": counters})  # an empty round is a dataset too
     return counters
 
 

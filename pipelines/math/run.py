@@ -40,8 +40,8 @@ from pipelines.io import ReadDocuments, WriteDataset, WriteJsonl
 from pipelines.math import transforms as T
 from pipelines.math.discover import DiscoveryConfig, approve, discover, load_annotations, write_review
 from pipelines.math.documents import MIN_CHARS
-from pipelines.runner import new_pipeline, quiet_beam_logging
-from pipelines.runner import run as run_pipeline
+from pipelines.runner import quiet_beam_logging
+from pipelines.stage import Stage
 
 log = logging.getLogger(__name__)
 
@@ -191,12 +191,10 @@ def build_candidates(cfg: MathRunConfig, files: list[str], beam_args: list[str],
         manifest = datasets.read_manifest(path)
         log.info("reusing %s (%d pages)", path, manifest["row_count"])
         return manifest.get("counters", {})
-    staging = datasets.staging_path(path)
-    p = new_pipeline(beam_args)
-    candidates_graph(p, cfg, files, staging)
-    result = run_pipeline(p, "candidates (read, extract, langid, dedup)")
-    counters = summary.counters_from_result(result)
-    datasets.commit(staging, path, WEB_DOC, command=command, inputs=files, extra={"counters": counters})
+    with Stage("candidates (read, extract, langid, dedup)", beam_args, command=command) as stage:
+        candidates_graph(stage.pipeline, cfg, files, stage.output(path, WEB_DOC))
+        counters = stage.run()
+        stage.commit(path, inputs=files, extra={"counters": counters})
     return counters
 
 
@@ -234,10 +232,9 @@ def training_data(cfg: MathRunConfig, it_dir: str, prev: Iteration | None, beam_
     model = prev.model if prev else None
     cutoff = prev.metrics["cutoff"] if prev else None
     seed_added = storage.join(it_dir, "training", "seed_added")
-    staging = datasets.staging_path(seed_added)
-    p = new_pipeline(beam_args)
+    stage = Stage("training data", beam_args, command=command)
     routed = (
-        p
+        stage.pipeline
         | "ReadCandidates" >> ReadDocuments([candidates])
         | "Route" >> beam.ParDo(T.TrainingCandidateFn(approved, model, cutoff)).with_outputs("positive", main="negative")
     )
@@ -252,11 +249,12 @@ def training_data(cfg: MathRunConfig, it_dir: str, prev: Iteration | None, beam_
         routed.positive
         | "SamplePositives" >> beam.combiners.Sample.FixedSizeGlobally(cfg.classifier.max_positives)
         | "Positives" >> beam.FlatMap(lambda rows: rows)
-        | "WriteSeedAdded" >> WriteDataset(staging, WEB_DOC)
+        | "WriteSeedAdded" >> stage.write(seed_added, WEB_DOC)
     )
-    result = run_pipeline(p, "training data")
-    datasets.commit(staging, seed_added, WEB_DOC, command=command, extra={"approved_prefixes": list(approved)})
-    return summary.counters_from_result(result)
+    with stage:
+        counters = stage.run()
+        stage.commit(seed_added, extra={"approved_prefixes": list(approved)})
+    return counters
 
 
 def train_model(cfg: MathRunConfig, it_dir: str, earlier: list[Iteration]) -> tuple[MathClassifier, dict]:
@@ -304,9 +302,9 @@ def score_and_collect(cfg: MathRunConfig, k: int, it_dir: str, threshold: float,
     candidates = _source(storage.join(cfg.output, "candidates"))
     model = storage.join(it_dir, "model.bin")
     collected_path = storage.join(it_dir, "collected")
-    staging = datasets.staging_path(collected_path)
     depth = cfg.discovery.prefix_depth
-    p = new_pipeline(beam_args)
+    stage = Stage(f"iteration {k}: score and collect", beam_args, command=command)
+    p = stage.pipeline
     scored = (
         p
         | "ReadCandidates" >> ReadDocuments([candidates])
@@ -326,7 +324,7 @@ def score_and_collect(cfg: MathRunConfig, k: int, it_dir: str, threshold: float,
             | "JoinPrevious" >> beam.CoGroupByKey()
             | "FirstIteration" >> beam.ParDo(T.FirstIterationFn())
         )
-    _ = collected | "WriteCollected" >> WriteDataset(staging, WEB_DOC)
+    _ = collected | "WriteCollected" >> stage.write(collected_path, WEB_DOC)
     _ = (
         scored
         | "ScoreColumns" >> beam.Map(lambda r: {n: r.get(n) for n in SCORES_SCHEMA.names})
@@ -348,9 +346,10 @@ def score_and_collect(cfg: MathRunConfig, k: int, it_dir: str, threshold: float,
         | "HistRecord" >> beam.Map(lambda h, c: {"cutoff": c, **h}, AsSingleton(cutoff))
         | "WriteHistogram" >> WriteJsonl(storage.join(it_dir, "score_histogram.json"))  # one line: a JSON file
     )
-    result = run_pipeline(p, f"iteration {k}: score and collect")
-    datasets.commit(staging, collected_path, WEB_DOC, command=command, extra={"iteration": k, "threshold": threshold})
-    return summary.counters_from_result(result)
+    with stage:
+        counters = stage.run()
+        stage.commit(collected_path, extra={"iteration": k, "threshold": threshold})
+    return counters
 
 
 def discover_prefixes(cfg: MathRunConfig, k: int, it_dir: str, annotations: dict | None) -> dict:
@@ -432,9 +431,8 @@ def histogram_bins(hist: dict, bins: int = 10) -> list[dict]:
 
 def build_corpus(cfg: MathRunConfig, last: Iteration, beam_args: list[str], command: list[str]) -> dict:
     path = storage.join(cfg.output, "corpus")
-    staging = datasets.staging_path(path)
-    p = new_pipeline(beam_args)
-    docs = p | "ReadCollected" >> ReadDocuments([_source(last.collected)])
+    stage = Stage("corpus (decontaminate)", beam_args, command=command)
+    docs = stage.pipeline | "ReadCollected" >> ReadDocuments([_source(last.collected)])
     if cfg.benchmarks:
         from dedup.beam import Decontaminate
 
@@ -446,11 +444,11 @@ def build_corpus(cfg: MathRunConfig, last: Iteration, beam_args: list[str], comm
                                                      "reason": r["dedup_reason"]})
             | "WriteRemoved" >> WriteJsonl(storage.join(cfg.output, "decontamination_removed.jsonl"))
         )
-    _ = docs | "WriteCorpus" >> WriteDataset(staging, WEB_DOC)
-    result = run_pipeline(p, "corpus (decontaminate)")
-    counters = summary.counters_from_result(result)
-    datasets.commit(staging, path, WEB_DOC, command=command, inputs=cfg.benchmarks,
-                    extra={"iteration": last.k, "benchmarks": cfg.benchmarks, "counters": counters})
+    _ = docs | "WriteCorpus" >> stage.write(path, WEB_DOC)
+    with stage:
+        counters = stage.run()
+        stage.commit(path, inputs=cfg.benchmarks,
+                     extra={"iteration": last.k, "benchmarks": cfg.benchmarks, "counters": counters})
     return counters
 
 

@@ -23,6 +23,7 @@ from pipelines.math.discover import DiscoveryConfig, approve, count_pages, disco
 from pipelines.math.run import load_labelled
 from pipelines.runner import new_pipeline, quiet_beam_logging
 from pipelines.runner import run as run_pipeline
+from pipelines.stage import Stage
 
 log = logging.getLogger(__name__)
 
@@ -81,20 +82,17 @@ def score_step(args, beam_args) -> int:
     if not storage.exists(args.model):
         raise UserError(f"{args.model}: no such model file")
     quiet_beam_logging()
-    staging = datasets.staging_path(args.output)
-    p = new_pipeline(beam_args)
-    _ = (
-        p
-        | "Read" >> ReadDocuments(sources)
-        | "AsWebDoc" >> beam.Map(_as_web_doc)
-        | "Score" >> beam.ParDo(T.ScoreFn(args.model, None, args.threshold))
-        | "Keep" >> beam.ParDo(_KeepScored(args.threshold))
-        | "Write" >> WriteDataset(staging, WEB_DOC)
-    )
-    result = run_pipeline(p, "score")
-    counters = summary.counters_from_result(result)
-    manifest = datasets.commit(staging, args.output, WEB_DOC, command=args.command_line,
-                               extra={"model": args.model, "counters": counters})
+    with Stage("score", beam_args, command=args.command_line) as stage:
+        _ = (
+            stage.pipeline
+            | "Read" >> ReadDocuments(sources)
+            | "AsWebDoc" >> beam.Map(_as_web_doc)
+            | "Score" >> beam.ParDo(T.ScoreFn(args.model, None, args.threshold))
+            | "Keep" >> beam.ParDo(_KeepScored(args.threshold))
+            | "Write" >> stage.write(args.output, WEB_DOC)
+        )
+        counters = stage.run()
+        manifest = stage.commit(args.output, extra={"model": args.model, "counters": counters})
     print(summary.format_table(counters, title="score"))
     print(f"wrote {manifest['row_count']:,} documents to {args.output}")
     return 0
