@@ -1,10 +1,11 @@
-"""`deepcorpus dedup exact|url|minhash|decontaminate`: one dedup transform of `dedup/` over any
-dataset of the contracts, or plain JSONL/Parquet with `id` and `text`.
+"""`deepcorpus dedup exact|url|minhash|decontaminate` and `deepcorpus math decontaminate`: one dedup
+transform of `dedup/` over any dataset of the contracts, or plain JSONL/Parquet with `id` and `text`.
 
     Read -> [Ids] -> ExactDedup | UrlDedup | MinHashDedup | Decontaminate -> WriteKept [, WriteRemoved]
 
 The output keeps the input's contract and every column. Plain files become a `documents` dataset
-whose schema is the first input file's (ids are made strings). The removed documents, with
+whose schema is the first input file's (ids are made strings); under `math decontaminate`, a
+web_doc dataset. The removed documents, with
 `duplicate_of` and `dedup_reason` added, are a `documents` dataset. Both are written to hidden
 staging directories and committed (manifest last) only after the pipeline finished; the manifest's
 `dedup` key records the method, its settings and the counters.
@@ -20,7 +21,7 @@ import time
 import pyarrow as pa
 
 from deepcorpus.core import datasets, storage
-from deepcorpus.core.contracts import DOCUMENTS, TOKEN_SHARD, contract
+from deepcorpus.core.contracts import DOCUMENTS, TOKEN_SHARD, WEB_DOC, contract
 from deepcorpus.core.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -30,13 +31,14 @@ BENCHMARK_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".ndjson", ".parquet")
 
 @dataclasses.dataclass
 class Plan:
-    """What to read and how to write: the output's contract name, schema, and whether ids need
-    to become strings (plain files whose `id` is a number)."""
+    """What to read and how to write: the output's contract name, schema, whether ids need
+    to become strings (plain files whose `id` is a number), and whether plain rows become web_doc rows."""
 
     sources: list[datasets.Source]
     schema_name: str
     schema: pa.Schema
     stringify_ids: bool
+    as_web_doc: bool = False
 
 
 def _plain_schema(source: datasets.Source) -> pa.Schema:
@@ -60,9 +62,11 @@ def _plain_schema(source: datasets.Source) -> pa.Schema:
     return pa.schema(fields)
 
 
-def plan(specs: list[str]) -> Plan:
+def plan(specs: list[str], plain_as_web_doc: bool = False) -> Plan:
     sources = datasets.resolve_inputs(specs)
     kinds = {s.schema_name for s in sources}
+    if kinds == {None} and plain_as_web_doc:
+        return Plan(sources, WEB_DOC, contract(WEB_DOC).schema, stringify_ids=True, as_web_doc=True)
     if kinds == {None}:
         schema = _plain_schema(sources[0])
         return Plan(sources, DOCUMENTS, schema, stringify_ids=True)
@@ -159,7 +163,9 @@ def _string_id(row: dict) -> dict:
     return row
 
 
-def run(args, beam_args: list[str]) -> int:
+def run(args, beam_args: list[str], plain_as_web_doc: bool = False) -> int:
+    """`deepcorpus dedup METHOD`, and `math decontaminate` (`plain_as_web_doc`: plain JSONL/Parquet
+    inputs become a web_doc dataset, not a documents dataset of their own columns)."""
     import apache_beam as beam
 
     from pipelines import summary
@@ -169,13 +175,17 @@ def run(args, beam_args: list[str]) -> int:
     start = time.time()
     if args.removed and os.path.abspath(args.removed) == os.path.abspath(args.output):
         raise UserError("--removed must differ from --output")
-    p_plan = plan(args.input)
+    p_plan = plan(args.input, plain_as_web_doc)
     dedup, settings = transform(args)
-    what = f"dedup {args.method}"
+    what = f"{args.command} {args.method}"
     stage = Stage(what, beam_args, command=args.command_line)
     rows = stage.pipeline | "Read" >> ReadDocuments(p_plan.sources)
     if p_plan.stringify_ids:
         rows = rows | "StringIds" >> beam.Map(_string_id)
+    if p_plan.as_web_doc:
+        from pipelines.math.documents import as_web_doc
+
+        rows = rows | "AsWebDoc" >> beam.Map(as_web_doc)
     outputs = rows | f"Dedup{args.method.title()}" >> dedup
     _ = outputs.kept | "WriteKept" >> stage.write(args.output, p_plan.schema_name, p_plan.schema)
     if args.removed:
