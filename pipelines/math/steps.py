@@ -22,7 +22,7 @@ from pipelines.io import ReadDocuments
 from pipelines.math import transforms as T
 from pipelines.math.discover import DiscoveryConfig, approve, count_pages, discover, write_review
 from pipelines.math.documents import as_web_doc
-from pipelines.math.run import load_labelled
+from pipelines.math.iteration import load_labelled
 from pipelines.runner import quiet_beam_logging
 from pipelines.stage import Stage
 
