@@ -1,5 +1,5 @@
-"""`deepcorpus dedup METHOD`: its parsers, registered with the top-level parser; the work is in
-`pipelines/dedup/run.py` (imported by the handler, so --help stays quick)."""
+"""`deepcorpus dedup METHOD`, the whole command: its parsers and handler, registered with the top-level
+parser (`deepcorpus.cli`). The handler imports `run.py` when it runs, so `--help` stays quick."""
 
 from deepcorpus.core.command import command_parser
 

@@ -1,4 +1,6 @@
-"""Argument parsers of `deepcorpus math STEP`. Heavy imports happen inside the handlers."""
+"""`deepcorpus math STEP`, the whole command: its parsers and handlers, registered with the top-level
+parser (`deepcorpus.cli`). A handler imports its step (`run.py`, `steps.py`, and for `decontaminate`
+`pipelines/dedup/run.py`) when it runs, so `--help` stays quick."""
 
 from deepcorpus.core.command import command_parser
 from pipelines.dedup.cli import decontaminate_options
