@@ -2,8 +2,9 @@
 
 One place for what fastText needs around it: a training file written beside the model (not in a
 shared /tmp) and removed afterwards, fastText's occasional spurious "Encountered NaN" retried,
-models read from gs:// or s3:// through a local copy (fastText opens local files only), and the
-positive label's probability as the score.
+models read from gs://, s3:// or https:// through a local copy (fastText opens local files only; the
+one place a model file is copied, once per worker in `setup()`), and the positive label's probability
+as the score. A model's `.json` sidecar is read by its classifier from where the model lives.
 """
 
 from __future__ import annotations
@@ -68,12 +69,12 @@ def train_binary(lines: list[str], model_path: str, params: FastTextParams):
 
 
 def load_binary(path: str):
-    """A fastText model from a local, gs:// or s3:// path."""
+    """A fastText model from a local, gs://, s3:// or https:// path."""
     import fasttext
 
     _quiet(fasttext)
     local = path
-    if storage.is_remote(path):
+    if storage.is_remote(path) or storage.is_http(path):
         local = os.path.join(tempfile.mkdtemp(prefix="fasttext-"), storage.basename(path))
         with open(local, "wb") as f:
             f.write(storage.read_bytes(path))

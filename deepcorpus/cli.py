@@ -86,9 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2 if args.command is None and argv else 0
     if extra and not getattr(args, "beam_args", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    from deepcorpus.core.datasets import set_command_line
-
-    outer_command = set_command_line(["deepcorpus", *argv])
+    # What manifests and run summaries record, as typed: the demo runs commands in-process, where
+    # sys.argv is the demo's own. Handlers pass it down; the data layer records what it is given.
+    args.command_line = ["deepcorpus", *argv]
     _setup_logging(args.debug)
     try:
         result = args.func(args, extra) if getattr(args, "beam_args", False) else args.func(args)
@@ -101,5 +101,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("deepcorpus: interrupted; nothing was committed for the unfinished stage", file=sys.stderr)
         return 130
-    finally:
-        set_command_line(outer_command)

@@ -2,10 +2,14 @@
 
 `ReadDocuments` turns any mix of datasets and plain JSONL/Parquet files into a PCollection of
 dicts. `WriteDataset` writes zstd Parquet parts to a hidden staging directory; the driver calls
-`commit()` after the pipeline finished, which moves them into place and writes the manifest last.
+`commit()` after the pipeline finished, which moves them into place and writes the manifest last
+(`pipelines.stage.Stage` does both). `WriteJsonl` writes the small listings beside a dataset
+(what was removed and why, read errors) as one JSONL file.
 """
 
 from __future__ import annotations
+
+import json
 
 import apache_beam as beam
 import pyarrow as pa
@@ -64,4 +68,23 @@ class WriteDataset(beam.PTransform):
                 num_shards=self.num_shards,
                 row_group_buffer_size=64 * 1024 * 1024,
             )
+        )
+
+
+def to_json_line(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True)
+
+
+class WriteJsonl(beam.PTransform):
+    """Dicts -> the one file `path` (named exactly so, no shard suffix), a JSON object per line."""
+
+    def __init__(self, path: str):
+        super().__init__()
+        self.path = path
+
+    def expand(self, rows):
+        return (
+            rows
+            | "Json" >> beam.Map(to_json_line)
+            | "WriteText" >> beam.io.WriteToText(self.path, shard_name_template="")
         )

@@ -1,4 +1,4 @@
-"""Shared fixtures: paths to the bundled samples and to ../shared/data's benchmark files."""
+"""Shared fixtures: ../shared/data's benchmark files, session directories, a loopback HTTP server."""
 
 import contextlib
 import fcntl
@@ -44,3 +44,19 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture
+def http_root(tmp_path):
+    """(directory, base URL): `tmp_path` served over loopback HTTP, for https:// inputs."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()

@@ -22,7 +22,8 @@ def _web_rows(n):
 
 def test_round_trip_keeps_rows_and_writes_manifest(tmp_path):
     out = str(tmp_path / "docs")
-    with datasets.DatasetWriter(out, contracts.WEB_DOC, rows_per_part=4, inputs=[__file__]) as w:
+    command = ["deepcorpus", "math", "score", "--output", out]
+    with datasets.DatasetWriter(out, contracts.WEB_DOC, rows_per_part=4, inputs=[__file__], command=command) as w:
         w.write_rows(_web_rows(10))
         w.extra["stats"] = {"extract": {"in": 10}}
     ds = datasets.open_dataset(out, expect=contracts.WEB_DOC)
@@ -35,7 +36,7 @@ def test_round_trip_keeps_rows_and_writes_manifest(tmp_path):
     m = ds.manifest
     for key in ("schema", "schema_version", "row_count", "byte_size", "created", "command", "code_version", "inputs"):
         assert key in m
-    assert m["stats"] == {"extract": {"in": 10}}
+    assert m["stats"] == {"extract": {"in": 10}} and m["command"] == command  # as given, not sys.argv
     assert __file__ in m["inputs"]
     assert pq.ParquetFile(ds.files[0]).metadata.row_group(0).column(0).compression == "ZSTD"
     # nothing but the committed dataset is left beside it
@@ -138,3 +139,33 @@ def test_missing_input_and_parquet_without_text(tmp_path):
     (tmp_path / "x.csv").write_text("a,b\n")
     with pytest.raises(UserError, match="not a dataset, JSONL or Parquet"):
         datasets.resolve_input(str(tmp_path / "x.csv"))
+
+
+def test_parquet_schema_reads_only_the_footer(tmp_path, monkeypatch):
+    import io
+
+    path = tmp_path / "big.parquet"
+    texts = [os.urandom(512).hex() for _ in range(4000)]  # ~4 MB that compresses poorly
+    pq.write_table(pa.table({"id": [str(i) for i in range(len(texts))], "text": texts}), path)
+    read = []
+
+    class Counting(io.FileIO):
+        """A seekable file that counts the bytes asked of it, as a remote object store would."""
+
+        def readinto(self, b):
+            n = super().readinto(b)
+            read.append(n or 0)
+            return n
+
+        def read(self, n=-1):
+            data = super().read(n)
+            read.append(len(data))
+            return data
+
+    monkeypatch.setattr(datasets.storage, "open_random", lambda p: Counting(p, "rb"))
+    assert datasets.parquet_schema(str(path)).names == ["id", "text"]
+    # Arrow fetches the last 64 KiB at most (its speculative footer read), of a ~4 MB file.
+    assert 0 < sum(read) <= 64 * 1024 < os.path.getsize(path) // 32
+    (tmp_path / "bad.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(DatasetError, match="bad.parquet: not a readable Parquet file"):
+        datasets.parquet_schema(str(tmp_path / "bad.parquet"))

@@ -13,7 +13,8 @@ from apache_beam.testing.util import assert_that, equal_to
 from deepcorpus.core import contracts, datasets
 from deepcorpus.core.errors import UserError
 from pipelines import runner, summary
-from pipelines.io import ReadDocuments, WriteDataset
+from pipelines.io import ReadDocuments, WriteDataset, WriteJsonl
+from pipelines.stage import Stage
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -81,9 +82,41 @@ def test_read_and_write_dataset_in_a_pipeline(tmp_path):
         rows = p | ReadDocuments(sources)
         assert_that(rows | beam.Map(lambda r: (r["id"], r["text"])), equal_to([("in.jsonl:0", "a"), ("b", "b")]))
         _ = rows | WriteDataset(staging, contracts.WEB_DOC)
-    datasets.commit(staging, str(tmp_path / "out"), contracts.WEB_DOC)
+    datasets.commit(staging, str(tmp_path / "out"), contracts.WEB_DOC, command=None)
     ds = datasets.open_dataset(str(tmp_path / "out"))
     assert ds.row_count == 2 and sorted(ds.read().column("text").to_pylist()) == ["a", "b"]
+
+
+def test_a_stage_commits_its_outputs_and_leaves_nothing_of_a_failed_one(tmp_path):
+    in_memory = ["--direct_running_mode", "in_memory"]
+    kept, empty, never = (str(tmp_path / n) for n in ("kept", "empty", "never"))
+    command = ["deepcorpus", "dedup", "exact", "--output", kept]
+    with Stage("test", in_memory, command=command) as stage:
+        _ = stage.pipeline | beam.Create([{"id": "a", "text": "t"}]) | stage.write(kept, contracts.DOCUMENTS)
+        stage.output(empty, contracts.WEB_DOC)  # the pipeline writes nothing there
+        counters = stage.run()
+        manifest = stage.commit(kept, extra={"counters": counters})
+        assert stage.commit(empty)["row_count"] == 0
+    assert manifest["row_count"] == 1 and manifest["command"] == command
+    assert datasets.open_dataset(empty, contracts.WEB_DOC).read().schema.equals(contracts.WEB_DOC_SCHEMA)
+    with pytest.raises(RuntimeError, match="a check after the run"):
+        with Stage("test", in_memory, command=command) as stage:
+            _ = stage.pipeline | beam.Create([{"id": "b", "text": "u"}]) | stage.write(never, contracts.DOCUMENTS)
+            stage.run()
+            raise RuntimeError("a check after the run failed")
+    assert sorted(os.listdir(tmp_path)) == ["empty", "kept"]  # no staging directory is left behind
+
+
+def test_jsonl_listing_is_one_file_named_as_given(tmp_path):
+    import json
+
+    path = tmp_path / "removed.jsonl"
+    with TestPipeline(runner=runner.make_runner(runner.pipeline_options([]))) as p:
+        _ = p | beam.Create([{"id": "b", "why": "é"}, {"id": "a", "why": "x"}]) | WriteJsonl(str(path))
+    assert os.listdir(tmp_path) == ["removed.jsonl"]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert sorted(map(json.loads, lines), key=lambda r: r["id"]) == [{"id": "a", "why": "x"}, {"id": "b", "why": "é"}]
+    assert '"why": "é"' in path.read_text(encoding="utf-8")  # UTF-8 as is, not \u escapes
 
 
 def test_summary_table_from_beam_counters():

@@ -1,28 +1,14 @@
 """Paths: local globs, https:// streamed reads (against a loopback server), atomic writes."""
 
-import functools
-import http.server
-import threading
 
-import pytest
 
 from deepcorpus.core import storage
 
 
-@pytest.fixture
-def http_root(tmp_path):
-    (tmp_path / "crawl.warc.gz").write_bytes(b"WARC/1.0 pretend bytes" * 100)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.RequestHandlerClass.log_message = lambda *a: None
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
 def test_https_paths_stream_through_urllib(http_root):
-    url = f"{http_root}/crawl.warc.gz"
+    root, base = http_root
+    (root / "crawl.warc.gz").write_bytes(b"WARC/1.0 pretend bytes" * 100)
+    url = f"{base}/crawl.warc.gz"
     assert storage.is_http(url) and storage.expand(url) == [url]
     with storage.open_read(url) as f:
         assert f.read(8) == b"WARC/1.0"

@@ -23,7 +23,7 @@ import logging
 import os
 import time
 
-from deepcorpus.core import datasets, storage
+from deepcorpus.core import storage
 from deepcorpus.core.errors import UserError
 from train import config as config_mod
 
@@ -47,7 +47,7 @@ def run(args) -> int:
     elif newest_checkpoint(output):
         raise UserError(f"{output}: holds checkpoints already ({os.path.basename(newest_checkpoint(output))}); "
                         f"add --resume to continue that run, or choose another --output")
-    command = datasets.command_line()  # recorded in summary.json
+    command = args.command_line  # as typed, recorded in summary.json
     return train(values, args.config, resume_from, command)
 
 

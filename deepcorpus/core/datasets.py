@@ -17,7 +17,6 @@ import io
 import json
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,24 +31,6 @@ from deepcorpus.core.errors import DatasetError, UserError
 MANIFEST = "_manifest.json"
 COMPRESSION = "zstd"
 ROW_GROUP_ROWS = 8192
-
-
-_COMMAND_LINE: list[str] | None = None
-
-
-def set_command_line(argv: list[str] | None) -> list[str] | None:
-    """Record the command being run, as typed, and return the one it replaces.
-
-    The CLI sets it: the demo runs commands in-process, where sys.argv is the demo's own.
-    """
-    global _COMMAND_LINE
-    previous, _COMMAND_LINE = _COMMAND_LINE, (list(argv) if argv is not None else None)
-    return previous
-
-
-def command_line() -> list[str]:
-    """The command that manifests and run summaries record."""
-    return list(_COMMAND_LINE) if _COMMAND_LINE is not None else list(sys.argv)
 
 
 def part_name(index: int) -> str:
@@ -103,11 +84,14 @@ def commit(
     final: str,
     schema_name: str,
     *,
+    command: list[str] | None,
     inputs: list[str] | None = None,
     extra: dict | None = None,
-    argv: list[str] | None = None,
 ) -> dict:
-    """Move the parts written under `staging` to `final` and write the manifest last."""
+    """Move the parts written under `staging` to `final` and write the manifest last.
+
+    `command` is what the manifest records as the command that made the dataset: the command line
+    as typed (the CLI passes it down), or None for a dataset written by code, not by a command."""
     spec = contract(schema_name)
     files = parquet_files(staging)
     row_count = 0
@@ -123,7 +107,7 @@ def commit(
         "byte_size": byte_size,
         "num_parts": len(files),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "command": list(argv if argv is not None else command_line()),
+        "command": list(command) if command is not None else None,
         "code_version": code_version(),
         "inputs": fingerprint_files(inputs or []),
     }
@@ -149,14 +133,15 @@ def commit(
 class DatasetWriter:
     """Write a dataset part by part from Python; commit on success, discard on error.
 
-        with DatasetWriter("out/formal/corpus", "formal_proof") as w:
+        with DatasetWriter("out/formal/corpus", "formal_proof", command=args.command_line) as w:
             w.write_rows(rows)
             w.extra["stats"] = {...}
     """
 
     def __init__(self, path: str, schema_name: str, *, schema: pa.Schema | None = None,
-                 inputs: list[str] | None = None, rows_per_part: int = 100_000):
+                 inputs: list[str] | None = None, rows_per_part: int = 100_000, command: list[str] | None = None):
         self.path = path
+        self.command = command
         self.schema_name = schema_name
         self.schema = schema if schema is not None else contract(schema_name).schema
         self.inputs = inputs or []
@@ -200,7 +185,8 @@ class DatasetWriter:
         self._flush()
         if self._parts == 0:  # an empty dataset is still a dataset: one part with the schema
             self._write([])
-        self.manifest = commit(self.staging, self.path, self.schema_name, inputs=self.inputs, extra=self.extra)
+        self.manifest = commit(self.staging, self.path, self.schema_name, command=self.command, inputs=self.inputs,
+                               extra=self.extra)
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -262,6 +248,15 @@ def read_parquet(path: str, columns: list[str] | None = None) -> pa.Table:
         raise DatasetError(f"{path}: not a readable Parquet file ({str(e).splitlines()[0]})") from None
 
 
+def parquet_schema(path: str) -> pa.Schema:
+    """A Parquet file's schema (local, gs:// or s3://), read from its footer alone."""
+    try:
+        with storage.open_random(path) as handle:
+            return pq.read_schema(handle)
+    except (pa.ArrowInvalid, OSError) as e:
+        raise DatasetError(f"{path}: not a readable Parquet file ({str(e).splitlines()[0]})") from None
+
+
 def open_dataset(path: str, expect: str | tuple[str, ...] | None = None) -> Dataset:
     """Open a committed dataset, refusing unfinished writes and other schemas or versions."""
     manifest = read_manifest(path)
@@ -317,8 +312,7 @@ def resolve_input(spec: str, expect: str | tuple[str, ...] | None = None) -> Sou
         raise UserError(f"{spec}: no such file")
     if all(f.endswith(".parquet") for f in files):
         for f in files:
-            names = pq.read_schema(f).names if not storage.is_remote(f) else read_parquet(f).schema.names
-            if "text" not in names:
+            if "text" not in parquet_schema(f).names:
                 raise UserError(f"{f}: Parquet file has no 'text' column")
         return Source(spec, "parquet", files)
     if all(_is_jsonl(f) for f in files):

@@ -13,7 +13,7 @@ import json
 import logging
 import time
 
-from deepcorpus.core import datasets, storage
+from deepcorpus.core import storage
 from deepcorpus.core.contracts import CODE_REPO
 from deepcorpus.core.errors import UserError
 from pipelines.code.assemble import AssembleConfig, keep_rank
@@ -111,6 +111,7 @@ def _fill_rule_counters(counters: dict) -> dict:
 
 def run(args, beam_args: list[str]) -> int:
     from pipelines import runner, summary
+    from pipelines.stage import Stage
 
     start = time.time()
     units: list[RepoUnit] = []
@@ -132,7 +133,6 @@ def run(args, beam_args: list[str]) -> int:
     n_repos = sum(u.kind != "listing" for u in units)
     log.info("code: %d repositories and %d listings from %d inputs", n_repos, len(units) - n_repos, len(args.input))
     final = storage.join(args.output, "corpus")
-    staging = datasets.staging_path(final)
     runner.quiet_beam_logging()
     if not runner.is_local(runner.pipeline_options(beam_args)):
         needed = [u.path for u in units] + list(args.benchmark) + ([args.quality_model] if args.quality_model else [])
@@ -141,30 +141,17 @@ def run(args, beam_args: list[str]) -> int:
             raise UserError(f"{local[0]}: remote workers cannot read local inputs; upload repository archives, "
                             "listings, benchmarks and models to gs:// or s3:// and pass those (git repositories are "
                             "read locally only)")
-    pipeline = runner.new_pipeline(beam_args)
-    build(pipeline, units, staging, benchmarks=list(args.benchmark), seed=args.seed, ordering=args.order,
-          max_file_bytes=args.max_file_bytes, file_dedup=not args.no_file_dedup, near_dedup=not args.no_near_dedup,
-          quality_model=args.quality_model, extra_languages=tuple(extras))
-    try:
-        result = runner.run(pipeline, "code corpus")
-    except Exception:
-        if storage.exists(staging):
-            storage.remove_tree(staging)
-        raise
-    counters = _fill_rule_counters(summary.counters_from_result(result))
-    storage.makedirs(staging)  # a run that kept nothing still commits an empty dataset
-    if not datasets.parquet_files(staging):
-        from deepcorpus.core.contracts import contract
-        from deepcorpus.core.datasets import part_name, write_part
-
-        write_part(contract(CODE_REPO).schema.empty_table(), storage.join(staging, part_name(0)))
-    argv = datasets.command_line()
-    manifest = datasets.commit(staging, final, CODE_REPO, inputs=[u.path for u in units if u.kind in ("archive", "listing")],
-                               extra={"counters": counters, "seed": args.seed, "ordering": args.order,
-                                      "benchmarks": list(args.benchmark)}, argv=argv)
+    with Stage("code corpus", beam_args, command=args.command_line) as stage:
+        build(stage.pipeline, units, stage.output(final, CODE_REPO), benchmarks=list(args.benchmark), seed=args.seed,
+              ordering=args.order, max_file_bytes=args.max_file_bytes, file_dedup=not args.no_file_dedup,
+              near_dedup=not args.no_near_dedup, quality_model=args.quality_model, extra_languages=tuple(extras))
+        counters = _fill_rule_counters(stage.run())
+        manifest = stage.commit(final, inputs=[u.path for u in units if u.kind in ("archive", "listing")],
+                                extra={"counters": counters, "seed": args.seed, "ordering": args.order,
+                                       "benchmarks": list(args.benchmark)})
     assemble = counters.get("assemble", {})
     report = {
-        "command": argv,
+        "command": args.command_line,
         "counters": counters,
         "elapsed_s": round(time.time() - start, 2),
         "inputs": [{"kind": u.kind, "path": u.path, "name": u.name} for u in units],

@@ -108,18 +108,11 @@ _FIELDS = (("repo", "repo_name", "max_stars_repo_name"), ("path", "max_stars_rep
 
 def check_listing(path: str) -> None:
     """Refuse a listing without repository, path and content columns before any work starts."""
+    from deepcorpus.core import datasets
+
     if path.endswith(".parquet"):
-        import pyarrow.parquet as pq
-
-        from deepcorpus.core import datasets
-
-        try:
-            names = set(pq.read_schema(path).names if not storage.is_remote(path) else datasets.read_parquet(path).schema.names)
-        except Exception as e:  # pyarrow raises several types for a file that is not Parquet
-            raise UserError(f"{path}: not a readable Parquet file ({str(e).splitlines()[0]})") from None
+        names = set(datasets.parquet_schema(path).names)
     else:
-        from deepcorpus.core import datasets
-
         first = next(iter(datasets.iter_jsonl(path)), None)
         if first is None:
             raise UserError(f"{path}: empty listing")

@@ -1,4 +1,5 @@
-"""Argument parsers of `deepcorpus dedup METHOD`. Heavy imports happen inside the handlers."""
+"""`deepcorpus dedup METHOD`, the whole command: its parsers and handler, registered with the top-level
+parser (`deepcorpus.cli`). The handler imports `run.py` when it runs, so `--help` stays quick."""
 
 from deepcorpus.core.command import command_parser
 
@@ -60,17 +61,22 @@ def register(sub) -> None:
                            help="shards of the LSH band keys; each holds docs x bands / shards keys in one "
                                 "worker's memory (default 1024: fine up to ~10^8 documents)")
         if method == "decontaminate":
-            p.add_argument("--benchmark", action="append", required=True,
-                           help="benchmark JSONL/Parquet file, glob or directory (repeatable)")
-            p.add_argument("--field", action="append",
-                           help="benchmark text field (repeatable; default: question, problem, prompt, text, "
-                                "formal_statement, informal_prefix, lean)")
-            p.add_argument("--ngram", type=int, default=10, help="n-gram length (default 10)")
-            p.add_argument("--max-items", type=int, default=10,
-                           help="ignore n-grams found in more than this many benchmark items (boilerplate)")
-            p.add_argument("--mode", choices=["drop", "flag"], default="drop",
-                           help="drop matches, or keep everything and only list matches in --removed")
+            decontaminate_options(p)
         p.set_defaults(func=_run, method=method)
+
+
+def decontaminate_options(p) -> None:
+    """The benchmark options of `dedup decontaminate`, which `math decontaminate` shares."""
+    p.add_argument("--benchmark", action="append", required=True,
+                   help="benchmark JSONL/Parquet file, glob or directory (repeatable)")
+    p.add_argument("--field", action="append",
+                   help="benchmark text field (repeatable; default: question, problem, prompt, text, "
+                        "formal_statement, informal_prefix, lean)")
+    p.add_argument("--ngram", type=int, default=10, help="n-gram length (default 10)")
+    p.add_argument("--max-items", type=int, default=10,
+                   help="ignore n-grams found in more than this many benchmark items (boilerplate)")
+    p.add_argument("--mode", choices=["drop", "flag"], default="drop",
+                   help="drop matches, or keep everything and only list matches in --removed")
 
 
 def _run(args, beam_args):

@@ -1,10 +1,11 @@
-"""`deepcorpus dedup exact|url|minhash|decontaminate`: one dedup transform of `dedup/` over any
-dataset of the contracts, or plain JSONL/Parquet with `id` and `text`.
+"""`deepcorpus dedup exact|url|minhash|decontaminate` and `deepcorpus math decontaminate`: one dedup
+transform of `dedup/` over any dataset of the contracts, or plain JSONL/Parquet with `id` and `text`.
 
     Read -> [Ids] -> ExactDedup | UrlDedup | MinHashDedup | Decontaminate -> WriteKept [, WriteRemoved]
 
 The output keeps the input's contract and every column. Plain files become a `documents` dataset
-whose schema is the first input file's (ids are made strings). The removed documents, with
+whose schema is the first input file's (ids are made strings); under `math decontaminate`, a
+web_doc dataset. The removed documents, with
 `duplicate_of` and `dedup_reason` added, are a `documents` dataset. Both are written to hidden
 staging directories and committed (manifest last) only after the pipeline finished; the manifest's
 `dedup` key records the method, its settings and the counters.
@@ -20,7 +21,7 @@ import time
 import pyarrow as pa
 
 from deepcorpus.core import datasets, storage
-from deepcorpus.core.contracts import DOCUMENTS, TOKEN_SHARD, contract
+from deepcorpus.core.contracts import DOCUMENTS, TOKEN_SHARD, WEB_DOC, contract
 from deepcorpus.core.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -30,19 +31,20 @@ BENCHMARK_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".ndjson", ".parquet")
 
 @dataclasses.dataclass
 class Plan:
-    """What to read and how to write: the output's contract name, schema, and whether ids need
-    to become strings (plain files whose `id` is a number)."""
+    """What to read and how to write: the output's contract name, schema, whether ids need
+    to become strings (plain files whose `id` is a number), and whether plain rows become web_doc rows."""
 
     sources: list[datasets.Source]
     schema_name: str
     schema: pa.Schema
     stringify_ids: bool
+    as_web_doc: bool = False
 
 
 def _plain_schema(source: datasets.Source) -> pa.Schema:
     first = source.files[0]
     if source.kind == "parquet":
-        schema = datasets.read_parquet(first).schema if storage.is_remote(first) else _parquet_schema(first)
+        schema = datasets.parquet_schema(first)
     else:
         rows = []
         for row in datasets.iter_jsonl(first):
@@ -60,15 +62,11 @@ def _plain_schema(source: datasets.Source) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _parquet_schema(path: str) -> pa.Schema:
-    import pyarrow.parquet as pq
-
-    return pq.read_schema(path)
-
-
-def plan(specs: list[str]) -> Plan:
+def plan(specs: list[str], plain_as_web_doc: bool = False) -> Plan:
     sources = datasets.resolve_inputs(specs)
     kinds = {s.schema_name for s in sources}
+    if kinds == {None} and plain_as_web_doc:
+        return Plan(sources, WEB_DOC, contract(WEB_DOC).schema, stringify_ids=True, as_web_doc=True)
     if kinds == {None}:
         schema = _plain_schema(sources[0])
         return Plan(sources, DOCUMENTS, schema, stringify_ids=True)
@@ -80,7 +78,7 @@ def plan(specs: list[str]) -> Plan:
     if name == TOKEN_SHARD:
         raise UserError(f"{sources[0].spec}: token shards have no text to dedup; dedup the corpora before tokenizing")
     if name == DOCUMENTS:
-        schema = datasets.read_parquet(sources[0].dataset.files[0]).schema if sources[0].dataset.files else \
+        schema = datasets.parquet_schema(sources[0].dataset.files[0]) if sources[0].dataset.files else \
             contract(DOCUMENTS).schema
         return Plan(sources, DOCUMENTS, schema, stringify_ids=False)
     return Plan(sources, name, contract(name).schema, stringify_ids=False)
@@ -165,51 +163,47 @@ def _string_id(row: dict) -> dict:
     return row
 
 
-def run(args, beam_args: list[str]) -> int:
+def run(args, beam_args: list[str], plain_as_web_doc: bool = False) -> int:
+    """`deepcorpus dedup METHOD`, and `math decontaminate` (`plain_as_web_doc`: plain JSONL/Parquet
+    inputs become a web_doc dataset, not a documents dataset of their own columns)."""
     import apache_beam as beam
 
-    from pipelines import runner, summary
-    from pipelines.io import ReadDocuments, WriteDataset
+    from pipelines import summary
+    from pipelines.io import ReadDocuments
+    from pipelines.stage import Stage
 
     start = time.time()
     if args.removed and os.path.abspath(args.removed) == os.path.abspath(args.output):
         raise UserError("--removed must differ from --output")
-    p_plan = plan(args.input)
+    p_plan = plan(args.input, plain_as_web_doc)
     dedup, settings = transform(args)
-    what = f"dedup {args.method}"
-    staging = datasets.staging_path(args.output)
-    removed_staging = datasets.staging_path(args.removed) if args.removed else None
-
-    pipeline = runner.new_pipeline(beam_args)
-    rows = pipeline | "Read" >> ReadDocuments(p_plan.sources)
+    what = f"{args.command} {args.method}"
+    stage = Stage(what, beam_args, command=args.command_line)
+    rows = stage.pipeline | "Read" >> ReadDocuments(p_plan.sources)
     if p_plan.stringify_ids:
         rows = rows | "StringIds" >> beam.Map(_string_id)
+    if p_plan.as_web_doc:
+        from pipelines.math.documents import as_web_doc
+
+        rows = rows | "AsWebDoc" >> beam.Map(as_web_doc)
     outputs = rows | f"Dedup{args.method.title()}" >> dedup
-    _ = outputs.kept | "WriteKept" >> WriteDataset(staging, p_plan.schema_name, schema=p_plan.schema)
-    if removed_staging:
-        _ = outputs.removed | "WriteRemoved" >> WriteDataset(
-            removed_staging, DOCUMENTS, schema=removed_schema(p_plan.schema))
-    try:
-        result = runner.run(pipeline, what)
-    except Exception:
-        for path in (staging, removed_staging):
-            if path and storage.exists(path):
-                storage.remove_tree(path)
-        raise
-    counters = summary.counters_from_result(result)
-    unconverged = counters.get("minhash", {}).get("cc_unconverged_nodes", 0)
-    if unconverged:
-        log.warning("%d nodes were in clusters still contracting after %d rounds; they were kept apart "
-                    "(fewer removals, never a wrong one). Raise --cc-rounds to finish them.",
-                    unconverged, args.cc_rounds)
-    inputs = [f for s in p_plan.sources for f in (s.dataset.files if s.dataset else s.files)]
-    record = {"method": args.method, "settings": settings, "counters": counters}
-    manifest = datasets.commit(staging, args.output, p_plan.schema_name, inputs=inputs, extra={"dedup": record})
-    lines = [f"kept: {manifest['row_count']:,} rows -> {args.output}"]
-    if removed_staging:
-        removed = datasets.commit(removed_staging, args.removed, DOCUMENTS, inputs=inputs,
-                                  extra={"dedup": record, "removed_from": args.output})
-        lines.append(f"removed: {removed['row_count']:,} rows -> {args.removed}")
+    _ = outputs.kept | "WriteKept" >> stage.write(args.output, p_plan.schema_name, p_plan.schema)
+    if args.removed:
+        _ = outputs.removed | "WriteRemoved" >> stage.write(args.removed, DOCUMENTS, removed_schema(p_plan.schema))
+    with stage:
+        counters = stage.run()
+        unconverged = counters.get("minhash", {}).get("cc_unconverged_nodes", 0)
+        if unconverged:
+            log.warning("%d nodes were in clusters still contracting after %d rounds; they were kept apart "
+                        "(fewer removals, never a wrong one). Raise --cc-rounds to finish them.",
+                        unconverged, args.cc_rounds)
+        inputs = [f for s in p_plan.sources for f in (s.dataset.files if s.dataset else s.files)]
+        record = {"method": args.method, "settings": settings, "counters": counters}
+        manifest = stage.commit(args.output, inputs=inputs, extra={"dedup": record})
+        lines = [f"kept: {manifest['row_count']:,} rows -> {args.output}"]
+        if args.removed:
+            removed = stage.commit(args.removed, inputs=inputs, extra={"dedup": record, "removed_from": args.output})
+            lines.append(f"removed: {removed['row_count']:,} rows -> {args.removed}")
     print(summary.format_table(counters, title=what))
     print("\n".join(lines))
     log.info("%s done in %.1fs", what, time.time() - start)

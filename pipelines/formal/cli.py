@@ -1,4 +1,5 @@
-"""Argument parsers of `deepcorpus formal STEP`. Heavy imports happen inside the handlers."""
+"""`deepcorpus formal STEP`, the whole command: its parsers and handler, registered with the top-level
+parser (`deepcorpus.cli`). The handler imports `run.py` when it runs, so `--help` stays quick."""
 
 from deepcorpus.core.command import command_parser
 

@@ -130,31 +130,24 @@ def _finished_round(path: str, key: str) -> dict | None:
 
 
 def _round_pipeline(beam_args, cands: list[dict], lean_config, prove_config, cache_path, batch_size, out_path,
-                    argv, key: str):
+                    command, key: str):
     import apache_beam as beam
 
-    from pipelines import runner
     from pipelines.formal.transforms import ProveCandidates
-    from pipelines.io import WriteDataset
-    from pipelines.summary import counters_from_result
+    from pipelines.runner import RunnerConfig
+    from pipelines.stage import Stage
 
-    staging = datasets.staging_path(out_path)
     # Without Lean there is nothing to spread over processes: one in-memory worker starts fastest.
-    p = runner.new_pipeline(beam_args, runner.RunnerConfig(in_memory=lean_config is None))
-    _ = (
-        p
-        | "Candidates" >> beam.Create(cands)
-        | "Prove" >> ProveCandidates(lean_config, prove_config, cache_path, batch_size)
-        | "Write" >> WriteDataset(staging, FORMAL_PROOF)
-    )
-    result = runner.run(p, f"formal round ({len(cands)} statements)")
-    storage.makedirs(staging)  # an empty round still commits an (empty) dataset
-    if not datasets.parquet_files(staging):
-        from deepcorpus.core.contracts import conform, contract
-
-        datasets.write_part(conform([], contract(FORMAL_PROOF).schema), storage.join(staging, datasets.part_name(0)))
-    counters = counters_from_result(result)
-    datasets.commit(staging, out_path, FORMAL_PROOF, argv=argv, extra={"round_key": key, "counters": counters})
+    with Stage(f"formal round ({len(cands)} statements)", beam_args, command=command,
+               config=RunnerConfig(in_memory=lean_config is None)) as stage:
+        _ = (
+            stage.pipeline
+            | "Candidates" >> beam.Create(cands)
+            | "Prove" >> ProveCandidates(lean_config, prove_config, cache_path, batch_size)
+            | "Write" >> stage.write(out_path, FORMAL_PROOF)
+        )
+        counters = stage.run()
+        stage.commit(out_path, extra={"round_key": key, "counters": counters})  # an empty round is a dataset too
     return counters
 
 
@@ -191,7 +184,7 @@ def run(args, beam_args) -> int:
     start = time.time()
     _check(args)
     out = args.output
-    argv = datasets.command_line()
+    command = args.command_line
     header = _header(args.header)
     problems = _read_problems(args.problems)
     lean_config, skipped = find_runner(args, beam_args)  # before Beam is imported: a refusal stays one line
@@ -241,7 +234,7 @@ def run(args, beam_args) -> int:
             log.info("round %d: reusing %s (same statements and settings)", rnd, round_path)
         else:
             counters = _round_pipeline(beam_args, cand_dicts, lean_config, prove_config, cache_path,
-                                       args.batch_size, round_path, argv, key)
+                                       args.batch_size, round_path, command, key)
         counters = merge({"formalize": dict(formalize_counts)}, counters)
         counters_all.append(counters)
         rows = list(datasets.open_dataset(round_path, FORMAL_PROOF).iter_rows())
@@ -263,7 +256,8 @@ def run(args, beam_args) -> int:
     corpus = storage.join(out, "corpus")
     statuses = Counter(r["status"] for r in final)
     elapsed_ms = sorted(float(r["elapsed_ms"] or 0) for r in final)
-    with datasets.DatasetWriter(corpus, FORMAL_PROOF, inputs=[args.problems] if args.problems else []) as w:
+    with datasets.DatasetWriter(corpus, FORMAL_PROOF, inputs=[args.problems] if args.problems else [],
+                                command=command) as w:
         w.write_rows(final)
         w.extra.update({"generator": args.generator, "header": header, "statuses": dict(statuses),
                         "toolchain": lean_config.toolchain if lean_config else None,
@@ -282,7 +276,7 @@ def run(args, beam_args) -> int:
     counters = merge(*counters_all)
     counters["corpus"] = {"statements": len(final), **{f"status_{k}": v for k, v in sorted(statuses.items())}}
     summary = {
-        "command": argv,
+        "command": command,
         "counters": counters,
         "elapsed_s": round(time.time() - start, 2),
         "verification": {

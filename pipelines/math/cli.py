@@ -1,6 +1,9 @@
-"""Argument parsers of `deepcorpus math STEP`. Heavy imports happen inside the handlers."""
+"""`deepcorpus math STEP`, the whole command: its parsers and handlers, registered with the top-level
+parser (`deepcorpus.cli`). A handler imports its step (`run.py`, `steps.py`, and for `decontaminate`
+`pipelines/dedup/run.py`) when it runs, so `--help` stays quick."""
 
 from deepcorpus.core.command import command_parser
+from pipelines.dedup.cli import decontaminate_options
 
 
 def _classifier_options(p) -> None:
@@ -91,11 +94,10 @@ def register(sub) -> None:
         "--output out/clean",
     ], beam=True)
     p.add_argument("--input", required=True, action="append", help="web_doc dataset or JSONL/Parquet with text")
-    p.add_argument("--benchmark", required=True, action="append", help="benchmark JSONL/Parquet (repeatable)")
     p.add_argument("--output", required=True, help="web_doc dataset of the kept documents")
-    p.add_argument("--removed", help="JSONL file listing dropped documents and the benchmark item they matched")
-    p.add_argument("--ngram", type=int, default=10, help="n-gram length (default 10)")
-    p.set_defaults(func=_decontaminate)
+    p.add_argument("--removed", help="the dropped documents with the benchmark item they matched (duplicate_of)")
+    decontaminate_options(p)
+    p.set_defaults(func=_decontaminate, method="decontaminate")
 
 
 def _run(args, beam_args):
@@ -123,6 +125,7 @@ def _discover(args):
 
 
 def _decontaminate(args, beam_args):
-    from pipelines.math.steps import decontaminate_step
+    # `dedup decontaminate`, whose plain JSONL/Parquet inputs become web_doc rows here.
+    from pipelines.dedup.run import run
 
-    return decontaminate_step(args, beam_args)
+    return run(args, beam_args, plain_as_web_doc=True)

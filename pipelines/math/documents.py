@@ -26,6 +26,17 @@ def url_prefix(url: str, depth: int = 1) -> str:
     return "/".join([domain_of(url), *segments])
 
 
+def as_web_doc(row: dict) -> dict:
+    """A plain JSONL/Parquet row with the web_doc identity columns the contract expects filled in."""
+    text = row.get("text") or ""
+    out = dict(row)
+    out.setdefault("url", None)
+    out["domain"] = row.get("domain") or (domain_of(row["url"]) if row.get("url") else None)
+    out["token_count"] = row.get("token_count") or approx_token_count(text)
+    out["content_hash"] = row.get("content_hash") or content_hash(text)
+    return out
+
+
 def page_to_doc(page: dict, min_chars: int = MIN_CHARS) -> tuple[dict | None, str]:
     """(web_doc row without language/score, reason); the row is None when the page is dropped."""
     if page.get("html") is not None:

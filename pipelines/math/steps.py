@@ -1,4 +1,5 @@
-"""The single stages of the math loop as commands: train-classifier, score, discover, decontaminate.
+"""The single stages of the math loop as commands: train-classifier, score, discover (decontaminate is
+`dedup decontaminate`'s implementation, see `pipelines/math/cli.py`).
 
 Each works on existing datasets (or JSONL/Parquet files), so a user can audit or redo one stage of
 a run, or use the classifier outside the loop.
@@ -17,12 +18,13 @@ from deepcorpus.core import datasets, storage
 from deepcorpus.core.contracts import WEB_DOC
 from deepcorpus.core.errors import UserError
 from pipelines import summary
-from pipelines.io import ReadDocuments, WriteDataset
+from pipelines.io import ReadDocuments
 from pipelines.math import transforms as T
 from pipelines.math.discover import DiscoveryConfig, approve, count_pages, discover, write_review
-from pipelines.math.run import load_labelled
-from pipelines.runner import new_pipeline, quiet_beam_logging
-from pipelines.runner import run as run_pipeline
+from pipelines.math.documents import as_web_doc
+from pipelines.math.iteration import load_labelled
+from pipelines.runner import quiet_beam_logging
+from pipelines.stage import Stage
 
 log = logging.getLogger(__name__)
 
@@ -62,38 +64,22 @@ class _KeepScored(beam.DoFn):
             yield row
 
 
-def _as_web_doc(row: dict) -> dict:
-    """Plain JSONL/Parquet rows get the web_doc identity columns the contract expects."""
-    from deepcorpus.core.text import approx_token_count, content_hash
-    from pipelines.math.documents import domain_of
-
-    text = row.get("text") or ""
-    out = dict(row)
-    out.setdefault("url", None)
-    out["domain"] = row.get("domain") or (domain_of(row["url"]) if row.get("url") else None)
-    out["token_count"] = row.get("token_count") or approx_token_count(text)
-    out["content_hash"] = row.get("content_hash") or content_hash(text)
-    return out
-
-
 def score_step(args, beam_args) -> int:
     sources = datasets.resolve_inputs(args.input)
     if not storage.exists(args.model):
         raise UserError(f"{args.model}: no such model file")
     quiet_beam_logging()
-    staging = datasets.staging_path(args.output)
-    p = new_pipeline(beam_args)
-    _ = (
-        p
-        | "Read" >> ReadDocuments(sources)
-        | "AsWebDoc" >> beam.Map(_as_web_doc)
-        | "Score" >> beam.ParDo(T.ScoreFn(args.model, None, args.threshold))
-        | "Keep" >> beam.ParDo(_KeepScored(args.threshold))
-        | "Write" >> WriteDataset(staging, WEB_DOC)
-    )
-    result = run_pipeline(p, "score")
-    counters = summary.counters_from_result(result)
-    manifest = datasets.commit(staging, args.output, WEB_DOC, extra={"model": args.model, "counters": counters})
+    with Stage("score", beam_args, command=args.command_line) as stage:
+        _ = (
+            stage.pipeline
+            | "Read" >> ReadDocuments(sources)
+            | "AsWebDoc" >> beam.Map(as_web_doc)
+            | "Score" >> beam.ParDo(T.ScoreFn(args.model, None, args.threshold))
+            | "Keep" >> beam.ParDo(_KeepScored(args.threshold))
+            | "Write" >> stage.write(args.output, WEB_DOC)
+        )
+        counters = stage.run()
+        manifest = stage.commit(args.output, extra={"model": args.model, "counters": counters})
     print(summary.format_table(counters, title="score"))
     print(f"wrote {manifest['row_count']:,} documents to {args.output}")
     return 0
@@ -115,32 +101,4 @@ def discover_step(args) -> int:
         print(f"  {p['prefix']}: {p['collected']}/{p['pages']} collected ({p['share']:.0%})"
               f"{'  approved' if p['approved'] else ''}")
     sys.stdout.flush()
-    return 0
-
-
-def decontaminate_step(args, beam_args) -> int:
-    from dedup.beam import Decontaminate
-
-    sources = datasets.resolve_inputs(args.input)
-    for b in args.benchmark:
-        if not storage.expand(b):
-            raise UserError(f"{b}: no such file")
-    quiet_beam_logging()
-    staging = datasets.staging_path(args.output)
-    p = new_pipeline(beam_args)
-    out = p | "Read" >> ReadDocuments(sources) | "AsWebDoc" >> beam.Map(_as_web_doc) | "Decontaminate" >> Decontaminate(
-        args.benchmark, n=args.ngram)
-    _ = out.kept | "Write" >> WriteDataset(staging, WEB_DOC)
-    if args.removed:
-        _ = (
-            out.removed
-            | "RemovedJson" >> beam.Map(lambda r: T.to_json_line(
-                {"id": r["id"], "url": r.get("url"), "benchmark_item": r["duplicate_of"], "reason": r["dedup_reason"]}))
-            | "WriteRemoved" >> beam.io.WriteToText(args.removed, shard_name_template="")
-        )
-    result = run_pipeline(p, "decontaminate")
-    counters = summary.counters_from_result(result)
-    manifest = datasets.commit(staging, args.output, WEB_DOC, inputs=args.benchmark, extra={"counters": counters})
-    print(summary.format_table(counters, title="decontaminate"))
-    print(f"kept {manifest['row_count']:,} documents in {args.output}")
     return 0

@@ -6,14 +6,9 @@ discover, training.
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from deepcorpus.core import storage
 from pipelines.math.discover import stat_keys, under_prefixes
 from pipelines.math.documents import MIN_CHARS, page_to_doc
 from pipelines.math.warc import iter_pages
@@ -104,16 +99,6 @@ class LanguageIdFn(beam.DoFn):
             yield {**row, "language": lang, "language_score": score}
 
 
-def local_copy(path: str) -> str:
-    """fastText loads from a local file: remote models are copied to a temporary file once per worker."""
-    if not (storage.is_remote(path) or storage.is_http(path)):
-        return path
-    fd, local = tempfile.mkstemp(suffix=".bin")
-    with os.fdopen(fd, "wb") as f:
-        f.write(storage.read_bytes(path))
-    return local
-
-
 class ScoreFn(beam.DoFn):
     """Adds the classifier's `score` and the `iteration`; counts pages at or above `threshold`."""
 
@@ -127,7 +112,7 @@ class ScoreFn(beam.DoFn):
     def setup(self):
         from classifiers.math_classifier import MathClassifier
 
-        self.model = MathClassifier.load(local_copy(self.model_path))
+        self.model = MathClassifier.load(self.model_path)
 
     def process(self, row: dict):
         self.seen.inc()
@@ -268,7 +253,7 @@ class TrainingCandidateFn(beam.DoFn):
         if self.model_path:
             from classifiers.math_classifier import MathClassifier
 
-            self.model = MathClassifier.load(local_copy(self.model_path))
+            self.model = MathClassifier.load(self.model_path)
 
     def process(self, row: dict):
         collected = self.model is not None and self.model.score(row["text"] or "") >= self.cutoff
@@ -280,7 +265,3 @@ class TrainingCandidateFn(beam.DoFn):
         elif not (row.get("extraction") or {}).get("n_formulas"):
             self.neg.inc()
             yield row
-
-
-def to_json_line(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True)

@@ -1,4 +1,6 @@
-"""Argument parsers of `deepcorpus tokenize STEP`. Heavy imports happen inside the handlers."""
+"""`deepcorpus tokenize STEP`, the whole command: its parsers and handlers, registered with the
+top-level parser (`deepcorpus.cli`). A handler imports its step (`run.py`, `train_tokenizer.py`,
+`show.py`) when it runs, so `--help` stays quick."""
 
 from deepcorpus.core.command import command_parser
 

@@ -165,11 +165,12 @@ def _sum(records: list[dict], key: str) -> dict[str, int]:
 
 def run(args, beam_args: list[str]) -> int:
     from pipelines import runner, summary
+    from pipelines.stage import Stage
     from pipelines.tokenize.tokenizer import hash_bytes as sha256
     from pipelines.tokenize.tokenizer import read_tokenizer_bytes, shard_manifest_keys, tokenizer_from_bytes
 
     start = time.time()
-    command = datasets.command_line()
+    command = args.command_line
     if args.seq_len < 1:
         raise UserError("--seq-len must be positive")
     if args.num_parts is not None and args.num_parts < 1:
@@ -201,26 +202,18 @@ def run(args, beam_args: list[str]) -> int:
              ", ".join(inputs.names), f"{text_bytes:,}", num_parts, args.seq_len + 1)
 
     runner.quiet_beam_logging()
-    staging = datasets.staging_path(args.output)
-    storage.makedirs(staging)
-    try:
-        pipeline = runner.new_pipeline(beam_args)
-        build(pipeline, inputs, tokenizer_path, tok_keys["tokenizer_hash"], staging, seq_len=args.seq_len,
+    with Stage("tokenize", beam_args, command=command) as stage:
+        staging = stage.output(args.output, TOKEN_SHARD, schema)
+        storage.makedirs(staging)  # the parts and their stats files are written straight into it
+        build(stage.pipeline, inputs, tokenizer_path, tok_keys["tokenizer_hash"], staging, seq_len=args.seq_len,
               eos_id=tok_keys["eos_id"], pad_id=tok_keys["pad_id"], schema=schema, fim_config=fim_config, seed=seed,
               num_parts=num_parts, add_bos=args.add_bos, formal_keep=args.formal_keep,
               total_tokens=args.total_tokens)
-        result = runner.run(pipeline, "tokenize")
-        counters = summary.counters_from_result(result)
-        records = gather_stats(staging)
-        if not records:  # no documents: still a dataset, with the schema
-            datasets.write_part(schema.empty_table(), storage.join(staging, datasets.part_name(0)))
+        counters = stage.run()
+        records = gather_stats(staging)  # none: no documents, and the commit writes an empty part
         extra = _manifest_extra(args, inputs, records, counters, tok_keys, fim_config, seed, tokenizer_path,
                                 fingerprint)
-        manifest = datasets.commit(staging, args.output, TOKEN_SHARD, inputs=_input_files(inputs), extra=extra,
-                                   argv=command)
-    except BaseException:
-        storage.remove_tree(staging)  # never leave half a dataset behind
-        raise
+        manifest = stage.commit(args.output, inputs=_input_files(inputs), extra=extra)
     elapsed = time.time() - start
     report = {"command": command, "counters": counters, "elapsed_s": round(elapsed, 3),
               **{k: manifest[k] for k in ("row_count", "num_parts", "num_tokens", "padding_tokens",

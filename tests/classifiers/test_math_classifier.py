@@ -61,6 +61,19 @@ def test_saved_model_loads_with_its_settings(model):
     assert os.path.exists(path + ".json")
 
 
+def test_a_model_over_https_loads_with_its_sidecar(model, http_root):
+    import shutil
+
+    clf, path = model
+    root, url = http_root
+    for name in ("model.bin", "model.bin.json"):
+        shutil.copy(os.path.join(os.path.dirname(path), name), root / name)
+    again = MathClassifier.load(f"{url}/model.bin")  # what a pipeline's workers do in setup()
+    assert again.info["config"]["dim"] == 64
+    text = "Let p be a prime and suppose p divides ab."
+    assert again.score(text) == pytest.approx(clf.score(text))
+
+
 def test_training_without_negatives_fails_clearly(tmp_path):
     with pytest.raises(ValueError, match="negatives"):
         train_classifier(["$x$ math"], [], str(tmp_path / "m.bin"))

@@ -1,4 +1,5 @@
-"""`deepcorpus code run` end to end, and the dependency order on a real multi-language repository."""
+"""`deepcorpus code run` end to end, the dependency order on a real multi-language repository, and
+the quality-model hook."""
 
 import json
 import os
@@ -184,3 +185,28 @@ def test_an_unknown_extra_language_is_refused(tmp_path, capsys):
     assert main(["code", "run", "--input", samples.path("repos", "wordcount-rs"), "--output", str(tmp_path / "o"),
                  "--extra-language", "Klingon"]) == 2
     assert "--extra-language Klingon: neither Linguist (enry) nor Pygments knows" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_code_run_stores_the_model_score(tmp_path):
+    from classifiers.code_quality import train_quality_model
+    from tests.classifiers.test_code_quality import BAD, GOOD
+
+    path = str(tmp_path / "q.bin")
+    train_quality_model(GOOD, BAD, path)
+    out = tmp_path / "out"
+    assert main(["code", "run", "--input", samples.path("repos", "wordcount-rs"), "--input",
+                 samples.path("repos", "kvstore-go"), "--output", str(out), "--quality-model", path,
+                 "--direct_running_mode", "in_memory"]) == 0
+    rows = list(open_dataset(str(out / "corpus")).iter_rows())
+    assert len(rows) == 2
+    for row in rows:
+        score = dict(row["quality"])["model_score"]
+        assert 0.0 <= score <= 1.0
+    assert json.loads((out / "summary.json").read_text())["counters"]["quality"]["scored"] == 2
+
+
+def test_a_missing_model_is_a_one_line_error(tmp_path, capsys):
+    assert main(["code", "run", "--input", samples.path("repos", "wordcount-rs"), "--output", str(tmp_path / "o"),
+                 "--quality-model", str(tmp_path / "none.bin")]) == 2
+    assert "none.bin: no such quality model file" in capsys.readouterr().err

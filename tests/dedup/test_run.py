@@ -7,7 +7,7 @@ import pytest
 
 from deepcorpus.cli import main
 from deepcorpus.core import datasets
-from deepcorpus.core.contracts import WEB_DOC, contract
+from deepcorpus.core.contracts import DOCUMENTS, WEB_DOC, contract
 
 IN_MEMORY = ["--direct_running_mode=in_memory"]  # one process: quicker for tiny inputs
 
@@ -77,6 +77,33 @@ def test_decontaminate_takes_a_directory_of_benchmarks(tmp_path):
     assert datasets.open_dataset(str(tmp_path / "clean")).read().column("id").to_pylist() == ["y"]
     leak = datasets.open_dataset(str(tmp_path / "leaks")).read().to_pylist()[0]
     assert (leak["id"], leak["duplicate_of"]) == ("x", "bench/qa.jsonl#0")
+
+
+def test_math_decontaminate_is_the_same_command_with_web_doc_out(tmp_path):
+    bench = write_jsonl(tmp_path / "gsm8k.jsonl", [
+        {"question": "how many apples does the farmer have left after selling twelve of them"}])
+    src = write_jsonl(tmp_path / "docs.jsonl", [
+        {"id": 1, "url": "https://www.x.org/q", "text": "How many apples does the farmer have left after selling "
+                                                        "twelve of them? Three."},
+        {"id": 2, "url": "https://y.org/a", "text": "apples and farmers"},
+    ])
+    removed = {}
+    for command in ("math", "dedup"):
+        out, leaks = tmp_path / f"{command}_clean", tmp_path / f"{command}_leaks"
+        assert main([command, "decontaminate", "--input", src, "--benchmark", bench, "--output", str(out),
+                     "--removed", str(leaks), *IN_MEMORY]) == 0
+        kept = datasets.open_dataset(str(out))
+        assert kept.read().column("id").to_pylist() == ["2"]
+        assert kept.manifest["dedup"]["counters"]["decontaminate"]["dropped_benchmark"] == 1
+        removed[command] = datasets.open_dataset(str(leaks), expect=DOCUMENTS).read().to_pylist()
+    assert kept.schema_name == DOCUMENTS  # dedup keeps a plain file's own columns
+    web = datasets.open_dataset(str(tmp_path / "math_clean"), expect=WEB_DOC).read().to_pylist()
+    assert web[0]["domain"] == "y.org" and web[0]["token_count"] > 0 and web[0]["content_hash"]
+    # The removed rows come in one format from both commands: the row, duplicate_of, dedup_reason.
+    for rows in removed.values():
+        assert [(r["id"], r["dedup_reason"]) for r in rows] == [("1", "benchmark")]
+        assert rows[0]["duplicate_of"].endswith("/gsm8k.jsonl#0")
+    assert removed["math"][0]["domain"] == "x.org" and "domain" not in removed["dedup"][0]
 
 
 @pytest.mark.parametrize("argv, message", [

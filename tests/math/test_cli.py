@@ -3,7 +3,7 @@
 import pytest
 
 from deepcorpus.cli import build_parser, main
-from pipelines.math.run import MathRunConfig, config_from_args
+from pipelines.math.config import MathRunConfig, config_from_args
 
 STEPS = ["run", "train-classifier", "score", "discover", "decontaminate"]
 

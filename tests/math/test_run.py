@@ -11,7 +11,9 @@ from deepcorpus import samples
 from deepcorpus.cli import main
 from deepcorpus.core import datasets
 from deepcorpus.core.contracts import WEB_DOC_SCHEMA
-from pipelines.math.run import MathRunConfig, candidates_graph, stop_reason
+from pipelines.math.candidates import candidates_graph
+from pipelines.math.config import MathRunConfig
+from pipelines.math.run import stop_reason
 from tests.conftest import session_dir
 
 BENCH = samples.path("benchmarks", "math_benchmark.jsonl")
@@ -81,7 +83,7 @@ def test_each_iteration_is_auditable_and_the_loop_stops_on_overlap(run_dir):
 
 @pytest.mark.slow
 def test_resume_reuses_complete_iterations(run_dir, tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="pipelines.math.run")
+    caplog.set_level(logging.INFO, logger="pipelines.math")
     copy = tmp_path / "math"
     shutil.copytree(run_dir, copy)  # other tests read the shared run meanwhile
     before = os.path.getmtime(copy / "iter_1" / "metrics.json")
@@ -131,7 +133,7 @@ def test_dataflow_options_build_the_candidates_graph_without_cloud_contact():
 @pytest.mark.slow
 def test_threshold_auto_picks_the_best_f1_on_the_eval_set(run_dir):
     from classifiers.math_classifier import MathClassifier
-    from pipelines.math.run import evaluate
+    from pipelines.math.iteration import evaluate
 
     clf = MathClassifier.load(str(run_dir / "iter_1" / "model.bin"))
     cfg = MathRunConfig(inputs=[], seed="", output="", threshold=None, eval_path=samples.path("math_eval.jsonl"))

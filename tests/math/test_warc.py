@@ -100,21 +100,6 @@ def test_bundled_crawl_reads_every_page():
     assert total >= 300
 
 
-@pytest.fixture
-def http_root(tmp_path):
-    import functools
-    import http.server
-    import threading
-
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
 def test_http_crawl_files_stream(http_root):
     root, url = http_root
     write(root / "h.warc.gz", response("https://x.org/h", HTML.encode()), response("https://x.org/i", HTML.encode()))

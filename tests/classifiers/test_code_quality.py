@@ -1,13 +1,11 @@
-"""The quality-model hook: a fastText model trained here, its score stored per document."""
+"""The code quality model: a fastText classifier trained here, loaded again, scoring code
+(the pipeline's hook that stores its score is tested in tests/code/test_run.py)."""
 
 import json
 
 import pytest
 
 from classifiers.code_quality import CodeQualityModel, normalize_code, train_quality_model
-from deepcorpus import samples
-from deepcorpus.cli import main
-from deepcorpus.core.datasets import open_dataset
 
 GOOD = [
     "def area(width: float, height: float) -> float:\n    \"\"\"Area of a rectangle.\"\"\"\n    return width * height\n",
@@ -37,25 +35,3 @@ def test_train_and_score(tmp_path):
     assert json.load(open(path + ".json"))["positive"] == "__label__hq"
     with pytest.raises(ValueError, match="good and bad"):
         train_quality_model(GOOD, [], str(tmp_path / "x.bin"))
-
-
-@pytest.mark.slow
-def test_code_run_stores_the_model_score(tmp_path):
-    path = str(tmp_path / "q.bin")
-    train_quality_model(GOOD, BAD, path)
-    out = tmp_path / "out"
-    assert main(["code", "run", "--input", samples.path("repos", "wordcount-rs"), "--input",
-                 samples.path("repos", "kvstore-go"), "--output", str(out), "--quality-model", path,
-                 "--direct_running_mode", "in_memory"]) == 0
-    rows = list(open_dataset(str(out / "corpus")).iter_rows())
-    assert len(rows) == 2
-    for row in rows:
-        score = dict(row["quality"])["model_score"]
-        assert 0.0 <= score <= 1.0
-    assert json.loads((out / "summary.json").read_text())["counters"]["quality"]["scored"] == 2
-
-
-def test_a_missing_model_is_a_one_line_error(tmp_path, capsys):
-    assert main(["code", "run", "--input", samples.path("repos", "wordcount-rs"), "--output", str(tmp_path / "o"),
-                 "--quality-model", str(tmp_path / "none.bin")]) == 2
-    assert "none.bin: no such quality model file" in capsys.readouterr().err

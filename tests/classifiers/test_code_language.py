@@ -1,4 +1,5 @@
-"""Language identification over Coder-V2's 338 languages, and the files the pipeline skips."""
+"""Language identification over Coder-V2's 338 languages, and the files the pipeline skips
+(`deepcorpus code languages`, the coverage report, is tested in tests/code/test_coverage.py)."""
 
 import pytest
 
@@ -98,18 +99,3 @@ def test_tables_only_name_languages_of_the_list():
     tables = LanguageTables(aliases={"Foo": "Not A Language"})
     with pytest.raises(ValueError, match="Not A Language"):
         LanguageIdentifier(tables)
-
-
-def test_the_languages_command_reports_coverage(capsys):
-    import json
-
-    from deepcorpus.cli import main
-
-    assert main(["code", "languages", "--json"]) == 0
-    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert len(rows) == 338 and all(r["reached_by"] for r in rows)
-    python = next(r for r in rows if r["language"] == "Python")
-    assert python == {"language": "Python", "reached_by": python["reached_by"], "gap": None,
-                      "path_comment": "# PATH", "dependency_family": "python"}
-    assert main(["code", "languages"]) == 0
-    assert "338/338 languages reachable" in capsys.readouterr().out

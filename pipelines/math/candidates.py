@@ -1,0 +1,57 @@
+"""Stage 1 of `math run`, once per run directory: read the crawl, extract, identify the language,
+URL-dedup and near-dedup -> `candidates/` (web_doc), `candidates_removed.jsonl`, `read_errors.jsonl`."""
+
+from __future__ import annotations
+
+import logging
+
+import apache_beam as beam
+
+from deepcorpus.core import datasets, storage
+from deepcorpus.core.contracts import WEB_DOC
+from pipelines.io import WriteDataset, WriteJsonl
+from pipelines.math import transforms as T
+from pipelines.math.config import MathRunConfig
+from pipelines.stage import Stage
+
+log = logging.getLogger(__name__)
+
+
+def candidates_graph(p: beam.Pipeline, cfg: MathRunConfig, files: list[str], staging: str) -> None:
+    """The candidates pipeline's steps, added to `p` (tests build it under Dataflow options)."""
+    from dedup.beam import WEB_MINHASH, MinHashDedup, UrlDedup
+
+    read = p | "CrawlFiles" >> beam.Create(files) | "Read" >> beam.ParDo(T.ReadCrawlFn()).with_outputs(
+        "errors", main="pages")
+    _ = read.errors | "WriteReadErrors" >> WriteJsonl(storage.join(cfg.output, "read_errors.jsonl"))
+    docs = (
+        read.pages
+        | "Spread" >> beam.Reshuffle()  # one file's pages fan out to every worker
+        | "Batch" >> beam.BatchElements(min_batch_size=8, max_batch_size=64)
+        | "Extract" >> beam.ParDo(T.ExtractFn(cfg.min_chars))
+        | "LanguageId" >> beam.ParDo(T.LanguageIdFn(cfg.languages))
+    )
+    by_url = docs | "UrlDedup" >> UrlDedup()
+    near = by_url.kept | "NearDedup" >> MinHashDedup(WEB_MINHASH)
+    _ = near.kept | "WriteCandidates" >> WriteDataset(staging, WEB_DOC)
+    _ = (
+        (by_url.removed, near.removed)
+        | "Removed" >> beam.Flatten()
+        | "RemovedRecord" >> beam.Map(lambda r: {"id": r["id"], "url": r["url"], "duplicate_of": r["duplicate_of"],
+                                                 "reason": r["dedup_reason"]})
+        | "WriteRemoved" >> WriteJsonl(storage.join(cfg.output, "candidates_removed.jsonl"))
+    )
+
+
+def build_candidates(cfg: MathRunConfig, files: list[str], beam_args: list[str], command: list[str]) -> dict:
+    """Read + extract + language ID + URL dedup + near-dedup, once per run directory."""
+    path = storage.join(cfg.output, "candidates")
+    if storage.exists(storage.join(path, datasets.MANIFEST)):
+        manifest = datasets.read_manifest(path)
+        log.info("reusing %s (%d pages)", path, manifest["row_count"])
+        return manifest.get("counters", {})
+    with Stage("candidates (read, extract, langid, dedup)", beam_args, command=command) as stage:
+        candidates_graph(stage.pipeline, cfg, files, stage.output(path, WEB_DOC))
+        counters = stage.run()
+        stage.commit(path, inputs=files, extra={"counters": counters})
+    return counters
