@@ -83,25 +83,35 @@ class RMSNorm(nn.Module):
 
 
 # -- Rotary position embedding for MLA's decoupled key/query part, with the YaRN extension ----------
-# The frequency table follows the reference `precompute_freqs_cis`: when `max_seq_len` exceeds
-# `original_seq_len`, YaRN blends interpolated (÷ rope_factor) and original frequencies with a linear
-# ramp between the `beta_fast` and `beta_slow` correction dimensions, and MLA multiplies its softmax
-# scale by mscale² (see `yarn_softmax_mscale`). Pairs are interleaved (x[2i], x[2i+1]) as in the
-# reference. Positions are gathered per token, so `position_ids` may restart at document boundaries.
+# Pre-training uses plain RoPE. Context extension (`args.yarn`) uses the reference `precompute_freqs_cis`
+# YaRN table: interpolated (÷ rope_factor) and original frequencies blended with a linear ramp between
+# the `beta_fast` and `beta_slow` correction dimensions of `original_seq_len`, and MLA multiplies its
+# softmax scale by mscale² (see `yarn_softmax_mscale`). The reference switches YaRN on whenever
+# max_seq_len > original_seq_len; here the switch is explicit, as in transformers' `rope_scaling`.
+# Pairs are interleaved (x[2i], x[2i+1]) as in the reference. Positions are gathered per token, so
+# `position_ids` may restart at document boundaries.
+
+
+def yarn_correction_range(args: ModelArgs) -> tuple[int, int]:
+    """The rope pairs [low, high] between which YaRN ramps from original to interpolated frequencies."""
+    dim, base = args.qk_rope_head_dim, args.rope_theta
+
+    def correction_dim(rotations: float) -> float:
+        return dim * math.log(args.original_seq_len / (rotations * 2 * math.pi)) / (2 * math.log(base))
+
+    low = max(math.floor(correction_dim(args.beta_fast)), 0)
+    high = min(math.ceil(correction_dim(args.beta_slow)), dim - 1)
+    return low, high
 
 
 def rope_frequencies(args: ModelArgs) -> torch.Tensor:
-    """Inverse frequencies (qk_rope_head_dim // 2,), float64, YaRN-corrected when extending context."""
+    """Inverse frequencies (qk_rope_head_dim // 2,), float64, YaRN-corrected under `args.yarn`."""
     dim, base = args.qk_rope_head_dim, args.rope_theta
     freqs = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.float64) / dim))
-    if args.max_seq_len > args.original_seq_len:
-
-        def correction_dim(rotations: float) -> float:
-            return dim * math.log(args.original_seq_len / (rotations * 2 * math.pi)) / (2 * math.log(base))
-
-        low = max(math.floor(correction_dim(args.beta_fast)), 0)
-        high = min(math.ceil(correction_dim(args.beta_slow)), dim - 1)
-        ramp = ((torch.arange(dim // 2, dtype=torch.float64) - low) / (high - low + 1e-3)).clamp(0, 1)
+    if args.yarn:
+        low, high = yarn_correction_range(args)
+        span = high - low if high != low else 0.001  # the reference's guard, for an empty range only
+        ramp = ((torch.arange(dim // 2, dtype=torch.float64) - low) / span).clamp(0, 1)
         smooth = 1 - ramp  # 1: keep the original (high) frequency, 0: interpolate fully
         freqs = freqs * (smooth + (1 - smooth) / args.rope_factor)
     return freqs
@@ -109,7 +119,7 @@ def rope_frequencies(args: ModelArgs) -> torch.Tensor:
 
 def yarn_softmax_mscale(args: ModelArgs) -> float:
     """Factor on the attention softmax scale: mscale² under YaRN, 1 otherwise (reference MLA.__init__)."""
-    if args.max_seq_len <= args.original_seq_len:
+    if not args.yarn or args.rope_factor <= 1:
         return 1.0
     mscale = 0.1 * args.mscale * math.log(args.rope_factor) + 1.0
     return mscale * mscale
