@@ -247,7 +247,16 @@ def model_args_from_dict(data: dict):
     unknown = sorted(set(data) - known)
     if unknown:
         log.warning("ignoring model arguments this version does not know: %s", ", ".join(unknown))
-    return ModelArgs(**{k: v for k, v in data.items() if k in known})
+    data = {k: v for k, v in data.items() if k in known}
+    if "yarn" not in data:
+        # Written before YaRN became an explicit switch, when it was on whenever max_seq_len exceeded
+        # original_seq_len; such checkpoints also predate MTP's input convention of DeepSeek's release.
+        data["yarn"] = int(data.get("max_seq_len", 0)) > int(data.get("original_seq_len", 4096))
+        if data.get("mtp_depth", ModelArgs.mtp_depth):
+            log.warning("this checkpoint's MTP modules were trained on [hnorm(h); enorm(emb)] of the un-normed "
+                        "hidden state; the model now feeds [enorm(emb); hnorm(norm(h))] as DeepSeek-V3's release "
+                        "does, so their predictions (not the main head's) start off worse until trained further")
+    return ModelArgs(**data)
 
 
 def load_for_inference(path: str, device: str = "cpu"):
