@@ -66,6 +66,20 @@ def test_a_tiny_model_loads_as_deepseek_v3_with_the_same_logits_and_mtp_logits(t
     assert max_diff(mtp_ours, mtp_theirs) < 1e-5  # measured 1.8e-6
 
 
+def test_transformers_generate_on_the_export_continues_as_our_generate(tmp_path, transformers):
+    """Greedy decoding through transformers' MLA cache picks the tokens our absorbed-cache decode picks."""
+    from model import generate
+
+    model = random_model("tiny")
+    path, _ = export(tmp_path, model)
+    hf = load_hf(path)
+    prompt = TOKENS[:1, :9]
+    ours = generate(model, prompt[0].tolist(), max_new_tokens=12)
+    with torch.no_grad():
+        theirs = hf.generate(prompt, max_new_tokens=12, do_sample=False, pad_token_id=0)
+    assert torch.as_tensor(ours).tolist() == theirs[0].tolist() and len(theirs[0]) == 21
+
+
 def test_in_float64_with_transformers_float32_casts_redirected_the_logits_agree_to_1e_12(tmp_path, transformers,
                                                                                          monkeypatch):
     from transformers.models.deepseek_v3 import modeling_deepseek_v3
