@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import os
 
 import pytest
 import torch
 
 from model import Transformer, get_preset
 from train.checkpoint import save_checkpoint
+
+# Everything these tests load is made here: the hub is never asked (set before transformers is imported).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 TEXTS = [
     "def fib(n):\n    if n < 2:\n        return n\n    return fib(n - 1) + fib(n - 2)\n",
