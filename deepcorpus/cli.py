@@ -22,6 +22,7 @@ COMMANDS = {
     "dedup": "pipelines.dedup.cli",
     "tokenize": "pipelines.tokenize.cli",
     "train": "train.cli",
+    "eval": "evaluation.cli",
     "inspect": "deepcorpus.inspect",
     "report": "deepcorpus.report",
     "demo": "deepcorpus.demo",
