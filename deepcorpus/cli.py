@@ -23,6 +23,7 @@ COMMANDS = {
     "tokenize": "pipelines.tokenize.cli",
     "train": "train.cli",
     "eval": "evaluation.cli",
+    "ablate": "evaluation.ablation",
     "inspect": "deepcorpus.inspect",
     "report": "deepcorpus.report",
     "demo": "deepcorpus.demo",
