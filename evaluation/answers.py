@@ -10,10 +10,11 @@ its last `\\boxed{}`, else what follows "final answer is", else "the answer is".
 1. `string`: equal after LaTeX normalisation (`\\dfrac` -> `\\frac`, `\\left`/`\\right`, degrees, `\\text{}`
    units, `\\$`, thousands separators, `\\frac12` -> `\\frac{1}{2}`, `x = ` in front, spaces);
 2. `numeric`: both are plain numbers or simple fractions, equal as exact fractions;
-3. `sympy`: both parse with sympy's LaTeX parser (ANTLR; antlr4-python3-runtime 4.11) and their
-   difference is zero at three random points of its free symbols (exactly zero when it has none);
-   tuples and intervals compare element by element. What sympy cannot parse stays unequal (the
-   normalised-string verdict of step 1 stands).
+3. `sympy`: both are plain expressions (numbers, letters, arithmetic, \\frac, \\sqrt, \\pi, functions),
+   parse with sympy's LaTeX parser (ANTLR; antlr4-python3-runtime 4.11), and their difference is
+   zero at three random points of their free symbols (exactly zero when there are none); bracketed
+   tuples compare element by element. Anything else (sets, intervals, relations, text, what does not
+   parse) keeps the verdict of step 1: unequal.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def numbers_equal(a: str | None, b: str | None) -> bool:
     x, y = _to_fraction(a), _to_fraction(b)
     if x is None or y is None:
         return a.strip() == b.strip()
-    return x == y or abs(float(x) - float(y)) <= 1e-6 * max(1.0, abs(float(y)))
+    return x == y  # exact: decimals are exact fractions, and 1,450,001 is not 1,450,000
 
 
 def extract_number(completion: str) -> str | None:
@@ -246,6 +247,10 @@ def _split_top_level(s: str) -> list[str] | None:
 
 SYMPY_TIMEOUT_S = 3
 MAX_SYMPY_CHARS = 120
+# sympy's parser reads some LaTeX it does not understand as something else (`x \in (2, 3]` parses), so
+# only expressions made of these go to it; sets, intervals, relations and text stay strings.
+SYMPY_COMMANDS = {"frac", "sqrt", "pi", "cdot", "times", "div", "sin", "cos", "tan", "log", "ln", "exp", "infty"}
+_SYMPY_CHARS = re.compile(r"[0-9A-Za-z+\-*/^_{}().\s\\]*")
 
 
 def sympy_equal(a: str, b: str) -> bool | None:
@@ -258,7 +263,7 @@ def sympy_equal(a: str, b: str) -> bool | None:
         if any(v is None for v in verdicts):
             return None
         return all(verdicts)
-    if len(a) > MAX_SYMPY_CHARS or len(b) > MAX_SYMPY_CHARS:
+    if len(a) > MAX_SYMPY_CHARS or len(b) > MAX_SYMPY_CHARS or not (_sympy_safe(a) and _sympy_safe(b)):
         return None
     with _time_limit(SYMPY_TIMEOUT_S):
         try:
@@ -267,6 +272,10 @@ def sympy_equal(a: str, b: str) -> bool | None:
             return None
         except Exception:  # noqa: BLE001 - the parser raises many kinds; all mean "cannot decide"
             return None
+
+
+def _sympy_safe(s: str) -> bool:
+    return bool(_SYMPY_CHARS.fullmatch(s)) and all(c in SYMPY_COMMANDS for c in re.findall(r"\\([A-Za-z]+)", s))
 
 
 def _sympy_equal(a: str, b: str) -> bool | None:

@@ -99,9 +99,7 @@ class CheckpointModel(LanguageModel):
     kind = "checkpoint"
 
     def __init__(self, path: str, device: str = "cpu", tokenizer: str | None = None):
-        from tokenizers import Tokenizer
-
-        from pipelines.tokenize.tokenizer import BOS, EOS
+        from pipelines.tokenize.tokenizer import BOS, EOS, load_tokenizer
         from train.checkpoint import load_for_inference, resolve_checkpoint
 
         if not storage.exists(path):
@@ -113,7 +111,7 @@ class CheckpointModel(LanguageModel):
         if not tok_path:
             raise UserError(f"{path}: the checkpoint names no tokenizer (or it is gone); pass --tokenizer tokenizer.json")
         self.tokenizer_path = tok_path
-        self.tokenizer = Tokenizer.from_file(tok_path)
+        self.tokenizer = load_tokenizer(tok_path)  # as in training: special-token text stays plain text
         self.device = device
         self.max_len = int(self.args.max_seq_len)
         self.vocab_size = int(self.args.vocab_size)

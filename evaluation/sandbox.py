@@ -51,6 +51,7 @@ class ExecResult:
     stderr: str = ""
     elapsed_ms: float = 0.0
     layers: dict = field(default_factory=dict)  # what the launcher managed: namespaces, seccomp, audit_hook
+    workdir: str = ""  # where it ran (removed afterwards); part of every command line it started
 
     @property
     def passed(self) -> bool:
@@ -102,7 +103,7 @@ def _run(code: str, config: SandboxConfig, workdir: str) -> ExecResult:
         status = TIMEOUT
     else:
         status = FAILED
-    return ExecResult(status, returncode if finished else None, stdout, stderr, elapsed, layers)
+    return ExecResult(status, returncode if finished else None, stdout, stderr, elapsed, layers, workdir)
 
 
 def _wait_unreaped(pid: int, timeout_s: float) -> bool:
