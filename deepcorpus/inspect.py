@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import textwrap
+import warnings
 
 from deepcorpus.core import datasets, storage
 from deepcorpus.core.command import command_parser
@@ -214,7 +215,9 @@ def write_result(cursor, fmt: str, output: str | None) -> None:
         text = format_table(columns, cursor.fetchall())
         _emit(text, output)
         return
-    table = cursor.to_arrow_table()
+    with warnings.catch_warnings():  # DuckDB notes the copy a DB-API result makes; these results are small
+        warnings.simplefilter("ignore", UserWarning)
+        table = cursor.to_arrow_table()
     if fmt == "parquet":
         if not output:
             raise UserError("--format parquet needs --output FILE")

@@ -128,7 +128,7 @@ class CheckpointModel(LanguageModel):
     def _logits(self, tokens, mask):
         import torch
 
-        with torch.autocast(self.device, dtype=torch.bfloat16, enabled=self.device.startswith("cuda")):
+        with torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16, enabled=self.device.startswith("cuda")):
             return self.model(tokens).logits  # causal: right padding cannot reach the real positions
 
     def generate(self, prompts, max_new_tokens, temperature=0.0, top_p=1.0, seed=0):
@@ -139,7 +139,7 @@ class CheckpointModel(LanguageModel):
         # main exports the module model.generate; the restructured model/ exports the function itself.
         generate = getattr(_generate, "generate", _generate)
         generator = torch.Generator(device=self.device).manual_seed(seed) if temperature > 0 else None
-        with torch.autocast(self.device, dtype=torch.bfloat16, enabled=self.device.startswith("cuda")):
+        with torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16, enabled=self.device.startswith("cuda")):
             rows = generate(self.model, [list(p) for p in prompts], max_new_tokens, temperature=temperature,
                             top_p=top_p, eos_id=self.eos_id, generator=generator)
         out = []

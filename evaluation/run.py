@@ -295,8 +295,8 @@ def _judge_code(kind, items, texts, config) -> tuple[list[list[dict]], str]:
 def _judge_proofs(items, texts, config) -> tuple[list[list[dict]], str]:
     requests = [proof_request(it, t, config.lean_timeout_s, f"{it.id}#{s}")
                 for it, samples in zip(items, texts) for s, t in enumerate(samples)]
-    config.lean.workers = max(config.lean.workers, config.workers)
-    results, runner = verify_proofs(requests, config.lean)
+    lean = dataclasses.replace(config.lean, workers=max(config.lean.workers, config.workers))
+    results, runner = verify_proofs(requests, lean)
     it = iter(results)
     verdicts = []
     for samples in texts:

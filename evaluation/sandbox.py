@@ -90,6 +90,7 @@ def _run(code: str, config: SandboxConfig, workdir: str) -> ExecResult:
     # The group is killed while its leader is still a zombie, so its id cannot have been reused.
     _kill_group(proc.pid)
     returncode = proc.wait()
+    _wait_group_gone(proc.pid)
     elapsed = (time.monotonic() - start) * 1000
     stdout, stderr = _tail(out_path), _tail(err_path)
     layers = _read_json(report_path)
@@ -135,6 +136,18 @@ def _kill_group(pgid: int) -> None:
         os.killpg(pgid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def _wait_group_gone(pgid: int, timeout_s: float = 2.0) -> None:
+    """Return once the killed group's last process is gone (SIGKILL is delivered, not instant); signal 0
+    only asks whether any member is left."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return
+        time.sleep(0.005)
 
 
 def _tail(path: str) -> str:

@@ -9,6 +9,8 @@ from evaluation.bpb import score_texts, windows
 from evaluation.models import open_model
 from train.checkpoint import load_for_inference
 
+pytestmark = pytest.mark.slow  # the tiny_run fixture trains a model first
+
 TEXT = "17 + 25 = 42. The bakery on the corner sells fresh bread every morning. 8 * 9 = 72."
 
 

@@ -83,6 +83,7 @@ def test_minif2f_through_the_lean_runner(tiny_run, shared_data, tmp_path, monkey
     assert [r[0] for r in rows] == ["error", "error"] and all("stand-in" in r[1] for r in rows)
 
 
+@pytest.mark.slow
 def test_bad_inputs_are_one_line_errors(tiny_run, tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"question": "q", "answer": "#### 1"}\n{not json\n')
