@@ -104,3 +104,40 @@ def test_bad_inputs_are_one_line_errors(tiny_run, tmp_path, capsys):
     assert main(["eval", tiny_run["run"], "--benchmark", good, "--output", str(foreign)]) == 2
     assert "not an evaluation's output" in capsys.readouterr().err
     assert (foreign / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.slow
+def test_an_interrupted_evaluation_keeps_the_benchmarks_it_finished(tiny_run, tmp_path, monkeypatch, one_torch_thread):
+    from evaluation import run as eval_run
+
+    specs = [write_text_benchmark(tmp_path / "first.jsonl", ["1 + 2 = 3.", "The children built a sandcastle."]),
+             write_text_benchmark(tmp_path / "second.jsonl", ["4 * 4 = 16."])]
+    out = tmp_path / "eval"
+    real = eval_run.evaluate_benchmark
+    calls = []
+
+    def counted(lm, bench, *args):
+        calls.append(bench.name)
+        return real(lm, bench, *args)
+
+    def interrupted(lm, bench, *args):  # fault injection: Ctrl-C during the second benchmark
+        if bench.name == "second":
+            raise KeyboardInterrupt
+        return counted(lm, bench, *args)
+
+    def run(fn, config):
+        calls.clear()
+        monkeypatch.setattr(eval_run, "evaluate_benchmark", fn)
+        return eval_run.evaluate(tiny_run["run"], specs, str(out), config)
+
+    bpb, bpb_first_item = eval_run.EvalConfig(metrics=("bpb",)), eval_run.EvalConfig(metrics=("bpb",), limit=1)
+    with pytest.raises(KeyboardInterrupt):
+        run(interrupted, bpb)
+    assert (out / "partial" / "first.json").exists() and not (out / "results.json").exists()
+    run(counted, bpb_first_item)  # other settings: nothing is taken from the partial results
+    assert calls == ["first", "second"]
+    with pytest.raises(KeyboardInterrupt):
+        run(interrupted, bpb)
+    results = run(counted, bpb)  # the same command again: only the unfinished benchmark runs
+    assert calls == ["second"] and set(results["benchmarks"]) == {"first", "second"}
+    assert results["benchmarks"]["first"]["items"] == 2 and not (out / "partial").exists()
