@@ -124,7 +124,8 @@ def _describe(path: str) -> str:
     if path.endswith("ablation.md") and os.path.exists(path):
         import json
 
-        result = json.load(open(os.path.join(os.path.dirname(path), "ablation.json")))
+        with open(os.path.join(os.path.dirname(path), "ablation.json")) as f:
+            result = json.load(f)
         arms = [a["name"] for a in result["config"]["arms"]]
         return f"{len(arms)} arms x {len(result['config']['seeds'])} seeds, {len(result['table'])} scores"
 
@@ -169,7 +170,8 @@ def run_demo(out: str, train_steps: int | None = None) -> int:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
     ablation = os.path.join(out, "ablation", "ablation.md")
     print(f"\n== data ablation: the math corpus against the crawl's other pages ({ablation}) ==")
-    print(open(ablation).read().rstrip())
+    with open(ablation) as f:
+        print(f.read().rstrip())
     print(f"\nreport: {os.path.abspath(os.path.join(out, 'report.html'))}")
     print("next, look at the math corpus with DuckDB:")
     print(f"  deepcorpus inspect {out}/math/corpus \"SELECT domain, count(*) AS pages, "
