@@ -23,6 +23,8 @@ COMMANDS = {
     "tokenize": "pipelines.tokenize.cli",
     "train": "train.cli",
     "export": "interop.cli",
+    "eval": "evaluation.cli",
+    "ablate": "evaluation.ablation",
     "inspect": "deepcorpus.inspect",
     "report": "deepcorpus.report",
     "demo": "deepcorpus.demo",
