@@ -27,7 +27,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import uuid
@@ -63,8 +62,8 @@ def locate() -> str | None:
     return None
 
 
-def warc_files(directory: str) -> list[str]:
-    return [os.path.join(directory, s) for s in shards(manifest())]
+def warc_files(directory: str, rows: list[dict] | None = None) -> list[str]:
+    return [os.path.join(directory, s) for s in shards(rows if rows is not None else manifest())]
 
 
 def _git_dir(sources: str, repo: str) -> str:
@@ -114,9 +113,9 @@ def _warcinfo(name: str) -> bytes:
                        .encode(), {"Content-Type": "application/warc-fields"})
 
 
-def build(sources: str, out_dir: str = DEFAULT_DIR) -> list[str]:
+def build(sources: str, out_dir: str = DEFAULT_DIR, rows: list[dict] | None = None) -> list[str]:
     """Write the shards (and a copy of the manifest) into `out_dir` from clones of the source repositories."""
-    rows = manifest()
+    rows = rows if rows is not None else manifest()
     os.makedirs(out_dir, exist_ok=True)
     gits = {repo: _git_dir(sources, repo) for repo in sorted({r["repo"] for r in rows})}
     paths = []
@@ -129,8 +128,35 @@ def build(sources: str, out_dir: str = DEFAULT_DIR) -> list[str]:
                     f.write(_response(r["url"], _page_bytes(gits[r["repo"]], r), 0))
         os.replace(path + ".part", path)
         paths.append(path)
-    shutil.copyfile(MANIFEST, os.path.join(out_dir, os.path.basename(MANIFEST)))
+    with open(os.path.join(out_dir, os.path.basename(MANIFEST)), "w", encoding="utf-8") as f:
+        f.writelines(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows)
+    with open(os.path.join(out_dir, "README.md"), "w", encoding="utf-8") as f:
+        f.write(describe(rows))
     return paths
+
+
+def describe(rows: list[dict]) -> str:
+    """The set's README: what it is, where each part comes from and under which licence."""
+    from collections import Counter
+
+    by_source = Counter((r["repo"], r["commit"][:12], r["licence"]) for r in rows)
+    formats = Counter(f for r in rows for f in r["math_formats"])
+    lines = [
+        "# Real-page set (deepcorpus benchmarks)", "",
+        f"{len(rows)} saved public web pages, {sum(r['bytes'] for r in rows) / len(rows) / 1000:.0f} KB of HTML "
+        f"each on average, in {len(shards(rows))} WARC files (`real-0000K.warc.gz`, one response record per page, "
+        "Common Crawl's layout). Built by `python -m benchmarks.real_pages build` from the repositories below; "
+        "`real_pages_manifest.jsonl` gives, per page: URL, source repository, commit, path, git blob, sha256, "
+        "size, language, licence, attribution, shard, and the math markups and formulas deepcorpus extracts.", "",
+        f"Pages with formulas: {sum(1 for r in rows if r['n_formulas'])}; markups found: "
+        + ", ".join(f"{k} {v}" for k, v in formats.most_common()) + ".", "",
+        "| pages | source repository | commit | licence |", "| --- | --- | --- | --- |",
+    ]
+    lines += [f"| {n} | github.com/{repo} | {commit} | {lic} |" for (repo, commit, lic), n in sorted(by_source.items())]
+    lines += ["", "Pages taken from a repository without a licence of its own (ccprocessor/llm-webkit-mirror) are only "
+              "those whose content carries one: Wikipedia, Stack Exchange and Stack Overflow (CC BY-SA), OpenStax CNX "
+              "(CC BY); give the attribution in the manifest when you redistribute them.", ""]
+    return "\n".join(lines)
 
 
 def copy_url(url: str, copy: int) -> str:
@@ -149,7 +175,7 @@ def iter_records(warc_path: str) -> Iterator[tuple[str, bytes]]:
         yield rec.headers.get("WARC-Target-URI"), rec.reader.read()
 
 
-def replicate(copies: int, out_dir: str, set_dir: str | None = None) -> list[str]:
+def replicate(copies: int, out_dir: str, set_dir: str | None = None, rows: list[dict] | None = None) -> list[str]:
     """`copies` x the shards into `out_dir` (real-cCCC-0000K.warc.gz): a crawl `copies` times as large,
     each copy's records with their own ids and URLs (the HTML is the same)."""
     set_dir = set_dir or locate()
@@ -158,7 +184,7 @@ def replicate(copies: int, out_dir: str, set_dir: str | None = None) -> list[str
     os.makedirs(out_dir, exist_ok=True)
     paths = []
     for c in range(copies):
-        for src in warc_files(set_dir):
+        for src in warc_files(set_dir, rows):
             path = os.path.join(out_dir, f"real-c{c:04d}-{os.path.basename(src)[len('real-'):]}")
             with open(path, "wb") as f:
                 f.write(_warcinfo(os.path.basename(path)))

@@ -99,3 +99,19 @@ def test_a_tokenizer_without_our_special_tokens_is_refused(tmp_path):
 def test_vocabulary_smaller_than_the_bytes_is_refused():
     with pytest.raises(UserError, match="--vocab-size"):
         T.train_tokenizer(TEXTS, vocab_size=100)
+
+
+def test_encode_batch_fast_gives_the_ids_of_encode_batch(tok, tmp_path):
+    """`tokenize run` and the trainer's bytes-per-token use encode_batch_fast (no offsets): same ids."""
+    from pipelines.tokenize import fim
+
+    T.save_tokenizer(tok, str(tmp_path / "t.json"))
+    loaded = T.load_tokenizer(str(tmp_path / "t.json"))
+    texts = [*TEXTS, "", "a\x00b", "never seen: ꙮ ᚠ 𓀀", f"a {T.EOS} b {T.FIM_HOLE}", "1234567890" * 50]
+    # FIM pieces: cut at character positions, inside words and multi-byte characters alike
+    for k, text in enumerate(TEXTS):
+        split = fim.fim_split(text, f"doc{k}", fim.FimConfig(rate=1.0))
+        texts += [split.prefix, split.middle, split.suffix]
+    slow = [e.ids for e in loaded.encode_batch(texts, add_special_tokens=False)]
+    fast = [e.ids for e in loaded.encode_batch_fast(texts, add_special_tokens=False)]
+    assert fast == slow
