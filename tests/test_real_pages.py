@@ -34,8 +34,8 @@ def source(tmp_path):
     """A clone of a one-commit repository holding two saved pages (one gzipped), and its manifest."""
     repo = tmp_path / "src" / "owner+name"
     (repo / "pages").mkdir(parents=True)
-    pages = {"pages/a.html": "<html><head><meta charset='utf-8'><title>A</title></head><body><p>Prose about "
-                             "$x^2$ and more prose.</p></body></html>".encode(),
+    pages = {"pages/a.html": b"<html><head><meta charset='utf-8'><title>A</title></head><body><p>Prose about "
+                             b"$x^2$ and more prose.</p></body></html>",
              "pages/b.html.gz": "<html><body><p>Zweite Seite über Mathe.</p></body></html>".encode("latin-1")}
     for path, data in pages.items():
         (repo / path).write_bytes(gzip.compress(data) if path.endswith(".gz") else data)
