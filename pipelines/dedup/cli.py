@@ -60,6 +60,8 @@ def register(sub) -> None:
             p.add_argument("--bucket-shards", type=int, default=1024,
                            help="shards of the LSH band keys; each holds docs x bands / shards keys in one "
                                 "worker's memory (default 1024: fine up to ~10^8 documents)")
+            p.add_argument("--batch-size", type=int, default=1024,
+                           help="documents hashed together (default 1024); the result does not depend on it")
         if method == "decontaminate":
             decontaminate_options(p)
         p.set_defaults(func=_run, method=method)
