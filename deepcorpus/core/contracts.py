@@ -19,9 +19,11 @@ CODE_REPO = "code_repo"
 FORMAL_PROOF = "formal_proof"
 TOKEN_SHARD = "token_shard"
 DOCUMENTS = "documents"
+MATH_SCORE = "math_score"
 
 # How DuckDB views and `deepcorpus inspect` name each kind's table.
-VIEW_NAMES = {WEB_DOC: "docs", CODE_REPO: "repos", FORMAL_PROOF: "proofs", TOKEN_SHARD: "tokens", DOCUMENTS: "docs"}
+VIEW_NAMES = {WEB_DOC: "docs", CODE_REPO: "repos", FORMAL_PROOF: "proofs", TOKEN_SHARD: "tokens", DOCUMENTS: "docs",
+              MATH_SCORE: "scores"}
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,10 @@ def token_shard_schema(seq_len: int, vocab_size: int) -> pa.Schema:
 DOCUMENTS_SCHEMA = pa.schema([("id", pa.string()), ("text", pa.string())])
 DOCUMENTS_DOC = "documents with id and text; further columns as the parts' Parquet schema says"
 
+# Every candidate's classifier score in one math iteration (`math run`'s iter_K/scores/).
+MATH_SCORE_SCHEMA = pa.schema([("id", pa.string()), ("url", pa.string()), ("domain", pa.string()),
+                               ("score", pa.float32()), ("token_count", pa.int64()), ("language", pa.string())])
+
 CONTRACTS: dict[str, Contract] = {
     WEB_DOC: Contract(WEB_DOC, 1, WEB_DOC_SCHEMA, "web documents (math and general)"),
     CODE_REPO: Contract(CODE_REPO, 1, CODE_REPO_SCHEMA, "repository-level code documents"),
@@ -136,6 +142,7 @@ CONTRACTS: dict[str, Contract] = {
     # The schema depends on seq_len and vocabulary; the manifest records both.
     TOKEN_SHARD: Contract(TOKEN_SHARD, 1, token_shard_schema(2048, 32000), TOKEN_SHARD_DOC),
     DOCUMENTS: Contract(DOCUMENTS, 1, DOCUMENTS_SCHEMA, DOCUMENTS_DOC),
+    MATH_SCORE: Contract(MATH_SCORE, 1, MATH_SCORE_SCHEMA, "a math iteration's score of every candidate"),
 }
 
 
