@@ -25,6 +25,7 @@ COMMANDS = {
     "inspect": "deepcorpus.inspect",
     "report": "deepcorpus.report",
     "demo": "deepcorpus.demo",
+    "commit": "deepcorpus.commit",
 }
 
 

@@ -10,7 +10,7 @@ import pytest
 from deepcorpus import samples
 from deepcorpus.cli import main
 from deepcorpus.core import datasets
-from deepcorpus.core.contracts import WEB_DOC_SCHEMA
+from deepcorpus.core.contracts import WEB_DOC, WEB_DOC_SCHEMA
 from pipelines.math.candidates import candidates_graph
 from pipelines.math.config import MathRunConfig
 from pipelines.math.run import stop_reason
@@ -124,7 +124,8 @@ def test_dataflow_options_build_the_candidates_graph_without_cloud_contact():
     p = beam.Pipeline(options=options)
     cfg = MathRunConfig(inputs=["gs://bucket/crawl/*.warc.gz"], seed="gs://bucket/owm.parquet",
                         output="gs://bucket/math")
-    candidates_graph(p, cfg, ["gs://bucket/crawl/a.warc.gz"], "gs://bucket/math/.candidates.tmp")
+    target = datasets.Target("gs://bucket/math/candidates", datasets.new_run_id(), WEB_DOC, WEB_DOC_SCHEMA)
+    candidates_graph(p, cfg, ["gs://bucket/crawl/a.warc.gz"], target)
     labels = {t.unique_name for t in p.to_runner_api().components.transforms.values()}
     for step in ("Read", "Spread", "Extract", "LanguageId", "UrlDedup", "NearDedup", "WriteCandidates"):
         assert step in labels
