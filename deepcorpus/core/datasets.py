@@ -26,6 +26,7 @@ Users also bring plain JSONL or Parquet files with a `text` column (and optional
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import gzip
 import hashlib
 import io
@@ -81,6 +82,7 @@ def run_of_part(name: str) -> str | None:
     return m.group(1) or ""
 
 
+@functools.lru_cache(maxsize=1)
 def code_version() -> str:
     """The package version plus the git commit it runs from, when there is one."""
     here = os.path.dirname(os.path.abspath(__file__))
