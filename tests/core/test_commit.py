@@ -214,3 +214,16 @@ def test_a_stage_that_fails_after_its_pipeline_removes_its_parts_records_and_loc
             raise RuntimeError("a check after the run failed")
     assert sorted(os.listdir(path)) == before
     assert locks.read_lease(path) is None
+
+
+def test_a_retried_bundles_orphan_part_is_never_listed_and_is_removed_at_the_commit(tmp_path):
+    path = str(tmp_path / "docs")
+    with Stage("t", IN_MEMORY, command=["t"]) as stage:
+        _ = stage.pipeline | beam.Create(docs(20)) | stage.write(path, contracts.DOCUMENTS)
+        stage.run()
+        target = stage._targets[path][0]
+        orphan = target.part_path()  # what a bundle that failed and was retried leaves
+        datasets.write_part(pa.table({"id": ["ghost"], "text": ["from a failed attempt"]}), orphan)
+        manifest = stage.commit(path)
+    assert os.path.basename(orphan) not in {p["name"] for p in manifest["parts"]}
+    assert not os.path.exists(orphan) and manifest["row_count"] == 20
