@@ -75,7 +75,7 @@ def test_a_command_killed_at_random_moments_leaves_the_old_or_the_new_dataset(tm
     expected = {"a": _rows(ref_a), "b": _rows(ref_b)}
     current, leftovers_seen = "a", 0
     rng = random.Random(15)
-    for _ in range(7):
+    for _ in range(5):
         other = "b" if current == "a" else "a"
         _run_watching(_dedup(b if other == "b" else a, out), out, kill_after=rng.uniform(0.0, 1.05) * writing)
         seen = _rows(out)
