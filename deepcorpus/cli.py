@@ -28,6 +28,7 @@ COMMANDS = {
     "inspect": "deepcorpus.inspect",
     "report": "deepcorpus.report",
     "demo": "deepcorpus.demo",
+    "commit": "deepcorpus.commit",
 }
 
 

@@ -148,10 +148,15 @@ def _describe(path: str) -> str:
 
 def run_demo(out: str, train_steps: int | None = None) -> int:
     from deepcorpus.cli import main
+    from deepcorpus.core import outputs
 
-    if os.path.exists(out):
-        shutil.rmtree(out)  # the demo always starts fresh, so its output is reproducible
-    os.makedirs(out)
+    # The demo starts fresh, so its output is reproducible: it removes only a directory that an
+    # earlier demo made (marked as such) and refuses anything else but a new or empty one.
+    outputs.check_run_output(out, "demo")
+    if outputs.is_run_dir(out, "demo"):
+        shutil.rmtree(out)
+    os.makedirs(out, exist_ok=True)
+    outputs.mark_run_output(out, "demo", ["deepcorpus", "demo", "--output", out])
     rows = []
     os.makedirs(os.path.join(out, "ablation"))
     for name, argv, product in demo_steps(out, train_steps or DEFAULT_TRAIN_STEPS):
