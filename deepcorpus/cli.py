@@ -22,9 +22,13 @@ COMMANDS = {
     "dedup": "pipelines.dedup.cli",
     "tokenize": "pipelines.tokenize.cli",
     "train": "train.cli",
+    "export": "interop.cli",
+    "eval": "evaluation.cli",
+    "ablate": "evaluation.ablation",
     "inspect": "deepcorpus.inspect",
     "report": "deepcorpus.report",
     "demo": "deepcorpus.demo",
+    "commit": "deepcorpus.commit",
 }
 
 

@@ -14,10 +14,19 @@ import json
 import os
 import sys
 import textwrap
+import warnings
 
 from deepcorpus.core import datasets, storage
 from deepcorpus.core.command import command_parser
-from deepcorpus.core.contracts import CODE_REPO, DOCUMENTS, FORMAL_PROOF, TOKEN_SHARD, VIEW_NAMES, WEB_DOC
+from deepcorpus.core.contracts import (
+    CODE_REPO,
+    DOCUMENTS,
+    EVAL_ITEM,
+    FORMAL_PROOF,
+    TOKEN_SHARD,
+    VIEW_NAMES,
+    WEB_DOC,
+)
 from deepcorpus.core.errors import UserError
 
 SAMPLE_SEED = 42
@@ -53,9 +62,19 @@ READY_VIEWS = {
         "tokens_by_source": "SELECT source, count(*) AS rows, sum(len(tokens)) AS tokens, "
                             "sum(len(doc_starts)) AS doc_starts FROM tokens GROUP BY 1 ORDER BY tokens DESC",
     },
+    EVAL_ITEM: {
+        "evals_by_benchmark": "SELECT dataset, benchmark, kind, count(*) FILTER (task = 'bpb') AS bpb_items, "
+                              "sum(bits) FILTER (task = 'bpb') / sum(bytes) FILTER (task = 'bpb') AS bpb, "
+                              "count(*) FILTER (task = 'generate') AS samples, "
+                              "avg(correct::INT) FILTER (task = 'generate') AS accuracy "
+                              "FROM evals GROUP BY ALL ORDER BY dataset, benchmark",
+        "evals_by_status": "SELECT dataset, benchmark, status, count(*) AS n FROM evals WHERE task = 'generate' "
+                           "GROUP BY ALL ORDER BY dataset, benchmark, n DESC",
+    },
 }
 
-TEXT_COLUMNS = {WEB_DOC: "text", CODE_REPO: "text", FORMAL_PROOF: "text", TOKEN_SHARD: None, DOCUMENTS: "text"}
+TEXT_COLUMNS = {WEB_DOC: "text", CODE_REPO: "text", FORMAL_PROOF: "text", TOKEN_SHARD: None, DOCUMENTS: "text",
+                EVAL_ITEM: "output"}
 
 
 def _sql_list(items: list[str]) -> str:
@@ -196,7 +215,9 @@ def write_result(cursor, fmt: str, output: str | None) -> None:
         text = format_table(columns, cursor.fetchall())
         _emit(text, output)
         return
-    table = cursor.to_arrow_table()
+    with warnings.catch_warnings():  # DuckDB notes the copy a DB-API result makes; these results are small
+        warnings.simplefilter("ignore", UserWarning)
+        table = cursor.to_arrow_table()
     if fmt == "parquet":
         if not output:
             raise UserError("--format parquet needs --output FILE")
@@ -299,6 +320,10 @@ def _split_sql(positional: list[str]) -> tuple[list[str], str | None]:
 def run(args) -> int:
     paths, sql = _split_sql(args.datasets)
     sql = args.sql_opt or sql
+    if args.output:
+        from deepcorpus.core import outputs
+
+        outputs.check_file_output(args.output)  # never a directory, nor a file inside a dataset
     catalog = Catalog(paths)
     if args.sample:
         print_samples(catalog, args.sample, args.where, args.width, args.max_chars)

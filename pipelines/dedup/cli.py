@@ -36,6 +36,7 @@ def register(sub) -> None:
         p.add_argument("--input", required=True, action="append", help="dataset or JSONL/Parquet with id and text")
         p.add_argument("--output", required=True, help="the kept documents, every input column")
         p.add_argument("--removed", help="the dropped documents with id and duplicate_of")
+        force_option(p)
         if method == "exact":
             p.add_argument("--keep-case", action="store_true", help="do not fold case before hashing")
             p.add_argument("--punctuation", action="store_true", help="ignore punctuation and symbols")
@@ -65,6 +66,13 @@ def register(sub) -> None:
         if method == "decontaminate":
             decontaminate_options(p)
         p.set_defaults(func=_run, method=method)
+
+
+def force_option(p) -> None:
+    """--force: the only way a dataset output replaces an existing dataset (never anything else)."""
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing deepcorpus dataset at --output/--removed (anything that is not one "
+                        "is never replaced)")
 
 
 def decontaminate_options(p) -> None:
