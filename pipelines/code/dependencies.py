@@ -12,6 +12,7 @@ resolve to nothing.
 
 from __future__ import annotations
 
+import heapq
 import posixpath
 import re
 from collections import defaultdict
@@ -52,6 +53,8 @@ class RepoIndex:
         # Absolute imports known to name no file here: that answer does not depend on the importer,
         # and a repository imports the same outside modules (os, numpy) from file after file.
         self.unresolved: set[str] = set()
+        # ... and those that name one file whoever imports them ({import: [path]}), for the same reason.
+        self.resolved: dict[str, list[str]] = {}
         for path in sorted(self.files):
             parts = path.split("/")
             for i in range(len(parts)):
@@ -118,13 +121,17 @@ class Family:
     expand: Callable[[str], list[str]] | None = None
     implicit: Callable[[RepoIndex, SourceFile], list[str]] | None = None
     comment_strip: re.Pattern | None = None  # removed before matching (commented-out imports)
+    # Per pattern: words one of which the line a match starts on always holds, for patterns that
+    # start at a line start and stay on one line (see `_lines_holding`); None: the plain regex scan.
+    line_words: tuple[tuple[str, ...] | None, ...] = ()
 
     def references(self, text: str) -> list[str]:
         if self.comment_strip is not None:
             text = self.comment_strip.sub(" ", text)
         refs = []
-        for pattern in self.patterns:
-            for m in pattern.finditer(text):
+        for k, pattern in enumerate(self.patterns):
+            words = self.line_words[k] if k < len(self.line_words) else None
+            for m in (pattern.finditer(text) if words is None else _lines_holding(pattern, text, words)):
                 refs.extend(self.expand(m.group(1)) if self.expand else [m.group(1)])
         return list(dict.fromkeys(r.strip() for r in refs if r and r.strip()))
 
@@ -176,17 +183,25 @@ def _python_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
     """`a.b` or relative `..a.b`; `from x import y` arrives as `x:y` (y may be a submodule)."""
     if ref in index.unresolved:
         return []
+    known = index.resolved.get(ref)
+    if known is not None:
+        return known
     module, _, name = ref.partition(":")
     candidates = [module]
     if name:  # the submodule first: `from pkg import mod` usually means pkg/mod.py
         candidates.insert(0, module + name if module.endswith(".") else f"{module}.{name}")
-    hits = _python_candidates(index, importer, candidates)
-    if not hits and not module.startswith("."):
-        index.unresolved.add(ref)
+    hits, anywhere = _python_candidates(index, importer, candidates)
+    if module and not module.startswith(".") and anywhere:  # the same answer for every importer
+        if hits:
+            index.resolved[ref] = hits
+        else:
+            index.unresolved.add(ref)
     return hits
 
 
-def _python_candidates(index: RepoIndex, importer: str, candidates: list[str]) -> list[str]:
+def _python_candidates(index: RepoIndex, importer: str, candidates: list[str]) -> tuple[list[str], bool]:
+    """(the file, whether any importer gets the same: no relative candidate decided and the
+    suffix that matched names one file, so the nearest-to-the-importer rule chose nothing)."""
     for cand in candidates:
         if not cand:
             continue
@@ -200,53 +215,74 @@ def _python_candidates(index: RepoIndex, importer: str, candidates: list[str]) -
             for ext in _PY_EXTS:
                 hit = index.exact(rel + ext)
                 if hit:
-                    return hit
+                    return hit, False
             hit = index.exact(rel + "/__init__.py")
             if hit:
-                return hit
+                return hit, False
             continue
         if _normpath(body) == body and not body.startswith(("/", "..")) and not any(
                 body + ext in index.by_suffix for ext in _PY_SUFFIXES):
             continue  # most imports name a module outside the repository: no file ends like it
-        for ext in _PY_EXTS:
+        for ext in _PY_SUFFIXES:
             hit = index.suffix(body + ext, importer)
             if hit:
-                return hit
-        hit = index.suffix(body + "/__init__.py", importer)
-        if hit:
-            return hit
-    return []
+                return hit, len(index.by_suffix.get(_normpath(body + ext).lstrip("/"), ())) == 1
+    return [], True
+
+
+def _line_starts(text: str, word: str):
+    """The start of each line that holds `word`, in order, once each."""
+    at = text.find(word)
+    while at >= 0:
+        yield text.rfind("\n", 0, at) + 1
+        nl = text.find("\n", at)
+        if nl < 0:
+            return
+        at = text.find(word, nl)
+
+
+def _lines_holding(pattern: re.Pattern, text: str, words: tuple[str, ...]):
+    """`pattern.finditer(text)` for a pattern that matches only at a line start and holds one of
+    `words` on that line: tried only at the starts of lines that hold one (the regex alone tries
+    every position of the text, and most lines of a file import nothing)."""
+    starts = _line_starts(text, words[0]) if len(words) == 1 else heapq.merge(*(_line_starts(text, w) for w in words))
+    end, last = 0, -1
+    for start in starts:
+        if start == last or start < end:  # the same line again, or inside the last match
+            continue
+        last = start
+        m = pattern.match(text, start)
+        if m:
+            yield m
+            end = m.end()
 
 
 def _import_lines(pattern: re.Pattern, text: str):
-    """`pattern.finditer(text)` for the two import patterns, tried only at the starts of lines that
-    hold "import" (a match needs it on the line it starts on; the regex alone tries every position)."""
-    end, at = 0, text.find("import")
-    while at >= 0:
-        start = text.rfind("\n", 0, at) + 1
-        if start >= end:
-            m = pattern.match(text, start)
-            if m:
-                yield m
-                end = m.end()
-        nl = text.find("\n", at)
-        if nl < 0:
-            break
-        at = text.find("import", nl)
+    """`pattern.finditer(text)` for the two Python import patterns ("import" is on their first line)."""
+    return _lines_holding(pattern, text, ("import",))
 
 
 def _python_refs(text: str) -> list[str]:
-    refs = []
-    for m in _import_lines(_PY_IMPORT, text):
-        refs += [p.split(" as ")[0].strip() for p in m.group(1).split(",")]
-    for m in _import_lines(_PY_FROM, text):
-        names = m.group(2).replace("(", " ").replace(")", " ").replace("\\", " ")
-        for n in names.split(","):
-            n = n.split(" as ")[0].strip()
-            if n and n != "*":
-                refs.append(f"{m.group(1)}:{n}")
-        refs.append(m.group(1))
-    return refs
+    # Both patterns in one walk over the lines that hold "import" (what `_import_lines` does for each).
+    refs, from_refs = [], []
+    end_import = end_from = 0
+    for start in _line_starts(text, "import"):
+        if start >= end_import:
+            m = _PY_IMPORT.match(text, start)
+            if m:
+                refs += [p.split(" as ")[0].strip() for p in m.group(1).split(",")]
+                end_import = m.end()
+        if start >= end_from:
+            m = _PY_FROM.match(text, start)
+            if m:
+                names = m.group(2).replace("(", " ").replace(")", " ").replace("\\", " ")
+                for n in names.split(","):
+                    n = n.split(" as ")[0].strip()
+                    if n and n != "*":
+                        from_refs.append(f"{m.group(1)}:{n}")
+                from_refs.append(m.group(1))
+                end_from = m.end()
+    return refs + from_refs
 
 
 _PY_IMPORT = _m(r"^[ \t]*c?import[ \t]+([\w.]+(?:[ \t]+as[ \t]+\w+)?(?:[ \t]*,[ \t]*[\w.]+(?:[ \t]+as[ \t]+\w+)?)*)")
@@ -534,13 +570,13 @@ FAMILIES: tuple[Family, ...] = (
                            "Assembly", "GAS", "NASM"}),
            (_m(r'^[ \t]*[#%][ \t]*(?:include|import|include_next)[ \t]*[<"]([^">\n]+)[">]'),
             _m(r'^[ \t]*(?:%include|\.include|include)[ \t]+"([^"\n]+)"')),
-           _paths(("",))),
+           _paths(("",)), line_words=(("include", "import"), ("include",))),
     Family("jvm", frozenset({"Java", "Kotlin", "Scala", "Groovy", "Gradle", "Xtend", "Ceylon", "Gosu", "AspectJ",
                              "Mirah", "Fantom", "Groovy Server Pages", "Java Server Pages", "Processing", "Boo",
                              "X10"}),
            (_m(r"^[ \t]*import[ \t]+(?:static[ \t]+)?(\w+(?:\.\w+)*(?:\.\*|\._|\.\{[^}\n]*\})?)"),),
            _jvm_resolve, declarations=(_m(r"^[ \t]*package[ \t]+([\w.]+)"),), expand=_jvm_expand,
-           implicit=_same_namespace_uses("jvm", _JVM_EXTS), comment_strip=_C_COMMENTS),
+           implicit=_same_namespace_uses("jvm", _JVM_EXTS), comment_strip=_C_COMMENTS, line_words=(("import",),)),
     Family("csharp", frozenset({"C#"}),
            (_m(r"^[ \t]*(?:global[ \t]+)?using[ \t]+(?:static[ \t]+)?(?:\w+[ \t]*=[ \t]*)?([\w.]+)[ \t]*;"),),
            _namespace_resolve("csharp"), declarations=(_m(r"^[ \t]*namespace[ \t]+([\w.]+)"),),
