@@ -7,8 +7,9 @@ cluster, or of the benchmark item) and `dedup_reason` ("exact", "url", "near_dup
 "benchmark").
 
 Which document of a cluster is kept is decided by `rank_key(row) -> tuple`: the smallest key
-wins, so the choice never depends on worker order. Nothing is ever collected on one worker:
-exact and URL dedup group by key, near-dedup removes exact copies first (one combine per text),
+wins (ties: the smallest id), so the choice never depends on worker order. Nothing is ever
+collected on one worker: exact and URL dedup find each key's keeper by a combine and meet the rows
+in groups of (key, salt of the id), near-dedup removes exact copies first (one combine per text),
 then clusters the distinct texts by LSH band hashes and hub-safe connected components.
 
     outputs = docs | "NearDedup" >> MinHashDedup(WEB_MINHASH)
@@ -86,31 +87,77 @@ def _removed(row: dict, keeper_id, reason: str) -> dict:
     return out
 
 
-class _KeepFirstPerKey(beam.DoFn):
-    """Of the rows sharing a key, keep the one with the smallest rank; the others are removed."""
+class _KeepFirst(beam.PTransform):
+    """(key, row) -> DedupOutputs: of the rows sharing a key, the one with the smallest node
+    (rank, id) is kept and the others are removed with `reason`.
+
+    Hub-safe, as near-dedup's exact stage: a combine per key finds the keeper (its accumulator is the
+    smallest node, a count and the salts of the ids, at most 8 KiB), and the decision meets the rows
+    grouped by (key, salt of the id), so a key shared by millions of rows (a cookie wall, a parked
+    domain's URL) spreads over up to SALTS groups and no worker holds or walks all of them."""
 
     def __init__(self, stage: str, reason: str, rank_key: RankKey):
+        super().__init__()
         self.stage = stage
         self.reason = reason
         self.rank_key = rank_key
+
+    def expand(self, keyed):
+        rank_key = self.rank_key
+
+        def node_value(kv):
+            key, row = kv
+            doc_id = str(row["id"])
+            return key, ((tuple(rank_key(row)), doc_id), None, _id_salt(doc_id))
+
+        def decisions(kv):
+            key, (node, _, count, salts) = kv
+            if count > 1:
+                for salt in _salts_list(salts):
+                    yield (key, salt), (node[1],)
+
+        decided = (
+            keyed
+            | "Nodes" >> beam.Map(node_value)
+            | "KeeperPerKey" >> beam.CombinePerKey(_ExactFn())
+            | "Decisions" >> beam.FlatMap(decisions)
+        )
+        salted = keyed | "BySalt" >> beam.Map(lambda kv: ((kv[0], _id_salt(str(kv[1]["id"]))), kv[1]))
+        results = (
+            (salted, decided)
+            | "RowsAndKeepers" >> beam.Flatten()
+            | "GroupByKeyAndSalt" >> beam.GroupByKey()
+            | "Split" >> beam.ParDo(_SplitByKeeperFn(self.stage, self.reason)).with_outputs("removed", main="kept")
+        )
+        return DedupOutputs(results.kept, results.removed)
+
+
+class _SplitByKeeperFn(beam.DoFn):
+    """At (key, salt): the rows and their key's keeper id (absent when the key has one row)."""
+
+    def __init__(self, stage: str, reason: str):
+        self.reason = reason
         self.kept = Metrics.counter(stage, "kept")
         self.dropped = Metrics.counter(stage, f"dropped_{reason}")
+        self.group = Metrics.distribution(stage, "group")
 
     def process(self, element):
-        _, rows = element
-        # Two passes over the grouped rows instead of a list: on Dataflow a hot key's values
-        # are paged from shuffle and need not fit in memory.
-        best, best_rank, best_at = None, None, -1
-        for i, row in enumerate(rows):
-            rank = self.rank_key(row)
-            if best is None or rank < best_rank:
-                best, best_rank, best_at = row, rank, i
-        self.kept.inc()
-        yield best
-        for i, row in enumerate(rows):
-            if i != best_at:  # by position: a second pass may hand out fresh copies of the rows
+        _, values = element
+        keeper, size = None, 0
+        for value in values:  # two passes, no list: a group's values may be paged from shuffle
+            size += 1
+            if isinstance(value, tuple):
+                keeper = value[0]
+        self.group.update(size)
+        for row in values:
+            if isinstance(row, tuple):
+                continue
+            if keeper is None or str(row["id"]) == keeper:
+                self.kept.inc()
+                yield row
+            else:
                 self.dropped.inc()
-                yield beam.pvalue.TaggedOutput("removed", _removed(row, best["id"], self.reason))
+                yield beam.pvalue.TaggedOutput("removed", _removed(row, keeper, self.reason))
 
 
 class ExactDedup(beam.PTransform):
@@ -131,14 +178,7 @@ class ExactDedup(beam.PTransform):
             counter.inc()
             return normalized_hash(row["text"] or "", normalize), row
 
-        results = (
-            rows
-            | "KeyByTextHash" >> beam.Map(key)
-            | "GroupByHash" >> beam.GroupByKey()
-            | "KeepFirst" >> beam.ParDo(_KeepFirstPerKey(stage, "exact", self.rank_key)).with_outputs(
-                "removed", main="kept")
-        )
-        return DedupOutputs(results.kept, results.removed)
+        return rows | "KeyByTextHash" >> beam.Map(key) | "KeepFirst" >> _KeepFirst(stage, "exact", self.rank_key)
 
 
 class _KeyByUrl(beam.DoFn):
@@ -171,12 +211,7 @@ class UrlDedup(beam.PTransform):
     def expand(self, rows):
         keyed = rows | "KeyByUrl" >> beam.ParDo(_KeyByUrl(self.stage)).with_output_types(
             tuple[str, dict]).with_outputs("no_url", main="keyed")
-        results = (
-            keyed.keyed
-            | "GroupByUrl" >> beam.GroupByKey()
-            | "KeepFirst" >> beam.ParDo(_KeepFirstPerKey(self.stage, "url", self.rank_key)).with_outputs(
-                "removed", main="kept")
-        )
+        results = keyed.keyed | "KeepFirst" >> _KeepFirst(self.stage, "url", self.rank_key)
         kept = (results.kept, keyed.no_url) | "WithNoUrl" >> beam.Flatten()
         return DedupOutputs(kept, results.removed)
 

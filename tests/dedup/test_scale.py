@@ -8,6 +8,7 @@ the transform) must not grow with N.
 """
 
 import random
+from collections import Counter
 
 import apache_beam as beam
 import numpy as np
@@ -21,10 +22,12 @@ from dedup.beam import (
     CODE_MINHASH,
     WEB_MINHASH,
     ConnectedComponents,
+    ExactDedup,
     MinHashDedup,
     NearDuplicates,
     TextSignatures,
     UnionSignatures,
+    UrlDedup,
 )
 from dedup.components import union_find_components
 from dedup.minhash import MinHasher
@@ -40,12 +43,12 @@ def _collect(name: str, value) -> None:
     _SINK.setdefault(name, []).append(value)
 
 
-def run_dedup(docs, **options):
-    """Run MinHashDedup on one process; ({removed id: (duplicate_of, reason)}, kept ids, counters,
-    distribution maxima)."""
+def run_dedup(docs, transform=None, **options):
+    """Run MinHashDedup (or `transform`) on one process; ({removed id: (duplicate_of, reason)}, kept
+    ids, counters, distribution maxima)."""
     _SINK.clear()
     p = beam.Pipeline(runner=FnApiRunner(), options=PipelineOptions(["--direct_running_mode=in_memory"]))
-    out = p | beam.Create(docs) | MinHashDedup(WEB_MINHASH, **options)
+    out = p | beam.Create(docs) | (transform or MinHashDedup(WEB_MINHASH, **options))
     _ = out.removed | "R" >> beam.Map(lambda r: _collect("removed", (r["id"], r["duplicate_of"], r["dedup_reason"])))
     _ = out.kept | "K" >> beam.Map(lambda r: _collect("kept", r["id"]))
     result = p.run()
@@ -85,6 +88,28 @@ def test_hub_at_n_and_8n_matches_union_find_with_bounded_groups():
     # The hub has 8x the members, the largest join and final groups do not grow with it.
     assert large["join_group"] <= max(4, small["join_group"])
     assert large["final_group"] <= max(4, small["final_group"])
+
+
+def test_exact_and_url_hubs_at_n_and_8n_keep_one_row_in_bounded_groups():
+    groups = {}
+    for scale in (1, 8):
+        docs = [{"id": f"c{i:05d}", "text": "Accept all cookies to continue.", "url": f"http://parked.example/?p={i}",
+                 "crawl_date": f"2024-01-{1 + i % 28:02d}"} for i in range(500 * scale)]
+        docs += [{"id": f"d{i:05d}", "text": f"distinct page {i}", "url": f"http://site{i}.example/"}
+                 for i in range(300 * scale)]
+        for name, transform in (("exact", ExactDedup()), ("url", UrlDedup())):
+            if name == "url":  # one URL for the whole hub (the query string is kept): make it the same
+                docs = [dict(d, url="http://parked.example/") if d["id"].startswith("c") else d for d in docs]
+            removed, kept, counters, maxima = run_dedup(docs, transform=transform)
+            hub = [d for d in docs if d["id"].startswith("c")]
+            keeper = min(hub, key=lambda d: (d["crawl_date"], d["id"])) if name == "exact" else \
+                max(hub, key=lambda d: (d["crawl_date"], [-ord(c) for c in d["id"]]))
+            assert kept == {keeper["id"]} | {d["id"] for d in docs if d["id"].startswith("d")}
+            assert removed == {d["id"]: (keeper["id"], name) for d in hub if d is not keeper}
+            assert counters[f"dropped_{name}"] == len(hub) - 1
+            groups[(name, scale)] = maxima["group"]
+    for name in ("exact", "url"):  # 8x the copies, not 8x the largest group
+        assert groups[(name, 8)] <= max(4, groups[(name, 1)])
 
 
 def test_exact_copies_are_removed_before_near_dedup_and_counted_apart():
@@ -178,3 +203,28 @@ def test_union_find_reference_agrees_with_components_on_a_hub_of_roots():
         labels = p | beam.Create(edges) | ConnectedComponents(rounds=8)
         expected = {n: m for n, m in union_find_components(edges).items() if n != m}
         assert_that(labels, equal_to(sorted(expected.items())))
+
+
+@pytest.mark.slow
+def test_a_hub_of_50k_near_copies_among_100k_distinct_documents_collapses():
+    """The issue's hub at its size, with the default chunks and shards: 50,000 near-copies of one
+    boilerplate page (1-3 words edited) among 100,000 distinct documents."""
+    from dedup.beam import DEFAULT_CHUNK_DOCS, DEFAULT_PAIRS_PER_SHARD
+
+    docs = hub_corpus(n_distinct=100_000, n_hub=50_000, seed=17)
+    removed, kept, counters, maxima = run_dedup(docs)
+    hub = {d["id"] for d in docs if d["id"].startswith("h")}
+    assert not any(r.startswith("d") for r in removed)  # no distinct document merged
+    assert {d["id"] for d in docs if d["id"].startswith("d")} <= kept
+    by_keeper = Counter(removed[h][0] for h in hub if h in removed)
+    (keeper, members), = by_keeper.most_common(1)
+    assert keeper in hub and keeper in kept
+    # One keeper for the whole hub, but for the rare copy whose edits leave it in no shared band.
+    assert members >= len(hub) - len(hub) // 1000 and len(hub & kept) <= 1 + len(hub) // 1000
+    assert counters.get("cc_unconverged_nodes", 0) == 0  # converged within the default rounds
+    assert len(removed) + len(kept) == len(docs)
+    # No element holds the hub: the largest chunk, root group, shard, join group and final group are
+    # bounded by the settings, not by the hub's 50,000 members.
+    assert maxima["chunk_docs"] <= DEFAULT_CHUNK_DOCS and maxima["root_members"] <= DEFAULT_CHUNK_DOCS + 1
+    assert maxima["shard_pairs"] <= 2 * DEFAULT_PAIRS_PER_SHARD
+    assert maxima.get("join_group", 0) <= 64 and maxima["final_group"] <= 64
