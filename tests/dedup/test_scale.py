@@ -206,25 +206,30 @@ def test_union_find_reference_agrees_with_components_on_a_hub_of_roots():
 
 
 @pytest.mark.slow
-def test_a_hub_of_50k_near_copies_among_100k_distinct_documents_collapses():
-    """The issue's hub at its size, with the default chunks and shards: 50,000 near-copies of one
-    boilerplate page (1-3 words edited) among 100,000 distinct documents."""
-    from dedup.beam import DEFAULT_CHUNK_DOCS, DEFAULT_PAIRS_PER_SHARD
-
-    docs = hub_corpus(n_distinct=100_000, n_hub=50_000, seed=17)
-    removed, kept, counters, maxima = run_dedup(docs)
+def test_a_hub_of_near_copies_among_distinct_documents_collapses_in_bounded_elements():
+    """The issue's hub (50,000 near-copies of one boilerplate page among 100,000 distinct documents)
+    at a tenth of its size, which the 2-core CI runs in about a minute (the full size takes over 10;
+    benchmarks/dedup_bench.py's dedup_scale runs hubs of 10^4-10^5). Chunks and shards are a
+    sixteenth of the defaults, so the hub's members fall in ~60 chunks (roots linked across 5 shards)
+    as a hub of 10^5 would with the defaults."""
+    chunk, per_shard = 256, 1 << 16
+    docs = hub_corpus(n_distinct=10_000, n_hub=5_000, seed=17)
+    removed, kept, counters, maxima = run_dedup(docs, chunk_docs=chunk, pairs_per_shard=per_shard)
     hub = {d["id"] for d in docs if d["id"].startswith("h")}
     assert not any(r.startswith("d") for r in removed)  # no distinct document merged
     assert {d["id"] for d in docs if d["id"].startswith("d")} <= kept
     by_keeper = Counter(removed[h][0] for h in hub if h in removed)
     (keeper, members), = by_keeper.most_common(1)
     assert keeper in hub and keeper in kept
-    # One keeper for the whole hub, but for the rare copy whose edits leave it in no shared band.
-    assert members >= len(hub) - len(hub) // 1000 and len(hub & kept) <= 1 + len(hub) // 1000
+    # One keeper for the whole hub, but for the odd copy whose edits leave it in no band it shares
+    # (union-find on the candidate pairs agrees: nothing is lost in the distributed steps).
+    assert members >= len(hub) - len(hub) // 100
+    assert {r: d for r, (d, _) in removed.items()} == expected_removals(docs)
     assert counters.get("cc_unconverged_nodes", 0) == 0  # converged within the default rounds
     assert len(removed) + len(kept) == len(docs)
     # No element holds the hub: the largest chunk, root group, shard, join group and final group are
-    # bounded by the settings, not by the hub's 50,000 members.
-    assert maxima["chunk_docs"] <= DEFAULT_CHUNK_DOCS and maxima["root_members"] <= DEFAULT_CHUNK_DOCS + 1
-    assert maxima["shard_pairs"] <= 2 * DEFAULT_PAIRS_PER_SHARD
+    # bounded by the settings, not by the hub's 5,000 members.
+    assert counters["candidate_buckets"] > 0 and counters["cc_round01_edges"] > 0  # the hub crossed chunks
+    assert maxima["chunk_docs"] <= chunk and maxima["root_members"] <= chunk + 1
+    assert maxima["shard_pairs"] <= 2 * per_shard
     assert maxima.get("join_group", 0) <= 64 and maxima["final_group"] <= 64
