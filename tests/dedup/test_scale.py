@@ -208,7 +208,7 @@ def test_union_find_reference_agrees_with_components_on_a_hub_of_roots():
 @pytest.mark.slow
 def test_a_hub_of_near_copies_among_distinct_documents_collapses_in_bounded_elements():
     """The issue's hub (50,000 near-copies of one boilerplate page among 100,000 distinct documents)
-    at a tenth of its size, which the 2-core CI runs in about a minute (the full size takes over 10;
+    at a tenth of its size, which the 2-core CI runs in one to two minutes (the full size takes over 10;
     benchmarks/dedup_bench.py's dedup_scale runs hubs of 10^4-10^5). Chunks and shards are a
     sixteenth of the defaults, so the hub's members fall in ~60 chunks (roots linked across 5 shards)
     as a hub of 10^5 would with the defaults."""
