@@ -81,6 +81,28 @@ def demo_steps(out: str, train_steps: int) -> list[tuple[str, list[str] | Callab
     ]
 
 
+def write_addition_task(folder: str, n_sft: int = 1000, n_prompts: int = 500, seed: int = 0) -> tuple[str, str]:
+    """The post-training demo's verifiable task: sums of two one-digit numbers, answered in DeepSeek-R1's
+    format, `a+b=` -> ` <think>a+b</think> <answer>s</answer>`. Writes sft.jsonl (prompt, completion)
+    and prompts.jsonl (prompt, answer) into `folder`; returns their paths."""
+    import json
+    import random
+
+    rng = random.Random(seed)
+    os.makedirs(folder, exist_ok=True)
+    sft, prompts = os.path.join(folder, "sft.jsonl"), os.path.join(folder, "prompts.jsonl")
+    with open(sft, "w") as f:
+        for _ in range(n_sft):
+            a, b = rng.randint(0, 9), rng.randint(0, 9)
+            f.write(json.dumps({"prompt": f"{a}+{b}=", "completion": f" <think>{a}+{b}</think> <answer>{a + b}</answer>"})
+                    + "\n")
+    with open(prompts, "w") as f:
+        for _ in range(n_prompts):
+            a, b = rng.randint(0, 9), rng.randint(0, 9)
+            f.write(json.dumps({"prompt": f"{a}+{b}=", "answer": str(a + b)}) + "\n")
+    return sft, prompts
+
+
 def _show_file(path: str, text: str) -> None:
     with open(path, "w") as f:
         f.write(text)
