@@ -23,6 +23,7 @@ COMMANDS = {
     "tokenize": "pipelines.tokenize.cli",
     "train": "train.cli",
     "sft": "posttrain.sft_cli",
+    "grpo": "posttrain.grpo_cli",
     "export": "interop.cli",
     "eval": "evaluation.cli",
     "ablate": "evaluation.ablation",

@@ -54,6 +54,104 @@ class SFTConfig(TrainConfig):
         return self
 
 
+# What each named variant of the objective sets (posttrain/objective.py says what they compute).
+VARIANTS = ("grpo", "r1", "dr-grpo")
+ADVANTAGES = ("std", "mean")
+AGGREGATES = ("sequence", "token", "constant")
+RATIOS = ("token", "sequence")
+BACKENDS = ("model", "vllm")
+
+
+@dataclass
+class GRPOConfig(TrainConfig):
+    COMMAND: ClassVar[str] = "grpo"
+    steps: int = _f(1000, "optimizer steps (each rollout batch gives policy_updates x mini_batches of them)")
+    lr: float | None = _f(None, f"peak learning rate (default {GRPO_LR:g}, DeepSeekMath-RL's)")
+    schedule: str = _f("constant", "learning-rate schedule after warm-up", choices=train_config.SCHEDULES)
+    warmup_steps: int | None = _f(0, "linear warm-up steps")
+    micro_batch_size: int = _f(0, "sequences per forward pass on one rank (0: a whole mini-batch at once)")
+    # what to optimise
+    prompts: list = _f([], "prompt JSONL or Parquet file(s): `prompt` (or chat `messages`) and what the reward "
+                       "checks: `answer` (math), `tests`/`test_list`/`test` (code), `formal_statement` (lean)")
+    reward: str = _f("math", "math, format, lean, code, or a weighted sum such as 'math+0.5*format'")
+    prompt_template: str = _f("none", PROMPT_TEMPLATE_HELP)
+    chat_template: str | None = _f(None, CHAT_TEMPLATE_HELP)
+    # rollouts
+    group_size: int = _f(16, "G: outputs sampled per prompt (DeepSeekMath-RL used 64)")
+    prompts_per_step: int = _f(32, "prompts per rollout batch, over all ranks")
+    max_new_tokens: int = _f(1024, "longest output sampled (DeepSeekMath-RL: 1024)")
+    temperature: float = _f(1.0, "sampling temperature of the rollouts")
+    top_p: float = _f(1.0, "nucleus sampling of the rollouts (1: off)")
+    generation_backend: str = _f("model", "model (its own batched generation with the KV cache) or vllm", choices=BACKENDS)
+    generation_batch: int = _f(0, "sequences generated together on one rank (0: a whole rollout batch)")
+    # the objective
+    variant: str = _f("grpo", "grpo (DeepSeekMath eq. 3), r1 (DeepSeek-R1 eq. 1: ratio and KL of whole outputs) or "
+                      "dr-grpo (Dr. GRPO: no std normalisation, token sums over a constant)", choices=VARIANTS)
+    advantage: str | None = _f(None, "std: (r - mean) / std in the group; mean: r - mean (default: the variant's)",
+                               cli_choices=ADVANTAGES)
+    aggregate: str | None = _f(None, "sequence: mean over each output's tokens, then over outputs; token: over all "
+                               "tokens; constant: token sums / max_new_tokens (default: the variant's)", cli_choices=AGGREGATES)
+    ratio: str | None = _f(None, "token: per-token ratio and KL; sequence: of whole outputs (default: the variant's)",
+                           cli_choices=RATIOS)
+    clip_eps: float = _f(0.2, "epsilon of the clipped ratio")
+    beta: float = _f(0.04, "KL coefficient against the reference (DeepSeekMath 0.04; DeepSeek-R1-Zero 0.001; 0: no "
+                     "reference model)")
+    policy_updates: int = _f(1, "mu: passes over each rollout batch (DeepSeekMath: 1)")
+    mini_batches: int = _f(1, "optimizer steps per pass, each on a random share of the rollout batch")
+    ref_refresh_every: int = _f(0, "copy the policy into the reference every K steps (iterative GRPO; 0: never)")
+    # the rewards' verifiers
+    lean_backend: str = _f("auto", "Lean runner for the lean reward: auto, repl, server, leandojo")
+    lean_server: str | None = _f(None, "URL of a Kimina Lean Server (or DEEPCORPUS_LEAN_SERVER)")
+    repl_command: str | None = _f(None, "command that starts a Lean REPL (or DEEPCORPUS_REPL_COMMAND)")
+    lean_project: str | None = _f(None, "Lake project (e.g. with Mathlib) to run the REPL in")
+    lean_timeout: float = _f(60.0, "seconds per proof")
+    code_timeout: float = _f(10.0, "seconds per program in the sandbox (the code reward)")
+    reward_workers: int = _f(4, "proofs or programs checked at once")
+    log_rollouts: int = _f(4, "rollouts per step written to RUN/rollouts.jsonl (prompt, output, reward)")
+
+    def peak_lr(self) -> float:
+        return self.lr if self.lr is not None else GRPO_LR
+
+    def objective_settings(self) -> dict:
+        """advantage, aggregate and ratio: the variant's, with any given explicitly instead."""
+        from posttrain.objective import variant_settings
+
+        chosen = variant_settings(self.variant)
+        for name in ("advantage", "aggregate", "ratio"):
+            if getattr(self, name) is not None:
+                chosen[name] = getattr(self, name)
+        return chosen
+
+    def validate(self) -> GRPOConfig:
+        super().validate()
+        for name, allowed in (("advantage", ADVANTAGES), ("aggregate", AGGREGATES), ("ratio", RATIOS)):
+            v = getattr(self, name)
+            if v is not None and v not in allowed:
+                raise UserError(f"{name} must be one of {', '.join(allowed)} (got {v!r})")
+        if self.group_size < 2:
+            raise UserError(f"group_size must be at least 2: advantages compare the outputs of a group (got {self.group_size})")
+        for name in ("prompts_per_step", "max_new_tokens", "policy_updates", "mini_batches", "reward_workers"):
+            if getattr(self, name) < 1:
+                raise UserError(f"{name} must be at least 1 (got {getattr(self, name)})")
+        for name in ("generation_batch", "ref_refresh_every", "beta", "log_rollouts"):
+            if getattr(self, name) < 0:
+                raise UserError(f"{name} must not be negative (got {getattr(self, name)})")
+        if not self.temperature > 0:
+            raise UserError(f"temperature must be above 0: greedy rollouts make every output of a group the same "
+                            f"(got {self.temperature})")
+        if not 0 < self.top_p <= 1:
+            raise UserError(f"top_p must be within (0, 1] (got {self.top_p})")
+        if not self.clip_eps > 0:
+            raise UserError(f"clip_eps must be above 0 (got {self.clip_eps})")
+        for name in ("lean_timeout", "code_timeout"):
+            if not getattr(self, name) > 0:
+                raise UserError(f"{name} must be above 0 (got {getattr(self, name)})")
+        from posttrain.rewards import parse_reward
+
+        parse_reward(self.reward)  # a malformed spec is refused before anything starts
+        return self
+
+
 # --- the command line ----------------------------------------------------------------------------
 
 
