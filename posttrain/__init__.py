@@ -13,6 +13,7 @@ metrics, checkpoints, resume, DDP/FSDP2): they bring their own data and, for GRP
     sft_data.py    SFT examples tokenized once into the run, packed into rows with document masks
     sft.py         `deepcorpus sft`
     objective.py   GRPO's objective (DeepSeekMath eq. 3) and its R1 and Dr. GRPO variants
+    tasks.py       GRPO's prompt records (or benchmark rows): the prompt, its stop strings, the reference
     rewards.py     math, format, lean, code rewards and weighted sums of them
     generation.py  rollout backends: the model's own cached generation, or vLLM
     rollouts.py    rollout batches (G samples per prompt, rewards, advantages) as the Trainer's data

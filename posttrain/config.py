@@ -100,7 +100,7 @@ class GRPOConfig(TrainConfig):
     mini_batches: int = _f(1, "optimizer steps per pass, each on a random share of the rollout batch")
     ref_refresh_every: int = _f(0, "copy the policy into the reference every K steps (iterative GRPO; 0: never)")
     # the rewards' verifiers
-    lean_backend: str = _f("auto", "Lean runner for the lean reward: auto, repl, server, leandojo")
+    lean_backend: str = _f("auto", "Lean runner for the lean reward", choices=("auto", "repl", "server", "leandojo"))
     lean_server: str | None = _f(None, "URL of a Kimina Lean Server (or DEEPCORPUS_LEAN_SERVER)")
     repl_command: str | None = _f(None, "command that starts a Lean REPL (or DEEPCORPUS_REPL_COMMAND)")
     lean_project: str | None = _f(None, "Lake project (e.g. with Mathlib) to run the REPL in")

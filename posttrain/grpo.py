@@ -27,6 +27,7 @@ import math
 import os
 import sys
 import time
+from dataclasses import dataclass
 
 import torch
 
@@ -137,24 +138,18 @@ def run(args) -> int:
         from train.config import load_file
 
         output = load_file(args.config, GRPOConfig).get("output")
-    resume_from = resume_point(output, args.resume, "grpo")
+    resume_from = resume_point(output, args.resume)
     cfg = effective_config(GRPOConfig, {**values, "output": output}, args.config, resume_from)
     return grpo(cfg, resume_from, args.command_line)
 
 
 def grpo(cfg: GRPOConfig, resume_from: str | None, command: list[str]) -> int:
-    from posttrain.generation import build_backend
-    from posttrain.init import build_policy, open_start, run_state
-    from posttrain.objective import GRPOLoss, Objective
-    from posttrain.reference import Reference
+    from posttrain.init import open_start
     from posttrain.rewards import build_reward
-    from posttrain.rollouts import RolloutStream, prepare_prompts
+    from posttrain.rollouts import prepare_prompts
     from posttrain.templates import load_chat_template, load_prompt_template
-    from train.checkpoint import build_checkpointer, complete_checkpoints, load_checkpoint, newest_checkpoint
-    from train.config import write_toml
-    from train.optim import build_optimizer, build_schedule
+    from train.checkpoint import load_checkpoint
     from train.parallel import build_parallel
-    from train.trainer import Trainer
 
     started = time.time()
     run_dir = cfg.output
@@ -170,6 +165,41 @@ def grpo(cfg: GRPOConfig, resume_from: str | None, command: list[str]) -> int:
     prompt_template = load_prompt_template(cfg.prompt_template)
     reward = build_reward(cfg)
     prompts = prepare_prompts(run_dir, cfg.prompts, reward, parallel, resuming=ckpt is not None)
+    reward.start()  # a missing Lean runner stops the run here, before any model is built
+    try:
+        return _train(cfg, resume_from, command, started,
+                      Inputs(parallel, ckpt, start, chat, prompt_template, reward, prompts))
+    finally:
+        reward.close()
+
+
+@dataclass
+class Inputs:
+    """What a GRPO run reads before it builds models: its ranks, the checkpoint it resumes, the tokenizer
+    and templates, the reward and the prompts."""
+
+    parallel: object
+    ckpt: dict | None
+    start: object
+    chat: object
+    prompt_template: str
+    reward: object
+    prompts: object
+
+
+def _train(cfg: GRPOConfig, resume_from: str | None, command: list[str], started: float, inputs: Inputs) -> int:
+    from posttrain.generation import build_backend
+    from posttrain.init import build_policy, run_state
+    from posttrain.objective import GRPOLoss, Objective
+    from posttrain.reference import Reference
+    from posttrain.rollouts import RolloutStream
+    from train.checkpoint import build_checkpointer, complete_checkpoints, newest_checkpoint
+    from train.config import write_toml
+    from train.optim import build_optimizer, build_schedule
+    from train.trainer import Trainer
+
+    run_dir = cfg.output
+    parallel, ckpt, start, reward, prompts = inputs.parallel, inputs.ckpt, inputs.start, inputs.reward, inputs.prompts
 
     # The objective never reaches MTP modules: the policy has none (its checkpoints say mtp_depth 0).
     model = build_policy(cfg, start, parallel, cfg.max_new_tokens + 1, ckpt, overrides={"mtp_depth": 0})
@@ -184,7 +214,7 @@ def grpo(cfg: GRPOConfig, resume_from: str | None, command: list[str]) -> int:
     reference = Reference(model, parallel, run_dir) if cfg.beta > 0 else None
     backend = build_backend(cfg, model, parallel, start, run_dir, autocast)
     stream = RolloutStream(cfg=cfg, policy=model, reference=reference, backend=backend, reward=reward, prompts=prompts,
-                           start=start, chat=chat, prompt_template=prompt_template, objective=objective,
+                           start=start, chat=inputs.chat, prompt_template=inputs.prompt_template, objective=objective,
                            parallel=parallel, run_dir=run_dir, autocast_dtype=autocast)
     metrics = GRPOMetrics(run_dir, loss=loss, stream=stream, parallel=parallel, log_every=cfg.log_every,
                           total_steps=cfg.steps, tensorboard=cfg.tensorboard)
@@ -195,10 +225,9 @@ def grpo(cfg: GRPOConfig, resume_from: str | None, command: list[str]) -> int:
         if parallel.is_main:
             log.info("resumed from %s at step %d (rollout batch %d)", resume_from, trainer.steps_done,
                      stream.batch_index)
-        ckpt = None
+        ckpt = inputs.ckpt = None  # free the copies
     elif reference is not None:
         reference.refresh(0)
-    reward.start()
 
     n_params = sum(p.numel() for p in model.module.parameters())
     if parallel.is_main:
@@ -213,7 +242,6 @@ def grpo(cfg: GRPOConfig, resume_from: str | None, command: list[str]) -> int:
     try:
         outcome = trainer.train()
     finally:
-        reward.close()
         backend.close()
     if reference is not None:
         reference.prune()

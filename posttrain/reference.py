@@ -58,7 +58,8 @@ class Reference:
         self.step = step
         self.prune()
         self.parallel.barrier()
-        log.info("reference policy: the policy after step %d", step)
+        if self.parallel.is_main:
+            log.info("reference policy: the policy after step %d", step)
 
     def load(self, step: int) -> None:
         """π_ref from the snapshot of `step` (a resumed run)."""

@@ -199,6 +199,7 @@ class RolloutStream:
         self.in_batch = 0  # steps taken from it
         self.steps = 0
         self.last_stats: dict = {}
+        self._order: tuple[int | None, np.ndarray | None] = (None, None)  # (epoch, its prompt order)
 
     # -- position --
 
@@ -215,6 +216,7 @@ class RolloutStream:
         if self.reference is not None and state.get("reference_step") is not None:
             self.reference.load(int(state["reference_step"]))
         self.batch = None
+        self._truncate_rollout_log()
         if self.batch_index >= 0 and self.in_batch < self.steps_per_batch:
             path = self._in_flight_path()
             saved = torch.load(path, map_location="cpu", weights_only=False) if os.path.exists(path) else None
@@ -222,6 +224,24 @@ class RolloutStream:
                 raise UserError(f"{path}: the rollout batch this checkpoint stopped in is missing; it cannot resume")
             self.batch = saved
             self.last_stats = saved.stats
+
+    def _truncate_rollout_log(self) -> None:
+        """A resumed run logs the steps after its checkpoint again: drop what the first attempt logged of them."""
+        path = os.path.join(self.run_dir, "rollouts.jsonl")
+        if not self.parallel.is_main or not os.path.exists(path):
+            return
+        keep = []
+        with open(path) as f:
+            for line in f:
+                try:
+                    if json.loads(line).get("step", 0) <= self.steps:
+                        keep.append(line if line.endswith("\n") else line + "\n")
+                except json.JSONDecodeError:
+                    continue  # a line cut by the interruption
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            f.writelines(keep)
+        os.replace(tmp, path)
 
     def _in_flight_path(self) -> str:
         return os.path.join(self.run_dir, "rollouts", f"in_flight_rank{self.parallel.rank}.pt")
@@ -246,7 +266,7 @@ class RolloutStream:
         out = []
         for pos in range(first, first + self.rank_prompts):
             epoch, i = divmod(pos, n)
-            if getattr(self, "_order", (None,))[0] != epoch:
+            if self._order[0] != epoch:
                 self._order = (epoch, np.random.default_rng([self.cfg.seed, epoch]).permutation(n))
             out.append(int(self._order[1][i]))
         return out

@@ -24,7 +24,7 @@ from posttrain.config import SFTConfig, cli_values, effective_config
 log = logging.getLogger("posttrain")
 
 
-def resume_point(output: str | None, resume: bool, command: str) -> str | None:
+def resume_point(output: str | None, resume: bool) -> str | None:
     """The checkpoint to continue from (--resume), refusing to write over a run's checkpoints otherwise."""
     from train.checkpoint import newest_checkpoint
 
@@ -50,7 +50,7 @@ def run(args) -> int:
         from train.config import load_file
 
         output = load_file(args.config, SFTConfig).get("output")
-    resume_from = resume_point(output, args.resume, "sft")
+    resume_from = resume_point(output, args.resume)
     cfg = effective_config(SFTConfig, {**values, "output": output}, args.config, resume_from)
     return sft(cfg, resume_from, args.command_line)
 

@@ -120,16 +120,24 @@ def test_grpo_raises_the_reward_on_the_addition_task_after_a_short_sft(task, sft
 
 
 @pytest.mark.slow
-def test_two_gloo_ranks_share_the_rollout_batch(task, tmp_path):
+@pytest.mark.parametrize("how", ["ddp", "fsdp"])
+def test_two_gloo_ranks_share_the_rollout_batch(task, quick_sft, tmp_path, how):
+    """Each rank samples its share of the prompts; under FSDP2 both decode in lockstep, the reference is
+    sharded too, and a run stopped after a reference refresh resumes from the sharded checkpoint."""
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "deepcorpus",
-           "grpo", "--init", task["base"], "--prompts", task["prompts"], "--output", str(tmp_path / "run"),
-           "--distributed", "ddp", "--steps", "2", *SMALL]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
-    assert proc.returncode == 0, proc.stderr[-4000:]
+           "grpo", "--init", quick_sft, "--prompts", task["prompts"], "--output", str(tmp_path / "run"),
+           "--distributed", how, "--ref-refresh-every", "2", "--checkpoint-every", "2", *SMALL]
+    runs = [["--steps", "3"]] if how == "ddp" else [["--steps", "2"], ["--steps", "3", "--resume"]]
+    for extra in runs:
+        proc = subprocess.run(cmd + extra, capture_output=True, text=True, timeout=300, env=env)
+        assert proc.returncode == 0, proc.stderr[-4000:]
     records = read_metrics(str(tmp_path / "run"))
-    assert len(records) == 2
-    assert len(read_jsonl(tmp_path / "run" / "rollouts.jsonl")) == 2 * 4
+    assert [r["step"] for r in records] == [1, 2, 3] and records[-1]["reference_step"] == 2
+    assert len(read_jsonl(tmp_path / "run" / "rollouts.jsonl")) == 3 * 4
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["counters"]["grpo"]["ranks"] == 2
     ckpt = newest_checkpoint(str(tmp_path / "run"))
     assert sorted(f for f in os.listdir(ckpt) if f.startswith("rng_")) == ["rng_rank0.pt", "rng_rank1.pt"]
+    assert os.path.isdir(os.path.join(ckpt, "sharded")) == (how == "fsdp")
+    model, args, _ = load_for_inference(str(tmp_path / "run"))  # gathered back into one process
+    assert args.mtp_depth == 0
