@@ -77,6 +77,18 @@ def test_the_variants_train_and_say_what_they_computed(task, tmp_path, one_torch
         assert not os.path.exists(tmp_path / "run" / "reference")  # β = 0: no reference model
 
 
+def test_chat_prompts_and_benchmark_rows_are_put_to_the_model_as_templated(task, tmp_path, one_torch_thread):
+    prompts = tmp_path / "mixed.jsonl"
+    rows = [{"messages": [{"role": "user", "content": "7+6="}], "answer": "13"},
+            {"question": "What is 7+6?", "answer": "Add them.\n#### 13"},  # a GSM8K row: eval's zero-shot prompt
+            {"prompt": "7+6=", "answer": 13, "stop": "</answer>"}]
+    prompts.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["grpo", "--init", task["base"], "--prompts", str(prompts), "--output", str(tmp_path / "run"),
+                 *SMALL, "--prompts-per-step", "3", "--log-rollouts", "12", "--steps", "1"]) == 0
+    seen = {r["prompt"] for r in read_jsonl(tmp_path / "run" / "rollouts.jsonl")}
+    assert seen == {"User: 7+6=\n\nAssistant:", "Question: What is 7+6?\nAnswer:", "7+6="}
+
+
 def test_the_report_has_a_grpo_section_with_the_reward_curve(task, tmp_path, one_torch_thread):
     from deepcorpus.report import build_html
 

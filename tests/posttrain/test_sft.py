@@ -86,3 +86,40 @@ def test_two_gloo_ranks_match_one_process(task, tmp_path):
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert losses(tmp_path / "two") == pytest.approx(losses(tmp_path / "one"), rel=1e-5)
+
+
+def test_chats_from_parquet_learn_the_assistant_turns(task, tmp_path, one_torch_thread):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipelines.tokenize.tokenizer import load_tokenizer
+
+    chats = [[{"role": "user", "content": f"{a}+{b}="}, {"role": "assistant", "content": str(a + b)},
+              {"role": "user", "content": "and +1?"}, {"role": "assistant", "content": str(a + b + 1)}]
+             for a in range(5) for b in range(4)]
+    path = tmp_path / "chats.parquet"
+    pq.write_table(pa.table({"messages": chats}), path)
+    assert main(["sft", "--init-from", task["base"], "--data", str(path), "--output", str(tmp_path / "run"), *FAST,
+                 "--steps", "2"]) == 0
+    counts = json.loads((tmp_path / "run" / "summary.json").read_text())["data"]
+    tok = load_tokenizer(task["tokenizer"])
+    learnt = sum(len(tok.encode(" " + m["content"], add_special_tokens=False).ids) + 1  # DeepSeek LLM's " reply" + EOS
+                 for chat in chats for m in chat if m["role"] == "assistant")
+    assert counts["examples"] == 20 and counts["trained_tokens"] == learnt
+
+
+def test_sft_starts_from_a_hugging_face_directory(task, tmp_path, one_torch_thread):
+    """Our base exported as a Hugging Face directory (BOS added, as DeepSeek's tokenizers add it), then fine-tuned."""
+    from interop.export import export_hf
+
+    hf = tmp_path / "hf"
+    export_hf(task["base"], str(hf), dtype="fp32", add_bos=True)
+    assert main(["sft", "--init-from", str(hf), "--data", task["sft"], "--output", str(tmp_path / "run"), *FAST,
+                 "--steps", "1"]) == 0
+    state = json.loads(open(os.path.join(newest_checkpoint(str(tmp_path / "run")), "trainer.json")).read())
+    assert state["add_bos"] is True and state["tokenizer"] == str(hf / "tokenizer.json")
+    from pipelines.tokenize.tokenizer import load_tokenizer, special_ids
+    from posttrain.sft_data import ExampleStore
+
+    store = ExampleStore(str(tmp_path / "run" / "sft_data"))
+    assert store.example(0)[0][0] == special_ids(load_tokenizer(state["tokenizer"])).bos  # examples begin with BOS
