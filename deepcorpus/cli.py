@@ -12,7 +12,7 @@ import argparse
 import logging
 import sys
 
-from deepcorpus.core.errors import UserError
+from deepcorpus.core.errors import ConservationError, UserError
 
 # Sub-command -> the module that defines it (its `register(sub)` adds the parser and its handler).
 COMMANDS = {
@@ -30,6 +30,7 @@ COMMANDS = {
     "inspect": "deepcorpus.inspect",
     "report": "deepcorpus.report",
     "demo": "deepcorpus.demo",
+    "commit": "deepcorpus.commit",
 }
 
 
@@ -98,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = args.func(args, extra) if getattr(args, "beam_args", False) else args.func(args)
         return int(result or 0)
-    except UserError as e:
+    except (UserError, ConservationError) as e:
         if args.debug:
             raise
         print(f"deepcorpus {args.command}: error: {e}", file=sys.stderr)

@@ -189,13 +189,20 @@ def _describe(path: str) -> str:
 
 def run_demo(out: str, train_steps: int | None = None) -> int:
     from deepcorpus.cli import main
+    from deepcorpus.core import outputs
 
-    if os.path.exists(out):
-        shutil.rmtree(out)  # the demo always starts fresh, so its output is reproducible
-    os.makedirs(out)
+    # The demo starts fresh, so its output is reproducible: it removes only a directory that an
+    # earlier demo made (marked as such) and refuses anything else but a new or empty one.
+    outputs.check_run_output(out, "demo")
+    if outputs.is_run_dir(out, "demo"):
+        shutil.rmtree(out)
+    os.makedirs(out, exist_ok=True)
+    outputs.mark_run_output(out, "demo", ["deepcorpus", "demo", "--output", out])
     rows = []
-    os.makedirs(os.path.join(out, "ablation"))
-    for name, argv, product in demo_steps(out, train_steps or DEFAULT_TRAIN_STEPS):
+    steps = demo_steps(out, train_steps or DEFAULT_TRAIN_STEPS)
+    if steps:  # the ablation's inputs are written into it by `inspect --output`
+        os.makedirs(os.path.join(out, "ablation"))
+    for name, argv, product in steps:
         argv = argv() if callable(argv) else argv
         print(f"\n$ deepcorpus {shlex.join(argv)}", flush=True)
         start = time.time()
@@ -210,9 +217,10 @@ def run_demo(out: str, train_steps: int | None = None) -> int:
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
     ablation = os.path.join(out, "ablation", "ablation.md")
-    print(f"\n== data ablation: the math corpus against the crawl's other pages ({ablation}) ==")
-    with open(ablation) as f:
-        print(f.read().rstrip())
+    if os.path.exists(ablation):
+        print(f"\n== data ablation: the math corpus against the crawl's other pages ({ablation}) ==")
+        with open(ablation) as f:
+            print(f.read().rstrip())
     print(f"\nreport: {os.path.abspath(os.path.join(out, 'report.html'))}")
     print("next, look at the math corpus with DuckDB:")
     print(f"  deepcorpus inspect {out}/math/corpus \"SELECT domain, count(*) AS pages, "

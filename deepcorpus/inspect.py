@@ -320,6 +320,10 @@ def _split_sql(positional: list[str]) -> tuple[list[str], str | None]:
 def run(args) -> int:
     paths, sql = _split_sql(args.datasets)
     sql = args.sql_opt or sql
+    if args.output:
+        from deepcorpus.core import outputs
+
+        outputs.check_file_output(args.output)  # never a directory, nor a file inside a dataset
     catalog = Catalog(paths)
     if args.sample:
         print_samples(catalog, args.sample, args.where, args.width, args.max_chars)

@@ -20,10 +20,11 @@ FORMAL_PROOF = "formal_proof"
 TOKEN_SHARD = "token_shard"
 DOCUMENTS = "documents"
 EVAL_ITEM = "eval_item"
+MATH_SCORE = "math_score"
 
 # How DuckDB views and `deepcorpus inspect` name each kind's table.
 VIEW_NAMES = {WEB_DOC: "docs", CODE_REPO: "repos", FORMAL_PROOF: "proofs", TOKEN_SHARD: "tokens", DOCUMENTS: "docs",
-              EVAL_ITEM: "evals"}
+              EVAL_ITEM: "evals", MATH_SCORE: "scores"}
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,9 @@ EVAL_ITEM_SCHEMA = pa.schema(
         ("detail", pa.string()),  # how it was judged: the comparison used, stderr's tail, Lean's messages
     ]
 )
+# Every candidate's classifier score in one math iteration (`math run`'s iter_K/scores/).
+MATH_SCORE_SCHEMA = pa.schema([("id", pa.string()), ("url", pa.string()), ("domain", pa.string()),
+                               ("score", pa.float32()), ("token_count", pa.int64()), ("language", pa.string())])
 
 CONTRACTS: dict[str, Contract] = {
     WEB_DOC: Contract(WEB_DOC, 1, WEB_DOC_SCHEMA, "web documents (math and general)"),
@@ -160,6 +164,7 @@ CONTRACTS: dict[str, Contract] = {
     TOKEN_SHARD: Contract(TOKEN_SHARD, 1, token_shard_schema(2048, 32000), TOKEN_SHARD_DOC),
     DOCUMENTS: Contract(DOCUMENTS, 1, DOCUMENTS_SCHEMA, DOCUMENTS_DOC),
     EVAL_ITEM: Contract(EVAL_ITEM, 1, EVAL_ITEM_SCHEMA, "per-item outputs of `deepcorpus eval`"),
+    MATH_SCORE: Contract(MATH_SCORE, 1, MATH_SCORE_SCHEMA, "a math iteration's score of every candidate"),
 }
 
 

@@ -3,7 +3,7 @@ parser (`deepcorpus.cli`). A handler imports its step (`run.py`, `steps.py`, and
 `pipelines/dedup/run.py`) when it runs, so `--help` stays quick."""
 
 from deepcorpus.core.command import command_parser
-from pipelines.dedup.cli import decontaminate_options
+from pipelines.dedup.cli import decontaminate_options, force_option
 
 
 def _classifier_options(p) -> None:
@@ -74,6 +74,7 @@ def register(sub) -> None:
     p.add_argument("--model", required=True, help="model from train-classifier or a run's iter_K/model.bin")
     p.add_argument("--output", required=True, help="web_doc dataset of the scored documents")
     p.add_argument("--threshold", type=float, help="keep only documents scoring at least this")
+    force_option(p)
     p.set_defaults(func=_score)
 
     p = command_parser(steps, "discover", "Find math domains and URL prefixes in a scored dataset.", [
@@ -96,6 +97,7 @@ def register(sub) -> None:
     p.add_argument("--input", required=True, action="append", help="web_doc dataset or JSONL/Parquet with text")
     p.add_argument("--output", required=True, help="web_doc dataset of the kept documents")
     p.add_argument("--removed", help="the dropped documents with the benchmark item they matched (duplicate_of)")
+    force_option(p)
     decontaminate_options(p)
     p.set_defaults(func=_decontaminate, method="decontaminate")
 
