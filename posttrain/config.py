@@ -25,6 +25,8 @@ PROMPT_TEMPLATE_HELP = ("how a record's `prompt` is put to the model: none (as i
 CHAT_TEMPLATE_HELP = ("Jinja chat template file for `messages` records (default: the checkpoint's tokenizer_config.json, "
                       "else DeepSeek LLM's 'User: ...\\n\\nAssistant: ...')")
 # The token-shard loader's fields and the preset: a post-training run reads records, from a checkpoint.
+# Train's help that reads otherwise here: a post-training run's tokenizer is its checkpoint's.
+HELP_HERE = {"tokenizer": "tokenizer.json (default: the one the checkpoint names; a Hugging Face directory's own)"}
 NOT_OPTIONS = ("preset", "mixture", "tokenizer_hash", "doc_mask", "shuffle_buffer", "chunk_rows", "loader_workers")
 
 
@@ -164,7 +166,10 @@ def add_config_options(p: argparse.ArgumentParser, cls: type, taken: set[str]) -
         if f.name in taken or f.name in NOT_OPTIONS:
             continue
         flag = "--" + f.name.replace("_", "-")
-        help_text = f.metadata.get("help", "")
+        help_text = HELP_HERE.get(f.name) or f.metadata.get("help", "")
+        default = f.default if f.default is not dataclasses.MISSING else None
+        if default not in (None, "", False) and "default" not in help_text:
+            help_text += f" (default {default:g})" if isinstance(default, float) else f" (default {default})"
         if f.name == "model":
             p.add_argument(flag, action="append", metavar="KEY=VALUE", help=help_text)
         elif f.type.startswith("list"):

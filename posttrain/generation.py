@@ -85,15 +85,22 @@ def hf_named_weights(module):
         yield t.key, value[t.expert] if t.expert is not None else value
 
 
+def check_backend(name: str) -> None:
+    """Refuse a backend that cannot run here before any model is built."""
+    import importlib.util
+
+    if name == "vllm" and importlib.util.find_spec("vllm") is None:
+        raise UserError("--generation-backend vllm needs vLLM (pip install vllm, on a CUDA machine); the default "
+                        "backend, model, needs nothing more")
+
+
 class VLLMBackend:
     name = "vllm"
 
     def __init__(self, hf_dir: str, *, seed: int, max_len: int, gpu_memory_utilization: float = 0.4):
-        try:
-            import vllm
-        except ImportError:
-            raise UserError("--generation-backend vllm needs vLLM (pip install vllm, on a CUDA machine); the default "
-                            "backend, model, needs nothing more") from None
+        check_backend(self.name)
+        import vllm
+
         self.llm = vllm.LLM(model=hf_dir, tokenizer=hf_dir, dtype="bfloat16", seed=seed, max_model_len=max_len,
                             gpu_memory_utilization=gpu_memory_utilization, enable_prefix_caching=True)
 

@@ -138,15 +138,17 @@ def run(args) -> int:
         from train.config import load_file
 
         output = load_file(args.config, GRPOConfig).get("output")
-    resume_from = resume_point(output, args.resume)
+    resume_from = resume_point(output, args.resume, "grpo")
     cfg = effective_config(GRPOConfig, {**values, "output": output}, args.config, resume_from)
     return grpo(cfg, resume_from, args.command_line)
 
 
 def grpo(cfg: GRPOConfig, resume_from: str | None, command: list[str]) -> int:
+    from posttrain.generation import check_backend
     from posttrain.init import open_start
     from posttrain.rewards import build_reward
     from posttrain.rollouts import prepare_prompts
+    from posttrain.sft import make_run_dir
     from posttrain.templates import load_chat_template, load_prompt_template
     from train.checkpoint import load_checkpoint
     from train.parallel import build_parallel
@@ -155,12 +157,13 @@ def grpo(cfg: GRPOConfig, resume_from: str | None, command: list[str]) -> int:
     run_dir = cfg.output
     if not cfg.prompts:
         raise UserError("--prompts FILE is required: prompt records (JSONL or Parquet) with what the reward checks")
+    check_backend(cfg.generation_backend)
     parallel = build_parallel(cfg)
     ckpt = load_checkpoint(resume_from, parallel.rank) if resume_from else None
     start = open_start(cfg, ckpt)
     cfg.tokenizer, cfg.tokenizer_hash = start.tokenizer_path, start.tokenizer_hash
     if parallel.is_main:
-        os.makedirs(run_dir, exist_ok=True)
+        make_run_dir(run_dir, "grpo", command)
     chat = load_chat_template(cfg.chat_template, start.tokenizer_path, start.tokenizer, start.ids)
     prompt_template = load_prompt_template(cfg.prompt_template)
     reward = build_reward(cfg)

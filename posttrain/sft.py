@@ -24,14 +24,17 @@ from posttrain.config import SFTConfig, cli_values, effective_config
 log = logging.getLogger("posttrain")
 
 
-def resume_point(output: str | None, resume: bool) -> str | None:
-    """The checkpoint to continue from (--resume), refusing to write over a run's checkpoints otherwise."""
+def resume_point(output: str | None, resume: bool, command: str = "sft") -> str | None:
+    """The checkpoint to continue from (--resume), refusing to write over a run's checkpoints otherwise,
+    and into any directory that is neither new, empty, nor a `command` run of ours (core/outputs.py)."""
+    from deepcorpus.core import outputs
     from train.checkpoint import newest_checkpoint
 
     if not output:
         raise UserError("--output RUN_DIR is required (checkpoints, metrics.jsonl and summary.json go there)")
     if storage.is_remote(output):
         raise UserError(f"{output}: the run directory must be local (metrics and checkpoints are written there)")
+    outputs.check_run_output(output, command)
     newest = newest_checkpoint(output)
     if resume:
         if newest is None:
@@ -43,6 +46,14 @@ def resume_point(output: str | None, resume: bool) -> str | None:
     return None
 
 
+def make_run_dir(run_dir: str, command: str, command_line: list[str]) -> None:
+    """The run directory, marked as a `command` run of ours before anything else is written into it."""
+    from deepcorpus.core import outputs
+
+    os.makedirs(run_dir, exist_ok=True)
+    outputs.mark_run_output(run_dir, command, command_line)
+
+
 def run(args) -> int:
     values = cli_values(args, SFTConfig)
     output = values["output"]
@@ -50,7 +61,7 @@ def run(args) -> int:
         from train.config import load_file
 
         output = load_file(args.config, SFTConfig).get("output")
-    resume_from = resume_point(output, args.resume)
+    resume_from = resume_point(output, args.resume, "sft")
     cfg = effective_config(SFTConfig, {**values, "output": output}, args.config, resume_from)
     return sft(cfg, resume_from, args.command_line)
 
@@ -75,7 +86,7 @@ def sft(cfg: SFTConfig, resume_from: str | None, command: list[str]) -> int:
     start = open_start(cfg, ckpt)
     cfg.tokenizer, cfg.tokenizer_hash = start.tokenizer_path, start.tokenizer_hash
     if parallel.is_main:
-        os.makedirs(run_dir, exist_ok=True)
+        make_run_dir(run_dir, "sft", command)
     chat = load_chat_template(cfg.chat_template, start.tokenizer_path, start.tokenizer, start.ids)
     store = prepare_store(run_dir, cfg, start, chat, parallel, resuming=ckpt is not None)
     micro = cfg.micro_batch_size or cfg.batch_size // parallel.world

@@ -71,6 +71,16 @@ def test_a_run_with_checkpoints_needs_resume_and_bad_records_are_one_line(task, 
     assert len(err.splitlines()) == 1 and f"{bad}: record 2: needs `prompt` and `completion`" in err
     assert main(["sft", "--data", task["sft"], "--output", str(tmp_path / "c"), "--steps", "1"]) == 2
     assert "--init-from" in capsys.readouterr().err
+    # A directory that is not an sft run of ours is never written into; its files stay as they were.
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "config.toml").write_text("mine")
+    assert sft(task, foreign, "--steps", "1") == 2
+    assert "not a deepcorpus sft run directory" in capsys.readouterr().err
+    assert os.listdir(foreign) == ["config.toml"] and (foreign / "config.toml").read_text() == "mine"
+    assert main(["grpo", "--init", task["base"], "--prompts", task["prompts"], "--output", str(tmp_path / "run"),
+                 "--steps", "1"]) == 2  # an sft run is not a grpo one
+    assert "a sft run directory, not a grpo one" in capsys.readouterr().err
 
 
 @pytest.mark.slow
