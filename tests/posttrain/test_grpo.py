@@ -153,3 +153,33 @@ def test_two_gloo_ranks_share_the_rollout_batch(task, quick_sft, tmp_path, how):
     assert os.path.isdir(os.path.join(ckpt, "sharded")) == (how == "fsdp")
     model, args, _ = load_for_inference(str(tmp_path / "run"))  # gathered back into one process
     assert args.mtp_depth == 0
+
+
+def test_lean_reward_end_to_end_through_the_repl_standin(task, quick_sft, tmp_path, monkeypatch, one_torch_thread):
+    """THE LEAN REPL STAND-IN (tests/formal/standin_repl.py), not Lean: told here to fail every proof that
+    holds `<answer>`, so the verdicts vary. A GRPO step sends each output, as the proof of its record's
+    statement (a `formal_statement`, or the ```lean4 block a `formal run` sft.jsonl prompt ends in), to
+    formal/'s runner, and its verdict is the reward and the accuracy."""
+    from tests.posttrain.test_rewards import STANDIN
+
+    log = tmp_path / "repl.jsonl"
+    monkeypatch.setenv("STANDIN_LOG", str(log))
+    monkeypatch.setenv("STANDIN_FAIL", "<answer>")
+    prompts = tmp_path / "lean.jsonl"
+    rows = [{"prompt": "7+6=", "formal_statement": "theorem t76 : 7 + 6 = 13 :=", "header": "import Mathlib"},
+            {"prompt": "Complete the following Lean 4 code:\n\n```lean4\nimport Mathlib\n\ntheorem t25 : 2 + 5 = 7 := "}]
+    prompts.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["grpo", "--init", quick_sft, "--prompts", str(prompts), "--output", str(tmp_path / "run"), *SMALL,
+                 "--prompts-per-step", "2", "--log-rollouts", "8", "--steps", "1", "--reward", "lean",
+                 "--lean-backend", "repl", "--repl-command", STANDIN, "--reward-workers", "2"]) == 0
+    rollouts = read_jsonl(tmp_path / "run" / "rollouts.jsonl")
+    assert len(rollouts) == 8
+    for r in rollouts:
+        assert r["lean"] == (0.0 if "<answer>" in r["output"].split("```")[0] else 1.0), r
+    assert {r["lean"] for r in rollouts} == {0.0, 1.0}  # the seeded outputs of the quick SFT hold both verdicts
+    sent = [json.loads(line)["cmd"] for line in log.read_text().splitlines()]
+    for name in ("t76", "t25"):
+        assert sum(f"theorem {name}" in c for c in sent) == 4  # G = 4 proofs of each statement
+    assert not any("import" in c for c in sent if "theorem" in c)  # the header is its own environment
+    record = read_metrics(str(tmp_path / "run"))[0]
+    assert record["accuracy"] == record["reward_lean_mean"] == sum(r["lean"] for r in rollouts) / 8
