@@ -155,6 +155,7 @@ def test_two_gloo_ranks_share_the_rollout_batch(task, quick_sft, tmp_path, how):
     assert args.mtp_depth == 0
 
 
+@pytest.mark.slow
 def test_lean_reward_end_to_end_through_the_repl_standin(task, quick_sft, tmp_path, monkeypatch, one_torch_thread):
     """THE LEAN REPL STAND-IN (tests/formal/standin_repl.py), not Lean: told here to fail every proof that
     holds `<answer>`, so the verdicts vary. A GRPO step sends each output, as the proof of its record's
