@@ -24,7 +24,7 @@ from deepcorpus.core.command import command_parser
 from deepcorpus.core.errors import UserError
 
 DEFAULT_TRAIN_STEPS = 80
-# Post-training, about a minute together on 2 cores. 150 SFT steps leave the tiny model answering about a
+# Post-training, one to one and a half minutes together on 2 cores. 150 SFT steps leave the tiny model answering about a
 # third of the sums (100 answer ~a fifth and GRPO's 20 steps barely move it; 200 answer ~70%).
 SFT_STEPS, GRPO_STEPS, GRPO_LR = 150, 20, 2e-4
 ABLATION_STEPS = 30  # ~1.3 passes over each arm's ~47k tokens: past this the tiny model memorises them
