@@ -359,7 +359,16 @@ def _namespace_types_resolve(family: str):
 
 
 _IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*")
-_TYPE_DECL = re.compile(r"\b(?:class|interface|enum|record|struct|object|trait)[ \t]+([A-Za-z_]\w*)")
+_MODIFIERS = r"(?:(?:public|private|protected|internal|static|final|abstract|sealed|partial|readonly|data|open|" \
+    r"inline|value|case|non-sealed|strictfp|unsafe|ref|file|@\w+(?:\([^)\n]*\))?)[ \t]+)*"
+# Top-level type declarations: a nested `class Tag` inside Token.java is no type of the namespace's
+# own (JVM types start at the line's start; C# ones one indentation level into a namespace block).
+_TYPE_DECL = {
+    "jvm": re.compile(r"^" + _MODIFIERS + r"(?:class|interface|@interface|enum|record|object|trait)[ \t]+([A-Za-z_]\w*)",
+                      re.M),
+    "csharp": re.compile(r"^(?:[ ]{0,4}|\t?)" + _MODIFIERS + r"(?:class|interface|enum|record|struct)[ \t]+([A-Za-z_]\w*)",
+                         re.M),
+}
 
 
 def _type_table(index: RepoIndex, family: str, ns: str) -> dict[str, list[str]]:
@@ -370,7 +379,7 @@ def _type_table(index: RepoIndex, family: str, ns: str) -> dict[str, list[str]]:
     if table is None:
         table = cache[ns] = defaultdict(list)
         for peer in index.symbols[family].get(ns, []):
-            names = set(_TYPE_DECL.findall(index.masked.get(peer, "")))
+            names = set(_TYPE_DECL[family].findall(index.masked.get(peer, ""))) if family in _TYPE_DECL else set()
             names.add(posixpath.splitext(posixpath.basename(peer))[0])
             for name in names:
                 table[name].append(peer)
