@@ -1,0 +1,119 @@
+"""Repository near-dedup on signatures: no repository's text goes through a shuffle for it.
+
+A repository's MinHash signature is the elementwise minimum of its files' signatures (the MinHash
+of the union of their shingle sets), computed where each file is read and combined per
+repository (`RepoFactsFn`: 256 numbers and the ranking fields, ~2 KB per repository, whatever its
+size). Near-duplicate repositories are then found from (node, signature) pairs, node = (rank
+tuple, repository): the smallest node of a cluster is kept, as everywhere in dedup/.
+
+`NearDuplicates` is the one transform that runs the LSH and connected components on the signatures;
+it is built from dedup/beam.py's parts until dedup/beam.py's own transform over precomputed
+signatures replaces it.
+"""
+
+from __future__ import annotations
+
+import apache_beam as beam
+import numpy as np
+from apache_beam.metrics import Metrics
+
+from dedup.beam import CODE_MINHASH, ConnectedComponents, _StarEdgesFn
+from dedup.minhash import MinHashConfig, MinHasher
+
+CONFIG = CODE_MINHASH
+
+
+def file_signature(hasher: MinHasher, text: str) -> np.ndarray | None:
+    """One file's signature, or None when it has no shingles (too short to count)."""
+    signature = hasher.signature(text)
+    return None if (signature == np.iinfo(np.uint64).max).all() else signature
+
+
+class RepoFactsFn(beam.CombineFn):
+    """Per repository: the elementwise-min signature of its files and the fields that rank it
+    (licence of the first file by path that has one, most stars, latest revision)."""
+
+    def create_accumulator(self):
+        return {"signature": None, "license": None, "stars": None, "revision_date": None, "files": 0}
+
+    def add_input(self, acc, facts):
+        return self.merge_accumulators([acc, facts])
+
+    def merge_accumulators(self, accs):
+        out = self.create_accumulator()
+        for a in accs:
+            out["files"] += a["files"]
+            sig = a["signature"]
+            if sig is not None:
+                out["signature"] = sig.copy() if out["signature"] is None else np.minimum(out["signature"], sig)
+            if a["license"] is not None and (out["license"] is None or a["license"][0] < out["license"][0]):
+                out["license"] = a["license"]  # (path, licence): the first file by path decides
+            if a["stars"] is not None:
+                out["stars"] = a["stars"] if out["stars"] is None else max(out["stars"], a["stars"])
+            if a["revision_date"]:
+                out["revision_date"] = max(out["revision_date"] or "", a["revision_date"])
+        return out
+
+    def extract_output(self, acc):
+        return acc
+
+
+def file_facts(record: dict, signature: np.ndarray | None) -> dict:
+    """What one file adds to its repository's facts."""
+    return {"signature": signature, "license": (record["path"], record["license"]) if record.get("license") else None,
+            "stars": record.get("stars"), "revision_date": record.get("revision_date"), "files": 1}
+
+
+def repo_row(repo: str, facts: dict) -> dict:
+    """The fields keep_rank reads, for one repository."""
+    return {"id": repo, "license": facts["license"][1] if facts["license"] else None, "stars": facts["stars"],
+            "revision_date": facts["revision_date"]}
+
+
+class _BandsFn(beam.DoFn):
+    """(node, signature) batches -> (shard, [(band key, node)]), as dedup/beam.py packs them."""
+
+    def __init__(self, config: MinHashConfig, shards: int):
+        self.config = config
+        self.shards = shards
+
+    def setup(self):
+        self.hasher = MinHasher(self.config)
+
+    def process(self, batch):
+        by_shard: dict[int, list] = {}
+        signatures = np.stack([sig for _, sig in batch])
+        for (node, _), keys in zip(batch, self.hasher.band_keys_batch(signatures)):
+            for key in keys:
+                by_shard.setdefault(int.from_bytes(key[2:6], "big") % self.shards, []).append((key, node))
+        yield from by_shard.items()
+
+
+@beam.ptransform_fn
+def NearDuplicates(signatures, config: MinHashConfig = CONFIG, stage: str = "repo_dedup", shards: int = 256,
+                    cc_rounds: int = 16):
+    """(node, signature) -> (removed id, keeper id): every repository but the smallest node of its
+    cluster. The seam where dedup/beam.py's transform over signatures plugs in."""
+    edges = (
+        signatures
+        | "BatchSignatures" >> beam.BatchElements(min_batch_size=256, max_batch_size=1024)
+        | "BandKeys" >> beam.ParDo(_BandsFn(config, shards))
+        | "GroupBands" >> beam.GroupByKey()
+        | "StarEdges" >> beam.ParDo(_StarEdgesFn(stage))
+    )
+    return (
+        edges
+        | "Components" >> ConnectedComponents(cc_rounds, stage)
+        | "RemovedKeeper" >> beam.Map(lambda kv: (kv[0][1], kv[1][1]))
+    )
+
+
+class CountRepos(beam.DoFn):
+    """Counts the repositories that have code files: the `in` of repo_dedup."""
+
+    def __init__(self, stage: str = "repo_dedup"):
+        self.seen = Metrics.counter(stage, "in")
+
+    def process(self, element):
+        self.seen.inc()
+        yield element
