@@ -32,6 +32,15 @@ class SourceFile:
     text: str
 
 
+def _normpath(path: str) -> str:
+    """posixpath.normpath, which is half of resolving imports: it changes only paths with empty, "."
+    or ".." components or a trailing slash, and most candidates (`pkg/mod.py`) have none."""
+    if path and "//" not in path and "./" not in path and not path.endswith(("/", "/.", "/..")) \
+            and path not in (".", ".."):
+        return path
+    return posixpath.normpath(path)
+
+
 class RepoIndex:
     """Lookups over one repository's paths: exact, by path suffix, by directory, by declared symbol."""
 
@@ -42,6 +51,8 @@ class RepoIndex:
         self.by_suffix: dict[str, list[str]] = defaultdict(list)
         self.by_dir: dict[str, list[str]] = defaultdict(list)
         self.dirs: set[str] = set()
+        # Absolute imports known to name no file here: that answer does not depend on the importer,
+        # and a repository imports the same outside modules (os, numpy) from file after file.
         for path in sorted(self.files):
             parts = path.split("/")
             for i in range(len(parts)):
@@ -96,12 +107,12 @@ class RepoIndex:
         return table
 
     def exact(self, path: str) -> list[str]:
-        path = posixpath.normpath(path).lstrip("/")
+        path = _normpath(path).lstrip("/")
         return [path] if path in self.files else []
 
     def suffix(self, rel: str, near: str = "") -> list[str]:
         """Files whose path ends with `rel` (whole components); the one closest to `near` first."""
-        rel = posixpath.normpath(rel).lstrip("/")
+        rel = _normpath(rel).lstrip("/")
         if rel.startswith(".."):
             return []
         hits = self.by_suffix.get(rel, [])
@@ -217,6 +228,7 @@ def _modules(separator: str, extensions: tuple[str, ...], init_files: tuple[str,
 
 
 _PY_EXTS = (".py", ".pyi", ".pyx", ".pxd", ".sage")
+_PY_SUFFIXES = (*_PY_EXTS, "/__init__.py")
 
 
 def _python_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
@@ -290,15 +302,32 @@ def _python_top_level_names(text: str) -> set[str]:
     return {m.group(1) or m.group(2) for m in _PY_TOP_LEVEL.finditer(masked)}
 
 
+def _import_lines(pattern: re.Pattern, text: str):
+    """`pattern.finditer(text)` for the two import patterns, tried only at the starts of lines that
+    hold "import" (a match needs it on the line it starts on; the regex alone tries every position)."""
+    end, at = 0, text.find("import")
+    while at >= 0:
+        start = text.rfind("\n", 0, at) + 1
+        if start >= end:
+            m = pattern.match(text, start)
+            if m:
+                yield m
+                end = m.end()
+        nl = text.find("\n", at)
+        if nl < 0:
+            break
+        at = text.find("import", nl)
+
+
 def _python_imports(text: str) -> list[tuple[str, str, str]]:
     """(module, name, alias) per imported name: `import a.b as c` is ("a.b", "", "c"), `from .x
     import y as z` is (".x", "y", "z"), `from m import *` is ("m", "*", "")."""
     out = []
-    for m in _PY_IMPORT.finditer(text):
+    for m in _import_lines(_PY_IMPORT, text):
         for part in m.group(1).split(","):
             module, _, alias = part.strip().partition(" as ")
             out.append((module.strip(), "", alias.strip()))
-    for m in _PY_FROM.finditer(text):
+    for m in _import_lines(_PY_FROM, text):
         names = m.group(2).replace("(", " ").replace(")", " ").replace("\\", " ")
         for part in names.split(","):
             name, _, alias = part.strip().partition(" as ")

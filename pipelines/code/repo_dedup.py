@@ -6,9 +6,7 @@ repository (`RepoFactsFn`: 256 numbers and the ranking fields, ~2 KB per reposit
 size). Near-duplicate repositories are then found from (node, signature) pairs, node = (rank
 tuple, repository): the smallest node of a cluster is kept, as everywhere in dedup/.
 
-`NearDuplicates` is the one transform that runs the LSH and connected components on the signatures;
-it is built from dedup/beam.py's parts until dedup/beam.py's own transform over precomputed
-signatures replaces it.
+`NearDuplicates` runs dedup/beam.py's near-dedup over precomputed signatures on them.
 """
 
 from __future__ import annotations
@@ -17,7 +15,8 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.metrics import Metrics
 
-from dedup.beam import CODE_MINHASH, ConnectedComponents, _StarEdgesFn
+from dedup import beam as dedup_beam
+from dedup.beam import CODE_MINHASH
 from dedup.minhash import MinHashConfig, MinHasher
 
 CONFIG = CODE_MINHASH
@@ -70,42 +69,11 @@ def repo_row(repo: str, facts: dict) -> dict:
             "revision_date": facts["revision_date"]}
 
 
-class _BandsFn(beam.DoFn):
-    """(node, signature) batches -> (shard, [(band key, node)]), as dedup/beam.py packs them."""
-
-    def __init__(self, config: MinHashConfig, shards: int):
-        self.config = config
-        self.shards = shards
-
-    def setup(self):
-        self.hasher = MinHasher(self.config)
-
-    def process(self, batch):
-        by_shard: dict[int, list] = {}
-        signatures = np.stack([sig for _, sig in batch])
-        for (node, _), keys in zip(batch, self.hasher.band_keys_batch(signatures)):
-            for key in keys:
-                by_shard.setdefault(int.from_bytes(key[2:6], "big") % self.shards, []).append((key, node))
-        yield from by_shard.items()
-
-
-@beam.ptransform_fn
-def NearDuplicates(signatures, config: MinHashConfig = CONFIG, stage: str = "repo_dedup", shards: int = 256,
-                    cc_rounds: int = 16):
+def NearDuplicates(config: MinHashConfig = CONFIG, stage: str = "repo_dedup") -> beam.PTransform:
     """(node, signature) -> (removed id, keeper id): every repository but the smallest node of its
-    cluster. The seam where dedup/beam.py's transform over signatures plugs in."""
-    edges = (
-        signatures
-        | "BatchSignatures" >> beam.BatchElements(min_batch_size=256, max_batch_size=1024)
-        | "BandKeys" >> beam.ParDo(_BandsFn(config, shards))
-        | "GroupBands" >> beam.GroupByKey()
-        | "StarEdges" >> beam.ParDo(_StarEdgesFn(stage))
-    )
-    return (
-        edges
-        | "Components" >> ConnectedComponents(cc_rounds, stage)
-        | "RemovedKeeper" >> beam.Map(lambda kv: (kv[0][1], kv[1][1]))
-    )
+    cluster, by dedup/beam.py's near-dedup over precomputed signatures (LSH band hashes, chunk-local
+    union-find and hub-safe connected components; only nodes and band hashes cross a shuffle)."""
+    return dedup_beam.NearDuplicates(config, stage=stage)
 
 
 class CountRepos(beam.DoFn):
