@@ -212,13 +212,22 @@ def run(args, beam_args: list[str]) -> int:
               num_parts=num_parts, add_bos=args.add_bos, formal_keep=args.formal_keep,
               total_tokens=args.total_tokens)
         counters = stage.run()
-        manifest = stage.commit(args.output, extra=_mixture(args, inputs, counters, target))
+        balances = conservation(counters)
+        for b in balances:  # before the commit: a pipeline that lost documents commits nothing
+            b.check()
+        listed = datasets.read_part_list(target.path, target.run_id) or []
+        summary.check_committed(balances[-1], {"packed": sum(r.get("stats", {}).get("documents", 0) for r in listed)})
+        manifest = stage.commit(args.output, extra={**_mixture(args, inputs, counters, target),
+                                                    "conservation": [b.line() for b in balances]})
     elapsed = time.time() - start
     report = {"command": command, "counters": counters, "elapsed_s": round(elapsed, 3),
               **{k: manifest[k] for k in ("row_count", "num_parts", "num_tokens", "padding_tokens",
-                                           "tokens_by_source", "seq_len", "vocab_size", "tokenizer_hash")}}
+                                           "tokens_by_source", "seq_len", "vocab_size", "tokenizer_hash")},
+              "conservation": [b.line() for b in balances]}
     storage.write_bytes_atomic(storage.join(args.output, "summary.json"), json.dumps(report, indent=2).encode())
     print(summary.format_table(counters, "tokenize"))
+    for b in balances:
+        print(b.line())
     tokens_by_source = manifest["tokens_by_source"]
     shares = _shares(tokens_by_source)
     targets = _shares(inputs.weights) if inputs.weights else {}
@@ -228,6 +237,24 @@ def run(args, beam_args: list[str]) -> int:
     print(f"wrote {manifest['row_count']:,} rows of {args.seq_len + 1} tokens in {manifest['num_parts']} part(s) "
           f"to {args.output} in {elapsed:.1f}s")
     return 0
+
+
+def conservation(counters: dict) -> list:
+    """Every row read is a tokenized document or dropped with its reason; every tokenized document
+    is sampled (its copies packed) or left out by the mixture; every copy sampled is packed."""
+    from pipelines.summary import Balance
+
+    text, tok, mix = counters.get("text", {}), counters.get("tokenize", {}), counters.get("mixture", {})
+    rows_in = sum(v for k, v in text.items() if k.startswith("in_"))
+    out = [Balance("documents", rows_in, {"tokenized": tok.get("docs", 0)},
+                   {k: v for k, v in text.items() if k.startswith("dropped_")})]
+    if "kept_docs" in mix or "dropped_docs" in mix:
+        out.append(Balance("mixture", tok.get("docs", 0), {"sampled": mix.get("kept_docs", 0)},
+                           {"not sampled": mix.get("dropped_docs", 0)}))
+    else:
+        out.append(Balance("sampling", tok.get("docs", 0), {"sampled": mix.get("in", 0)}))
+    out.append(Balance("copies", mix.get("copies", 0), {"packed": counters.get("pack", {}).get("docs", 0)}))
+    return out
 
 
 def _manifest_extra(args, inputs: Inputs, tok_keys: dict, fim_config: FimConfig, seed: int, tokenizer_path: str,

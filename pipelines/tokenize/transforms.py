@@ -172,11 +172,13 @@ class SampleFn(beam.DoFn):
 
     def process(self, doc: TokenizedDoc, rates: dict[str, float] | None = None):
         n = 1
+        self.counters.inc("in")
         if rates is not None:
             n = copies(rates.get(doc.source, 0.0), uniform(self.seed, "mix", doc.source, doc.id))
             self.counters.inc("dropped_docs" if n == 0 else "kept_docs")
             if n > 1:
                 self.counters.inc("repeated_docs")
+        self.counters.inc("copies", n)
         for copy in range(n):
             part = int(uniform(self.seed, "part", doc.source, doc.id, copy) * self.num_parts)
             order = uniform(self.seed, "order", doc.source, doc.id, copy)
