@@ -600,8 +600,8 @@ class _SmallStarFn(beam.DoFn):
 
 class _ContractionRound(beam.PTransform):
     """One round of Kiveris et al.'s alternating algorithm (large-star, then small-star), with
-    finished stars settled on the way. Edges are (larger, smaller), duplicates allowed. Returns
-    (edges to go on, settled (node, label) pairs)."""
+    finished stars settled on the way. Edges are (larger, smaller), duplicates allowed (removed
+    first). Returns (edges to go on, settled (node, label) pairs)."""
 
     def __init__(self, stage: str, index: int):
         super().__init__()
@@ -611,6 +611,11 @@ class _ContractionRound(beam.PTransform):
     def expand(self, edges):
         stage = self.stage
         counter = Metrics.counter(stage, f"cc_round{self.index:02d}_edges")
+        # Each step yields an edge once per path that finds it (a root pair shares up to `bands`
+        # band hashes across shards; a star step links b to m once per smaller neighbour of b with
+        # that m), so copies would grow a join group with the degree. A combine per edge (lifted
+        # before the shuffle) leaves one, and a (node, salt) group holds one value per neighbour.
+        edges = edges | "OnePerEdge" >> beam.Distinct()
 
         def both_ways(edge):
             counter.inc()
@@ -632,14 +637,15 @@ class _ContractionRound(beam.PTransform):
             | "GroupAtSmaller" >> beam.GroupByKey()
             | "LargeStar" >> beam.ParDo(_LargeStarFn(stage)).with_outputs("settled", main="edges")
         )
+        large_edges = large.edges | "OneLargeEdge" >> beam.Distinct()
         smallest = (
-            large.edges
+            large_edges
             | "SmallerWithSalt" >> beam.Map(lambda e: (e[0], (e[1], _node_salt(e[1]))))
             | "SmallestSmaller" >> beam.CombinePerKey(_MinSaltsFn())
         )
         to_smallest = smallest | "ToSmallest" >> beam.Map(lambda kv: (kv[0], kv[1][0]))
         small_values = smallest | "SmallStarValues" >> beam.FlatMap(_small_star_values)
-        at_larger = large.edges | "AtLarger" >> beam.Map(lambda e: ((e[0], _node_salt(e[1])), (_EDGE, e[1])))
+        at_larger = large_edges | "AtLarger" >> beam.Map(lambda e: ((e[0], _node_salt(e[1])), (_EDGE, e[1])))
         small = (
             (at_larger, small_values)
             | "SmallStarInputs" >> beam.Flatten()

@@ -111,8 +111,10 @@ def benchmark_files(specs: list[str]) -> list[str]:
     return files
 
 
-def transform(args):
-    """The dedup transform and the settings to record in the manifest, from the parsed options."""
+def transform(args, options=None):
+    """The dedup transform and the settings to record in the manifest, from the parsed options.
+    With the pipeline's `options`, benchmark files the workers cannot read are staged to
+    --temp_location first (`pipelines.worker_paths`)."""
     from dedup import beam as dedup_beam
     from dedup.normalize import NormalizeConfig
 
@@ -157,6 +159,10 @@ def transform(args):
         settings = {"benchmarks": paths, "fields": args.field, "ngram": args.ngram, "mode": args.mode,
                     "max_items": args.max_items, "index_items": len(index.items),
                     "index_ngrams": index.num_ngrams, "index_bytes": index.total_bytes}
+        if options is not None:  # the index is built inside the pipeline, from files its workers can open
+            from pipelines import worker_paths
+
+            paths = [worker_paths.stage(options, path, "--benchmark") for path in paths]
         return dedup_beam.Decontaminate(paths, fields=args.field, n=args.ngram, mode=args.mode,
                                         max_items=args.max_items), settings
     raise UserError(f"unknown dedup method {args.method!r}")
@@ -203,7 +209,15 @@ def run(args, beam_args: list[str], plain_as_web_doc: bool = False) -> int:
     for path in [args.output] + ([args.removed] if args.removed else []):  # before any work: refuse early
         safe.check_dataset_output(path, replace=getattr(args, "force", False))
     p_plan = plan(args.input, plain_as_web_doc)
-    dedup, settings = transform(args)
+    from pipelines import runner, worker_paths
+
+    # Workers read the inputs and write the parts straight into the outputs: on a remote runner all
+    # of them must be paths its workers can open (checked now, in one line, before any job runs).
+    options = runner.pipeline_options(beam_args)
+    worker_paths.require(options, [("--input", f) for s in p_plan.sources
+                                   for f in (s.dataset.files if s.dataset else s.files)]
+                         + [("--output", args.output), ("--removed", args.removed)])
+    dedup, settings = transform(args, options)
     what = f"{args.command} {args.method}"
     stage = Stage(what, beam_args, command=args.command_line)
     rows = stage.pipeline | "Read" >> ReadDocuments(p_plan.sources)
