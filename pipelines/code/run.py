@@ -188,7 +188,7 @@ def _listed_rows(path: str, target) -> int:
 
 
 def run(args, beam_args: list[str]) -> int:
-    from pipelines import runner, summary
+    from pipelines import runner, summary, worker_paths
     from pipelines.stage import Stage
 
     start = time.time()
@@ -212,13 +212,13 @@ def run(args, beam_args: list[str]) -> int:
     log.info("code: %d repositories and %d listings from %d inputs", n_repos, len(units) - n_repos, len(args.input))
     final = storage.join(args.output, "corpus")
     runner.quiet_beam_logging()
-    if not runner.is_local(runner.pipeline_options(beam_args)):
-        needed = [u.path for u in units] + list(args.benchmark) + ([args.quality_model] if args.quality_model else [])
-        local = [p for p in needed if not storage.is_remote(p)]
-        if local:
-            raise UserError(f"{local[0]}: remote workers cannot read local inputs; upload repository archives, "
-                            "listings, benchmarks and models to gs:// or s3:// and pass those (git repositories are "
-                            "read locally only)")
+    # Remote workers read the inputs and write the output themselves: every such path must be one
+    # they can open (gs://, s3://, a --worker_visible_path); the launcher's own benchmark files and
+    # quality model are small and are staged to --temp_location for them.
+    options = runner.pipeline_options(beam_args)
+    worker_paths.require(options, [("--input", u.path) for u in units] + [("--output", args.output)])
+    benchmarks = [worker_paths.stage(options, p, "--benchmark") for p in args.benchmark]
+    quality_model = worker_paths.stage(options, args.quality_model, "--quality-model") if args.quality_model else None
     outputs.check_run_output(args.output, "code run")
     options = {"seed": args.seed, "ordering": args.order, "max_file_bytes": args.max_file_bytes,
                "file_dedup": not args.no_file_dedup, "near_dedup": not args.no_near_dedup,
@@ -231,9 +231,9 @@ def run(args, beam_args: list[str]) -> int:
             Stage("code corpus", beam_args, command=args.command_line) as stage:
         outputs.mark_run_output(args.output, "code run", args.command_line)
         target = stage.output(final, CODE_REPO, inputs=inputs, options=options, replace=True)
-        build(stage.pipeline, units, target, benchmarks=list(args.benchmark), seed=args.seed,
+        build(stage.pipeline, units, target, benchmarks=benchmarks, seed=args.seed,
               ordering=args.order, max_file_bytes=args.max_file_bytes, file_dedup=not args.no_file_dedup,
-              near_dedup=not args.no_near_dedup, quality_model=args.quality_model, extra_languages=tuple(extras),
+              near_dedup=not args.no_near_dedup, quality_model=quality_model, extra_languages=tuple(extras),
               max_doc_bytes=args.max_doc_bytes)
         counters = _fill_rule_counters(stage.run())
         balances = conservation(counters)
