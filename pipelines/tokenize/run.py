@@ -156,7 +156,7 @@ def _sum(records: list[dict], key: str) -> dict[str, int]:
 
 def run(args, beam_args: list[str]) -> int:
     from deepcorpus.core import outputs
-    from pipelines import runner, summary
+    from pipelines import runner, summary, worker_paths
     from pipelines.stage import Stage
     from pipelines.tokenize.tokenizer import hash_bytes as sha256
     from pipelines.tokenize.tokenizer import read_tokenizer_bytes, shard_manifest_keys, tokenizer_from_bytes
@@ -173,8 +173,12 @@ def run(args, beam_args: list[str]) -> int:
     seed = args.seed if args.seed is not None else (inputs.seed or 0)
     fim_config = FimConfig(args.fim_rate, args.fim_mode, seed)
     tokenizer_path = args.tokenizer if storage.is_remote(args.tokenizer) else os.path.abspath(args.tokenizer)
-    if not runner.is_local(runner.pipeline_options(beam_args)) and not storage.is_remote(tokenizer_path):
-        raise UserError(f"{args.tokenizer}: remote workers cannot read a local tokenizer; copy it to gs:// or s3://")
+    # Remote workers read the sources and write the shards themselves (gs://, s3:// or a
+    # --worker_visible_path); the launcher's tokenizer.json (a few MB) is staged to --temp_location
+    # for them. The manifest names the tokenizer the user gave.
+    options = runner.pipeline_options(beam_args)
+    worker_paths.require(options, [("--input", p) for p in _input_paths(inputs)] + [("--output", args.output)])
+    worker_tokenizer = worker_paths.stage(options, tokenizer_path, "--tokenizer")
     tokenizer_json = read_tokenizer_bytes(args.tokenizer)
     tok = tokenizer_from_bytes(tokenizer_json, args.tokenizer)
     tok_keys = shard_manifest_keys(tok, sha256(tokenizer_json))
@@ -207,7 +211,7 @@ def run(args, beam_args: list[str]) -> int:
         target = stage.output(args.output, TOKEN_SHARD, schema, inputs=_input_paths(inputs), totals=totals,
                               extra=_manifest_extra(args, inputs, tok_keys, fim_config, seed, tokenizer_path, current),
                               replace=True)
-        build(stage.pipeline, inputs, tokenizer_path, tok_keys["tokenizer_hash"], target, seq_len=args.seq_len,
+        build(stage.pipeline, inputs, worker_tokenizer, tok_keys["tokenizer_hash"], target, seq_len=args.seq_len,
               eos_id=tok_keys["eos_id"], pad_id=tok_keys["pad_id"], fim_config=fim_config, seed=seed,
               num_parts=num_parts, add_bos=args.add_bos, formal_keep=args.formal_keep,
               total_tokens=args.total_tokens)

@@ -201,11 +201,18 @@ def test_the_demo_command_on_local_workers(corpora, tokenizer_path, tmp_path):
     assert len(list(shards.iter_documents(ds))) == 204
 
 
-def test_remote_workers_need_a_remote_tokenizer(corpora, tokenizer_path, tmp_path, capsys):
-    assert main(["tokenize", "run", "--input", corpora["math"], "--tokenizer", tokenizer_path, "--seq-len", "64",
-                 "--output", "gs://bucket/tokens", "--runner", "DataflowRunner", "--project", "p",
-                 "--region", "r", "--temp_location", "gs://bucket/tmp"]) == 2
-    assert "copy it to gs://" in capsys.readouterr().err
+def test_remote_workers_need_a_tokenizer_they_can_read(corpora, tokenizer_path, tmp_path, capsys):
+    import shutil
+
+    bucket = tmp_path / "bucket"
+    shutil.copytree(corpora["math"], bucket / "math")
+    remote = ["--runner", "PortableRunner", "--job_endpoint", "localhost:1", "--worker_visible_path", str(bucket)]
+    # The launcher's tokenizer is staged to --temp_location; without one the workers could not read it.
+    assert main(["tokenize", "run", "--input", str(bucket / "math"), "--tokenizer", tokenizer_path, "--seq-len", "64",
+                 "--output", str(bucket / "tokens"), *remote]) == 2
+    err = capsys.readouterr().err
+    assert f"--tokenizer {tokenizer_path}: a path on this machine" in err and "no --temp_location" in err
+    assert not (bucket / "tokens").exists()
 
 
 def test_a_rerun_rebuilds_when_an_input_or_option_changed_and_says_which(corpora, tokenizer_path, tmp_path, caplog):
