@@ -151,9 +151,15 @@ def _round_pipeline(beam_args, cands: list[dict], lean_config, prove_config, cac
     with Stage(f"formal round ({len(cands)} statements)", beam_args, command=command,
                config=RunnerConfig(in_memory=lean_config is None)) as stage:
         target = stage.output(out_path, FORMAL_PROOF, options={"round_key": key}, replace=True)
+        # The statements travel as a file beside the round, read by the workers: not embedded in
+        # the job graph (Dataflow's limit is 10 MB; a round can hold 100k statements).
+        cands_path = out_path + ".candidates.jsonl"
+        storage.write_bytes_atomic(cands_path, "".join(json.dumps(c, ensure_ascii=False) + "\n"
+                                                        for c in cands).encode())
         _ = (
             stage.pipeline
-            | "Candidates" >> beam.Create(cands)
+            | "ReadCandidates" >> beam.io.ReadFromText(cands_path)
+            | "Parse" >> beam.Map(json.loads)
             | "Prove" >> ProveCandidates(lean_config, prove_config, cache_path, batch_size)
             | "CountRows" >> beam.Map(_count_row)
             | "Write" >> WriteDataset(target)
@@ -220,8 +226,12 @@ def run(args, beam_args) -> int:
     header = _header(args.header)
     problems = _read_problems(args.problems)
     lean_config, skipped = find_runner(args, beam_args)  # before Beam is imported: a refusal stays one line
-    from pipelines.runner import quiet_beam_logging
+    from pipelines import worker_paths
+    from pipelines.runner import pipeline_options, quiet_beam_logging
 
+    # The workers read each round's statements and write its rows (and the cache) in the run directory.
+    worker_paths.require(pipeline_options(beam_args),
+                         [("--output", out)] + ([("--cache", args.cache)] if args.cache else []))
     quiet_beam_logging()
     if lean_config is None:
         log.warning("verification skipped: %s. Writing the statements with verified=false, status=unverified.",
