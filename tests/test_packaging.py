@@ -15,6 +15,7 @@ LAUNCHER_ONLY = ("torch", "triton", "duckdb", "matplotlib", "sympy", "datatrove"
 WORKER_MODULES = [
     "pipelines.io", "pipelines.stage", "pipelines.worker", "pipelines.code.run", "pipelines.code.transforms",
     "pipelines.code.repo_dedup", "pipelines.tokenize.run", "pipelines.tokenize.transforms",
+    "pipelines.tokenize.windows", "pipelines.worker_paths",
     "pipelines.formal.run", "pipelines.formal.transforms", "formal.prover", "formal.backends", "formal.cache",
     "pipelines.math.run", "pipelines.math.steps", "pipelines.dedup.run", "dedup.beam", "classifiers.code_language",
     "classifiers.math_classifier", "classifiers.langid", "classifiers.code_quality",
