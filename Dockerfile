@@ -1,10 +1,13 @@
-# Custom SDK container for Dataflow: the project, its pinned dependencies, and (optionally) Lean.
-#   docker build -t gcr.io/PROJECT/deepcorpus:TAG --build-arg LEAN_TOOLCHAIN=leanprover/lean4:v4.24.0 .
+# Custom SDK container for Dataflow: the project, what its workers import, and (optionally) Lean.
+# The tag is the code's version (package version and git commit), so a job's workers run the
+# launcher's code: `make image IMAGE=gcr.io/PROJECT/deepcorpus` builds gcr.io/PROJECT/deepcorpus:$(tag),
+# and the launcher warns when --sdk_container_image names another tag.
 #   deepcorpus math run ... --runner DataflowRunner --sdk_container_image gcr.io/PROJECT/deepcorpus:TAG
+# Workers get the plain dependencies (pyproject.toml): no torch, triton, duckdb or matplotlib,
+# which only the launcher uses (the `launcher` extra).
 FROM apache/beam_python3.11_sdk:2.77.0
-
-# Workers have no GPU: the CPU build of torch keeps the image small.
-RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
+ARG DEEPCORPUS_VERSION=unknown
+LABEL org.opencontainers.image.version="${DEEPCORPUS_VERSION}"
 
 WORKDIR /opt/deepcorpus
 COPY pyproject.toml setup.py README.md ./

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Test workers: pytest-xdist across the cores (2 in CI).
 JOBS ?= auto
 
-.PHONY: setup demo test test-fast lint bench clean
+.PHONY: setup demo test test-fast lint bench clean image
 
 setup: $(STAMP)
 
@@ -18,9 +18,10 @@ $(STAMP): pyproject.toml
 		echo "no GPU: installing torch==2.13.0 (CPU build)"; \
 		$(BIN)/pip install --quiet torch==2.13.0; \
 	fi
-	@# hf: safetensors and transformers, which the export/import tests check against (wheels ~20 MB, pure Python;
+	@# launcher: what the launcher runs besides the pipelines (torch, duckdb, matplotlib...): workers get the
+	@# plain dependencies only. hf: safetensors and transformers, which the export/import tests check against (wheels ~20 MB, pure Python;
 	@# nothing is downloaded at run time: the tests build their models).
-	$(BIN)/pip install --quiet -e '.[dev,hf]'
+	$(BIN)/pip install --quiet -e '.[launcher,dev,hf]'
 	@touch $(STAMP)
 
 demo: setup
@@ -37,6 +38,12 @@ lint: setup
 
 bench: setup
 	$(BIN)/python -m benchmarks.run_all --output benchmarks/out
+
+# The Dataflow worker image, tagged with the code's version (what the launcher checks it against).
+IMAGE ?= deepcorpus
+image: setup
+	tag=$$($(BIN)/python -c 'from pipelines.runner import image_tag; print(image_tag())') && \
+		docker build --build-arg DEEPCORPUS_VERSION=$$tag -t $(IMAGE):$$tag .
 
 clean:
 	rm -rf $(VENV) demo-out benchmarks/out .pytest_cache

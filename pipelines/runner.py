@@ -60,22 +60,52 @@ def pipeline_options(beam_args: list[str], config: RunnerConfig | None = None) -
             direct.direct_running_mode = "in_memory" if config.in_memory else "multi_processing"
         if "--direct_num_workers" not in " ".join(beam_args):
             direct.direct_num_workers = config.num_workers or os.cpu_count() or 1
-    elif runner == "DataflowRunner":
-        _fill_dataflow_defaults(options)
+    else:
+        if _runner_name(runner) == "dataflowrunner":
+            _check_dataflow(options)
+        _fill_packaging(options)
     # DoFns defined in __main__ (or notebooks) need their globals on remote workers.
     options.view_as(SetupOptions).save_main_session = False
     return options
 
 
-def _fill_dataflow_defaults(options: PipelineOptions) -> None:
-    """Ship the project to workers unless the user gave a container or package of their own."""
+def _runner_name(runner) -> str:
+    """"DataflowRunner", "dataflow", "apache_beam.runners.dataflow.DataflowRunner" -> "dataflowrunner"."""
+    name = (runner if isinstance(runner, str) else type(runner).__name__).rsplit(".", 1)[-1].lower()
+    return name if name.endswith("runner") else name + "runner"
+
+
+def _check_dataflow(options: PipelineOptions) -> None:
     gcp = options.view_as(GoogleCloudOptions)
-    setup = options.view_as(SetupOptions)
     missing = [name for name in ("project", "region", "temp_location") if not getattr(gcp, name)]
     if missing:
         raise UserError("DataflowRunner needs " + ", ".join(f"--{m}" for m in missing))
+
+
+def image_tag() -> str:
+    """The container tag of this code: the package version and git commit (`0.1.0-g1a2b3c4d5e6f`;
+    Docker tags cannot hold the `+` of the version string). `make image` builds with it."""
+    from deepcorpus.core.datasets import code_version
+
+    return code_version().replace("+", "-")
+
+
+def _fill_packaging(options: PipelineOptions) -> None:
+    """Ship the project to the workers of any remote runner (Dataflow, a portable job service,
+    Flink, Spark) unless the user gave a container or packages of their own. setup.py installs the
+    package with its plain dependencies: what the workers import, not the launcher's torch, duckdb
+    or matplotlib (pyproject.toml's `launcher` extra). A container whose tag is not this code's
+    version is run, with a warning: its workers run other code than the launcher."""
+    setup = options.view_as(SetupOptions)
     worker = options.get_all_options()
-    if not worker.get("sdk_container_image") and not setup.setup_file and not setup.extra_packages:
+    image = worker.get("sdk_container_image")
+    if image:
+        tag = image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else ""
+        if tag != image_tag():
+            log.warning("--sdk_container_image %s: its tag is not this code's (%s); the workers run the code in "
+                        "the image (make image builds %s)", image, image_tag(), image_tag())
+        return
+    if not setup.setup_file and not setup.extra_packages and not setup.requirements_file:
         setup.setup_file = os.path.join(PROJECT_ROOT, "setup.py")
 
 

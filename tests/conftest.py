@@ -8,6 +8,8 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_DATA = os.path.join(os.path.dirname(REPO), "shared", "data")
+# Test data, not our tests: tests/data/real_repos holds real repositories (with their own test suites).
+collect_ignore_glob = ["data/*"]
 
 
 @pytest.fixture

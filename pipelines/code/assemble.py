@@ -18,17 +18,24 @@ from deepcorpus.core.text import approx_token_count, content_hash
 from pipelines.code.dependencies import SourceFile, dependency_graph
 from pipelines.code.licenses import license_rank
 from pipelines.code.quality import quality_signals
-from pipelines.code.toposort import dependency_order, random_order, violations
+from pipelines.code.toposort import dependency_order, edge_report, random_order, violations
 
 COMMENTS_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                              "deepcorpus", "data", "code_comment_syntax.json")
 DEFAULT_COMMENT = ("#", "")
 
 
+# DeepSeek-Coder's repository-level samples are bounded by the context; a repository larger than
+# this becomes several documents, cut between files along the dependency order. 1 MiB of code is
+# ~256K tokens: set it near 4 bytes x the training context for documents of one context each.
+DEFAULT_MAX_DOC_BYTES = 1 << 20
+
+
 @dataclass(frozen=True)
 class AssembleConfig:
     seed: int = 0
     ordering: str = "dependency"  # "dependency": sort where dependencies were found; "random": always shuffle
+    max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES  # a document's text (a single larger file stays whole)
 
 
 @functools.lru_cache(maxsize=1)
@@ -60,6 +67,86 @@ def order_files(files: list[SourceFile], config: AssembleConfig, key: str,
 def _most_common(values) -> str | None:
     values = [v for v in values if v]
     return Counter(values).most_common(1)[0][0] if values else None
+
+
+def split_order(order: list[str], sizes: dict[str, int], max_bytes: int) -> list[list[str]]:
+    """Consecutive runs of `order` of at most `max_bytes` each (a file larger than that alone)."""
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    used = 0
+    for path in order:
+        if current and used + sizes[path] > max_bytes:
+            chunks.append(current)
+            current, used = [], 0
+        current.append(path)
+        used += sizes[path]
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def assemble_documents(repo: str, records: list[dict], config: AssembleConfig | None = None) -> list[dict]:
+    """The code_repo rows of one repository: its files in dependency (or random) order, cut into
+    documents of at most `config.max_doc_bytes` between files. Each row's quality holds the
+    repository's share of dependency edges the order respects (`dependency_edges_respected`, and
+    outside cycles, where it is 1), and which part of how many it is (`repo_part`, `repo_parts`)."""
+    config = config or AssembleConfig()
+    context = {r["path"]: r["text"] for r in records if r.get("context")}
+    records = sorted((r for r in records if not r.get("context")), key=lambda r: r["path"])
+    if not records:
+        raise ValueError(f"{repo}: no files to assemble")
+    by_path = {r["path"]: r for r in records}
+    files = [SourceFile(r["path"], r["language"], r["text"]) for r in records]
+    order, how, graph = order_files(files, config, repo, context)
+    report = edge_report(order, graph)
+    sizes = {p: len(by_path[p]["text"].encode("utf-8", "surrogatepass")) + len(p) + 8 for p in order}
+    chunks = split_order(order, sizes, config.max_doc_bytes)
+    rows = []
+    for k, chunk in enumerate(chunks):
+        row = _document(repo, [by_path[p] for p in chunk], how, {p: graph[p] & set(chunk) for p in chunk})
+        quality = row["quality"]
+        quality.update(
+            dependency_edges=float(sum(len(d) for d in graph.values())) if len(chunks) > 1 else quality["dependency_edges"],
+            dependency_edges_respected=report["respected"] / report["edges"] if report["edges"] else 1.0,
+            acyclic_edges_respected=(report["acyclic_respected"] / report["acyclic_edges"]
+                                     if report["acyclic_edges"] else 1.0),
+            cycle_edges=float(report["cycle_edges"]),
+            repo_part=float(k), repo_parts=float(len(chunks)),
+        )
+        rows.append(row)
+    rows[0]["edge_report"] = report  # counted once per repository; not a contract column
+    return rows
+
+
+def _document(repo: str, ordered: list[dict], how: str, graph: dict[str, set[str]]) -> dict:
+    """One code_repo row from files already in document order."""
+    parts = []
+    for r in ordered:
+        body = r["text"] if r["text"].endswith("\n") else r["text"] + "\n"
+        parts.append(f"{path_comment(r['path'], r['language'])}\n{body}")
+    text = "\n".join(parts)
+    license_id = _most_common(r.get("license") for r in ordered)
+    stars = max((r["stars"] for r in ordered if r.get("stars") is not None), default=None)
+    revision = max((r["revision_date"] for r in ordered if r.get("revision_date")), default=None)
+    languages = [lang for lang, _ in Counter(r["language"] for r in ordered).most_common()]
+    order = [r["path"] for r in ordered]
+    quality = quality_signals(ordered, graph)
+    quality["order_violations"] = float(violations(order, graph))
+    chash = content_hash(text)
+    return {
+        "id": f"{repo}#{chash[:10]}",
+        "repo": repo,
+        "text": text,
+        "files": [{"path": r["path"], "language": r["language"], "bytes": len(r["text"].encode())} for r in ordered],
+        "languages": languages,
+        "order": how,
+        "license": license_id,
+        "stars": stars,
+        "token_count": approx_token_count(text),
+        "content_hash": chash,
+        "quality": quality,
+        "revision_date": revision,  # not a contract column: used to rank duplicates, then dropped
+    }
 
 
 def assemble_repo(repo: str, records: list[dict], config: AssembleConfig | None = None) -> dict:

@@ -27,6 +27,10 @@ def register(sub) -> None:
                    help="dependency: DeepSeek-Coder's sort where in-repo imports are found (default); "
                         "random: Coder-V2's shuffled concatenation for every repository")
     p.add_argument("--max-file-bytes", type=int, default=1 << 20, help="skip files larger than this (default 1 MiB)")
+    p.add_argument("--max-doc-bytes", type=int, default=1 << 20,
+                   help="split a larger repository into documents of at most this many bytes, between files along "
+                        "its dependency order (default 1 MiB, ~256K tokens; ~4 x the training context makes one "
+                        "document one context)")
     p.add_argument("--no-file-dedup", action="store_true", help="keep exact duplicate files across repositories")
     p.add_argument("--no-near-dedup", action="store_true", help="skip repository-level MinHash near-dedup")
     p.add_argument("--extra-language", action="append", default=[], metavar="NAME",

@@ -12,12 +12,13 @@ resolve to nothing.
 
 from __future__ import annotations
 
-import heapq
 import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+from pipelines.code.lexical import RAW_KIND, SYNTAX, mask
 
 # A namespace import or wildcard naming more files than this says nothing about order (and would
 # make the graph quadratic): such references are ignored.
@@ -52,9 +53,6 @@ class RepoIndex:
         self.dirs: set[str] = set()
         # Absolute imports known to name no file here: that answer does not depend on the importer,
         # and a repository imports the same outside modules (os, numpy) from file after file.
-        self.unresolved: set[str] = set()
-        # ... and those that name one file whoever imports them ({import: [path]}), for the same reason.
-        self.resolved: dict[str, list[str]] = {}
         for path in sorted(self.files):
             parts = path.split("/")
             for i in range(len(parts)):
@@ -67,6 +65,46 @@ class RepoIndex:
         # symbols[family][name] -> files declaring it (Java packages, C# namespaces, Fortran modules...)
         self.symbols: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         self.stem_tables: dict[str, dict[str, dict[str, list[str]]]] = {}  # see _same_namespace_uses
+        # types[family][name] -> files declaring a type of that name (class, interface, struct...)
+        self.types: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        self.words: dict[str, frozenset[str]] = {}  # identifiers of a file's code, see identifiers()
+        self._py_exports: dict[str, dict[str, str]] = {}
+        self.masked: dict[str, str] = {}  # code with comments and strings masked, by path
+
+    def identifiers(self, path: str, masked: str) -> frozenset[str]:
+        words = self.words.get(path)
+        if words is None:
+            words = self.words[path] = frozenset(_IDENTIFIER.findall(masked))
+        return words
+
+    def python_exports(self, init: str) -> dict[str, str]:
+        """{name: the module file it comes from} for the names package file `init` (an
+        `__init__.py`) imports from inside its package: what `from pkg import name` really uses."""
+        table = self._py_exports.get(init)
+        if table is not None:
+            return table
+        self._py_exports[init] = table = {}  # also what a cycle of packages sees meanwhile
+        f = self.files.get(init)
+        if f is None:
+            return table
+        package = posixpath.dirname(init)
+        for module, name, alias in _python_imports(code_only(f.text, "python")):
+            if not name:
+                continue
+            sub = [] if name == "*" else _python_module(self, init, module + name if module.endswith(".")
+                                                         else f"{module}.{name}")
+            source = (sub or _python_module(self, init, module))[:1]
+            if not source or source[0] == init or not (source[0].startswith(package + "/") or not package):
+                continue
+            src = source[0]
+            if name == "*":
+                for defined in _python_top_level_names(self.files[src].text) if src in self.files else ():
+                    table.setdefault(defined, src)
+                continue
+            if src.endswith("__init__.py") and not sub:  # re-exported again one package down
+                src = self.python_exports(src).get(name, src)
+            table[alias or name] = src
+        return table
 
     def exact(self, path: str) -> list[str]:
         path = _normpath(path).lstrip("/")
@@ -120,31 +158,45 @@ class Family:
     # Pure-function hook for references a pattern cannot express in one match (e.g. Go import blocks).
     expand: Callable[[str], list[str]] | None = None
     implicit: Callable[[RepoIndex, SourceFile], list[str]] | None = None
-    comment_strip: re.Pattern | None = None  # removed before matching (commented-out imports)
-    # Per pattern: words one of which the line a match starts on always holds, for patterns that
-    # start at a line start and stay on one line (see `_lines_holding`); None: the plain regex scan.
-    line_words: tuple[tuple[str, ...] | None, ...] = ()
+    # Patterns (by position in `patterns`) that re-export what they name (`export * from './a'`):
+    # the file is then a dependent of its target, never the target's dependency (see dependency_graph).
+    reexports: tuple[int, ...] = ()
 
-    def references(self, text: str) -> list[str]:
-        if self.comment_strip is not None:
-            text = self.comment_strip.sub(" ", text)
-        refs = []
+    def references(self, text: str, masked: str | None = None) -> list[str]:
+        return [ref for ref, _ in self.references_with_kind(text, masked)]
+
+    def references_with_kind(self, text: str, masked: str | None = None) -> list[tuple[str, bool]]:
+        """(reference, is a re-export) pairs. A match counts only when what leads up to its
+        reference (`#include "`, `import x from '`) is code: not inside a comment or a string
+        (`masked`, see lexical.py); the reference itself may be a quoted path."""
+        if masked is None:
+            masked = code_only(text, self.name)
+        refs: dict[str, bool] = {}
         for k, pattern in enumerate(self.patterns):
-            words = self.line_words[k] if k < len(self.line_words) else None
-            for m in (pattern.finditer(text) if words is None else _lines_holding(pattern, text, words)):
-                refs.extend(self.expand(m.group(1)) if self.expand else [m.group(1)])
-        return list(dict.fromkeys(r.strip() for r in refs if r and r.strip()))
+            for m in pattern.finditer(text):
+                if masked is not text and masked[m.start():m.start(1)] != text[m.start():m.start(1)]:
+                    continue
+                found = m.group(1)
+                for ref in self.expand(found) if self.expand else [found]:
+                    ref = ref.strip() if ref else ""
+                    if ref:
+                        refs[ref] = refs.get(ref, False) or k in self.reexports
+        return list(refs.items())
 
     def declared(self, text: str) -> list[str]:
         return [m.group(1) for p in self.declarations for m in p.finditer(text)]
+
+
+def code_only(text: str, family: str) -> str:
+    """`text` with the comments and string contents of `family`'s languages masked (lexical.py)."""
+    syntax = SYNTAX.get(family)
+    return mask(text, syntax, RAW_KIND.get(family, "")) if syntax is not None else text
 
 
 def _m(pattern: str) -> re.Pattern:
     return re.compile(pattern, re.MULTILINE)
 
 
-_C_COMMENTS = re.compile(r"/\*.*?\*/|//[^\n]*", re.DOTALL)
-_HASH_COMMENTS = re.compile(r"(?m)^\s*#(?!include|import|\s*include)[^\n]*")
 
 
 # --- resolvers ---------------------------------------------------------------------------------
@@ -180,109 +232,116 @@ _PY_SUFFIXES = (*_PY_EXTS, "/__init__.py")
 
 
 def _python_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
-    """`a.b` or relative `..a.b`; `from x import y` arrives as `x:y` (y may be a submodule)."""
-    if ref in index.unresolved:
+    """`a.b` or relative `..a.b`; `from x import y` arrives as `x:y`.
+
+    `from x import y` names the submodule x.y when there is one, else x itself (y is defined
+    there). When x is a package whose `__init__.py` re-exports y from one of its modules, the
+    dependency is that module: `from . import types` in a submodule, or `from pkg import Thing` of
+    a re-exported class, never makes the package's `__init__.py`, which imports its submodules, a
+    dependency of them (that was a false cycle through every package)."""
+    module, sep, name = ref.partition(":")
+    if not sep:
+        return _python_module(index, importer, module)
+    hit = _python_module(index, importer, module + name if module.endswith(".") else f"{module}.{name}")
+    if hit:
+        return hit
+    target = _python_module(index, importer, module)
+    if target and target[0].endswith("/__init__.py") or target == ["__init__.py"]:
+        via = index.python_exports(target[0]).get(name)
+        if via is not None:
+            return [via] if via != importer else []
+    return target
+
+
+def _python_module(index: RepoIndex, importer: str, dotted: str) -> list[str]:
+    """The file of module `dotted` (relative with leading dots) as imported from `importer`."""
+    if not dotted:
         return []
-    known = index.resolved.get(ref)
-    if known is not None:
-        return known
-    module, _, name = ref.partition(":")
-    candidates = [module]
-    if name:  # the submodule first: `from pkg import mod` usually means pkg/mod.py
-        candidates.insert(0, module + name if module.endswith(".") else f"{module}.{name}")
-    hits, anywhere = _python_candidates(index, importer, candidates)
-    if module and not module.startswith(".") and anywhere:  # the same answer for every importer
+    dots = len(dotted) - len(dotted.lstrip("."))
+    body = dotted[dots:].replace(".", "/")
+    if dots:
+        base = posixpath.dirname(importer)
+        for _ in range(dots - 1):
+            base = posixpath.dirname(base)
+        rel = posixpath.join(base, body) if body else base
+        for ext in _PY_EXTS:
+            hit = index.exact(rel + ext)
+            if hit:
+                return hit
+        return index.exact(rel + "/__init__.py")
+    # Absolute: a file that ends with the module's path and does not sit inside a package (a
+    # package's `types.py` is `pkg.types`; `import types` is the standard library's).
+    for suffix in (*(body + ext for ext in _PY_EXTS), body + "/__init__.py"):
+        hits = [h for h in index.by_suffix.get(suffix, ()) if _outside_packages(index, h, suffix)]
         if hits:
-            index.resolved[ref] = hits
-        else:
-            index.unresolved.add(ref)
-    return hits
-
-
-def _python_candidates(index: RepoIndex, importer: str, candidates: list[str]) -> tuple[list[str], bool]:
-    """(the file, whether any importer gets the same: no relative candidate decided and the
-    suffix that matched names one file, so the nearest-to-the-importer rule chose nothing)."""
-    for cand in candidates:
-        if not cand:
-            continue
-        dots = len(cand) - len(cand.lstrip("."))
-        body = cand[dots:].replace(".", "/")
-        if dots:
-            base = posixpath.dirname(importer)
-            for _ in range(dots - 1):
-                base = posixpath.dirname(base)
-            rel = posixpath.join(base, body) if body else base
-            for ext in _PY_EXTS:
-                hit = index.exact(rel + ext)
-                if hit:
-                    return hit, False
-            hit = index.exact(rel + "/__init__.py")
+            return sorted(hits, key=lambda h: (-_common_prefix_len(h, importer), len(h), h))[:1]
+    # Python 2 imported siblings implicitly (`import helpers` inside a package): only for names
+    # the standard library does not own.
+    if "/" not in body and body not in _STDLIB:
+        base = posixpath.dirname(importer)
+        for ext in _PY_EXTS:
+            hit = index.exact(posixpath.join(base, body + ext))
             if hit:
-                return hit, False
-            continue
-        if _normpath(body) == body and not body.startswith(("/", "..")) and not any(
-                body + ext in index.by_suffix for ext in _PY_SUFFIXES):
-            continue  # most imports name a module outside the repository: no file ends like it
-        for ext in _PY_SUFFIXES:
-            hit = index.suffix(body + ext, importer)
-            if hit:
-                return hit, len(index.by_suffix.get(_normpath(body + ext).lstrip("/"), ())) == 1
-    return [], True
+                return hit
+    return []
 
 
-def _line_starts(text: str, word: str):
-    """The start of each line that holds `word`, in order, once each."""
-    at = text.find(word)
-    while at >= 0:
-        yield text.rfind("\n", 0, at) + 1
-        nl = text.find("\n", at)
-        if nl < 0:
-            return
-        at = text.find(word, nl)
+def _outside_packages(index: RepoIndex, hit: str, suffix: str) -> bool:
+    root = hit[: len(hit) - len(suffix)].rstrip("/")
+    return posixpath.join(root, "__init__.py") not in index.files if root else "__init__.py" not in index.files
 
 
-def _lines_holding(pattern: re.Pattern, text: str, words: tuple[str, ...]):
-    """`pattern.finditer(text)` for a pattern that matches only at a line start and holds one of
-    `words` on that line: tried only at the starts of lines that hold one (the regex alone tries
-    every position of the text, and most lines of a file import nothing)."""
-    starts = _line_starts(text, words[0]) if len(words) == 1 else heapq.merge(*(_line_starts(text, w) for w in words))
-    end, last = 0, -1
-    for start in starts:
-        if start == last or start < end:  # the same line again, or inside the last match
-            continue
-        last = start
-        m = pattern.match(text, start)
-        if m:
-            yield m
-            end = m.end()
+_STDLIB = frozenset(getattr(__import__("sys"), "stdlib_module_names", ())) | {"__future__"}
+
+
+_PY_TOP_LEVEL = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)|^(\w+)[ \t]*(?::[^=\n]*)?=(?!=)", re.M)
+
+
+def _python_top_level_names(text: str) -> set[str]:
+    masked = code_only(text, "python")
+    return {m.group(1) or m.group(2) for m in _PY_TOP_LEVEL.finditer(masked)}
 
 
 def _import_lines(pattern: re.Pattern, text: str):
-    """`pattern.finditer(text)` for the two Python import patterns ("import" is on their first line)."""
-    return _lines_holding(pattern, text, ("import",))
+    """`pattern.finditer(text)` for the two import patterns, tried only at the starts of lines that
+    hold "import" (a match needs it on the line it starts on; the regex alone tries every position)."""
+    end, at = 0, text.find("import")
+    while at >= 0:
+        start = text.rfind("\n", 0, at) + 1
+        if start >= end:
+            m = pattern.match(text, start)
+            if m:
+                yield m
+                end = m.end()
+        nl = text.find("\n", at)
+        if nl < 0:
+            break
+        at = text.find("import", nl)
 
 
-def _python_refs(text: str) -> list[str]:
-    # Both patterns in one walk over the lines that hold "import" (what `_import_lines` does for each).
-    refs, from_refs = [], []
-    end_import = end_from = 0
-    for start in _line_starts(text, "import"):
-        if start >= end_import:
-            m = _PY_IMPORT.match(text, start)
-            if m:
-                refs += [p.split(" as ")[0].strip() for p in m.group(1).split(",")]
-                end_import = m.end()
-        if start >= end_from:
-            m = _PY_FROM.match(text, start)
-            if m:
-                names = m.group(2).replace("(", " ").replace(")", " ").replace("\\", " ")
-                for n in names.split(","):
-                    n = n.split(" as ")[0].strip()
-                    if n and n != "*":
-                        from_refs.append(f"{m.group(1)}:{n}")
-                from_refs.append(m.group(1))
-                end_from = m.end()
-    return refs + from_refs
+def _python_imports(text: str) -> list[tuple[str, str, str]]:
+    """(module, name, alias) per imported name: `import a.b as c` is ("a.b", "", "c"), `from .x
+    import y as z` is (".x", "y", "z"), `from m import *` is ("m", "*", "")."""
+    out = []
+    for m in _import_lines(_PY_IMPORT, text):
+        for part in m.group(1).split(","):
+            module, _, alias = part.strip().partition(" as ")
+            out.append((module.strip(), "", alias.strip()))
+    for m in _import_lines(_PY_FROM, text):
+        names = m.group(2).replace("(", " ").replace(")", " ").replace("\\", " ")
+        for part in names.split(","):
+            name, _, alias = part.strip().partition(" as ")
+            name = name.strip()
+            if name:
+                out.append((m.group(1), name, alias.strip()))
+    return out
+
+
+def _python_refs(text: str) -> list[tuple[str, bool]]:
+    refs = []
+    for module, name, _ in _python_imports(text):
+        refs.append((module if not name or name == "*" else f"{module}:{name}", False))
+    return refs
 
 
 _PY_IMPORT = _m(r"^[ \t]*c?import[ \t]+([\w.]+(?:[ \t]+as[ \t]+\w+)?(?:[ \t]*,[ \t]*[\w.]+(?:[ \t]+as[ \t]+\w+)?)*)")
@@ -290,12 +349,11 @@ _PY_FROM = _m(r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+(?:c?import)[ \t]+(\([^)]*\)|[
 
 
 def _jvm_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
-    """A fully qualified name: a class of a declared package, a whole package (`.*`), or a member."""
+    """A fully qualified name: a class of a declared package, a package (`.*`: the files of it that
+    declare a type the importer names), or a member."""
     classes = index.symbols["jvm-class"]
-    packages = index.symbols["jvm"]
     if ref.endswith(".*") or ref.endswith("._"):
-        files = packages.get(ref[:-2], [])
-        return [p for p in files if p != importer] if len(files) <= MAX_FANOUT else []
+        return _used_types(index, "jvm", ref[:-2], importer)
     name = ref
     while "." in name:
         if name in classes:
@@ -320,35 +378,65 @@ def _namespace_resolve(family: str):
     return resolve
 
 
+def _namespace_types_resolve(family: str):
+    """`using Billing.Models;`: the files of that namespace that declare a type the importer names.
+    A namespace import makes every type usable, not every file a dependency: taking them all made
+    each file of a namespace depend on every file of the namespaces it opens (false cycles)."""
+    def resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
+        return _used_types(index, family, ref, importer)
+    return resolve
+
+
 _IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*")
+_MODIFIERS = r"(?:(?:public|private|protected|internal|static|final|abstract|sealed|partial|readonly|data|open|" \
+    r"inline|value|case|non-sealed|strictfp|unsafe|ref|file|@\w+(?:\([^)\n]*\))?)[ \t]+)*"
+# Top-level type declarations: a nested `class Tag` inside Token.java is no type of the namespace's
+# own (JVM types start at the line's start; C# ones one indentation level into a namespace block).
+_TYPE_DECL = {
+    "jvm": re.compile(r"^" + _MODIFIERS + r"(?:class|interface|@interface|enum|record|object|trait)[ \t]+([A-Za-z_]\w*)",
+                      re.M),
+    "csharp": re.compile(r"^(?:[ ]{0,4}|\t?)" + _MODIFIERS + r"(?:class|interface|enum|record|struct)[ \t]+([A-Za-z_]\w*)",
+                         re.M),
+}
+
+
+def _type_table(index: RepoIndex, family: str, ns: str) -> dict[str, list[str]]:
+    """{type name: files of namespace `ns` declaring it} (a file's stem counts as a type it declares,
+    for files whose declarations the pattern misses). Built once per namespace."""
+    cache = index.stem_tables.setdefault(family, {})
+    table = cache.get(ns)
+    if table is None:
+        table = cache[ns] = defaultdict(list)
+        for peer in index.symbols[family].get(ns, []):
+            names = set(_TYPE_DECL[family].findall(index.masked.get(peer, ""))) if family in _TYPE_DECL else set()
+            names.add(posixpath.splitext(posixpath.basename(peer))[0])
+            for name in names:
+                table[name].append(peer)
+    return table
+
+
+def _used_types(index: RepoIndex, family: str, ns: str, importer: str) -> list[str]:
+    table = _type_table(index, family, ns)
+    if not table:
+        return []
+    words = index.identifiers(importer, index.masked.get(importer, ""))
+    out: list[str] = []
+    for word in words if len(words) < len(table) else table:
+        if word in table and word in words:
+            out += [p for p in table[word] if p != importer]
+    return list(dict.fromkeys(out)) if len(out) <= MAX_FANOUT else []
 
 
 def _same_namespace_uses(family: str, extensions: tuple[str, ...]):
-    """Files of one package/namespace use each other without imports: a file depends on those whose
-    type name (the file stem) it mentions. Per namespace a {stem: files} table is built once; a
-    file's identifiers are then looked up in it, so the cost is linear in the file's size."""
-    def stems_of(index: RepoIndex, ns: str) -> dict[str, list[str]]:
-        cache = index.stem_tables.setdefault(family, {})
-        if ns not in cache:
-            table: dict[str, list[str]] = defaultdict(list)
-            for peer in index.symbols[family].get(ns, []):
-                if peer.endswith(extensions):
-                    table[posixpath.splitext(posixpath.basename(peer))[0]].append(peer)
-            cache[ns] = table
-        return cache[ns]
-
+    """Files of one package/namespace use each other without imports: a file depends on those
+    declaring a type it names. Per namespace a {type: files} table is built once; a file's
+    identifiers are then looked up in it, so the cost is linear in the file's size."""
     def implicit(index: RepoIndex, f: SourceFile) -> list[str]:
         fam = FAMILY_BY_LANGUAGE.get(f.language)
-        names = fam.declared(f.text) if fam else []
-        if not names:
-            return []
-        words = set(_IDENTIFIER.findall(f.text))
+        names = fam.declared(index.masked.get(f.path, f.text)) if fam else []
         out: list[str] = []
         for ns in names:
-            table = stems_of(index, ns)
-            for word in words if len(words) < len(table) else table:
-                if word in table and word in words:
-                    out += [p for p in table[word] if p != f.path]
+            out += [p for p in _used_types(index, family, ns, f.path) if p.endswith(extensions)]
         return out
     return implicit
 
@@ -388,11 +476,14 @@ def _go_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
     return []
 
 
-def _rust_refs(text: str) -> list[str]:
-    refs = [f"mod:{m.group(1)}" for m in _RUST_MOD.finditer(text)]
+def _rust_refs(text: str) -> list[tuple[str, bool]]:
+    """`mod x;` declares a child module: the parent re-exports it (it is the child's dependent, as
+    an `__init__.py` is); `pub use` re-exports too; a plain `use` is a dependency."""
+    refs = [(f"mod:{m.group(1)}", True) for m in _RUST_MOD.finditer(text)]
     for m in _RUST_USE.finditer(text):
+        public = m.group(0).lstrip().startswith("pub")
         for path in _rust_use_paths(m.group(1)):
-            refs.append(f"use:{path}")
+            refs.append((f"use:{path}", public))
     return refs
 
 
@@ -570,17 +661,17 @@ FAMILIES: tuple[Family, ...] = (
                            "Assembly", "GAS", "NASM"}),
            (_m(r'^[ \t]*[#%][ \t]*(?:include|import|include_next)[ \t]*[<"]([^">\n]+)[">]'),
             _m(r'^[ \t]*(?:%include|\.include|include)[ \t]+"([^"\n]+)"')),
-           _paths(("",)), line_words=(("include", "import"), ("include",))),
+           _paths(("",))),
     Family("jvm", frozenset({"Java", "Kotlin", "Scala", "Groovy", "Gradle", "Xtend", "Ceylon", "Gosu", "AspectJ",
                              "Mirah", "Fantom", "Groovy Server Pages", "Java Server Pages", "Processing", "Boo",
                              "X10"}),
            (_m(r"^[ \t]*import[ \t]+(?:static[ \t]+)?(\w+(?:\.\w+)*(?:\.\*|\._|\.\{[^}\n]*\})?)"),),
            _jvm_resolve, declarations=(_m(r"^[ \t]*package[ \t]+([\w.]+)"),), expand=_jvm_expand,
-           implicit=_same_namespace_uses("jvm", _JVM_EXTS), comment_strip=_C_COMMENTS, line_words=(("import",),)),
+           implicit=_same_namespace_uses("jvm", _JVM_EXTS)),
     Family("csharp", frozenset({"C#"}),
            (_m(r"^[ \t]*(?:global[ \t]+)?using[ \t]+(?:static[ \t]+)?(?:\w+[ \t]*=[ \t]*)?([\w.]+)[ \t]*;"),),
-           _namespace_resolve("csharp"), declarations=(_m(r"^[ \t]*namespace[ \t]+([\w.]+)"),),
-           implicit=_same_namespace_uses("csharp", _CS_EXTS), comment_strip=_C_COMMENTS),
+           _namespace_types_resolve("csharp"), declarations=(_m(r"^[ \t]*namespace[ \t]+([\w.]+)"),),
+           implicit=_same_namespace_uses("csharp", _CS_EXTS)),
     Family("fsharp", frozenset({"F#"}), (_m(r"^[ \t]*open[ \t]+([\w.]+)"),), _namespace_resolve("fsharp"),
            declarations=(_m(r"^[ \t]*(?:namespace|module)[ \t]+(?:rec[ \t]+)?([\w.]+)"),)),
     Family("js", frozenset({"JavaScript", "TypeScript", "JSX", "Vue", "CoffeeScript", "Literate CoffeeScript",
@@ -590,7 +681,7 @@ FAMILIES: tuple[Family, ...] = (
             _m(r"""\brequire[ \t]*\(?[ \t]*['"]([^'"\n]+)['"]"""),
             _m(r"""\bimport[ \t]*\([ \t]*['"]([^'"\n]+)['"][ \t]*\)"""),
             _m(r"""<script[^>]*\bsrc=['"]([^'"]+)['"]""")),
-           _js_resolve),
+           _js_resolve, reexports=(1,)),
     Family("css", frozenset({"CSS", "SCSS", "Sass", "Less", "Stylus"}),
            (_m(r"""@(?:import|use|forward|require)[ \t]+(?:url\()?['"]?([^'"\s;)]+)"""),),
            _css_resolve),
@@ -688,13 +779,20 @@ def family_of(language: str) -> Family | None:
 
 def references(f: SourceFile) -> list[str]:
     """The raw references a file makes (module names, include paths), before resolution."""
+    return [ref for ref, _ in references_with_kind(f)]
+
+
+def references_with_kind(f: SourceFile, masked: str | None = None) -> list[tuple[str, bool]]:
+    """(reference, is a re-export) pairs; comments and strings are not looked in (lexical.py)."""
     family = FAMILY_BY_LANGUAGE.get(f.language)
     if family is None:
         return []
+    if masked is None:
+        masked = code_only(f.text, family.name)
     special = _SPECIAL_REFS.get(family.name)
     if special is not None:
-        return list(dict.fromkeys(special(f.text)))
-    return family.references(f.text)
+        return list(dict.fromkeys(special(masked)))
+    return family.references_with_kind(f.text, masked)
 
 
 # Files kept out of documents (their languages are outside the list) that resolution reads.
@@ -703,30 +801,47 @@ CONTEXT_FILES = frozenset({"go.mod"})
 
 def dependency_graph(files: list[SourceFile], context: dict[str, str] | None = None) -> dict[str, set[str]]:
     """{path: the repository files it depends on}, every file a key; self-references are dropped.
-    `context`: {path: text} of files such as go.mod that say how names map to folders."""
+    `context`: {path: text} of files such as go.mod that say how names map to folders.
+
+    A file that re-exports another (an `__init__.py` importing its submodules, `export * from
+    './a'`, Rust's `mod a;`) is that file's dependent: when the re-exported file also imports the
+    re-exporting one (`from pkg import x` in a submodule of pkg), that edge goes, and the package
+    file comes after its members instead of closing a false cycle with each of them."""
     index = RepoIndex(files, context)
     for f in files:
         family = FAMILY_BY_LANGUAGE.get(f.language)
-        if family is None or not family.declarations:
+        if family is None:
             continue
-        text = _C_COMMENTS.sub(" ", f.text) if family.comment_strip is not None else f.text
-        for name in family.declared(text):
+        index.masked[f.path] = code_only(f.text, family.name)
+        if not family.declarations:
+            continue
+        for name in family.declared(index.masked[f.path]):
             key = name.lower() if family.name in ("fortran", "vhdl") else name
             index.symbols[family.name][key].append(f.path)
             if family.name == "jvm":
                 stem = posixpath.splitext(posixpath.basename(f.path))[0]
                 index.symbols["jvm-class"][f"{name}.{stem}"].append(f.path)
     graph: dict[str, set[str]] = {f.path: set() for f in files}
+    reexported: dict[str, set[str]] = defaultdict(set)
     for f in files:
         family = FAMILY_BY_LANGUAGE.get(f.language)
         if family is None:
             continue
         deps = graph[f.path]
-        for ref in references(f):
-            deps.update(family.resolve(index, f.path, ref))
+        package_file = family.name == "python" and posixpath.basename(f.path) == "__init__.py"
+        for ref, reexport in references_with_kind(f, index.masked[f.path]):
+            targets = family.resolve(index, f.path, ref)
+            deps.update(targets)
+            if reexport or package_file:
+                package = posixpath.dirname(f.path)
+                reexported[f.path].update(t for t in targets if not package or t.startswith(package + "/"))
         if family.implicit is not None:
             deps.update(family.implicit(index, f))
         deps.discard(f.path)
+    for exporter, members in reexported.items():
+        for member in members:
+            if exporter in graph[member] and exporter not in reexported.get(member, ()):
+                graph[member].discard(exporter)
     return graph
 
 

@@ -16,7 +16,7 @@ import time
 from deepcorpus.core import locks, outputs, storage
 from deepcorpus.core.contracts import CODE_REPO
 from deepcorpus.core.errors import UserError
-from pipelines.code.assemble import AssembleConfig, keep_rank
+from pipelines.code.assemble import DEFAULT_MAX_DOC_BYTES, AssembleConfig, keep_rank
 from pipelines.code.filters import RULE_NAMES, FilterConfig
 from pipelines.code.sources import DEFAULT_MAX_FILE_BYTES, RepoUnit, discover
 
@@ -26,28 +26,94 @@ log = logging.getLogger(__name__)
 def build(pipeline, units: list[RepoUnit], target, *, benchmarks: list[str], seed: int = 0,
           ordering: str = "dependency", max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, file_dedup: bool = True,
           near_dedup: bool = True, filters: FilterConfig | None = None, quality_model: str | None = None,
-          extra_languages: tuple[str, ...] = (), num_shards: int = 0):
+          extra_languages: tuple[str, ...] = (), num_shards: int = 0, max_doc_bytes: int = DEFAULT_MAX_DOC_BYTES):
     """Add the whole code pipeline to `pipeline`, writing the parts of `target` (a datasets.Target)."""
     import apache_beam as beam
 
     from classifiers.code_language import coder_v2_languages
-    from dedup.beam import CODE_MINHASH, Decontaminate, ExactDedup, MinHashDedup
-    from dedup.normalize import NormalizeConfig
+    from dedup.beam import Decontaminate, node_of
+    from pipelines.code import repo_dedup
     from pipelines.code.transforms import (
-        AssembleFn,
+        AssembleRepoFn,
+        FileFactsFn,
         FilterFn,
         IdentifyFn,
-        ListingRowFn,
+        KeepFirstFileFn,
         QualityModelFn,
-        ReadRepoFn,
-        file_rank,
-        repo_candidate,
+        live_refs,
     )
     from pipelines.io import WriteDataset
 
     languages = coder_v2_languages() + tuple(x for x in extra_languages if x not in coder_v2_languages())
+    files = (
+        read_records(pipeline, units, max_file_bytes)
+        | "Identify" >> beam.ParDo(IdentifyFn(max_file_bytes, languages))
+        | "Filter" >> beam.ParDo(FilterFn(filters))
+        | "FileFacts" >> beam.ParDo(FileFactsFn(near_dedup, file_dedup)).with_outputs("facts", "refs", main="files")
+    )
+    empty = pipeline | "NoRemovals" >> beam.Create([])
+    removed_repos = empty
+    if near_dedup:
+        # Repository signatures (elementwise min of the files' signatures): a few KB per repository.
+        facts = (
+            files.facts
+            | "RepoFacts" >> beam.CombinePerKey(repo_dedup.RepoFactsFn())
+            | "CountRepos" >> beam.ParDo(repo_dedup.CountRepos())
+        )
+        nodes = (
+            facts
+            | "WithSignature" >> beam.Filter(lambda kv: kv[1]["signature"] is not None)
+            | "Node" >> beam.Map(lambda kv: (node_of(repo_dedup.repo_row(kv[0], kv[1]), keep_rank), kv[1]["signature"]))
+        )
+        removed_repos = nodes | "RepoNearDedup" >> repo_dedup.NearDuplicates()
+    dropped_files = empty
+    if file_dedup:
+        # Near-dedup goes first: a fork's copy must not be the one kept of a file its original shares.
+        dropped_files = (
+            {"refs": files.refs, "removed": removed_repos}
+            | "RefsOfKeptRepos" >> beam.CoGroupByKey()
+            | "LiveRefs" >> beam.FlatMap(live_refs)
+            | "GroupByTextHash" >> beam.GroupByKey()
+            | "KeepFirstCopy" >> beam.ParDo(KeepFirstFileFn())
+        )
+    docs = (
+        {"files": files.files, "removed": removed_repos, "dropped": dropped_files}
+        | "GroupByRepo" >> beam.CoGroupByKey()
+        | "Assemble" >> beam.ParDo(AssembleRepoFn(AssembleConfig(seed=seed, ordering=ordering,
+                                                                 max_doc_bytes=max_doc_bytes)))
+    )
+    if benchmarks:
+        docs = (docs | "Decontaminate" >> Decontaminate(benchmarks, stage="decontaminate")).kept
+    if quality_model:
+        docs = docs | "QualityModel" >> beam.ParDo(QualityModelFn(quality_model))
+    docs = docs | "CountWritten" >> beam.Map(_count_written)
+    return docs | "Write" >> WriteDataset(target, num_shards=num_shards)
+
+
+def _count_written(row: dict) -> dict:
+    from apache_beam.metrics import Metrics
+
+    Metrics.counter("write", "docs").inc()
+    return row
+
+
+# Listing columns read, our names and The Stack's (whichever a listing has).
+LISTING_COLUMNS = ("repo", "repo_name", "max_stars_repo_name", "path", "max_stars_repo_path", "content", "stars",
+                   "max_stars_count", "license", "licenses", "max_stars_repo_licenses", "revision_date",
+                   "max_stars_repo_head_date")
+
+
+def read_records(pipeline, units: list[RepoUnit], max_file_bytes: int):
+    """File records of every input. Repositories (folders, git, archives) are read one per element;
+    all Parquet listings by ONE ReadAllFromParquet over their patterns (split by row groups, only the
+    columns a listing needs), all JSONL listings by one ReadAllFromText."""
+    import apache_beam as beam
+
+    from pipelines.code.transforms import ListingRowFn, ReadRepoFn
+
     repos = [u for u in units if u.kind != "listing"]
-    listings = [u for u in units if u.kind == "listing"]
+    parquet = [u for u in units if u.kind == "listing" and u.path.endswith(".parquet")]
+    jsonl = [u for u in units if u.kind == "listing" and not u.path.endswith(".parquet")]
     parts = []
     if repos:
         parts.append(
@@ -56,49 +122,30 @@ def build(pipeline, units: list[RepoUnit], target, *, benchmarks: list[str], see
             | "SpreadRepos" >> beam.Reshuffle()
             | "ReadRepo" >> beam.ParDo(ReadRepoFn(max_file_bytes))
         )
-    for i, unit in enumerate(listings):
-        if unit.path.endswith(".parquet"):
-            rows = pipeline | f"ReadListing[{i}]" >> beam.io.ReadFromParquet(unit.path)
-        else:
-            rows = pipeline | f"ReadListing[{i}]" >> beam.io.ReadFromText(unit.path)
-        parts.append(rows | f"ListingRows[{i}]" >> beam.ParDo(ListingRowFn(unit.path)))
-    records = parts[0] if len(parts) == 1 else tuple(parts) | "AllFiles" >> beam.Flatten()
+    if parquet:
+        columns = listing_columns(parquet[0].path)
+        parts.append(
+            pipeline
+            | "ParquetListings" >> beam.Create(sorted({u.pattern for u in parquet}))
+            | "ReadParquetListings" >> beam.io.ReadAllFromParquet(with_filename=True, columns=columns)
+            | "ParquetRows" >> beam.ParDo(ListingRowFn())
+        )
+    if jsonl:
+        parts.append(
+            pipeline
+            | "JsonlListings" >> beam.Create(sorted({u.pattern for u in jsonl}))
+            | "ReadJsonlListings" >> beam.io.ReadAllFromText(with_filename=True)
+            | "JsonlRows" >> beam.ParDo(ListingRowFn())
+        )
+    return parts[0] if len(parts) == 1 else tuple(parts) | "AllFiles" >> beam.Flatten()
 
-    files = (
-        records
-        | "Identify" >> beam.ParDo(IdentifyFn(max_file_bytes, languages))
-        | "Filter" >> beam.ParDo(FilterFn(filters))
-    )
-    # Near-dedup compares whole repositories, so it runs before exact file dedup removes the
-    # files a fork shares with its original (which would make the two look different).
-    repos = (
-        files
-        | "KeyByRepo" >> beam.Map(lambda r: (r["repo"], r))
-        | "GroupByRepo" >> beam.GroupByKey()
-        | "RepoText" >> beam.Map(repo_candidate)
-    )
-    if near_dedup:
-        repos = (repos | "RepoDedup" >> MinHashDedup(CODE_MINHASH, rank_key=keep_rank, stage="repo_dedup")).kept
-    files = repos | "RepoFiles" >> beam.FlatMap(lambda row: row["records"])
-    if file_dedup:
-        # Exact file dedup across repositories, whitespace-insensitive but case-sensitive (code).
-        # Context files (go.mod) stay with their repository.
-        exact = NormalizeConfig(unicode_form=None, lowercase=False, whitespace=True)
-        code = files | "CodeFiles" >> beam.Filter(lambda r: not r.get("context"))
-        context = files | "ContextFiles" >> beam.Filter(lambda r: bool(r.get("context")))
-        kept = (code | "FileDedup" >> ExactDedup(exact, rank_key=file_rank, stage="file_dedup")).kept
-        files = (kept, context) | "WithContext" >> beam.Flatten()
-    docs = (
-        files
-        | "KeyByRepoAgain" >> beam.Map(lambda r: (r["repo"], r))
-        | "RegroupByRepo" >> beam.GroupByKey()
-        | "Assemble" >> beam.ParDo(AssembleFn(AssembleConfig(seed=seed, ordering=ordering)))
-    )
-    if benchmarks:
-        docs = (docs | "Decontaminate" >> Decontaminate(benchmarks, stage="decontaminate")).kept
-    if quality_model:
-        docs = docs | "QualityModel" >> beam.ParDo(QualityModelFn(quality_model))
-    return docs | "Write" >> WriteDataset(target, num_shards=num_shards)
+
+def listing_columns(path: str) -> list[str]:
+    """The listing columns a Parquet file has, from its footer alone."""
+    from deepcorpus.core import datasets
+
+    names = set(datasets.parquet_schema(path).names)
+    return [c for c in LISTING_COLUMNS if c in names]
 
 
 def _fill_rule_counters(counters: dict) -> dict:
@@ -109,8 +156,39 @@ def _fill_rule_counters(counters: dict) -> dict:
     return counters
 
 
+def conservation(counters: dict) -> list:
+    """Every file read is in a document or dropped with its reason; every repository with code is
+    kept or a near duplicate; every document assembled is written or matched a benchmark."""
+    from pipelines.summary import Balance
+
+    langid, filt, assemble = counters.get("langid", {}), counters.get("filter", {}), counters.get("assemble", {})
+    read = counters.get("read", {})
+    files = Balance("files", read.get("files", 0), {"in documents": assemble.get("files_out", 0)}, {
+        **{k: v for k, v in langid.items() if k.startswith("skipped_")},
+        "context files (go.mod)": langid.get("context_files", 0),
+        **{k: v for k, v in filt.items() if k.startswith("dropped_")},
+        "near-duplicate repositories' files": assemble.get("dropped_near_duplicate_files", 0),
+        "exact duplicate files": assemble.get("dropped_exact_duplicate_files", 0),
+    })
+    out = [files]
+    if "repo_dedup" in counters:
+        rd = counters["repo_dedup"]
+        out.append(Balance("repositories", rd.get("in", 0), {"kept": rd.get("kept", 0)},
+                           {"near duplicate": rd.get("dropped_near_duplicate", 0)}))
+    dec = counters.get("decontaminate", {})
+    out.append(Balance("documents", assemble.get("docs", 0), {"written": counters.get("write", {}).get("docs", 0)},
+                       {"benchmark": dec.get("dropped_benchmark", 0)}))
+    return out
+
+
+def _listed_rows(path: str, target) -> int:
+    from deepcorpus.core import datasets
+
+    return sum(p["rows"] for p in datasets.read_part_list(path, target.run_id) or [])
+
+
 def run(args, beam_args: list[str]) -> int:
-    from pipelines import runner, summary
+    from pipelines import runner, summary, worker_paths
     from pipelines.stage import Stage
 
     start = time.time()
@@ -134,29 +212,37 @@ def run(args, beam_args: list[str]) -> int:
     log.info("code: %d repositories and %d listings from %d inputs", n_repos, len(units) - n_repos, len(args.input))
     final = storage.join(args.output, "corpus")
     runner.quiet_beam_logging()
-    if not runner.is_local(runner.pipeline_options(beam_args)):
-        needed = [u.path for u in units] + list(args.benchmark) + ([args.quality_model] if args.quality_model else [])
-        local = [p for p in needed if not storage.is_remote(p)]
-        if local:
-            raise UserError(f"{local[0]}: remote workers cannot read local inputs; upload repository archives, "
-                            "listings, benchmarks and models to gs:// or s3:// and pass those (git repositories are "
-                            "read locally only)")
+    # Remote workers read the inputs and write the output themselves: every such path must be one
+    # they can open (gs://, s3://, a --worker_visible_path); the launcher's own benchmark files and
+    # quality model are small and are staged to --temp_location for them.
+    options = runner.pipeline_options(beam_args)
+    worker_paths.require(options, [("--input", u.path) for u in units] + [("--output", args.output)])
+    benchmarks = [worker_paths.stage(options, p, "--benchmark") for p in args.benchmark]
+    quality_model = worker_paths.stage(options, args.quality_model, "--quality-model") if args.quality_model else None
     outputs.check_run_output(args.output, "code run")
     options = {"seed": args.seed, "ordering": args.order, "max_file_bytes": args.max_file_bytes,
                "file_dedup": not args.no_file_dedup, "near_dedup": not args.no_near_dedup,
-               "extra_languages": extras, "benchmarks": list(args.benchmark), "quality_model": args.quality_model}
-    inputs = [u.path for u in units if u.kind in ("archive", "listing")] + list(args.benchmark) + \
+               "extra_languages": extras, "benchmarks": list(args.benchmark), "quality_model": args.quality_model,
+               "max_doc_bytes": args.max_doc_bytes}
+    inputs = [p for u in units if u.kind in ("archive", "listing")
+              for p in (storage.expand(u.pattern) if u.pattern != u.path else [u.path])] + list(args.benchmark) + \
         ([args.quality_model] if args.quality_model else [])
     with locks.Lock(args.output, command=args.command_line), \
             Stage("code corpus", beam_args, command=args.command_line) as stage:
         outputs.mark_run_output(args.output, "code run", args.command_line)
         target = stage.output(final, CODE_REPO, inputs=inputs, options=options, replace=True)
-        build(stage.pipeline, units, target, benchmarks=list(args.benchmark), seed=args.seed,
+        build(stage.pipeline, units, target, benchmarks=benchmarks, seed=args.seed,
               ordering=args.order, max_file_bytes=args.max_file_bytes, file_dedup=not args.no_file_dedup,
-              near_dedup=not args.no_near_dedup, quality_model=args.quality_model, extra_languages=tuple(extras))
+              near_dedup=not args.no_near_dedup, quality_model=quality_model, extra_languages=tuple(extras),
+              max_doc_bytes=args.max_doc_bytes)
         counters = _fill_rule_counters(stage.run())
+        balances = conservation(counters)
+        for b in balances:  # before the commit: a pipeline that lost rows commits nothing
+            b.check()
+        summary.check_committed(balances[-1], {"written": _listed_rows(final, target)})
         manifest = stage.commit(final, extra={"counters": counters, "seed": args.seed, "ordering": args.order,
-                                              "benchmarks": list(args.benchmark)})
+                                              "benchmarks": list(args.benchmark),
+                                              "conservation": [b.line() for b in balances]})
         assemble = counters.get("assemble", {})
         report = {
             "command": args.command_line,
@@ -166,9 +252,15 @@ def run(args, beam_args: list[str]) -> int:
             "rules": list(RULE_NAMES),
             "repos": manifest["row_count"],
             "order": {"dependency": assemble.get("order_dependency", 0), "random": assemble.get("order_random", 0)},
+            "edges": {"total": assemble.get("edges", 0), "respected": assemble.get("edges_respected", 0),
+                      "outside_cycles": assemble.get("acyclic_edges", 0),
+                      "outside_cycles_respected": assemble.get("acyclic_edges_respected", 0)},
+            "conservation": [b.line() for b in balances],
         }
         storage.write_bytes_atomic(storage.join(args.output, "summary.json"), json.dumps(report, indent=2).encode())
     print(summary.format_table({k: v for k, v in counters.items() if k != "languages"}, "code run"))
+    for b in balances:
+        print(b.line())
     languages = counters.get("languages", {})
     if languages:
         top = sorted(languages.items(), key=lambda kv: -kv[1])

@@ -40,11 +40,17 @@ DEFAULT_MAX_FILE_BYTES = 1 << 20
 
 @dataclass(frozen=True)
 class RepoUnit:
-    """One thing to read: kind is "git", "bare", "folder", "archive" or "listing"."""
+    """One thing to read: kind is "git", "bare", "folder", "archive" or "listing". A listing unit
+    may stand for every file of a glob (`pattern`), read on the workers; `path` is its first file."""
 
     kind: str
     path: str
     name: str
+    pattern: str = ""
+
+    def __post_init__(self):
+        if not self.pattern:
+            object.__setattr__(self, "pattern", self.path)
 
 
 def _strip_suffix(name: str, suffixes: tuple[str, ...]) -> str:
@@ -84,6 +90,12 @@ def discover(spec: str) -> list[RepoUnit]:
     paths = storage.expand(spec)
     if not paths:
         raise UserError(f"{spec}: no such file or folder")
+    if len(paths) > 1 and all(p.endswith(LISTING_SUFFIXES) for p in paths) and \
+            len({p.endswith(".parquet") for p in paths}) == 1:
+        # A glob of listings (The Stack's thousands of Parquet files): one unit, read on the
+        # workers by pattern; the launcher reads one footer (or first line), never the data.
+        check_listing(paths[0])
+        return [RepoUnit("listing", paths[0], storage.basename(paths[0]), pattern=spec)]
     units: list[RepoUnit] = []
     for path in paths:
         if storage.is_dir(path):
@@ -96,9 +108,11 @@ def discover(spec: str) -> list[RepoUnit]:
             units.append(unit)
     if not units:
         raise UserError(f"{spec}: holds no repositories, archives or listings")
-    for unit in units:
-        if unit.kind == "listing":
+    checked: set[bool] = set()
+    for unit in units:  # one footer per kind of listing: the workers check the others as they read
+        if unit.kind == "listing" and unit.path.endswith(".parquet") not in checked:
             check_listing(unit.path)
+            checked.add(unit.path.endswith(".parquet"))
     return units
 
 

@@ -1,10 +1,15 @@
 """The Beam steps of `code run`, each a small DoFn over the plain functions of this package.
 
-    units -> ReadRepo -> Identify (langid) -> Filter (rules) -> GroupByRepo -> RepoText
-          -> [repo near-dedup] -> RepoFiles -> [file exact dedup] -> RegroupByRepo
-          -> Assemble (dependency order) -> [decontaminate] -> Write
+    units / listings -> ReadRepo | ListingRows -> Identify (langid) -> Filter (rules) -> FileFacts
+        FileFacts -> (repo, file record)                      the text: one shuffle, to Assemble
+                  -> (repo, signature and ranking fields)     -> CombinePerKey -> near_duplicates
+                  -> (repo, (text hash, rank, path))          -> exact file dedup, on these alone
+    CoGroupByKey(repo: files, removed repo, removed paths) -> Assemble (dependency order, documents
+        capped in size) -> [decontaminate] -> Write
 
-Counters use the stage names the summary shows: "read", "langid", "filter", "assemble".
+Only the text of the files that are kept ever meets its repository in one place, once. Counters
+use the stage names the summary shows: "read", "langid", "filter", "repo_dedup", "file_dedup",
+"assemble".
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from classifiers.code_language import LanguageIdentifier, skip_reason
-from pipelines.code.assemble import AssembleConfig, assemble_repo
+from pipelines.code.assemble import AssembleConfig, assemble_documents, assemble_repo
 from pipelines.code.dependencies import CONTEXT_FILES
 from pipelines.code.filters import FilterConfig, drop_reason
 from pipelines.code.sources import DEFAULT_MAX_FILE_BYTES, RepoUnit, decode_text, listing_record, read_unit
@@ -43,19 +48,24 @@ class ReadRepoFn(beam.DoFn):
 
 
 class ListingRowFn(beam.DoFn):
-    """A listing row (dict from Parquet, or a JSON line) -> a file record."""
+    """(listing file, row) -> a file record; the row is a dict (Parquet) or a JSON line."""
 
-    def __init__(self, source: str):
-        self.source = source
+    def __init__(self):
         self.files = Metrics.counter("read", "files")
 
-    def process(self, row):
+    def process(self, element):
+        from deepcorpus.core.errors import UserError
+
+        source, row = element
         if isinstance(row, (str, bytes)):
             if not row.strip():
                 return
-            row = json.loads(row)
+            try:
+                row = json.loads(row)
+            except json.JSONDecodeError as e:
+                raise UserError(f"{source}: malformed JSON line ({e.msg})") from None
         self.files.inc()
-        yield listing_record(row, self.source)
+        yield listing_record(row, source)
 
 
 class IdentifyFn(beam.DoFn):
@@ -131,6 +141,120 @@ class FilterFn(beam.DoFn):
             return
         self.out.inc()
         yield record
+
+
+class FileFactsFn(beam.DoFn):
+    """A kept file record -> (repo, record) for assembly, and beside it, small: its signature and
+    ranking fields for repository near-dedup ("facts") and its exact-dedup key ("refs")."""
+
+    def __init__(self, near_dedup: bool = True, file_dedup: bool = True):
+        self.near_dedup = near_dedup
+        self.file_dedup = file_dedup
+
+    def setup(self):
+        from dedup.minhash import MinHasher
+        from pipelines.code.repo_dedup import CONFIG
+
+        self.hasher = MinHasher(CONFIG)
+        from dedup.normalize import NormalizeConfig
+
+        # Exact file dedup: whitespace-insensitive but case-sensitive (code).
+        self.normalize = NormalizeConfig(unicode_form=None, lowercase=False, whitespace=True)
+
+    def process(self, record: dict):
+        from dedup.normalize import normalized_hash
+        from pipelines.code.repo_dedup import file_facts, file_signature
+
+        repo = record["repo"]
+        if not record.get("context"):
+            if self.near_dedup:
+                yield beam.pvalue.TaggedOutput("facts", (repo, file_facts(record, file_signature(self.hasher,
+                                                                                                 record["text"]))))
+            if self.file_dedup:
+                yield beam.pvalue.TaggedOutput("refs", (repo, (normalized_hash(record["text"], self.normalize),
+                                                               file_rank(record), record["path"])))
+        yield repo, record
+
+
+class KeepFirstFileFn(beam.DoFn):
+    """(text hash, [(rank, repo, path)]) -> (repo, path) of every copy but the best-ranked one."""
+
+    def __init__(self):
+        self.kept = Metrics.counter("file_dedup", "kept")
+        self.dropped = Metrics.counter("file_dedup", "dropped_exact")
+
+    def process(self, element):
+        _, copies = element
+        best = min(copies)
+        self.kept.inc()
+        for copy in copies:
+            if copy != best:
+                self.dropped.inc()
+                yield copy[1], copy[2]
+
+
+def live_refs(element):
+    """(repo, {refs, removed}) -> (hash, (rank, repo, path)) for the files of repositories kept."""
+    repo, joined = element
+    if joined["removed"]:
+        return
+    seen = Metrics.counter("file_dedup", "in")
+    for text_hash, rank, path in joined["refs"]:
+        seen.inc()
+        yield text_hash, (rank, repo, path)
+
+
+class AssembleRepoFn(beam.DoFn):
+    """(repo, {files, removed, dropped}) -> the repository's documents, unless near-dedup removed
+    the repository; files exact dedup removed are left out. Every file that arrives is counted as
+    placed in a document or dropped with its reason (`assemble` stage)."""
+
+    def __init__(self, config: AssembleConfig | None = None):
+        self.config = config or AssembleConfig()
+
+    def setup(self):
+        self.c = {name: Metrics.counter("assemble", name) for name in (
+            "files_in", "files_out", "dropped_near_duplicate_files", "dropped_exact_duplicate_files", "repos",
+            "docs", "order_dependency", "order_random", "dependency_edges", "edges", "edges_respected",
+            "acyclic_edges", "acyclic_edges_respected", "split_repos")}
+        self.repo_kept = Metrics.counter("repo_dedup", "kept")
+        self.repo_dropped = Metrics.counter("repo_dedup", "dropped_near_duplicate")
+
+    def process(self, element):
+        repo, joined = element
+        records = [r for r in joined["files"]]
+        code = [r for r in records if not r.get("context")]
+        c = self.c
+        c["files_in"].inc(len(code))
+        if not code:
+            return
+        if joined["removed"]:
+            self.repo_dropped.inc()
+            c["dropped_near_duplicate_files"].inc(len(code))
+            return
+        self.repo_kept.inc()
+        dropped = set(joined["dropped"])
+        if dropped:
+            records = [r for r in records if r.get("context") or r["path"] not in dropped]
+            kept_code = sum(1 for r in records if not r.get("context"))
+            c["dropped_exact_duplicate_files"].inc(len(code) - kept_code)
+            if not kept_code:
+                return
+        rows = assemble_documents(repo, records, self.config)
+        report = rows[0].pop("edge_report")
+        c["repos"].inc()
+        c["docs"].inc(len(rows))
+        if len(rows) > 1:
+            c["split_repos"].inc()
+        c["order_dependency" if rows[0]["order"] == "dependency" else "order_random"].inc()
+        c["dependency_edges"].inc(report["edges"])
+        c["edges"].inc(report["edges"])
+        c["edges_respected"].inc(report["respected"])
+        c["acyclic_edges"].inc(report["acyclic_edges"])
+        c["acyclic_edges_respected"].inc(report["acyclic_respected"])
+        for row in rows:
+            c["files_out"].inc(len(row["files"]))
+            yield row
 
 
 class AssembleFn(beam.DoFn):

@@ -142,21 +142,52 @@ def _round_pipeline(beam_args, cands: list[dict], lean_config, prove_config, cac
     import apache_beam as beam
 
     from pipelines.formal.transforms import ProveCandidates
+    from pipelines.io import WriteDataset
     from pipelines.runner import RunnerConfig
     from pipelines.stage import Stage
+    from pipelines.summary import check_committed
 
     # Without Lean there is nothing to spread over processes: one in-memory worker starts fastest.
     with Stage(f"formal round ({len(cands)} statements)", beam_args, command=command,
                config=RunnerConfig(in_memory=lean_config is None)) as stage:
+        target = stage.output(out_path, FORMAL_PROOF, options={"round_key": key}, replace=True)
+        # The statements travel as a file beside the round, read by the workers: not embedded in
+        # the job graph (Dataflow's limit is 10 MB; a round can hold 100k statements).
+        cands_path = out_path + ".candidates.jsonl"
+        storage.write_bytes_atomic(cands_path, "".join(json.dumps(c, ensure_ascii=False) + "\n"
+                                                        for c in cands).encode())
         _ = (
             stage.pipeline
-            | "Candidates" >> beam.Create(cands)
+            | "ReadCandidates" >> beam.io.ReadFromText(cands_path)
+            | "Parse" >> beam.Map(json.loads)
             | "Prove" >> ProveCandidates(lean_config, prove_config, cache_path, batch_size)
-            | "Write" >> stage.write(out_path, FORMAL_PROOF, options={"round_key": key}, replace=True)
+            | "CountRows" >> beam.Map(_count_row)
+            | "Write" >> WriteDataset(target)
         )
         counters = stage.run()
-        stage.commit(out_path, extra={"round_key": key, "counters": counters})  # an empty round is a dataset too
+        # One row per statement, whatever became of it: before the commit, a round that lost
+        # statements commits nothing (exit 1).
+        balance = round_balance(len(cands), counters)
+        balance.check()
+        listed = datasets.read_part_list(out_path, target.run_id) or []
+        check_committed(balance, {"rows": sum(p["rows"] for p in listed)})
+        stage.commit(out_path, extra={"round_key": key, "counters": counters,  # an empty round is a dataset too
+                                      "conservation": [balance.line()]})
     return counters
+
+
+def _count_row(row: dict) -> dict:
+    from apache_beam.metrics import Metrics
+
+    Metrics.counter("prove", "rows").inc()
+    return row
+
+
+def round_balance(statements: int, counters: dict):
+    """A round's statements against the rows it wrote (one each: verified, rejected, failed...)."""
+    from pipelines.summary import Balance
+
+    return Balance("statements", statements, {"rows": counters.get("prove", {}).get("rows", 0)})
 
 
 def _best(rows_by_round: list[list[dict]]) -> list[dict]:
@@ -195,8 +226,12 @@ def run(args, beam_args) -> int:
     header = _header(args.header)
     problems = _read_problems(args.problems)
     lean_config, skipped = find_runner(args, beam_args)  # before Beam is imported: a refusal stays one line
-    from pipelines.runner import quiet_beam_logging
+    from pipelines import worker_paths
+    from pipelines.runner import pipeline_options, quiet_beam_logging
 
+    # The workers read each round's statements and write its rows (and the cache) in the run directory.
+    worker_paths.require(pipeline_options(beam_args),
+                         [("--output", out)] + ([("--cache", args.cache)] if args.cache else []))
     quiet_beam_logging()
     if lean_config is None:
         log.warning("verification skipped: %s. Writing the statements with verified=false, status=unverified.",
@@ -218,7 +253,7 @@ def _rounds(args, beam_args, generator, header: str, problems: list[dict], lean_
             cache_path: str | None, start: float) -> int:
     from formal.generators import Candidate
     from formal.prover import ProveConfig
-    from pipelines.summary import format_table, merge
+    from pipelines.summary import Balance, format_table, merge
 
     out = args.output
     command = args.command_line
@@ -254,6 +289,8 @@ def _rounds(args, beam_args, generator, header: str, problems: list[dict], lean_
         else:
             counters = _round_pipeline(beam_args, cand_dicts, lean_config, prove_config, cache_path,
                                        args.batch_size, round_path, command, key)
+        conserved = round_balance(len(cands), counters)
+        conserved.check()  # a reused round is checked too
         counters = merge({"formalize": dict(formalize_counts)}, counters)
         counters_all.append(counters)
         rows = list(datasets.open_dataset(round_path, FORMAL_PROOF).iter_rows())
@@ -266,7 +303,8 @@ def _rounds(args, beam_args, generator, header: str, problems: list[dict], lean_
         retry = [by_id[r["id"]] for r in rows if r["status"] in ("error", "timeout", "crashed") and r["id"] in by_id]
         round_info.append({"round": rnd, "statements": len(cands), "new": len(fresh), "statuses": dict(statuses),
                            "verified": statuses.get("verified", 0), "elapsed_s": round(time.time() - t0, 2),
-                           "learned": learned, "generator_state": generator.state()})
+                           "learned": learned, "generator_state": generator.state(),
+                           "conservation": conserved.line()})
         log.info("round %d: %s", rnd, ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
         if not retry and rnd < rounds and args.generator != "template":
             log.info("nothing left to retry; the next round formalizes new problems only")
@@ -274,6 +312,8 @@ def _rounds(args, beam_args, generator, header: str, problems: list[dict], lean_
     final = _best(rows_by_round)
     corpus = storage.join(out, "corpus")
     statuses = Counter(r["status"] for r in final)
+    # Every statement of every round has its one row in the corpus (before the corpus is written).
+    corpus_line = Balance("corpus statements", len(families), dict(sorted(statuses.items()))).check().line()
     elapsed_ms = sorted(float(r["elapsed_ms"] or 0) for r in final)
     with datasets.DatasetWriter(corpus, FORMAL_PROOF, inputs=[args.problems] if args.problems else [],
                                 command=command) as w:
@@ -306,6 +346,7 @@ def _rounds(args, beam_args, generator, header: str, problems: list[dict], lean_
             "skipped_reason": skipped or None,
         },
         "statuses": dict(statuses),
+        "conservation": [f"round {i['round']}: {i['conservation']}" for i in round_info] + [corpus_line],
         "lean_elapsed_ms": {
             "total": round(sum(elapsed_ms), 1),
             "mean": round(sum(elapsed_ms) / len(elapsed_ms), 1) if elapsed_ms else 0.0,
@@ -320,6 +361,9 @@ def _rounds(args, beam_args, generator, header: str, problems: list[dict], lean_
     }
     storage.write_bytes_atomic(storage.join(out, "summary.json"), json.dumps(summary, indent=2).encode())
     print(format_table(counters, title="formal run"))
+    for info in round_info:
+        print(f"round {info['round']}: {info['conservation']}")
+    print(corpus_line)
     if skipped:
         print(f"verification skipped: {skipped}")
     print(f"{len(final)} statements ({statuses.get('verified', 0)} verified) -> {corpus}")

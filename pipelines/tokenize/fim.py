@@ -16,6 +16,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+import numpy as np
+
 from deepcorpus.core.errors import UserError
 from pipelines.tokenize.sampling import seed_int, uniform
 from pipelines.tokenize.tokenizer import FIM_BEGIN, FIM_END, FIM_HOLE
@@ -59,17 +61,16 @@ def arrange(split: FimSplit, mode: str) -> list[str | None]:
     return [None, None, split.suffix, None, split.prefix, split.middle]
 
 
-def encode_pieces(pieces: list[str | None], encoded: list[list[int]], sentinels: tuple[int, int, int]) -> list[int]:
-    """Join the encodings of the text pieces (in order) with the sentinel ids, begin/hole/end in turn."""
-    out: list[int] = []
+def encode_pieces(pieces: list[str | None], encoded: list, sentinels: tuple[int, int, int]) -> np.ndarray:
+    """Join the encodings of the text pieces (in order) with the sentinel ids, begin/hole/end in
+    turn, as one int32 array (joined without a Python list: a piece may hold millions of ids)."""
+    parts = []
     texts = iter(encoded)
     marks = iter(sentinels)
     for piece in pieces:
-        if piece is None:
-            out.append(next(marks))
-        else:
-            out.extend(next(texts))
-    return out
+        parts.append(np.array([next(marks)], dtype=np.int32) if piece is None
+                     else np.asarray(next(texts), dtype=np.int32))
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
 
 
 def fim_text(split: FimSplit, mode: str) -> str:

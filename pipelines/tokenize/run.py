@@ -156,7 +156,7 @@ def _sum(records: list[dict], key: str) -> dict[str, int]:
 
 def run(args, beam_args: list[str]) -> int:
     from deepcorpus.core import outputs
-    from pipelines import runner, summary
+    from pipelines import runner, summary, worker_paths
     from pipelines.stage import Stage
     from pipelines.tokenize.tokenizer import hash_bytes as sha256
     from pipelines.tokenize.tokenizer import read_tokenizer_bytes, shard_manifest_keys, tokenizer_from_bytes
@@ -173,8 +173,12 @@ def run(args, beam_args: list[str]) -> int:
     seed = args.seed if args.seed is not None else (inputs.seed or 0)
     fim_config = FimConfig(args.fim_rate, args.fim_mode, seed)
     tokenizer_path = args.tokenizer if storage.is_remote(args.tokenizer) else os.path.abspath(args.tokenizer)
-    if not runner.is_local(runner.pipeline_options(beam_args)) and not storage.is_remote(tokenizer_path):
-        raise UserError(f"{args.tokenizer}: remote workers cannot read a local tokenizer; copy it to gs:// or s3://")
+    # Remote workers read the sources and write the shards themselves (gs://, s3:// or a
+    # --worker_visible_path); the launcher's tokenizer.json (a few MB) is staged to --temp_location
+    # for them. The manifest names the tokenizer the user gave.
+    options = runner.pipeline_options(beam_args)
+    worker_paths.require(options, [("--input", p) for p in _input_paths(inputs)] + [("--output", args.output)])
+    worker_tokenizer = worker_paths.stage(options, tokenizer_path, "--tokenizer")
     tokenizer_json = read_tokenizer_bytes(args.tokenizer)
     tok = tokenizer_from_bytes(tokenizer_json, args.tokenizer)
     tok_keys = shard_manifest_keys(tok, sha256(tokenizer_json))
@@ -207,18 +211,27 @@ def run(args, beam_args: list[str]) -> int:
         target = stage.output(args.output, TOKEN_SHARD, schema, inputs=_input_paths(inputs), totals=totals,
                               extra=_manifest_extra(args, inputs, tok_keys, fim_config, seed, tokenizer_path, current),
                               replace=True)
-        build(stage.pipeline, inputs, tokenizer_path, tok_keys["tokenizer_hash"], target, seq_len=args.seq_len,
+        build(stage.pipeline, inputs, worker_tokenizer, tok_keys["tokenizer_hash"], target, seq_len=args.seq_len,
               eos_id=tok_keys["eos_id"], pad_id=tok_keys["pad_id"], fim_config=fim_config, seed=seed,
               num_parts=num_parts, add_bos=args.add_bos, formal_keep=args.formal_keep,
               total_tokens=args.total_tokens)
         counters = stage.run()
-        manifest = stage.commit(args.output, extra=_mixture(args, inputs, counters, target))
+        balances = conservation(counters)
+        for b in balances:  # before the commit: a pipeline that lost documents commits nothing
+            b.check()
+        listed = datasets.read_part_list(target.path, target.run_id) or []
+        summary.check_committed(balances[-1], {"packed": sum(r.get("stats", {}).get("documents", 0) for r in listed)})
+        manifest = stage.commit(args.output, extra={**_mixture(args, inputs, counters, target),
+                                                    "conservation": [b.line() for b in balances]})
     elapsed = time.time() - start
     report = {"command": command, "counters": counters, "elapsed_s": round(elapsed, 3),
               **{k: manifest[k] for k in ("row_count", "num_parts", "num_tokens", "padding_tokens",
-                                           "tokens_by_source", "seq_len", "vocab_size", "tokenizer_hash")}}
+                                           "tokens_by_source", "seq_len", "vocab_size", "tokenizer_hash")},
+              "conservation": [b.line() for b in balances]}
     storage.write_bytes_atomic(storage.join(args.output, "summary.json"), json.dumps(report, indent=2).encode())
     print(summary.format_table(counters, "tokenize"))
+    for b in balances:
+        print(b.line())
     tokens_by_source = manifest["tokens_by_source"]
     shares = _shares(tokens_by_source)
     targets = _shares(inputs.weights) if inputs.weights else {}
@@ -228,6 +241,24 @@ def run(args, beam_args: list[str]) -> int:
     print(f"wrote {manifest['row_count']:,} rows of {args.seq_len + 1} tokens in {manifest['num_parts']} part(s) "
           f"to {args.output} in {elapsed:.1f}s")
     return 0
+
+
+def conservation(counters: dict) -> list:
+    """Every row read is a tokenized document or dropped with its reason; every tokenized document
+    is sampled (its copies packed) or left out by the mixture; every copy sampled is packed."""
+    from pipelines.summary import Balance
+
+    text, tok, mix = counters.get("text", {}), counters.get("tokenize", {}), counters.get("mixture", {})
+    rows_in = sum(v for k, v in text.items() if k.startswith("in_"))
+    out = [Balance("documents", rows_in, {"tokenized": tok.get("docs", 0)},
+                   {k: v for k, v in text.items() if k.startswith("dropped_")})]
+    if "kept_docs" in mix or "dropped_docs" in mix:
+        out.append(Balance("mixture", tok.get("docs", 0), {"sampled": mix.get("kept_docs", 0)},
+                           {"not sampled": mix.get("dropped_docs", 0)}))
+    else:
+        out.append(Balance("sampling", tok.get("docs", 0), {"sampled": mix.get("in", 0)}))
+    out.append(Balance("copies", mix.get("copies", 0), {"packed": counters.get("pack", {}).get("docs", 0)}))
+    return out
 
 
 def _manifest_extra(args, inputs: Inputs, tok_keys: dict, fim_config: FimConfig, seed: int, tokenizer_path: str,

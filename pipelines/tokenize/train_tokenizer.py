@@ -3,7 +3,8 @@
 The sample is spread over each input rather than taken from its head: a document is kept when a
 hash of (seed, source, id) falls under the rate that makes the source's share of `--sample-bytes`
 (estimated from Parquet metadata, so nothing is read twice). Budgets a small source cannot use go
-to the others. Rows stream from disk into the trainer; no input is ever loaded whole.
+to the others. Rows stream from disk into the trainer, a long document in bounded windows
+(pipelines/tokenize/windows.py); no input is ever loaded whole.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from deepcorpus.core import datasets
 from deepcorpus.core.errors import UserError
 from pipelines.summary import format_table
-from pipelines.tokenize import documents
+from pipelines.tokenize import documents, windows
 from pipelines.tokenize.sampling import uniform
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,10 @@ def sample_texts(sources: list[datasets.Source], names: list[str], budget: int, 
             docs += 1
             if used <= EVAL_BYTES_PER_SOURCE:
                 keep.append(text)
-            yield text
+            # In bounded windows, cut where the pre-tokens stay those of the whole text: the trainer
+            # never holds one huge document (7.9 GB for a 50 MB one).
+            for window, _ in windows.windows(text):
+                yield window
             if time.time() - last_log > 30:
                 last_log = time.time()
                 log.info("sampled %s bytes so far (%.0f MB/s)", f"{total + used:,}",

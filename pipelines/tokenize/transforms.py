@@ -18,7 +18,7 @@ from apache_beam.metrics import Metrics
 
 from deepcorpus.core import datasets
 from deepcorpus.core.contracts import FORMAL_PROOF
-from pipelines.tokenize import documents, fim, packing
+from pipelines.tokenize import documents, fim, packing, windows
 from pipelines.tokenize.sampling import copies, uniform
 
 PROGRESS_EVERY_S = 30
@@ -92,11 +92,13 @@ class TokenizeFn(beam.DoFn):
     hash is still the one the driver recorded.
     """
 
-    def __init__(self, tokenizer_path: str, tokenizer_hash: str, fim_config: fim.FimConfig, add_bos: bool = False):
+    def __init__(self, tokenizer_path: str, tokenizer_hash: str, fim_config: fim.FimConfig, add_bos: bool = False,
+                 window_chars: int = windows.DEFAULT_WINDOW_CHARS):
         self.tokenizer_path = tokenizer_path
         self.tokenizer_hash = tokenizer_hash
         self.fim_config = fim_config
         self.add_bos = add_bos
+        self.window_chars = window_chars  # a long document is encoded in windows of this many characters
 
     def setup(self):
         from pipelines.tokenize.tokenizer import hash_bytes, read_tokenizer_bytes, special_ids, tokenizer_from_bytes
@@ -126,20 +128,22 @@ class TokenizeFn(beam.DoFn):
                 pieces = fim.arrange(split, self.fim_config.mode)
                 plans.append(pieces)
                 texts.extend(p for p in pieces if p is not None)
-        encodings = self.tok.encode_batch_fast(texts, add_special_tokens=False)
+        # Short texts in one batch; a long one in bounded windows (pipelines/tokenize/windows.py).
+        encodings, unsafe = windows.encode(self.tok, texts, self.window_chars)
+        if unsafe:
+            self.counters.inc("windows_cut_unsafely", unsafe)
         i = 0
         for doc, pieces in zip(batch, plans):
             if pieces is None:
-                ids = encodings[i].ids
+                array = encodings[i]
                 i += 1
             else:
                 n = sum(p is not None for p in pieces)
-                ids = fim.encode_pieces(pieces, [e.ids for e in encodings[i:i + n]], self.sentinels)
+                array = fim.encode_pieces(pieces, encodings[i:i + n], self.sentinels)
                 i += n
                 self.fim_counters.inc(f"applied_{self.fim_config.mode}")
             if self.add_bos:
-                ids = [self.bos, *ids]
-            array = np.asarray(ids, dtype=np.int32)
+                array = np.concatenate([np.array([self.bos], dtype=np.int32), array])
             self.counters.inc("docs")
             self.counters.inc(f"tokens_{doc.source}", len(array) + 1)  # + the EOS the packer adds
             self.docs_done += 1
@@ -172,11 +176,13 @@ class SampleFn(beam.DoFn):
 
     def process(self, doc: TokenizedDoc, rates: dict[str, float] | None = None):
         n = 1
+        self.counters.inc("in")
         if rates is not None:
             n = copies(rates.get(doc.source, 0.0), uniform(self.seed, "mix", doc.source, doc.id))
             self.counters.inc("dropped_docs" if n == 0 else "kept_docs")
             if n > 1:
                 self.counters.inc("repeated_docs")
+        self.counters.inc("copies", n)
         for copy in range(n):
             part = int(uniform(self.seed, "part", doc.source, doc.id, copy) * self.num_parts)
             order = uniform(self.seed, "order", doc.source, doc.id, copy)

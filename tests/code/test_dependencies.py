@@ -22,8 +22,9 @@ def test_python_absolute_relative_and_submodule_imports():
         "tests/test_x.py": ("Python", "from pkg.shapes import (\n    Polygon,\n    Rectangle,\n)\n"),
     }
     assert deps_of(files, "src/pkg/shapes.py") == {"src/pkg/geometry.py"}
-    assert deps_of(files, "src/pkg/sub/deep.py") == {"src/pkg/shapes.py", "src/pkg/geometry.py", "src/pkg/__init__.py"}
-    assert deps_of(files, "src/pkg/cli.py") == {"src/pkg/shapes.py", "src/pkg/geometry.py", "src/pkg/__init__.py"}
+    # `from .. import geometry` and `from pkg import shapes` name submodules, not the package file.
+    assert deps_of(files, "src/pkg/sub/deep.py") == {"src/pkg/shapes.py", "src/pkg/geometry.py"}
+    assert deps_of(files, "src/pkg/cli.py") == {"src/pkg/shapes.py", "src/pkg/geometry.py"}
     assert deps_of(files, "tests/test_x.py") == {"src/pkg/shapes.py"}
     assert deps_of(files, "src/pkg/geometry.py") == set()  # the standard library is outside
 
@@ -47,25 +48,30 @@ def test_jvm_imports_packages_and_same_package_uses():
         "src/org/ex/inv/Item.java": ("Java", "package org.ex.inv;\npublic class Item {}\n"),
         "src/org/ex/inv/Inventory.java": ("Java", "package org.ex.inv;\nimport java.util.Map;\nclass Inventory { Map<String, Item> items; }\n"),
         "src/org/ex/app/App.java": ("Java", "package org.ex.app;\nimport org.ex.inv.Inventory;\nimport static org.ex.inv.Item.NONE;\n"),
-        "src/org/ex/app/All.java": ("Java", "package org.ex.app;\nimport org.ex.inv.*;\n"),
+        "src/org/ex/app/All.java": ("Java", "package org.ex.app;\nimport org.ex.inv.*;\nclass All { Item i; Inventory v; }\n"),
+        "src/org/ex/app/One.java": ("Java", "package org.ex.app;\nimport org.ex.inv.*;\nclass One { Item i; }\n"),
         "kt/Report.kt": ("Kotlin", "package org.ex.report\n\nimport org.ex.inv.Inventory\n"),
         "scala/Main.scala": ("Scala", "package org.ex.s\nimport org.ex.inv.{Item, Inventory => Inv}\n"),
     }
     assert deps_of(files, "src/org/ex/inv/Inventory.java") == {"src/org/ex/inv/Item.java"}  # same package, no import
     assert deps_of(files, "src/org/ex/app/App.java") == {"src/org/ex/inv/Inventory.java", "src/org/ex/inv/Item.java"}
     assert deps_of(files, "src/org/ex/app/All.java") == {"src/org/ex/inv/Inventory.java", "src/org/ex/inv/Item.java"}
+    # A wildcard import makes the package's types usable, not its every file a dependency.
+    assert deps_of(files, "src/org/ex/app/One.java") == {"src/org/ex/inv/Item.java"}
     assert deps_of(files, "kt/Report.kt") == {"src/org/ex/inv/Inventory.java"}
     assert deps_of(files, "scala/Main.scala") == {"src/org/ex/inv/Inventory.java", "src/org/ex/inv/Item.java"}
 
 
 def test_csharp_using_resolves_to_files_declaring_the_namespace():
     files = {
-        "Program.cs": ("C#", "using System;\nusing Billing.Models;\nnamespace Billing { class P { } }\n"),
+        "Program.cs": ("C#", "using System;\nusing Billing.Models;\nnamespace Billing { class P { Invoice i; Customer c; } }\n"),
+        "Report.cs": ("C#", "using Billing.Models;\nnamespace Billing { class R { Invoice i; } }\n"),
         "Models/Invoice.cs": ("C#", "namespace Billing.Models\n{\n    public record Invoice(decimal Total);\n}\n"),
         "Models/Customer.cs": ("C#", "namespace Billing.Models;\npublic class Customer { Invoice Last; }\n"),
     }
     assert deps_of(files, "Program.cs") == {"Models/Invoice.cs", "Models/Customer.cs"}
     assert deps_of(files, "Models/Customer.cs") == {"Models/Invoice.cs"}  # same namespace, by type name
+    assert deps_of(files, "Report.cs") == {"Models/Invoice.cs"}  # only the types it names
 
 
 def test_js_and_ts_relative_imports_requires_and_index_files():
@@ -204,4 +210,98 @@ def test_huge_namespaces_do_not_make_the_graph_quadratic():
     n = MAX_FANOUT + 1
     files = [SourceFile(f"gen/M{i}.cs", "C#", f"namespace Gen {{ class M{i} {{}} }}\n") for i in range(n)]
     files.append(SourceFile("App.cs", "C#", "using Gen;\nnamespace App { class A { M1 m; } }\n"))
-    assert dependency_graph(files)["App.cs"] == set()  # `using Gen` names too many files to mean an order
+    # `using Gen` opens 501 files; the one whose type App names is its dependency, found without
+    # pairing App with every file of the namespace.
+    assert dependency_graph(files)["App.cs"] == {"gen/M1.cs"}
+
+
+def test_from_package_import_submodule_is_no_cycle_through_the_package_file():
+    # click's layout: core.py does `from . import types`, __init__.py imports everything.
+    files = {
+        "src/click/__init__.py": ("Python", "from .core import Command\nfrom .types import Choice\n"),
+        "src/click/core.py": ("Python", "from types import TracebackType\nfrom . import types\n"),
+        "src/click/types.py": ("Python", "import os\nfrom ._compat import open_stream\n"),
+        "src/click/_compat.py": ("Python", "import sys\n"),
+        "src/click/testing.py": ("Python", "from click import Command\nfrom . import _compat\n"),
+    }
+    graph = dependency_graph([SourceFile(p, lang, text) for p, (lang, text) in files.items()])
+    assert graph["src/click/core.py"] == {"src/click/types.py"}  # `from types import` is the stdlib's
+    assert graph["src/click/__init__.py"] == {"src/click/core.py", "src/click/types.py"}
+    # `from click import Command`: Command is re-exported by __init__ from core.py
+    assert graph["src/click/testing.py"] == {"src/click/core.py", "src/click/_compat.py"}
+    assert not any("src/click/__init__.py" in deps for deps in graph.values())
+
+
+def test_star_reexports_and_names_defined_in_the_package_file():
+    files = {
+        "pkg/__init__.py": ("Python", "from .shapes import *\nVERSION = '1'\n"),
+        "pkg/shapes.py": ("Python", "class Circle:\n    pass\n\ndef area(c):\n    return 0\n"),
+        "app.py": ("Python", "from pkg import Circle\nfrom pkg import VERSION\n"),
+    }
+    assert deps_of(files, "app.py") == {"pkg/shapes.py", "pkg/__init__.py"}
+
+
+def test_python2_sibling_imports_but_never_for_standard_library_names():
+    files = {
+        "pkg/__init__.py": ("Python", ""),
+        "pkg/helpers.py": ("Python", ""),
+        "pkg/json.py": ("Python", ""),
+        "pkg/main.py": ("Python", "import helpers\nimport json\n"),
+    }
+    assert deps_of(files, "pkg/main.py") == {"pkg/helpers.py"}
+
+
+@pytest.mark.parametrize("language,text", [
+    ("Python", '"""Usage:\n\n    import secret\n    from secret import x\n"""\n# import secret\ns = "import secret"\n'),
+    ("C", '// #include "secret.h"\n/* #include "secret.h" */\nconst char *s = "#include \\"secret.h\\"";\n'),
+    ("JavaScript", "// import x from './secret'\nconst s = \"import x from './secret'\";\n/* require('./secret') */\n"
+                   "const t = `\nimport y from './secret'\n`;\n"),
+    ("Go", 'package main\n// import "example.com/m/secret"\nvar s = `\nimport "example.com/m/secret"\n`\n'),
+    ("Rust", '// use crate::secret;\n/* mod secret; */\nconst S: &str = "use crate::secret;";\n'),
+    ("Java", 'package a;\n// import b.secret.Thing;\nclass A { String s = "import b.secret.Thing;"; }\n'),
+    ("Ruby", '# require "secret"\n=begin\nrequire "secret"\n=end\nx = "require \'secret\'"\n'),
+])
+def test_imports_inside_comments_and_strings_are_not_dependencies(language, text):
+    ext = {"Python": "py", "C": "c", "JavaScript": "js", "Go": "go", "Rust": "rs", "Java": "java", "Ruby": "rb"}[language]
+    target = {"Python": "secret.py", "C": "secret.h", "JavaScript": "secret.js", "Go": "secret/s.go",
+              "Rust": "src/secret.rs", "Java": "b/secret/Thing.java", "Ruby": "secret.rb"}[language]
+    importer = "src/main.rs" if language == "Rust" else f"main.{ext}"
+    body = {"Go": "package secret\n", "Java": "package b.secret;\nclass Thing {}\n"}.get(language, "")
+    files = {importer: (language, text), target: (language, body)}
+    graph = dependency_graph([SourceFile(p, lang, t) for p, (lang, t) in files.items()],
+                             {"go.mod": "module example.com/m\n"} if language == "Go" else None)
+    assert graph[importer] == set()
+
+
+def test_real_imports_beside_strings_and_comments_still_count():
+    files = {
+        "main.c": ("C", '#include "a.h" // and "b.h"\nchar q = \'"\';\n#include "b.h"\n'),
+        "a.h": ("C", ""), "b.h": ("C", ""),
+        "web/app.ts": ("TypeScript", "const s = 'x'; import { a } from './a'; // ok\n"),
+        "web/a.ts": ("TypeScript", "export const a = 1;\n"),
+    }
+    assert deps_of(files, "main.c") == {"a.h", "b.h"}
+    assert deps_of(files, "web/app.ts") == {"web/a.ts"}
+
+
+def test_a_barrel_file_comes_after_what_it_reexports():
+    files = {
+        "src/index.ts": ("TypeScript", "export * from './vanilla';\nexport { create } from './react';\n"),
+        "src/vanilla.ts": ("TypeScript", "export const createStore = 1;\n"),
+        "src/react.ts": ("TypeScript", "import { createStore } from './index';\nexport const create = 2;\n"),
+    }
+    graph = dependency_graph([SourceFile(p, lang, text) for p, (lang, text) in files.items()])
+    assert graph["src/index.ts"] == {"src/vanilla.ts", "src/react.ts"}
+    assert graph["src/react.ts"] == set()  # the barrel re-exports react.ts: no false cycle
+
+
+def test_rust_mod_declarations_make_the_parent_a_dependent():
+    files = {
+        "src/lib.rs": ("Rust", "mod error;\npub mod chain;\npub use crate::error::Error;\n"),
+        "src/error.rs": ("Rust", "use crate::chain::Chain;\n"),
+        "src/chain.rs": ("Rust", "use super::error::Error;\n"),
+    }
+    graph = dependency_graph([SourceFile(p, lang, text) for p, (lang, text) in files.items()])
+    assert graph["src/lib.rs"] == {"src/error.rs", "src/chain.rs"}
+    assert graph["src/error.rs"] == {"src/chain.rs"}
+    assert graph["src/chain.rs"] == {"src/error.rs"}  # a real cycle stays one

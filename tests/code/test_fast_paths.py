@@ -8,15 +8,7 @@ import re
 import pytest
 
 from deepcorpus.core.text import _TOKEN, approx_token_count
-from pipelines.code.dependencies import (
-    _PY_FROM,
-    _PY_IMPORT,
-    FAMILY_BY_LANGUAGE,
-    _import_lines,
-    _lines_holding,
-    _normpath,
-    _python_refs,
-)
+from pipelines.code.dependencies import _PY_FROM, _PY_IMPORT, _import_lines, _normpath, _python_imports
 from pipelines.code.quality import _LETTERS, COMMENT_MARKERS, letter_count, quality_signals
 
 ASCII = [chr(c) for c in range(128)]
@@ -72,59 +64,22 @@ cimport cython
 def test_import_lines_are_the_regex_matches(text):
     for pattern in (_PY_IMPORT, _PY_FROM):
         assert [m.span() for m in _import_lines(pattern, text)] == [m.span() for m in pattern.finditer(text)]
-    assert _python_refs(text) == _python_refs_plain(text)
+    assert _python_imports(text) == _python_imports_plain(text)
 
 
-C = '''#include <stdio.h>
-  #  include "local.h" // include "not/this.h"
-#import <Foundation/Foundation.h>
-%include "swig.i"
-.include "macros.s"
-include "plain.inc"
-int include = 1; #include "mid-line.h"
-#include_next <next.h>
-# define X "include \\"
-'''
-JAVA = "package a.b;\nimport a.b.C;\n  import static a.D.e;\n// import x.Y;\nimport a.*;\nString s = \"import z.Z\";\n"
-
-
-@pytest.mark.parametrize("language,text", [("C", C), ("C", C.replace("\n", "\r\n")), ("C++", C * 3), ("C", "#include"),
-                                           ("C", ""), ("Java", JAVA), ("Java", JAVA.replace("\n", "\r\n")), ("Kotlin", JAVA * 2)])
-def test_family_line_words_give_the_regex_matches(language, text):
-    family = FAMILY_BY_LANGUAGE[language]
-    assert family.line_words, family.name
-    stripped = family.comment_strip.sub(" ", text) if family.comment_strip is not None else text
-    for pattern, words in zip(family.patterns, family.line_words):
-        assert [m.span() for m in _lines_holding(pattern, stripped, words)] == \
-            [m.span() for m in pattern.finditer(stripped)]
-    plain = [m.group(1) for p in family.patterns for m in p.finditer(stripped)]
-    plain = [r for e in plain for r in (family.expand(e) if family.expand else [e])]
-    assert family.references(text) == list(dict.fromkeys(r.strip() for r in plain if r and r.strip()))
-
-
-def test_lines_holding_on_random_texts():
-    family = FAMILY_BY_LANGUAGE["C"]
-    rng = random.Random(4)
-    pieces = ["#include", "# import", "include", '"a.h"', "<b.h>", "\n", "\r\n", " ", "\t", "%include", "x", '"']
-    for _ in range(3000):
-        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
-        for pattern, words in zip(family.patterns, family.line_words):
-            assert [m.span() for m in _lines_holding(pattern, text, words)] == \
-                [m.span() for m in pattern.finditer(text)], text
-
-
-def _python_refs_plain(text: str) -> list[str]:
-    refs = []
+def _python_imports_plain(text: str) -> list[tuple[str, str, str]]:
+    out = []
     for m in _PY_IMPORT.finditer(text):
-        refs += [p.split(" as ")[0].strip() for p in m.group(1).split(",")]
+        for part in m.group(1).split(","):
+            module, _, alias = part.strip().partition(" as ")
+            out.append((module.strip(), "", alias.strip()))
     for m in _PY_FROM.finditer(text):
         names = m.group(2).replace("(", " ").replace(")", " ").replace("\\", " ")
-        for n in names.split(","):
-            n = n.split(" as ")[0].strip()
-            if n and n != "*":
-                refs.append(f"{m.group(1)}:{n}")
-        refs.append(m.group(1))
-    return refs
+        for part in names.split(","):
+            name, _, alias = part.strip().partition(" as ")
+            if name.strip():
+                out.append((m.group(1), name.strip(), alias.strip()))
+    return out
 
 
 def _quality_plain(records, graph):
@@ -153,29 +108,3 @@ def test_quality_signals_are_the_plain_ones():
                 "text": t} for k, t in enumerate(texts)]
     graph = {r["path"]: ({records[0]["path"]} if k % 4 == 1 else set()) for k, r in enumerate(records)}
     assert quality_signals(records, graph) == _quality_plain(records, graph)
-
-
-def test_python_resolution_remembered_per_repository_changes_nothing():
-    """Each file's dependencies as a fresh index (nothing remembered) resolves them: modules of the
-    same name in several folders make the nearest one win, which no remembered answer may change."""
-    from pipelines.code.dependencies import RepoIndex, SourceFile, _python_resolve, dependency_graph, references
-
-    rng = random.Random(5)
-    dirs = ["", "a", "a/b", "c", "c/a", "tests", "a/b/c"]
-    names = ["util", "core", "a", "b", "c", "__init__"]
-    paths = sorted({f"{rng.choice(dirs)}/{rng.choice(names)}.py".lstrip("/") for _ in range(60)})
-    modules = ["util", "core", "a.util", "a.b", "c.core", "os", "a", "b.core", ".util", "..core", ".", "c.a.util"]
-    files = []
-    for path in paths:
-        lines = [rng.choice([f"import {rng.choice(modules).lstrip('.') or 'os'}",
-                             f"from {rng.choice(modules)} import {rng.choice(names)}, {rng.choice(names)}"])
-                 for _ in range(rng.randint(0, 6))]
-        files.append(SourceFile(path, "Python", "\n".join(lines) + "\n"))
-    graph = dependency_graph(files)
-    assert any(graph.values())
-    for f in files:
-        fresh, deps = RepoIndex(files), set()
-        for ref in references(f):
-            deps.update(_python_resolve(fresh, f.path, ref))
-        deps.discard(f.path)
-        assert graph[f.path] == deps, f.path

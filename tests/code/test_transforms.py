@@ -24,7 +24,7 @@ def test_read_repo_yields_one_record_per_file():
 def test_listing_rows_from_json_lines():
     line = '{"repo": "octo/a", "path": "x.py", "content": "print(1)\\n", "stars": 3}'
     with test_pipeline.TestPipeline() as p:
-        out = p | beam.Create([line, ""]) | beam.ParDo(ListingRowFn("l.jsonl")) | beam.Map(lambda r: (r["path"], r["stars"]))
+        out = p | beam.Create([("l.jsonl", line), ("l.jsonl", "")]) | beam.ParDo(ListingRowFn()) | beam.Map(lambda r: (r["path"], r["stars"]))
         assert_that(out, equal_to([("x.py", 3)]))
 
 

@@ -77,8 +77,21 @@ def test_run_without_lean_writes_unverified_statements(no_lean, tmp_path, capsys
     assert summary["counters"]["formalize"] == {"problems": 36, "from_problems": 33, "dropped_unparsed": 3,
                                                 "from_families": 27, "out": 60}  # 3 open problems are not templates
     assert summary["counters"]["corpus"]["status_unverified"] == 60
+    assert summary["conservation"] == ["round 1: statements: in 60 = rows 60", "corpus statements: in 60 = unverified 60"]
+    assert "round 1: statements: in 60 = rows 60" in printed
+    manifest = datasets.read_manifest(str(out / "rounds" / "round_1"))
+    assert manifest["conservation"] == ["statements: in 60 = rows 60"]
     assert len((out / "proofs.jsonl").read_text().splitlines()) == 60
     assert (out / "sft.jsonl").read_text() == ""
+
+
+def test_a_round_that_lost_statements_fails():
+    from deepcorpus.core.errors import ConservationError
+    from pipelines.formal.run import round_balance
+
+    assert round_balance(3, {"prove": {"rows": 3}}).ok
+    with pytest.raises(ConservationError, match="statements: in 3 != rows 2"):
+        round_balance(3, {"prove": {"rows": 2}}).check()
 
 
 def test_require_verification_without_lean_is_one_line_exit_2(tmp_path):
@@ -111,6 +124,8 @@ def test_run_with_the_standin_repl_verifies_iterates_and_caches(standin_rules, t
     assert [r["round"] for r in summary["rounds"]] == [1, 2]
     assert summary["rounds"][0]["learned"]["verified_pairs"] == 20
     assert summary["counters"]["lean"]["verified"] == 40
+    assert summary["conservation"] == ["round 1: statements: in 20 = rows 20", "round 2: statements: in 20 = rows 20",
+                                       "corpus statements: in 40 = verified 40"]
     assert os.path.exists(out / "rounds" / "round_2" / "_manifest.json")
     # A rerun with other settings asks Lean nothing it was asked before: the answers come from the cache.
     assert main([*argv, "--attempts", "5"]) == 0

@@ -1,5 +1,6 @@
 """Document-level FIM: deterministic per document, at the asked rate, PSM or SPM, and reversible."""
 
+import numpy as np
 import pytest
 
 from deepcorpus.core.errors import UserError
@@ -46,9 +47,9 @@ def test_undo_fim_gives_back_the_document(mode):
 def test_pieces_are_encoded_apart_and_joined_with_sentinel_ids():
     pieces = arrange(FimSplit("p", "m", "s"), "psm")
     ids = encode_pieces(pieces, [[10, 11], [20], [30, 31]], (3, 4, 5))
-    assert ids == [3, 10, 11, 4, 20, 5, 30, 31]
+    assert ids.tolist() == [3, 10, 11, 4, 20, 5, 30, 31] and ids.dtype == np.int32
     pieces = arrange(FimSplit("p", "m", "s"), "spm")  # suffix, prefix, middle
-    assert encode_pieces(pieces, [[20], [10], [30]], (3, 4, 5)) == [3, 4, 20, 5, 10, 30]
+    assert encode_pieces(pieces, [[20], [10], [30]], (3, 4, 5)).tolist() == [3, 4, 20, 5, 10, 30]
 
 
 def test_bad_settings_are_user_errors():

@@ -69,6 +69,28 @@ def test_the_manifest_says_how_to_read_the_shards(shard_set, tokenizer_path):
     assert summary["counters"]["pack"]["parts"] == 3 and summary["num_tokens"] == m["num_tokens"]
     assert summary["command"][:4] == ["deepcorpus", "tokenize", "run", "--input"] == m["command"][:4]
     assert "--num-parts" in summary["command"] and "in_memory" in summary["command"]
+    # 120 + 60 + 30 rows read, 6 failed proofs dropped: in = kept + removed, stage by stage.
+    assert summary["conservation"] == m["conservation"] == [
+        f"documents: in 210 = tokenized 204 + {' + '.join(f'{k} {v}' for k, v in _text_drops(summary))}",
+        "sampling: in 204 = sampled 204", "copies: in 204 = packed 204"]
+
+
+def _text_drops(summary):
+    return sorted((k, v) for k, v in summary["counters"]["text"].items() if k.startswith("dropped_"))
+
+
+def test_documents_lost_between_the_stages_fail_the_run():
+    from deepcorpus.core.errors import ConservationError
+    from pipelines.tokenize.run import conservation
+
+    counters = {"text": {"in_a": 10, "dropped_empty": 1}, "tokenize": {"docs": 9},
+                "mixture": {"in": 9, "copies": 9}, "pack": {"docs": 8}}
+    documents, sampling, copies = conservation(counters)
+    assert documents.ok and sampling.ok and not copies.ok
+    with pytest.raises(ConservationError, match="copies: in 9 != packed 8"):
+        copies.check()
+    mixed = conservation({**counters, "mixture": {"in": 9, "kept_docs": 7, "dropped_docs": 2, "copies": 8}})
+    assert mixed[1].line() == "mixture: in 9 = sampled 7 + not sampled 2" and mixed[2].ok
 
 
 def test_each_part_is_one_stream_of_whole_documents(shard_set):
@@ -179,11 +201,18 @@ def test_the_demo_command_on_local_workers(corpora, tokenizer_path, tmp_path):
     assert len(list(shards.iter_documents(ds))) == 204
 
 
-def test_remote_workers_need_a_remote_tokenizer(corpora, tokenizer_path, tmp_path, capsys):
-    assert main(["tokenize", "run", "--input", corpora["math"], "--tokenizer", tokenizer_path, "--seq-len", "64",
-                 "--output", "gs://bucket/tokens", "--runner", "DataflowRunner", "--project", "p",
-                 "--region", "r", "--temp_location", "gs://bucket/tmp"]) == 2
-    assert "copy it to gs://" in capsys.readouterr().err
+def test_remote_workers_need_a_tokenizer_they_can_read(corpora, tokenizer_path, tmp_path, capsys):
+    import shutil
+
+    bucket = tmp_path / "bucket"
+    shutil.copytree(corpora["math"], bucket / "math")
+    remote = ["--runner", "PortableRunner", "--job_endpoint", "localhost:1", "--worker_visible_path", str(bucket)]
+    # The launcher's tokenizer is staged to --temp_location; without one the workers could not read it.
+    assert main(["tokenize", "run", "--input", str(bucket / "math"), "--tokenizer", tokenizer_path, "--seq-len", "64",
+                 "--output", str(bucket / "tokens"), *remote]) == 2
+    err = capsys.readouterr().err
+    assert f"--tokenizer {tokenizer_path}: a path on this machine" in err and "no --temp_location" in err
+    assert not (bucket / "tokens").exists()
 
 
 def test_a_rerun_rebuilds_when_an_input_or_option_changed_and_says_which(corpora, tokenizer_path, tmp_path, caplog):
