@@ -12,6 +12,7 @@ import argparse
 import logging
 import sys
 
+from deepcorpus.core.command import CommandParser, leaf_parser, option_strings, unknown_option
 from deepcorpus.core.errors import UserError
 
 # Sub-command -> the module that defines it (its `register(sub)` adds the parser and its handler).
@@ -31,7 +32,7 @@ COMMANDS = {
 def build_parser() -> argparse.ArgumentParser:
     import importlib
 
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="deepcorpus",
         description="Build DeepSeek-style training corpora and train a DeepSeek-style model on them.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -72,6 +73,25 @@ def _drop_known_noise(record: logging.LogRecord) -> bool:
     return "apitools not found" not in record.getMessage()
 
 
+def _refuse_unknown_options(parser: CommandParser, args: argparse.Namespace, extra: list[str]) -> None:
+    """Pipeline commands hand Beam what they do not know themselves, but only what Beam knows: a
+    typo of one of our options (`--iteratons 1`) is an error naming the closest option, not a
+    warning from Beam while the run goes on with the default."""
+    leaf = leaf_parser(parser, args)
+    own = option_strings(leaf)
+    if getattr(args, "beam_args", False):
+        from pipelines.runner import beam_option_strings, unknown_beam_args
+
+        unknown = unknown_beam_args(extra)
+        if unknown:
+            leaf.error(unknown_option(unknown[0], own + sorted(beam_option_strings())))
+        return
+    first = next((a for a in extra if a.startswith("-")), None)
+    if first is None:
+        leaf.error(f"unrecognized arguments: {' '.join(extra)}")
+    leaf.error(unknown_option(first, own))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -84,19 +104,19 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2 if args.command is None and argv else 0
-    if extra and not getattr(args, "beam_args", False):
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    _setup_logging(args.debug)
+    if extra:
+        _refuse_unknown_options(parser, args, extra)
     # What manifests and run summaries record, as typed: the demo runs commands in-process, where
     # sys.argv is the demo's own. Handlers pass it down; the data layer records what it is given.
     args.command_line = ["deepcorpus", *argv]
-    _setup_logging(args.debug)
     try:
         result = args.func(args, extra) if getattr(args, "beam_args", False) else args.func(args)
         return int(result or 0)
     except UserError as e:
         if args.debug:
             raise
-        print(f"deepcorpus {args.command}: error: {e}", file=sys.stderr)
+        print(f"{leaf_parser(parser, args).prog}: error: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("deepcorpus: interrupted; nothing was committed for the unfinished stage", file=sys.stderr)

@@ -16,7 +16,7 @@ import sys
 import textwrap
 
 from deepcorpus.core import datasets, storage
-from deepcorpus.core.command import command_parser
+from deepcorpus.core.command import command_parser, integer, output_file, positive_int
 from deepcorpus.core.contracts import CODE_REPO, DOCUMENTS, FORMAL_PROOF, TOKEN_SHARD, VIEW_NAMES, WEB_DOC
 from deepcorpus.core.errors import UserError
 
@@ -326,9 +326,10 @@ def register(sub) -> None:
     p.add_argument("--sql", dest="sql_opt", help="SQL to run (instead of a final positional)")
     p.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table",
                    help="how to print the result (parquet needs --output)")
-    p.add_argument("--output", help="write the result to this file instead of stdout")
-    p.add_argument("--sample", type=int, metavar="N", help="print N random documents readably")
+    p.add_argument("--output", type=output_file, help="write the result to this file instead of stdout")
+    p.add_argument("--sample", type=positive_int, metavar="N", help="print N random documents readably")
     p.add_argument("--where", help="with --sample: a SQL condition on the main view")
-    p.add_argument("--width", type=int, default=100, help="with --sample: wrap text to this width")
-    p.add_argument("--max-chars", type=int, default=1500, help="with --sample: cut each text after this many characters")
+    p.add_argument("--width", type=integer(20), default=100, help="with --sample: wrap text to this width")
+    p.add_argument("--max-chars", type=positive_int, default=1500,
+                   help="with --sample: cut each text after this many characters")
     p.set_defaults(func=run)

@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from deepcorpus.core import datasets, storage
-from deepcorpus.core.command import command_parser
+from deepcorpus.core.command import command_parser, output_file
 from deepcorpus.core.contracts import CODE_REPO, FORMAL_PROOF, TOKEN_SHARD, WEB_DOC
 from deepcorpus.core.errors import UserError
 from deepcorpus.core.metrics import read_metrics
@@ -436,5 +436,5 @@ def register(sub) -> None:
         "deepcorpus report demo-out --output demo-out/report.html",
     ])
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory (e.g. demo-out, out/math, runs/x)")
-    p.add_argument("--output", required=True, help="the HTML file to write")
+    p.add_argument("--output", required=True, type=output_file, help="the HTML file to write")
     p.set_defaults(func=lambda args: write_report(args.run_dir, args.output))

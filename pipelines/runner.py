@@ -113,3 +113,20 @@ def quiet_beam_logging() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     if "--debug" in sys.argv:
         logging.getLogger("apache_beam").setLevel(logging.INFO)
+
+
+def beam_option_strings() -> set[str]:
+    """Every option Beam's registry of PipelineOptions knows (--runner, --temp_location, ...)."""
+    seen: set[str] = set()
+
+    def capture(parser):
+        seen.update(s for action in parser._actions for s in action.option_strings)
+
+    PipelineOptions([]).get_all_options(add_extra_args_fn=capture)
+    return seen
+
+
+def unknown_beam_args(beam_args: list[str]) -> list[str]:
+    """The options among `beam_args` that Beam does not know (it would drop them with a warning)."""
+    known = beam_option_strings()
+    return [a for a in beam_args if a.startswith("--") and a != "--" and a.split("=", 1)[0] not in known]

@@ -39,5 +39,8 @@ def test_defaults_are_the_papers():
 
 
 def test_bad_threshold_is_a_one_line_error(capsys):
-    assert main(["math", "run", "--input", "a.warc.gz", "--seed", "s.jsonl", "--output", "o", "--threshold", "x"]) == 2
-    assert "--threshold" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:  # refused while the options are parsed, before any work
+        main(["math", "run", "--input", "a.warc.gz", "--seed", "s.jsonl", "--output", "o", "--threshold", "x"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--threshold" in err[0] and "'auto'" in err[0]
