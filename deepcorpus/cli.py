@@ -64,8 +64,12 @@ def _setup_logging(debug: bool) -> None:
             handler.addFilter(_drop_known_noise)
         for noisy in ("apache_beam", "urllib3", "matplotlib", "fsspec", "filelock", "datatrove"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
-        # Local Beam workers relay their start-up warnings (no semi_persistent_directory) per pipeline.
-        logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
+        # Local Beam workers relay their start-up warnings (no semi_persistent_directory) per pipeline,
+        # and Beam logs a failing step's traceback (in the launcher and once more per worker) before
+        # raising it: the raised error is what the user sees, one line for a UserError.
+        for relay in ("apache_beam.runners.portability.local_job_service", "apache_beam.runners.common",
+                      "apache_beam.runners.worker.sdk_worker"):
+            logging.getLogger(relay).setLevel(logging.CRITICAL)
 
 
 def _drop_known_noise(record: logging.LogRecord) -> bool:

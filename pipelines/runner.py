@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from apache_beam.options.pipeline_options import (
     StandardOptions,
 )
 
-from deepcorpus.core.errors import UserError
+from deepcorpus.core.errors import DatasetError, UserError
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,9 @@ def pipeline_options(beam_args: list[str], config: RunnerConfig | None = None) -
         if "--direct_running_mode" not in " ".join(beam_args):
             direct.direct_running_mode = "in_memory" if config.in_memory else "multi_processing"
         if "--direct_num_workers" not in " ".join(beam_args):
-            direct.direct_num_workers = config.num_workers or os.cpu_count() or 1
+            # In-process runs have one worker (more only make Beam warn that they do nothing).
+            in_process = direct.direct_running_mode == "in_memory"
+            direct.direct_num_workers = 1 if in_process else config.num_workers or os.cpu_count() or 1
     elif runner == "DataflowRunner":
         _fill_dataflow_defaults(options)
     # DoFns defined in __main__ (or notebooks) need their globals on remote workers.
@@ -71,21 +74,44 @@ def make_runner(options: PipelineOptions):
     """The runner object for `beam.Pipeline`: FnApiRunner locally, else Beam's by name."""
     runner = options.view_as(StandardOptions).runner
     if runner is None or runner in ("DirectRunner", "FnApiRunner"):
-        return _local_runner(logging.DEBUG if "--debug" in sys.argv else logging.WARNING)
+        return _local_runner(logging.DEBUG if "--debug" in sys.argv else logging.WARNING,
+                             options.view_as(DirectOptions).direct_running_mode == "multi_processing")
     return runner  # beam.Pipeline resolves names such as "DataflowRunner"
 
 
-def _local_runner(worker_log_level: int):
-    """FnApiRunner whose worker processes log at `worker_log_level` (they log every bundle at INFO)."""
+# Beam's worker harness, started through pipelines.worker_main (which keeps its stderr quiet).
+WORKER_COMMAND = f"{sys.executable} -m pipelines.worker_main"
+
+
+def _local_runner(worker_log_level: int, worker_processes: bool):
+    """FnApiRunner whose workers log at `worker_log_level` (they log every bundle at INFO); with
+    `worker_processes` (multi_processing mode) each worker process starts as `WORKER_COMMAND`."""
     from apache_beam.portability.api import beam_provision_api_pb2
     from apache_beam.runners.portability.fn_api_runner import FnApiRunner
     from apache_beam.runners.portability.fn_api_runner.fn_runner import ExtendedProvisionInfo
+    from apache_beam.transforms.environments import SubprocessSDKEnvironment
     from google.protobuf import struct_pb2
+
+    class WorkerProcessRunner(FnApiRunner):
+        def run_pipeline(self, pipeline, options):
+            # In multi_processing mode FnApiRunner replaces the environment by Beam's own worker
+            # command; with the mode unset it keeps ours and still starts direct_num_workers of them.
+            direct = options.view_as(DirectOptions)
+            direct.direct_running_mode = None
+            try:
+                return super().run_pipeline(pipeline, options)
+            finally:
+                direct.direct_running_mode = "multi_processing"
 
     options = struct_pb2.Struct()
     options.update({"default_sdk_harness_log_level": logging.getLevelName(worker_log_level)})
-    info = beam_provision_api_pb2.ProvisionInfo(retrieval_token="unused-retrieval-token", pipeline_options=options)
-    return FnApiRunner(provision_info=ExtendedProvisionInfo(info))
+    info = ExtendedProvisionInfo(beam_provision_api_pb2.ProvisionInfo(
+        retrieval_token="unused-retrieval-token", pipeline_options=options))
+    if not worker_processes:
+        return FnApiRunner(provision_info=info)
+    command = WORKER_COMMAND + (" --debug" if worker_log_level <= logging.DEBUG else "")
+    return WorkerProcessRunner(default_environment=SubprocessSDKEnvironment.from_command_string(command),
+                               provision_info=info)
 
 
 def is_local(options: PipelineOptions) -> bool:
@@ -98,21 +124,38 @@ def new_pipeline(beam_args: list[str], config: RunnerConfig | None = None) -> be
 
 
 def run(pipeline: beam.Pipeline, what: str):
-    """Run to completion and return the result; time it for the summary."""
+    """Run to completion and return the result; time it for the summary. A UserError raised in a
+    worker (a malformed line, a corrupt part) comes back as that UserError, its one line as the
+    worker wrote it, not as Beam's RuntimeError carrying every worker's traceback."""
     start = time.time()
     log.info("running %s on %s", what, type(pipeline.runner).__name__)
-    result = pipeline.run()
-    result.wait_until_finish()
+    try:
+        result = pipeline.run()
+        result.wait_until_finish()
+    except Exception as e:
+        user_error = worker_user_error(e)
+        if user_error is None:
+            raise
+        raise user_error from e  # --debug shows the worker's traceback as the cause
     log.info("%s finished in %.1fs", what, time.time() - start)
     return result
 
 
-def quiet_beam_logging() -> None:
-    """Beam's workers log every bundle at INFO; users want the pipeline's own progress."""
-    for name in ("apache_beam", "apache_beam.runners", "apache_beam.runners.worker"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    if "--debug" in sys.argv:
-        logging.getLogger("apache_beam").setLevel(logging.INFO)
+_USER_ERROR = re.compile(r"deepcorpus\.core\.errors\.(UserError|DatasetError): (.*)")
+_WHILE_RUNNING = re.compile(r"( \[while running '[^']*'\])+$")
+
+
+def worker_user_error(e: BaseException) -> UserError | None:
+    """The UserError a failed pipeline run carries: the exception itself (in-process workers raise it
+    again with Beam's "[while running 'Step']" appended), or the last one named in the text of the
+    error a worker process or a remote runner sent back."""
+    if isinstance(e, UserError):
+        return type(e)(_WHILE_RUNNING.sub("", str(e)))
+    found = _USER_ERROR.findall(str(e))
+    if not found:
+        return None
+    kind, message = found[-1]
+    return (DatasetError if kind == "DatasetError" else UserError)(_WHILE_RUNNING.sub("", message.strip()))
 
 
 def beam_option_strings() -> set[str]:
@@ -130,3 +173,11 @@ def unknown_beam_args(beam_args: list[str]) -> list[str]:
     """The options among `beam_args` that Beam does not know (it would drop them with a warning)."""
     known = beam_option_strings()
     return [a for a in beam_args if a.startswith("--") and a != "--" and a.split("=", 1)[0] not in known]
+
+
+def quiet_beam_logging() -> None:
+    """Beam's workers log every bundle at INFO; users want the pipeline's own progress."""
+    for name in ("apache_beam", "apache_beam.runners", "apache_beam.runners.worker"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    if "--debug" in sys.argv:
+        logging.getLogger("apache_beam").setLevel(logging.INFO)
