@@ -13,7 +13,7 @@ import json
 import logging
 import time
 
-from deepcorpus.core import storage
+from deepcorpus.core import datasets, storage
 from deepcorpus.core.contracts import CODE_REPO
 from deepcorpus.core.errors import UserError
 from pipelines.code.assemble import AssembleConfig, keep_rank
@@ -59,8 +59,9 @@ def build(pipeline, units: list[RepoUnit], staging: str, *, benchmarks: list[str
     for i, unit in enumerate(listings):
         if unit.path.endswith(".parquet"):
             rows = pipeline | f"ReadListing[{i}]" >> beam.io.ReadFromParquet(unit.path)
-        else:
-            rows = pipeline | f"ReadListing[{i}]" >> beam.io.ReadFromText(unit.path)
+        else:  # our JSONL reader, a file per worker: a bad line is an error naming the file and line
+            rows = (pipeline | f"ListingFile[{i}]" >> beam.Create([unit.path])
+                    | f"ReadListing[{i}]" >> beam.FlatMap(datasets.iter_jsonl))
         parts.append(rows | f"ListingRows[{i}]" >> beam.ParDo(ListingRowFn(unit.path)))
     records = parts[0] if len(parts) == 1 else tuple(parts) | "AllFiles" >> beam.Flatten()
 
