@@ -197,6 +197,34 @@ def test_math_run_on_a_non_utf8_seed(tmp_path, capsys):
     assert message == f"{seed}:1: not UTF-8 text (byte 0xe9 at column 25)"
 
 
+# --- benchmarks: every one is read before the first pipeline starts ------------------------------
+
+
+BENCHMARK_USERS = {
+    "math run": lambda b, o: ["math", "run", "--input", samples.path("crawl", "*.warc.gz"), "--seed",
+                              samples.path("math_seed.jsonl"), "--benchmark", b, "--output", o, *IN_PROCESS],
+    "code run": lambda b, o: ["code", "run", "--input", samples.path("repos"), "--benchmark", b, "--output", o,
+                              *IN_PROCESS],
+    "dedup decontaminate": lambda b, o: ["dedup", "decontaminate", "--input", samples.path("math_seed.jsonl"),
+                                         "--benchmark", b, "--output", o, *IN_PROCESS],
+    "math decontaminate": lambda b, o: ["math", "decontaminate", "--input", samples.path("math_seed.jsonl"),
+                                        "--benchmark", b, "--output", o, *IN_PROCESS],
+}
+
+
+@pytest.mark.parametrize("command", list(BENCHMARK_USERS))
+@pytest.mark.parametrize("content, problem", [
+    (b"", "no benchmark text (an empty file, or rows without string fields)"),
+    (b'{"question": "What is 2 + 2?"}\n{"question": "cut\n', "2: malformed JSON (Unterminated string"),
+    (b'{"question": "caf\xe9?"}\n', "1: not UTF-8 text (byte 0xe9 at column 18)"),
+], ids=["empty", "malformed", "not UTF-8"])
+def test_a_bad_benchmark_is_found_before_any_pipeline(command, content, problem, tmp_path, capsys):
+    bench = tmp_path / "bench.jsonl"
+    bench.write_bytes(content)
+    message = _fails(BENCHMARK_USERS[command](str(bench), str(tmp_path / "out")), capsys, tmp_path / "out")
+    assert message.startswith(f"{bench}: {problem}" if problem.startswith("no ") else f"{bench}:{problem}")
+
+
 # --- training metrics ----------------------------------------------------------------------------
 
 

@@ -118,9 +118,12 @@ def run(args, beam_args: list[str]) -> int:
     units: list[RepoUnit] = []
     for spec in args.input:
         units += discover(spec)
-    for path in args.benchmark:
-        if not storage.exists(path):
-            raise UserError(f"{path}: no such benchmark file")
+    benchmarks: list[str] = []
+    if args.benchmark:  # read whole now: a malformed one must not wait until the corpus is built
+        from dedup.ngrams import benchmark_files, check_benchmarks
+
+        benchmarks = benchmark_files(args.benchmark)
+        check_benchmarks(benchmarks)
     if args.quality_model and not storage.exists(args.quality_model):
         raise UserError(f"{args.quality_model}: no such quality model file")
     extras = []
@@ -136,20 +139,20 @@ def run(args, beam_args: list[str]) -> int:
     final = storage.join(args.output, "corpus")
     runner.quiet_beam_logging()
     if not runner.is_local(runner.pipeline_options(beam_args)):
-        needed = [u.path for u in units] + list(args.benchmark) + ([args.quality_model] if args.quality_model else [])
+        needed = [u.path for u in units] + benchmarks + ([args.quality_model] if args.quality_model else [])
         local = [p for p in needed if not storage.is_remote(p)]
         if local:
             raise UserError(f"{local[0]}: remote workers cannot read local inputs; upload repository archives, "
                             "listings, benchmarks and models to gs:// or s3:// and pass those (git repositories are "
                             "read locally only)")
     with Stage("code corpus", beam_args, command=args.command_line) as stage:
-        build(stage.pipeline, units, stage.output(final, CODE_REPO), benchmarks=list(args.benchmark), seed=args.seed,
+        build(stage.pipeline, units, stage.output(final, CODE_REPO), benchmarks=benchmarks, seed=args.seed,
               ordering=args.order, max_file_bytes=args.max_file_bytes, file_dedup=not args.no_file_dedup,
               near_dedup=not args.no_near_dedup, quality_model=args.quality_model, extra_languages=tuple(extras))
         counters = _fill_rule_counters(stage.run())
         manifest = stage.commit(final, inputs=[u.path for u in units if u.kind in ("archive", "listing")],
                                 extra={"counters": counters, "seed": args.seed, "ordering": args.order,
-                                       "benchmarks": list(args.benchmark)})
+                                       "benchmarks": benchmarks})
     assemble = counters.get("assemble", {})
     report = {
         "command": args.command_line,

@@ -113,9 +113,11 @@ def mine(cfg: MathRunConfig, beam_args: list[str], command: list[str]) -> int:
     files = crawl_files(cfg.inputs)
     beam_args = local_runner_args(files, beam_args)
     datasets.resolve_input(cfg.seed)  # fails early, naming the file, if the seed is unusable
-    for b in cfg.benchmarks:
-        if not storage.expand(b):
-            raise UserError(f"{b}: no such file")
+    if cfg.benchmarks:  # read whole now: a malformed one must not wait for the last stage
+        from dedup.ngrams import benchmark_files, check_benchmarks
+
+        cfg.benchmarks = benchmark_files(cfg.benchmarks)
+        check_benchmarks(cfg.benchmarks)
     load_labelled(cfg.eval_path)
     annotations = load_annotations(cfg.approved_path) if cfg.approved_path else None
     quiet_beam_logging()
