@@ -1,7 +1,7 @@
 """Bad input, in every command that reads it: one line naming the file (and line) and the problem on
 stderr, exit status 2, nothing written and the input untouched. Real files throughout: non-UTF-8
 bytes, a JSON line cut short, a Parquet file cut in half, a dataset part with a corrupt page, a
-`text` column of numbers, a bad metrics.jsonl.
+`text` column of numbers, a bad metrics.jsonl, an empty and a non-gzip .warc.gz, bad benchmarks.
 
 A bad line sits past the head the launcher checks (line 31), so where a command reads through Beam
 the error is found by a worker (in-process here; tests/test_runner.py runs worker processes)."""
@@ -225,7 +225,22 @@ def test_a_bad_benchmark_is_found_before_any_pipeline(command, content, problem,
     assert message.startswith(f"{bench}: {problem}" if problem.startswith("no ") else f"{bench}:{problem}")
 
 
-# --- training metrics ----------------------------------------------------------------------------
+# --- crawl files and training metrics ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content, problem", [
+    (b"", "empty file"),
+    (b"WARC/1.0 but not compressed at all\r\n", "unreadable (Gzip decompression error"),
+], ids=["empty", "not gzip"])
+def test_a_crawl_file_alone_that_cannot_be_read_says_why(content, problem, tmp_path, capsys):
+    crawl = tmp_path / "crawl.warc.gz"
+    crawl.write_bytes(content)
+    out = tmp_path / "out"
+    assert main(["math", "run", "--input", str(crawl), "--seed", samples.path("math_seed.jsonl"),
+                 "--output", str(out), *IN_PROCESS]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(f"deepcorpus math run: error: {crawl}: {problem}")
+    assert not os.path.exists(out / "candidates")  # nothing committed: a rerun does not reuse it
 
 
 @pytest.mark.parametrize("content, problem", [
