@@ -169,6 +169,15 @@ def test_a_corrupt_part_inside_a_dataset(command, tools, tmp_path, capsys):
     assert _digest(ds) == before
 
 
+def test_inspect_names_a_corrupt_part(tmp_path, capsys):
+    ds = _web_doc_dataset(tmp_path / "docs")
+    part = tmp_path / "docs" / sorted(f for f in os.listdir(ds) if f.endswith(".parquet"))[1]
+    _corrupt_a_page(part)
+    message = _fails(["inspect", str(ds), "SELECT sum(length(text)) FROM docs"], capsys, tmp_path / "out")
+    assert message.startswith(f"{part}: not a readable Parquet file (") or message.startswith("SQL error: ") \
+        and str(part) in message  # DuckDB names it, or else the part pyarrow cannot read is named
+
+
 def _listing(path, bad: bytes | None = None):
     lines = [json.dumps({"repo": f"r{i % 3}", "path": f"src/m{i}.py", "content": f"def f{i}():\n    return {i}\n"})
              .encode() + b"\n" for i in range(60)]
