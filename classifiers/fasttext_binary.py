@@ -15,8 +15,12 @@ import tempfile
 from dataclasses import dataclass
 
 from deepcorpus.core import storage
+from deepcorpus.core.errors import UserError
 
 log = logging.getLogger(__name__)
+
+# A fastText binary model (.bin, .ftz) opens with this int32, little-endian (FASTTEXT_FILEFORMAT_MAGIC_INT32).
+MAGIC = 793712314
 
 # fasttext-numpy2-wheel 0.9.2 now and then reports NaN on a busy machine and succeeds when run again
 # on the same data and seed; anything else, or NaN this many times in a row, is an error.
@@ -66,6 +70,16 @@ def train_binary(lines: list[str], model_path: str, params: FastTextParams):
         os.unlink(train_file)
     model.save_model(model_path)
     return model
+
+
+def check_model_file(path: str, what: str = "model") -> None:
+    """A UserError naming `path` unless it exists and opens as a fastText model; read in the launcher
+    (its first 4 bytes), so a wrong file is refused before the workers try to load it."""
+    if not storage.exists(path):
+        raise UserError(f"{path}: no such {what} file")
+    head = storage.peek(path, 4)
+    if len(head) < 4 or int.from_bytes(head, "little") != MAGIC:
+        raise UserError(f"{path}: not a fastText {what} (fastText's binary .bin or .ftz format)")
 
 
 def load_binary(path: str):

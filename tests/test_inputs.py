@@ -271,3 +271,41 @@ def test_a_last_metrics_line_cut_by_an_interrupted_run_is_skipped(tmp_path):
 
     (tmp_path / "metrics.jsonl").write_bytes(b'{"step": 1, "loss": 3.0}\n{"step": 2, "lo')
     assert read_metrics(str(tmp_path)) == [{"step": 1, "loss": 3.0}]
+
+
+# --- the other files a user names: models, headers, annotation and mixture files -----------------
+
+
+def test_a_file_that_is_not_a_fasttext_model_is_refused_before_the_workers_load_it(tools, tmp_path, capsys):
+    fake = tmp_path / "model.bin"
+    fake.write_bytes(b"not a model at all")
+    docs = _jsonl(tmp_path / "docs.jsonl")
+    message = _fails(["math", "score", "--input", str(docs), "--model", str(fake), "--output", str(tmp_path / "out"),
+                      *IN_PROCESS], capsys, tmp_path / "out")
+    assert message == f"{fake}: not a fastText model (fastText's binary .bin or .ftz format)"
+    message = _fails(["code", "run", "--input", samples.path("repos"), "--quality-model", str(fake),
+                      "--output", str(tmp_path / "out"), *IN_PROCESS], capsys, tmp_path / "out")
+    assert message.startswith(f"{fake}: not a fastText quality model")
+    assert main(["math", "score", "--input", str(docs), "--model", tools["model"], "--output", str(tmp_path / "ok"),
+                 *IN_PROCESS]) == 0  # a real one passes the check
+
+
+def test_a_non_utf8_header_or_annotation_file(tmp_path, capsys):
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes(b"approved:\n  - caf\xe9.example.org/math\n")
+    message = _fails(["formal", "run", "--header", str(bad), "--count", "2", "--lean-backend", "none",
+                      "--output", str(tmp_path / "out"), *IN_PROCESS], capsys, tmp_path / "out")
+    assert message == f"{bad}:2: not UTF-8 text (byte 0xe9 at column 8)"
+    message = _fails(["math", "run", "--input", samples.path("crawl", "*.warc.gz"), "--seed",
+                      samples.path("math_seed.jsonl"), "--approved", str(bad), "--output", str(tmp_path / "out"),
+                      *IN_PROCESS], capsys, tmp_path / "out")
+    assert message == f"{bad}:2: not UTF-8 text (byte 0xe9 at column 8)"
+
+
+@pytest.mark.parametrize("weight, problem", [(".nan", "got nan"), ("-1", "got -1"), ("lots", "got 'lots'")])
+def test_a_mixture_weight_out_of_range(weight, problem, tools, tmp_path, capsys):
+    mix = tmp_path / "mix.yaml"
+    mix.write_text(f"sources:\n  - {{path: {_jsonl(tmp_path / 'docs.jsonl')}, weight: {weight}}}\n")
+    message = _fails(["tokenize", "run", "--mixture", str(mix), "--tokenizer", tools["tokenizer"], "--seq-len", "16",
+                      "--output", str(tmp_path / "out"), *IN_PROCESS], capsys, tmp_path / "out")
+    assert message == f"{mix}: source 0 weight: expected a number >= 0, {problem}"

@@ -124,8 +124,10 @@ def run(args, beam_args: list[str]) -> int:
 
         benchmarks = benchmark_files(args.benchmark)
         check_benchmarks(benchmarks)
-    if args.quality_model and not storage.exists(args.quality_model):
-        raise UserError(f"{args.quality_model}: no such quality model file")
+    if args.quality_model:
+        from classifiers.fasttext_binary import check_model_file
+
+        check_model_file(args.quality_model, "quality model")
     extras = []
     for name in args.extra_language:
         from classifiers.code_language import known_language

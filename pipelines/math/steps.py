@@ -13,8 +13,9 @@ import sys
 import apache_beam as beam
 
 from classifiers.evaluation import binary_metrics
+from classifiers.fasttext_binary import check_model_file
 from classifiers.math_classifier import ClassifierConfig, train_classifier
-from deepcorpus.core import datasets, storage
+from deepcorpus.core import datasets
 from deepcorpus.core.contracts import WEB_DOC
 from deepcorpus.core.errors import UserError
 from pipelines import summary
@@ -66,8 +67,7 @@ class _KeepScored(beam.DoFn):
 
 def score_step(args, beam_args) -> int:
     sources = datasets.resolve_inputs(args.input)
-    if not storage.exists(args.model):
-        raise UserError(f"{args.model}: no such model file")
+    check_model_file(args.model)
     quiet_beam_logging()
     with Stage("score", beam_args, command=args.command_line) as stage:
         _ = (
