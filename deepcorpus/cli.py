@@ -1,9 +1,10 @@
 """The `deepcorpus` command line. Each sub-command is defined once, by the package that owns it
 (`COMMANDS` says where), and registered here.
 
-Pipeline commands (`math`, `code`, `formal`, `dedup`, `tokenize run`) pass every option they do not
-know to Beam unchanged, so `--runner DataflowRunner --project ... --region ...` work as in any Beam
-program. Errors the user can fix print one line and exit 2; `--debug` shows the traceback.
+Pipeline commands (`math`, `code`, `formal`, `dedup`, `tokenize run`) pass every option Beam knows
+and they do not to Beam unchanged, so `--runner DataflowRunner --project ... --region ...` work as in
+any Beam program; an option neither knows is an error naming the closest one. Errors the user can
+fix print one line and exit 2; `--debug` shows the traceback.
 """
 
 from __future__ import annotations
