@@ -46,9 +46,11 @@ def tools(tmp_path_factory):
     from pipelines.tokenize.tokenizer import save_tokenizer, train_tokenizer
 
     root = tmp_path_factory.mktemp("tools")
-    texts = _texts(40)
-    train_classifier(texts[1::2], texts[::2], str(root / "model.bin"), ClassifierConfig(dim=16, epoch=1))
-    save_tokenizer(train_tokenizer(texts * 3, vocab_size=300, min_frequency=1), str(root / "tokenizer.json"))
+    math_pages = [r["text"] for r in datasets.iter_jsonl(samples.path("math_seed.jsonl"))]
+    other = [f"Recipe {i}: whisk {i % 5 + 2} eggs with sugar, fold in flour and bake for {20 + i} minutes "
+             f"until golden; serve with cream." for i in range(len(math_pages))]
+    train_classifier(math_pages, other, str(root / "model.bin"), ClassifierConfig(dim=32))
+    save_tokenizer(train_tokenizer(_texts(40) * 3, vocab_size=300, min_frequency=1), str(root / "tokenizer.json"))
     bench = root / "bench.jsonl"
     bench.write_text(json.dumps({"question": "What is the sum of the first ten prime numbers greater than two?"}) + "\n")
     return {"model": str(root / "model.bin"), "tokenizer": str(root / "tokenizer.json"), "bench": str(bench)}
