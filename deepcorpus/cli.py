@@ -13,7 +13,7 @@ import argparse
 import logging
 import sys
 
-from deepcorpus.core.command import CommandParser, leaf_parser, option_strings, unknown_option
+from deepcorpus.core.command import CommandParser, leaf_parser, option_strings, show_ranges, unknown_option
 from deepcorpus.core.errors import UserError
 
 # Sub-command -> the module that defines it (its `register(sub)` adds the parser and its handler).
@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS.values():
         importlib.import_module(module).register(sub)
+    show_ranges(parser)  # every numeric option's --help says its range
     return parser
 
 

@@ -271,3 +271,11 @@ def test_writable_outputs_pass_and_leave_no_probe_behind(tmp_path):
     assert command.writable_problem("gs://bucket/out", "dir") is None  # checked by its first write
     assert "http(s)" in command.writable_problem("https://example.org/out", "dir")
     assert os.listdir(tmp_path) == []
+
+
+def test_help_shows_each_range(capsys):
+    with pytest.raises(SystemExit):
+        main(["math", "run", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--dim DIM vector dimension (default 256) (a whole number >= 1)" in out
+    assert "(a number in [0, 1])" in out  # --threshold, besides 'auto'

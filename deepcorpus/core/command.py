@@ -65,6 +65,18 @@ def leaf_parser(parser: argparse.ArgumentParser, args: argparse.Namespace) -> ar
     return parser
 
 
+def show_ranges(parser: argparse.ArgumentParser) -> None:
+    """Append each numeric option's range to its --help line, in every sub-command below `parser`."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):  # aliases share a parser
+                show_ranges(sub)
+            continue
+        bounded = action.type if isinstance(action.type, Bounded) else getattr(action.type, "bounded", None)
+        if bounded is not None and action.help is not argparse.SUPPRESS:
+            action.help = f"{action.help or ''} ({bounded.describe()})".strip()
+
+
 def option_strings(parser: argparse.ArgumentParser) -> list[str]:
     return [s for action in parser._actions for s in action.option_strings if s.startswith("--")]
 
