@@ -128,7 +128,9 @@ def run(pipeline: beam.Pipeline, what: str):
     worker (a malformed line, a corrupt part) comes back as that UserError, its one line as the
     worker wrote it, not as Beam's RuntimeError carrying every worker's traceback."""
     start = time.time()
-    log.info("running %s on %s", what, type(pipeline.runner).__name__)
+    beam_class = next((c for c in type(pipeline.runner).__mro__ if c.__module__.startswith("apache_beam")),
+                      type(pipeline.runner))
+    log.info("running %s on %s", what, beam_class.__name__)  # FnApiRunner, DataflowRunner, ...
     try:
         result = pipeline.run()
         result.wait_until_finish()
