@@ -195,9 +195,11 @@ def load_file(path: str) -> dict:
 def check_model_overrides(overrides: dict, where: str) -> dict:
     """ModelArgs overrides with known names and values of the field's type (an int may stand for a
     float); a UserError naming the key, and the closest field for an unknown one, otherwise."""
+    if not overrides:
+        return {}
     import difflib
 
-    from model.config import ModelArgs
+    from model.config import ModelArgs  # (imports the model package, and torch with it)
 
     types = {f.name: f.type for f in dataclasses.fields(ModelArgs)}
     out = {}
