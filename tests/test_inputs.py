@@ -9,6 +9,8 @@ the error is found by a worker (in-process here; tests/test_runner.py runs worke
 import hashlib
 import json
 import os
+import subprocess
+import sys
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -41,15 +43,18 @@ NOT_UTF8 = b'{"id": "x", "text": "caf\xe9 au lait"}\n'  # Latin-1, not UTF-8
 
 @pytest.fixture(scope="module")
 def tools(tmp_path_factory):
-    """A fastText model, a tokenizer and a benchmark file, made once for the commands that need them."""
-    from classifiers.math_classifier import ClassifierConfig, train_classifier
+    """A fastText model, a tokenizer and a benchmark file, made once for the commands that need them.
+    The model is trained by the command in a fresh process: fastText in a pytest worker that has run
+    other tests before reported NaN on every attempt."""
     from pipelines.tokenize.tokenizer import save_tokenizer, train_tokenizer
 
     root = tmp_path_factory.mktemp("tools")
-    math_pages = [r["text"] for r in datasets.iter_jsonl(samples.path("math_seed.jsonl"))]
-    other = [f"Recipe {i}: whisk {i % 5 + 2} eggs with sugar, fold in flour and bake for {20 + i} minutes "
-             f"until golden; serve with cream." for i in range(len(math_pages))]
-    train_classifier(math_pages, other, str(root / "model.bin"), ClassifierConfig(dim=32))
+    other = root / "other.jsonl"
+    other.write_text("".join(json.dumps({"text": f"Recipe {i}: whisk {i % 5 + 2} eggs with sugar, fold in flour and "
+                                                 f"bake for {20 + i} minutes until golden."}) + "\n" for i in range(40)))
+    subprocess.run([sys.executable, "-m", "deepcorpus", "math", "train-classifier", "--positives",
+                    samples.path("math_seed.jsonl"), "--negatives", str(other), "--dim", "32",
+                    "--output", str(root / "model.bin")], check=True, capture_output=True, timeout=300)
     save_tokenizer(train_tokenizer(_texts(40) * 3, vocab_size=300, min_frequency=1), str(root / "tokenizer.json"))
     bench = root / "bench.jsonl"
     bench.write_text(json.dumps({"question": "What is the sum of the first ten prime numbers greater than two?"}) + "\n")
