@@ -18,7 +18,9 @@ $(STAMP): pyproject.toml
 		echo "no GPU: installing torch==2.13.0 (CPU build)"; \
 		$(BIN)/pip install --quiet torch==2.13.0; \
 	fi
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@# hf: safetensors and transformers, which the export/import tests check against (wheels ~20 MB, pure Python;
+	@# nothing is downloaded at run time: the tests build their models).
+	$(BIN)/pip install --quiet -e '.[dev,hf]'
 	@touch $(STAMP)
 
 demo: setup

@@ -14,7 +14,7 @@ import logging
 import sys
 
 from deepcorpus.core.command import CommandParser, leaf_parser, option_strings, show_ranges, unknown_option
-from deepcorpus.core.errors import UserError
+from deepcorpus.core.errors import ConservationError, UserError
 
 # Sub-command -> the module that defines it (its `register(sub)` adds the parser and its handler).
 COMMANDS = {
@@ -24,9 +24,13 @@ COMMANDS = {
     "dedup": "pipelines.dedup.cli",
     "tokenize": "pipelines.tokenize.cli",
     "train": "train.cli",
+    "export": "interop.cli",
+    "eval": "evaluation.cli",
+    "ablate": "evaluation.ablation",
     "inspect": "deepcorpus.inspect",
     "report": "deepcorpus.report",
     "demo": "deepcorpus.demo",
+    "commit": "deepcorpus.commit",
 }
 
 
@@ -119,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = args.func(args, extra) if getattr(args, "beam_args", False) else args.func(args)
         return int(result or 0)
-    except UserError as e:
+    except (UserError, ConservationError) as e:
         if args.debug:
             raise
         print(f"{leaf_parser(parser, args).prog}: error: {e}", file=sys.stderr)

@@ -26,7 +26,15 @@ import textwrap
 
 from deepcorpus.core import datasets, storage
 from deepcorpus.core.command import command_parser, integer, output_file, positive_int
-from deepcorpus.core.contracts import CODE_REPO, DOCUMENTS, FORMAL_PROOF, TOKEN_SHARD, VIEW_NAMES, WEB_DOC
+from deepcorpus.core.contracts import (
+    CODE_REPO,
+    DOCUMENTS,
+    EVAL_ITEM,
+    FORMAL_PROOF,
+    TOKEN_SHARD,
+    VIEW_NAMES,
+    WEB_DOC,
+)
 from deepcorpus.core.errors import UserError
 
 SAMPLE_SEED = 42
@@ -62,9 +70,19 @@ READY_VIEWS = {
         "tokens_by_source": "SELECT source, count(*) AS rows, sum(len(tokens)) AS tokens, "
                             "sum(len(doc_starts)) AS doc_starts FROM tokens GROUP BY 1 ORDER BY tokens DESC",
     },
+    EVAL_ITEM: {
+        "evals_by_benchmark": "SELECT dataset, benchmark, kind, count(*) FILTER (task = 'bpb') AS bpb_items, "
+                              "sum(bits) FILTER (task = 'bpb') / sum(bytes) FILTER (task = 'bpb') AS bpb, "
+                              "count(*) FILTER (task = 'generate') AS samples, "
+                              "avg(correct::INT) FILTER (task = 'generate') AS accuracy "
+                              "FROM evals GROUP BY ALL ORDER BY dataset, benchmark",
+        "evals_by_status": "SELECT dataset, benchmark, status, count(*) AS n FROM evals WHERE task = 'generate' "
+                           "GROUP BY ALL ORDER BY dataset, benchmark, n DESC",
+    },
 }
 
-TEXT_COLUMNS = {WEB_DOC: "text", CODE_REPO: "text", FORMAL_PROOF: "text", TOKEN_SHARD: None, DOCUMENTS: "text"}
+TEXT_COLUMNS = {WEB_DOC: "text", CODE_REPO: "text", FORMAL_PROOF: "text", TOKEN_SHARD: None, DOCUMENTS: "text",
+                EVAL_ITEM: "output"}
 
 
 def _sql_list(items: list[str]) -> str:
@@ -404,24 +422,16 @@ def _split_sql(positional: list[str]) -> tuple[list[str], str | None]:
     return positional, None
 
 
-def _check_output_outside(output: str, catalog: Catalog) -> None:
-    """A result file never lands inside a dataset it reads (it would sit there, unlisted, or replace a part)."""
-    target = os.path.abspath(output)
-    for group in catalog.kinds.values():
-        for ds in group:
-            if not storage.is_remote(ds.path) and os.path.commonpath([target, os.path.abspath(ds.path)]) == \
-                    os.path.abspath(ds.path):
-                raise UserError(f"{output}: inside the dataset {ds.path}; write results elsewhere")
-
-
 def run(args) -> int:
     paths, sql = _split_sql(args.datasets)
     sql = args.sql_opt or sql
     if args.where and not args.sample:
         raise UserError("--where filters --sample; in SQL, write the WHERE clause yourself")
-    catalog = Catalog(paths, read_only=args.read_only)
     if args.output:
-        _check_output_outside(args.output, catalog)
+        from deepcorpus.core import outputs
+
+        outputs.check_file_output(args.output)  # never a directory, nor a file inside a dataset
+    catalog = Catalog(paths, read_only=args.read_only)
     if args.sample:
         print_samples(catalog, args.sample, args.where, args.width, args.max_chars)
         return 0

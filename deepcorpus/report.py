@@ -34,6 +34,8 @@ class RunParts:
     formal: list[str] = field(default_factory=list)
     tokens: list[str] = field(default_factory=list)
     train: list[str] = field(default_factory=list)
+    evals: list[str] = field(default_factory=list)  # `deepcorpus eval` outputs (results.json)
+    ablations: list[str] = field(default_factory=list)  # `deepcorpus ablate` outputs (ablation.json)
     other: list[str] = field(default_factory=list)  # other run dirs with a summary.json
 
 
@@ -51,6 +53,12 @@ def discover(run_dir: str) -> RunParts:
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "checkpoints")
         if depth >= MAX_DEPTH:
             dirs[:] = []
+        if "ablation.json" in files:
+            parts.ablations.append(root)
+            dirs[:] = []  # its runs and evaluations are summarised in its own section
+            continue
+        if "results.json" in files and _load_json(os.path.join(root, "results.json")).get("kind") == "deepcorpus-eval":
+            parts.evals.append(root)
         if any(re.fullmatch(r"iter_\d+", d) for d in dirs):
             parts.math.append(root)
         if "metrics.jsonl" in files:
@@ -383,6 +391,71 @@ def train_section(run: str) -> str:
     return "\n".join(out)
 
 
+def _scores_cell(s: dict) -> str:
+    if s.get("value") is None:
+        return s.get("status") or "n/a"
+    ci = s.get("ci95") or [None, None]
+    return f"{s['value']:.4f}" + (f" [{ci[0]:.4f}, {ci[1]:.4f}]" if ci[0] is not None else "")
+
+
+def eval_section(run: str) -> str:
+    results = _load_json(os.path.join(run, "results.json"))
+    out = [f"<h2>Evaluation: {html.escape(str(results.get('model', run)))}</h2>"]
+    rows = [[name, b.get("kind"), s.get("n", b.get("items")), metric, _scores_cell(s)]
+            for name, b in results.get("benchmarks", {}).items() for metric, s in b.get("scores", {}).items()]
+    out.append(_table(["benchmark", "kind", "items", "metric", "score [95% CI]"], rows))
+    out.append(f"<p>Per-item outputs: <code>deepcorpus inspect {html.escape(os.path.join(run, 'items'))}</code></p>")
+    return "\n".join(out)
+
+
+def ablation_section(run: str) -> str:
+    result = _load_json(os.path.join(run, "ablation.json"))
+    arms = [a["name"] for a in result.get("config", {}).get("arms", [])]
+    out = [f"<h2>Data ablation: {html.escape(run)}</h2>",
+           f"<p>{len(arms)} arms x {len(result.get('config', {}).get('seeds', []))} seeds, "
+           f"{result.get('steps')} steps (~{result.get('tokens_per_run', 0):,} tokens per run); "
+           "mean over seeds ± their standard deviation, best arm in bold.</p>"]
+    rows = []
+    for row in result.get("table", []):
+        cells = []
+        for arm in arms:
+            c = row["arms"].get(arm, {})
+            text = "n/a" if c.get("mean") is None else f"{c['mean']:.4f}" + (
+                f" ± {c['sd']:.4f}" if c.get("sd") is not None else "")
+            cells.append(f"<b>{text}</b>" if row.get("best") == arm else text)
+        rows.append([row["benchmark"], row["metric"] + (" (lower is better)" if row.get("lower_is_better") else "")]
+                    + cells)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in ["benchmark", "metric", *arms])
+    body = "".join("<tr>" + "".join(f"<td>{c if i >= 2 else html.escape(str(c))}</td>" for i, c in enumerate(r))
+                   + "</tr>" for r in rows)
+    out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    png = os.path.join(run, "ablation.png")
+    if os.path.exists(png):
+        with open(png, "rb") as f:
+            out.append(_img("data:image/png;base64," + base64.b64encode(f.read()).decode(),
+                            "Each arm's mean over seeds, the seeds' range and every seed"))
+    fig, ax = _figure()
+    plotted = False
+    for i, (arm, seeds) in enumerate(result.get("runs", {}).items()):
+        for seed in seeds:
+            run_dir = os.path.join(run, "runs", arm, f"seed_{seed}")
+            records = [r for r in read_metrics(run_dir) if "step" in r and r.get("loss") is not None]
+            if records:
+                ax.plot([r["step"] for r in records], [r["loss"] for r in records], color=f"C{i}", alpha=0.8,
+                        label=arm if seed == next(iter(seeds)) else None)
+                plotted = True
+    if plotted:
+        ax.set_xlabel("step")
+        ax.set_ylabel("training loss")
+        ax.legend(fontsize=8)
+        out.append(_img(_png(fig), "Training loss of every run, by arm"))
+    else:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    return "\n".join(out)
+
+
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1000px; color: #222; }
 h1 { border-bottom: 2px solid #4c72b0; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; }
@@ -407,8 +480,13 @@ def build_html(run_dir: str) -> tuple[str, int]:
         sections.append(("tokens", tokens_section(path)))
     for run in parts.train:
         sections.append(("training", train_section(run)))
+    for run in parts.evals:
+        sections.append(("eval", eval_section(run)))
+    for run in parts.ablations:
+        sections.append(("ablation", ablation_section(run)))
     if not sections:
-        raise UserError(f"{run_dir}: found no math, code, formal, token-shard or training outputs to report on")
+        raise UserError(f"{run_dir}: found no math, code, formal, token-shard, training, eval or ablation outputs "
+                        "to report on")
     nav = " ".join(f'<a href="#s{i}">{name}</a>' for i, (name, _) in enumerate(sections))
     body = "\n".join(f'<section id="s{i}">{content}</section>' for i, (_, content) in enumerate(sections))
     created = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
@@ -424,6 +502,9 @@ def build_html(run_dir: str) -> tuple[str, int]:
 def write_report(run_dir: str, output: str) -> int:
     if not os.path.isdir(run_dir):
         raise UserError(f"{run_dir}: no such run directory")
+    from deepcorpus.core import outputs
+
+    outputs.check_file_output(output)  # never a directory, nor a file inside a dataset
     page, n_sections = build_html(run_dir)
     storage.write_bytes_atomic(output, page.encode())
     n_images = page.count("<img ")

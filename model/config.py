@@ -43,8 +43,12 @@ class ModelArgs:
     # Multi-token prediction
     mtp_depth: int = 1  # D sequential MTP modules; 0 turns MTP off
     mtp_lambda: float = 0.3
-    # Positions: RoPE with the YaRN extension once max_seq_len exceeds original_seq_len
+    # Positions: plain RoPE for pre-training; YaRN (`yarn = True`) for context extension. The switch is
+    # explicit: a long max_seq_len alone never turns YaRN on (V3 pre-trained at 4K with plain RoPE, then
+    # extended with YaRN, factor 40 over original_seq_len 4096). The rope_factor, beta_* and mscale
+    # settings are read only under YaRN.
     max_seq_len: int = 512
+    yarn: bool = False
     original_seq_len: int = 4096
     rope_theta: float = 10000.0
     rope_factor: float = 40.0
@@ -98,6 +102,9 @@ class ModelArgs:
                     f"n_activated_experts ({self.n_activated_experts})")
         if self.mtp_depth < 0:
             bad(f"mtp_depth must be >= 0, got {self.mtp_depth}")
+        if self.yarn and not (self.rope_factor >= 1 and self.original_seq_len > 0):
+            bad(f"yarn needs rope_factor >= 1 and original_seq_len > 0, got {self.rope_factor} and "
+                f"{self.original_seq_len}")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -3,7 +3,14 @@
     args = get_preset("small", vocab_size=32000, max_seq_len=1024)
 
 v2-lite and v3 carry the published architectures (DeepSeek-V2-Lite, DeepSeek-V3) and the V3 report's
-training hyper-parameters (γ 0.001, α 0.0001, λ 0.3, init std 0.006).
+training hyper-parameters (γ 0.001, α 0.0001, λ 0.3, init std 0.006), set for pre-training: 4K
+positions with plain RoPE. Context extension is the second, explicit setting: YaRN with the published
+factor 40 over the 4K original length, which the presets carry,
+
+    get_preset("v3", yarn=True, max_seq_len=32768)      # or: deepcorpus train --model yarn=true ...
+
+(V3 extended to 32K, then 128K, for 1000 steps each.) A checkpoint imported from Hugging Face takes
+both from its config.json.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ PRESETS: dict[str, dict] = {
         vocab_size=102400, dim=2048, n_layers=27, n_heads=16, q_lora_rank=0, kv_lora_rank=512,
         qk_nope_head_dim=128, qk_rope_head_dim=64, v_head_dim=128, n_dense_layers=1, inter_dim=10944,
         moe_inter_dim=1408, n_routed_experts=64, n_shared_experts=2, n_activated_experts=6, n_groups=1,
-        topk_groups=1, score_func="softmax", route_scale=1.0, mtp_depth=0, max_seq_len=4096 * 4,
+        topk_groups=1, score_func="softmax", route_scale=1.0, mtp_depth=0, max_seq_len=4096, yarn=False,
         original_seq_len=4096, rope_factor=40, mscale=0.707, bias_update_speed=0.0, seq_aux_alpha=0.001,
         init_std=0.006,
     ),
@@ -42,7 +49,7 @@ PRESETS: dict[str, dict] = {
         vocab_size=129280, dim=7168, n_layers=61, n_heads=128, q_lora_rank=1536, kv_lora_rank=512,
         qk_nope_head_dim=128, qk_rope_head_dim=64, v_head_dim=128, n_dense_layers=3, inter_dim=18432,
         moe_inter_dim=2048, n_routed_experts=256, n_shared_experts=1, n_activated_experts=8, n_groups=8,
-        topk_groups=4, score_func="sigmoid", route_scale=2.5, mtp_depth=1, max_seq_len=4096 * 4,
+        topk_groups=4, score_func="sigmoid", route_scale=2.5, mtp_depth=1, max_seq_len=4096, yarn=False,
         original_seq_len=4096, rope_factor=40, mscale=1.0, **_V3_TRAINING,
     ),
 }

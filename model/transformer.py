@@ -83,25 +83,35 @@ class RMSNorm(nn.Module):
 
 
 # -- Rotary position embedding for MLA's decoupled key/query part, with the YaRN extension ----------
-# The frequency table follows the reference `precompute_freqs_cis`: when `max_seq_len` exceeds
-# `original_seq_len`, YaRN blends interpolated (÷ rope_factor) and original frequencies with a linear
-# ramp between the `beta_fast` and `beta_slow` correction dimensions, and MLA multiplies its softmax
-# scale by mscale² (see `yarn_softmax_mscale`). Pairs are interleaved (x[2i], x[2i+1]) as in the
-# reference. Positions are gathered per token, so `position_ids` may restart at document boundaries.
+# Pre-training uses plain RoPE. Context extension (`args.yarn`) uses the reference `precompute_freqs_cis`
+# YaRN table: interpolated (÷ rope_factor) and original frequencies blended with a linear ramp between
+# the `beta_fast` and `beta_slow` correction dimensions of `original_seq_len`, and MLA multiplies its
+# softmax scale by mscale² (see `yarn_softmax_mscale`). The reference switches YaRN on whenever
+# max_seq_len > original_seq_len; here the switch is explicit, as in transformers' `rope_scaling`.
+# Pairs are interleaved (x[2i], x[2i+1]) as in the reference. Positions are gathered per token, so
+# `position_ids` may restart at document boundaries.
+
+
+def yarn_correction_range(args: ModelArgs) -> tuple[int, int]:
+    """The rope pairs [low, high] between which YaRN ramps from original to interpolated frequencies."""
+    dim, base = args.qk_rope_head_dim, args.rope_theta
+
+    def correction_dim(rotations: float) -> float:
+        return dim * math.log(args.original_seq_len / (rotations * 2 * math.pi)) / (2 * math.log(base))
+
+    low = max(math.floor(correction_dim(args.beta_fast)), 0)
+    high = min(math.ceil(correction_dim(args.beta_slow)), dim - 1)
+    return low, high
 
 
 def rope_frequencies(args: ModelArgs) -> torch.Tensor:
-    """Inverse frequencies (qk_rope_head_dim // 2,), float64, YaRN-corrected when extending context."""
+    """Inverse frequencies (qk_rope_head_dim // 2,), float64, YaRN-corrected under `args.yarn`."""
     dim, base = args.qk_rope_head_dim, args.rope_theta
     freqs = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.float64) / dim))
-    if args.max_seq_len > args.original_seq_len:
-
-        def correction_dim(rotations: float) -> float:
-            return dim * math.log(args.original_seq_len / (rotations * 2 * math.pi)) / (2 * math.log(base))
-
-        low = max(math.floor(correction_dim(args.beta_fast)), 0)
-        high = min(math.ceil(correction_dim(args.beta_slow)), dim - 1)
-        ramp = ((torch.arange(dim // 2, dtype=torch.float64) - low) / (high - low + 1e-3)).clamp(0, 1)
+    if args.yarn:
+        low, high = yarn_correction_range(args)
+        span = high - low if high != low else 0.001  # the reference's guard, for an empty range only
+        ramp = ((torch.arange(dim // 2, dtype=torch.float64) - low) / span).clamp(0, 1)
         smooth = 1 - ramp  # 1: keep the original (high) frequency, 0: interpolate fully
         freqs = freqs * (smooth + (1 - smooth) / args.rope_factor)
     return freqs
@@ -109,7 +119,7 @@ def rope_frequencies(args: ModelArgs) -> torch.Tensor:
 
 def yarn_softmax_mscale(args: ModelArgs) -> float:
     """Factor on the attention softmax scale: mscale² under YaRN, 1 otherwise (reference MLA.__init__)."""
-    if args.max_seq_len <= args.original_seq_len:
+    if not args.yarn or args.rope_factor <= 1:
         return 1.0
     mscale = 0.1 * args.mscale * math.log(args.rope_factor) + 1.0
     return mscale * mscale
@@ -465,11 +475,14 @@ class Block(nn.Module):
 
 # -- Multi-token prediction (DeepSeek-V3 §2.2): D sequential modules, each one token further ---------
 # Module k combines the previous depth's hidden state at position i with the embedding of token i+k,
-#     h'_i = M_k [RMSNorm(h^{k-1}_i) ; RMSNorm(Emb(t_{i+k}))]      (M_k: 2·dim -> dim projection)
+#     h'_i = M_k [RMSNorm(Emb(t_{i+k})) ; RMSNorm(h^{k-1}_i)]      (M_k: 2·dim -> dim projection)
 # runs one Transformer block over it and predicts token i+k+1 with the SHARED output head (after its own
-# RMSNorm). Embedding and head are the main model's, passed in, never copied. The loss is (λ/D)·Σ_k CE_k.
-# At inference the modules are simply not run (or dropped with `Transformer.drop_mtp()`): the main head
-# never depends on them.
+# RMSNorm). The embedding comes first and h^{k-1} is the state the previous head read: the main model's
+# hidden state after its final norm (k = 1), else depth k-1's after its own norm. That is the layout of
+# DeepSeek-V3's released MTP weights (enorm, hnorm, eh_proj, shared_head) as transformers and vLLM run
+# them (the paper's eq. 21 lists the two halves the other way round). Embedding and head are the main
+# model's, passed in, never copied. The loss is (λ/D)·Σ_k CE_k. At inference the modules are simply not
+# run (or dropped with `Transformer.drop_mtp()`): the main head never depends on them.
 
 
 class MTPModule(nn.Module):
@@ -484,8 +497,9 @@ class MTPModule(nn.Module):
         self.norm = RMSNorm(args.dim, args.norm_eps)
 
     def forward(self, h_prev: torch.Tensor, emb_next: torch.Tensor, rope, mask=None):
-        """h_prev (B, T, dim), emb_next (B, T, dim) = Emb(t_{i+k}) -> (h_k, balance, counts)."""
-        h = self.proj(torch.cat([self.hnorm(h_prev), self.enorm(emb_next)], dim=-1))
+        """h_prev (B, T, dim) the state the previous head read, emb_next (B, T, dim) = Emb(t_{i+k})
+        -> (h_k before this module's norm, balance, counts)."""
+        h = self.proj(torch.cat([self.enorm(emb_next), self.hnorm(h_prev)], dim=-1))
         return self.block(h, rope, mask)
 
 
@@ -593,27 +607,53 @@ class Transformer(nn.Module):
         for layer in self.layers:
             h, layer_balance, counts = self._run_block(layer, h, rope, mask)
             balance = balance + self._account(layer, layer_balance, counts)
-        logits = self.head(self.norm(h))
+        hidden = self.norm(h)
+        logits = self.head(hidden)
         if targets is None:
             return ModelOutput(logits=logits, balance_loss=balance)
 
         main_loss = _cross_entropy(logits, targets)
         mtp_loss = None
         if self.mtp is not None and len(self.mtp):
-            losses, h_k = [], h
-            for module in self.mtp:
-                k = module.depth
-                # Token i+k of the input is targets[i+k-1] (the trainer shifted by one).
-                next_tokens = shift_left(targets, k - 1, IGNORE_INDEX).clamp_min(0)
-                h_k, layer_balance, counts = self._run_block(module, h_k, self.embed(next_tokens), rope, mask)
-                balance = balance + self._account(module.block, layer_balance, counts)
-                logits_k = self.head(module.norm(h_k))
+            # Token i+k of the input is targets[i+k-1] (the trainer shifted by one).
+            losses = []
+            for k, logits_k, mtp_balance in self._mtp_depths(hidden, lambda k: shift_left(targets, k - 1, IGNORE_INDEX),
+                                                             rope, mask):
+                balance = balance + mtp_balance
                 losses.append(_cross_entropy(logits_k, shift_left(targets, k, IGNORE_INDEX)))
             mtp_loss = torch.stack(losses).mean()
         loss = main_loss + self.args.seq_aux_alpha * balance
         if mtp_loss is not None:
             loss = loss + self.args.mtp_lambda * mtp_loss
         return ModelOutput(logits=logits, loss=loss, main_loss=main_loss, mtp_loss=mtp_loss, balance_loss=balance)
+
+    def _mtp_depths(self, hidden: torch.Tensor, tokens_ahead, rope, mask):
+        """Run the MTP modules in turn from the main model's normed state `hidden`; yields (k, logits_k,
+        balance loss of the depth). `tokens_ahead(k)` (B, T) is token i+k at position i (IGNORE_INDEX or
+        anything past the end: those positions' predictions are never scored)."""
+        for module in self.mtp:
+            k = module.depth
+            emb = self.embed(tokens_ahead(k).clamp_min(0))
+            h_k, layer_balance, counts = self._run_block(module, hidden, emb, rope, mask)
+            hidden = module.norm(h_k)
+            yield k, self.head(hidden), self._account(module.block, layer_balance, counts)
+
+    @torch.no_grad()
+    def mtp_logits(self, tokens: torch.Tensor, segment_ids: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """What each MTP depth predicts on tokens (B, T): entry k-1 is (B, T-k, vocab), its position i
+        predicting token i+k+1 from the main model's state at i and tokens i+1 .. i+k (speculative
+        decoding, and the check that exported MTP weights mean the same in transformers)."""
+        if not self.mtp:
+            return []
+        B, T = tokens.shape
+        mask = document_causal_mask(segment_ids) if segment_ids is not None else None
+        positions = position_ids_from_segments(segment_ids) if segment_ids is not None else torch.arange(T, device=tokens.device)
+        rope = self.rope(positions)
+        h = self.embed(tokens)
+        for layer in self.layers:
+            h, _, _ = layer(h, rope, mask)
+        ahead = self._mtp_depths(self.norm(h), lambda k: shift_left(tokens, k, 0), rope, mask)
+        return [logits_k[:, : T - k] for k, logits_k, _ in ahead]
 
     def _run_block(self, block: nn.Module, *inputs):
         if self.activation_checkpointing and self.training and torch.is_grad_enabled():

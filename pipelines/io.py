@@ -1,21 +1,21 @@
 """Reading the inputs users give and writing datasets in the contract, as Beam transforms.
 
-`ReadDocuments` turns any mix of datasets and plain JSONL/Parquet files into a PCollection of
-dicts. `WriteDataset` writes zstd Parquet parts to a hidden staging directory; the driver calls
-`commit()` after the pipeline finished, which moves them into place and writes the manifest last
-(`pipelines.stage.Stage` does both). `WriteJsonl` writes the small listings beside a dataset
-(what was removed and why, read errors) as one JSONL file.
+`ReadDocuments` turns any mix of datasets (exactly the parts their manifests list) and plain
+JSONL/Parquet files into a PCollection of dicts. `WriteDataset` writes zstd Parquet parts straight
+into the dataset directory under this run's id and, last, the list of them; the driver then
+commits (writes the manifest) after the pipeline finished (`pipelines.stage.Stage` does both; see
+`deepcorpus.core.datasets` for the protocol). `WriteJsonl` writes the small listings beside a
+dataset (what was removed and why, read errors) as one JSONL file.
 """
 
 from __future__ import annotations
 
 import json
+import zlib
 
 import apache_beam as beam
-import pyarrow as pa
 
-from deepcorpus.core import datasets, storage
-from deepcorpus.core.contracts import contract
+from deepcorpus.core import datasets
 
 
 class ReadDocuments(beam.PTransform):
@@ -45,30 +45,131 @@ def conform_row(row: dict, names: tuple[str, ...]) -> dict:
     return {name: row.get(name) for name in names}
 
 
-class WriteDataset(beam.PTransform):
-    """Write rows to `staging` as zstd Parquet parts of the named contract (or a given schema)."""
+def _value_bytes(row: dict) -> int:
+    """A cheap estimate of a row's size in memory (its strings and bytes), for row-group sizing."""
+    return sum(len(v) if isinstance(v, (str, bytes)) else 8 for v in row.values())
 
-    def __init__(self, staging: str, schema_name: str, schema: pa.Schema | None = None, num_shards: int = 0):
+
+class WritePartsFn(beam.DoFn):
+    """Rows -> Parquet parts written straight under the dataset directory, one part per bundle
+    (rolled over past `datasets.PART_BYTES`), named `part-RUN-UNIQUE.parquet`; at the end of the
+    bundle yields each part's record {name, rows, bytes, sha256} for the commit.
+
+    Row groups are flushed every ROW_GROUP_ROWS rows or ROW_GROUP_BYTES of values, so memory stays
+    flat. A bundle that fails and is retried leaves its part unlisted; the commit's clean-up removes
+    it. Nothing is renamed or copied: on GCS and S3 that would be a copy plus a delete per object.
+    """
+
+    def __init__(self, target: datasets.Target):
+        self.target = target
+
+    def start_bundle(self):
+        self._writer = None
+        self._rows: list[dict] = []
+        self._bytes = 0
+        self._done: list[dict] = []
+
+    def process(self, row):
+        self._rows.append(row)
+        self._bytes += _value_bytes(row)
+        if len(self._rows) >= datasets.ROW_GROUP_ROWS or self._bytes >= datasets.ROW_GROUP_BYTES:
+            self._flush()
+        return ()
+
+    def _flush(self):
+        from deepcorpus.core.contracts import conform
+
+        if not self._rows:
+            return
+        if self._writer is None:
+            self._writer = datasets.PartWriter(self.target.part_path(), self.target.schema)
+        self._writer.write_table(conform(self._rows, self.target.schema))
+        self._rows, self._bytes = [], 0
+        if self._writer.bytes_written >= datasets.PART_BYTES:
+            self._done.append(self._writer.close())
+            self._writer = None
+
+    def finish_bundle(self):
+        from apache_beam.transforms.window import GlobalWindow
+        from apache_beam.utils.windowed_value import WindowedValue
+
+        self._flush()
+        if self._writer is not None:
+            self._done.append(self._writer.close())
+            self._writer = None
+        for record in self._done:
+            yield WindowedValue(record, GlobalWindow().max_timestamp(), [GlobalWindow()])
+        self._done = []
+
+    def teardown(self):
+        if getattr(self, "_writer", None) is not None:  # a bundle that failed: its part is thrown away
+            self._writer.abort()
+
+
+class WritePartList(beam.PTransform):
+    """Part records -> `_parts-RUN.json` beside the parts: the pipeline's last word on a dataset,
+    from which the launcher (or `deepcorpus commit`) writes the manifest without reading a part.
+    The list is one ~150-byte record per part of up to PART_BYTES: O(number of parts), e.g. ~4,000
+    records (600 KB) for 1 TB of Parquet."""
+
+    def __init__(self, target: datasets.Target):
         super().__init__()
-        self.staging = staging
-        self.schema = schema if schema is not None else contract(schema_name).schema
+        self.target = target
+
+    def expand(self, records):
+        return (
+            records
+            | "AllParts" >> beam.combiners.ToList()
+            | "WritePartList" >> beam.Map(lambda recs, target: datasets.write_part_list(target, recs), self.target)
+        )
+
+
+class WriteDataset(beam.PTransform):
+    """Write rows as zstd Parquet parts of `target` (a `datasets.Target`: the dataset, this run's id
+    and the schema), then the part list the commit reads. `num_shards` > 0 writes exactly that many
+    parts (rows spread by a hash of the row), through a GroupByKey."""
+
+    def __init__(self, target: datasets.Target, num_shards: int = 0):
+        super().__init__()
+        self.target = target
         self.num_shards = num_shards
+        target.wired = True  # the launcher's copy: the commit then expects a part list
 
     def expand(self, rows):
-        names = tuple(self.schema.names)
-        return (
-            rows
-            | "Conform" >> beam.Map(conform_row, names)
-            | "WriteParquet"
-            >> beam.io.WriteToParquet(
-                storage.join(self.staging, "part"),
-                self.schema,
-                codec="zstd",
-                file_name_suffix=".parquet",
-                num_shards=self.num_shards,
-                row_group_buffer_size=64 * 1024 * 1024,
+        names = tuple(self.target.schema.names)
+        rows = rows | "Conform" >> beam.Map(conform_row, names)
+        if self.num_shards > 0:
+            n = self.num_shards
+            parts = (
+                rows
+                | "Shard" >> beam.Map(lambda r: (zlib.crc32(json.dumps(r, sort_keys=True, default=str).encode()) % n, r))
+                | "GroupByShard" >> beam.GroupByKey()
+                | "WriteShards" >> beam.Map(write_shard, self.target)
             )
-        )
+        else:
+            parts = rows | "WriteParts" >> beam.ParDo(WritePartsFn(self.target))
+        return parts | "Commit" >> WritePartList(self.target)
+
+
+def write_shard(element: tuple[int, list[dict]], target: datasets.Target) -> dict:
+    """(shard, rows) -> one part `part-RUN-SHARD-UNIQUE.parquet`, row group by row group; its record."""
+    from deepcorpus.core.contracts import conform
+
+    shard, rows = element
+    writer = datasets.PartWriter(target.part_path(shard), target.schema)
+    try:
+        batch: list[dict] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= datasets.ROW_GROUP_ROWS:
+                writer.write_table(conform(batch, target.schema))
+                batch = []
+        if batch or writer.rows == 0:
+            writer.write_table(conform(batch, target.schema))
+        return {**writer.close(), "index": shard}
+    except BaseException:
+        writer.abort()
+        raise
 
 
 def to_json_line(obj) -> str:

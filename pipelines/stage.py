@@ -1,25 +1,33 @@
-"""One Beam pipeline that writes datasets: stage, run, count, commit, clean up.
+"""One Beam pipeline that writes datasets: lock, stage, run, count, commit, clean up.
 
     with Stage("score", beam_args, command=args.command_line) as stage:
-        _ = stage.pipeline | ReadDocuments(sources) | ScoreFn(...) | "Write" >> stage.write(args.output, WEB_DOC)
+        _ = stage.pipeline | ReadDocuments(sources) | ScoreFn(...) | "Write" >> stage.write(
+            args.output, WEB_DOC, inputs=[...], replace=args.force)
         counters = stage.run()
         stage.commit(args.output, extra={"counters": counters})
 
-Each output is written to a hidden staging directory beside it (`datasets.staging_path`) and
-committed only after the pipeline finished: moved into place, the manifest last, recording the
-command it is given. Whatever fails before an output's commit (the pipeline, a check after it, an
-interrupt), that output's staging directory is removed on leaving the block, so a crash leaves the
-previous dataset or nothing, never half of one.
+Each output follows the dataset protocol (`deepcorpus.core.datasets`): `output()` refuses anything
+that is not ours (core/outputs.py), takes the output's lock (core/locks.py), removes a killed
+run's leftovers, and records the manifest-to-be (`_pending-RUN.json`); the pipeline writes its
+parts straight into the dataset directory and, last, their list; `commit()` writes the manifest.
+Whatever fails before an output's commit (the pipeline, a check after it, an interrupt), this
+run's parts, records and Beam temporaries are removed on leaving the block and its locks released,
+so a failure leaves the previous dataset as it was. A launcher killed after the pipeline finished
+leaves what `deepcorpus commit DIR` needs to finish the commit.
 """
 
 from __future__ import annotations
 
+import logging
+
 import pyarrow as pa
 
-from deepcorpus.core import datasets, storage
+from deepcorpus.core import datasets, locks, outputs, storage
 from deepcorpus.core.contracts import contract
 from pipelines import runner, summary
-from pipelines.io import WriteDataset
+from pipelines.io import WriteDataset, WriteJsonl
+
+log = logging.getLogger(__name__)
 
 
 class Stage:
@@ -30,35 +38,91 @@ class Stage:
         self.what = what
         self.command = command
         self.pipeline = runner.new_pipeline(beam_args, config)
-        self._staged: dict[str, tuple[str, str, pa.Schema]] = {}  # path -> (staging, schema name, schema)
+        self._targets: dict[str, tuple[datasets.Target, dict, locks.Lock]] = {}
+        self._jsonl: list[str] = []
 
-    def output(self, path: str, schema_name: str, schema: pa.Schema | None = None) -> str:
-        """The staging directory the pipeline writes dataset `path` into (a graph builder's argument)."""
-        staging = datasets.staging_path(path)
-        self._staged[path] = (staging, schema_name, schema if schema is not None else contract(schema_name).schema)
-        return staging
+    def output(self, path: str, schema_name: str, schema: pa.Schema | None = None, *, inputs: list[str] | None = None,
+               options: dict | None = None, extra: dict | None = None, totals: dict[str, str] | None = None,
+               replace: bool = False, flag: str = "--force", base: str | None = None) -> datasets.Target:
+        """Where the pipeline writes dataset `path` (a graph builder's argument; `WriteDataset(target)`).
 
-    def write(self, path: str, schema_name: str, schema: pa.Schema | None = None, num_shards: int = 0) -> WriteDataset:
-        """The transform writing rows to dataset `path` (staged until `commit`)."""
-        return WriteDataset(self.output(path, schema_name, schema), schema_name, schema=schema, num_shards=num_shards)
+        An existing dataset there is refused unless `replace` (`flag` names the option that allows it);
+        `inputs`, `options` and `extra` go into the manifest (inputs inside `base`, the run directory,
+        named relative to it), `totals` sums part stats into it."""
+        outputs.check_dataset_output(path, replace=replace, flag=flag)
+        lock = locks.Lock(path, command=self.command).acquire()
+        try:
+            datasets.cleanup(path)  # a killed earlier write's leftovers
+            target = datasets.Target(path, datasets.new_run_id(), schema_name,
+                                     schema if schema is not None else contract(schema_name).schema)
+            draft = datasets.draft_manifest(target, command=self.command, inputs=inputs, options=options, extra=extra,
+                                            totals=totals, base=base)
+            datasets.write_pending(target, draft)
+        except BaseException:
+            lock.release()
+            raise
+        self._targets[path] = (target, draft, lock)
+        return target
+
+    def write(self, path: str, schema_name: str, schema: pa.Schema | None = None, num_shards: int = 0,
+              **output) -> WriteDataset:
+        """The transform writing rows to dataset `path` (listed by the manifest at `commit`)."""
+        return WriteDataset(self.output(path, schema_name, schema, **output), num_shards=num_shards)
+
+    def write_jsonl(self, path: str) -> WriteJsonl:
+        """The transform writing a JSONL listing at `path`; Beam's temporaries beside it are cleaned up."""
+        self.track_jsonl(path)
+        return WriteJsonl(path)
+
+    def track_jsonl(self, path: str) -> None:
+        """A JSONL listing the pipeline writes at `path` (with `WriteJsonl`), inside a run directory
+        this command owns: the earlier run's listing and Beam temporaries beside it are removed now
+        (Beam would delete the listing itself, with a warning), this run's temporaries on leaving."""
+        _remove_beam_temporaries(path)
+        if storage.exists(path) and not storage.is_dir(path):
+            storage.remove_file(path)
+        self._jsonl.append(path)
 
     def run(self) -> dict[str, dict[str, int]]:
         """Run the pipeline to completion; its counters, {stage: {name: value}}."""
         return summary.counters_from_result(runner.run(self.pipeline, self.what))
 
     def commit(self, path: str, *, inputs: list[str] | None = None, extra: dict | None = None) -> dict:
-        """Move the staged dataset `path` into place, manifest last; returns the manifest."""
-        staging, schema_name, schema = self._staged.pop(path)
-        storage.makedirs(staging)
-        if not datasets.parquet_files(staging):  # nothing written: still a dataset, one empty part
-            datasets.write_part(schema.empty_table(), storage.join(staging, datasets.part_name(0)))
-        return datasets.commit(staging, path, schema_name, command=self.command, inputs=inputs, extra=extra)
+        """Write dataset `path`'s manifest, listing the parts the pipeline recorded; returns it.
+        `inputs` given here (rather than to `output`) are fingerprinted now."""
+        target, draft, lock = self._targets[path]
+        parts = datasets.read_part_list(path, target.run_id)
+        if parts is None:
+            if target.wired:
+                raise datasets.DatasetError(f"{path}: the pipeline finished without recording its parts")
+            parts = [datasets.write_part(target.schema.empty_table(), target.part_path(0, unique=False))]
+        if inputs is not None:
+            draft = {**draft, "inputs": datasets.fingerprint_files(inputs)}
+        manifest = datasets.commit(path, draft, parts, extra=extra, lock=lock)
+        del self._targets[path]
+        lock.release()
+        return manifest
 
     def __enter__(self) -> Stage:
         return self
 
     def __exit__(self, *exc) -> None:
-        for staging, _, _ in self._staged.values():  # not committed: failed, or not wanted
-            if storage.exists(staging):
-                storage.remove_tree(staging)
-        self._staged.clear()
+        for path, (target, _, lock) in list(self._targets.items()):  # not committed: failed, or not wanted
+            try:
+                datasets.remove_run(path, target.run_id)
+            finally:
+                lock.release()
+                storage.remove_empty_dir(path)
+        self._targets.clear()
+        for path in self._jsonl:
+            _remove_beam_temporaries(path)
+        self._jsonl.clear()
+
+
+def _remove_beam_temporaries(path: str) -> None:
+    """Beam's file sinks write `beam-temp-NAME-UUID/` beside NAME and remove it when they finish; a
+    failed or killed run leaves it."""
+    folder, name = storage.parent(path), storage.basename(path)
+    for entry, info in storage.entries(folder).items():
+        if entry.startswith(f"beam-temp-{name}-") and info.type.name == "Directory":
+            storage.remove_tree(storage.join(folder, entry))

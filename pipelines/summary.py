@@ -7,6 +7,9 @@ Counters are named `Metrics.counter(STAGE, NAME)`: the namespace is the stage th
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
+
+from deepcorpus.core.errors import ConservationError
 
 
 def counters_from_result(result) -> dict[str, dict[str, int]]:
@@ -44,3 +47,46 @@ def format_table(counters: dict[str, dict[str, int]], title: str = "summary") ->
         last = stage
         body.append(f"{shown.ljust(widths[0])}  {name.ljust(widths[1])}  {value.rjust(widths[2])}")
     return "\n".join([f"== {title} ==", header, line, *body])
+
+
+@dataclass
+class Balance:
+    """Rows in against rows out plus rows dropped with a reason, for one stage of one run."""
+
+    what: str
+    rows_in: int
+    outputs: dict[str, int]  # name -> rows (kept, removed, ...)
+    dropped: dict[str, int] = field(default_factory=dict)  # reason -> rows
+
+    @property
+    def ok(self) -> bool:
+        return self.rows_in == sum(self.outputs.values()) + sum(self.dropped.values())
+
+    def line(self) -> str:
+        parts = [f"{name} {n:,}" for name, n in {**self.outputs, **self.dropped}.items()]
+        sign = "=" if self.ok else "!="
+        return f"{self.what}: in {self.rows_in:,} {sign} {' + '.join(parts) or '0'}"
+
+    def check(self) -> Balance:
+        """Raise ConservationError (exit 1, nothing committed) unless the rows add up."""
+        if not self.ok:
+            out = sum(self.outputs.values()) + sum(self.dropped.values())
+            raise ConservationError(f"rows do not add up, {self.line()} ({self.rows_in - out:+,} unaccounted); "
+                                    "nothing was committed")
+        return self
+
+
+def balance(counters: dict[str, dict[str, int]], stage: str, outputs: tuple[str, ...], *, into: str = "in",
+            dropped_prefix: str | None = "dropped_") -> Balance:
+    """The Balance of `stage` from its counters: `into` against `outputs` plus every `dropped_*`."""
+    values = counters.get(stage, {})
+    dropped = {k: v for k, v in values.items() if dropped_prefix and k.startswith(dropped_prefix)}
+    return Balance(stage, values.get(into, 0), {name: values.get(name, 0) for name in outputs}, dropped)
+
+
+def check_committed(balance: Balance, committed: dict[str, int]) -> None:
+    """Each output's committed row count (from its manifest) must equal what the pipeline counted."""
+    wrong = {name: (n, balance.outputs[name]) for name, n in committed.items() if n != balance.outputs[name]}
+    if wrong:
+        detail = ", ".join(f"{name}: {n:,} committed, {c:,} counted" for name, (n, c) in wrong.items())
+        raise ConservationError(f"{balance.what}: committed rows differ from the rows the pipeline wrote ({detail})")

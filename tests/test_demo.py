@@ -1,5 +1,6 @@
 """The demo end to end on the bundled samples, and `inspect` and `report` on what it wrote."""
 
+import json
 import os
 import subprocess
 import sys
@@ -58,8 +59,21 @@ def test_demo_report_renders_in_chromium(demo, tmp_path):
     report = out / "report.html"
     assert report.exists()
     page = report.read_text()
-    for heading in ("Math corpus", "Code corpus", "Formal corpus", "Token shards", "Training"):
+    for heading in ("Math corpus", "Code corpus", "Formal corpus", "Token shards", "Training", "Data ablation"):
         assert heading in page
     state = render(str(report), str(tmp_path))
     assert state["errors"] == [] and state["broken_images"] == [] and len(state["images"]) >= 8
     assert os.path.getsize(report) < 5_000_000
+
+
+def test_demo_ablation_shows_the_math_corpus_ahead_on_math_and_behind_on_other_text(demo):
+    out, stdout = demo
+    assert "== data ablation" in stdout
+    result = json.loads((out / "ablation" / "ablation.json").read_text())
+    bpb = {r["benchmark"]: r["arms"] for r in result["table"] if r["metric"] == "bpb"}
+    for seed in range(len(result["config"]["seeds"])):  # seed by seed, not only on average
+        for math_text in ("math_sample", "math_pages"):
+            assert bpb[math_text]["math"]["values"][seed] < bpb[math_text]["other"]["values"][seed]
+        assert bpb["other_pages"]["other"]["values"][seed] < bpb["other_pages"]["math"]["values"][seed]
+    tokens = [datasets.read_manifest(str(out / "ablation" / arm))["num_tokens"] for arm in ("tokens_math", "tokens_other")]
+    assert abs(tokens[0] - tokens[1]) / tokens[1] < 0.05  # the same number of tokens in each arm

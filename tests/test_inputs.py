@@ -18,7 +18,7 @@ import pytest
 
 from deepcorpus import samples
 from deepcorpus.cli import main
-from deepcorpus.core import contracts, datasets
+from deepcorpus.core import contracts, datasets, outputs
 
 IN_PROCESS = ["--direct_running_mode", "in_memory"]
 BAD_LINE = 31
@@ -97,7 +97,9 @@ def _fails(argv: list[str], capsys, out) -> str:
     errors = [line for line in err if ": error: " in line]
     assert len(errors) == 1 and err[-1] == errors[0], err
     assert "Traceback" not in "\n".join(err)
-    assert not any(os.path.exists(str(out) + suffix) for suffix in ("", ".bin", ".yaml", ".json")), out
+    written = [str(out) + suffix for suffix in ("", ".bin", ".yaml", ".json") if os.path.exists(str(out) + suffix)]
+    # A run directory the command claimed for itself holds its marker only: no data, nothing half-written.
+    assert written in ([], [str(out)]) and (not written or os.listdir(out) == [outputs.RUN_MARKER]), written
     return errors[0].split(": error: ", 1)[1]
 
 

@@ -98,6 +98,11 @@ BAD_VALUES = [
     (["train", "--data", "d", "--output", "{}", "--batch-size"], "1.5"),
     (["inspect", "d", "--sample"], "0"),
     (["demo", "--steps"], "0"),
+    (["dedup", "minhash", "--input", "d", "--output", "{}", "--batch-size"], "0"),
+    (["export", "r", "--output", "{}", "--step"], "-1"),
+    (["eval", "r", "--benchmark", "b", "--output", "{}", "--top-p"], "0"),
+    (["eval", "r", "--benchmark", "b", "--output", "{}", "--temperature"], "-0.5"),
+    (["eval", "r", "--benchmark", "b", "--output", "{}", "--samples"], "0"),
 ]
 
 
@@ -205,6 +210,9 @@ WRITERS = [
     (["inspect", "d", "SELECT 1", "--output", "{}"], "file"),
     (["report", "r", "--output", "{}"], "file"),
     (["demo", "--output", "{}"], "dir"),
+    (["export", "r", "--output", "{}"], "dir"),
+    (["eval", "r", "--benchmark", "b", "--output", "{}"], "dir"),
+    (["ablate", "--config", "a.yaml", "--output", "{}"], "dir"),
 ]
 
 

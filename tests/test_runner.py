@@ -76,14 +76,20 @@ def test_the_package_dataflow_workers_install_builds(tmp_path):
 def test_read_and_write_dataset_in_a_pipeline(tmp_path):
     src = tmp_path / "in.jsonl"
     src.write_text('{"text": "a", "url": "https://x.org/1"}\n{"text": "b", "id": "b"}\n')
-    staging = datasets.staging_path(str(tmp_path / "out"))
+    out = str(tmp_path / "out")
+    target = datasets.Target(out, datasets.new_run_id(), contracts.WEB_DOC, contracts.WEB_DOC_SCHEMA)
+    draft = datasets.draft_manifest(target, command=None, inputs=[str(src)])
     sources = datasets.resolve_inputs([str(src)])
     with TestPipeline(runner=runner.make_runner(runner.pipeline_options([]))) as p:
         rows = p | ReadDocuments(sources)
         assert_that(rows | beam.Map(lambda r: (r["id"], r["text"])), equal_to([("in.jsonl:0", "a"), ("b", "b")]))
-        _ = rows | WriteDataset(staging, contracts.WEB_DOC)
-    datasets.commit(staging, str(tmp_path / "out"), contracts.WEB_DOC, command=None)
-    ds = datasets.open_dataset(str(tmp_path / "out"))
+        _ = rows | WriteDataset(target)
+    # The pipeline wrote its parts in place and, last, their list: the commit reads no part.
+    parts = datasets.read_part_list(out, target.run_id)
+    assert parts and all(p["name"].startswith(f"part-{target.run_id}-") for p in parts)
+    datasets.commit(out, draft, parts)
+    ds = datasets.open_dataset(out)
+    assert ds.manifest["inputs"] == datasets.fingerprint_files([str(src)])
     assert ds.row_count == 2 and sorted(ds.read().column("text").to_pylist()) == ["a", "b"]
 
 
@@ -104,7 +110,10 @@ def test_a_stage_commits_its_outputs_and_leaves_nothing_of_a_failed_one(tmp_path
             _ = stage.pipeline | beam.Create([{"id": "b", "text": "u"}]) | stage.write(never, contracts.DOCUMENTS)
             stage.run()
             raise RuntimeError("a check after the run failed")
-    assert sorted(os.listdir(tmp_path)) == ["empty", "kept"]  # no staging directory is left behind
+    assert sorted(os.listdir(tmp_path)) == ["empty", "kept"]  # nothing of the failed write is left behind
+    for name in ("empty", "kept"):  # only the manifest and its parts: no lock, records or temporaries
+        listed = {p["name"] for p in datasets.read_manifest(str(tmp_path / name))["parts"]}
+        assert set(os.listdir(tmp_path / name)) == listed | {datasets.MANIFEST}
 
 
 def test_jsonl_listing_is_one_file_named_as_given(tmp_path):
@@ -146,10 +155,11 @@ def test_in_process_runs_have_one_worker_unless_asked():
     assert options.view_as(DirectOptions).direct_num_workers == 3
 
 
-def test_local_worker_processes_start_through_our_quiet_entry_point():
-    options = runner.pipeline_options([])
-    env = runner.make_runner(options)._default_environment
-    assert env.command_string == runner.WORKER_COMMAND
+def test_local_workers_keep_their_stderr_only_under_debug():
+    from pipelines import worker
+
+    assert "--debug" not in worker.command(123)
+    assert worker.command(123, debug=True).endswith(" --debug")
 
 
 def test_a_user_error_raised_in_a_worker_comes_back_as_that_error():

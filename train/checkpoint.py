@@ -247,7 +247,16 @@ def model_args_from_dict(data: dict):
     unknown = sorted(set(data) - known)
     if unknown:
         log.warning("ignoring model arguments this version does not know: %s", ", ".join(unknown))
-    return ModelArgs(**{k: v for k, v in data.items() if k in known})
+    data = {k: v for k, v in data.items() if k in known}
+    if "yarn" not in data:
+        # Written before YaRN became an explicit switch, when it was on whenever max_seq_len exceeded
+        # original_seq_len; such checkpoints also predate MTP's input convention of DeepSeek's release.
+        data["yarn"] = int(data.get("max_seq_len", 0)) > int(data.get("original_seq_len", 4096))
+        if data.get("mtp_depth", ModelArgs.mtp_depth):
+            log.warning("this checkpoint's MTP modules were trained on [hnorm(h); enorm(emb)] of the un-normed "
+                        "hidden state; the model now feeds [enorm(emb); hnorm(norm(h))] as DeepSeek-V3's release "
+                        "does, so their predictions (not the main head's) start off worse until trained further")
+    return ModelArgs(**data)
 
 
 def load_for_inference(path: str, device: str = "cpu"):
@@ -273,6 +282,48 @@ def load_for_inference(path: str, device: str = "cpu"):
         log.warning("%s: the run's tokenizer %s is gone; pass one explicitly", ckpt, tokenizer)
         tokenizer = None
     return model, args, tokenizer
+
+
+class ModelStateReader:
+    """The model weights of a checkpoint (already resolved), a few tensors at a time, for exports of
+    models larger than memory: model.pt is memory-mapped (local) and tensors are copied out of it as
+    asked; a sharded checkpoint's tensors are read from torch.distributed.checkpoint files by key, each
+    `read` allocating only the tensors asked for (DCP reassembles the ranks' shards of each)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        sharded = storage.join(path, SHARDED)
+        self.sharded = sharded if storage.is_dir(sharded) else None
+        if self.sharded:
+            if storage.is_remote(path):
+                raise UserError(f"{path}: export reads sharded checkpoints from a local directory; copy it first")
+            from torch.distributed.checkpoint import FileSystemReader
+
+            meta = FileSystemReader(self.sharded).read_metadata().state_dict_metadata
+            self._meta = {k.removeprefix("model."): v for k, v in meta.items()
+                          if k.startswith("model.") and hasattr(v, "size")}
+            self._state = None
+        else:
+            model_pt = storage.join(path, "model.pt")
+            if storage.is_remote(path):
+                self._state = _torch_load(model_pt)  # no memory map over the network: read it whole
+            else:
+                self._state = torch.load(model_pt, map_location="cpu", mmap=True, weights_only=True)
+
+    def keys(self) -> list[str]:
+        return list(self._meta) if self._state is None else list(self._state)
+
+    def read(self, keys) -> dict[str, torch.Tensor]:
+        keys = list(keys)
+        missing = [k for k in keys if k not in (self._meta if self._state is None else self._state)]
+        if missing:
+            raise UserError(f"{self.path}: checkpoint has no {', '.join(missing[:3])}")
+        if self._state is not None:
+            return {k: self._state[k] for k in keys}
+        part = {"model": {k: torch.empty(tuple(self._meta[k].size), dtype=self._meta[k].properties.dtype)
+                          for k in keys}}
+        _dcp().load(part, checkpoint_id=self.sharded)
+        return part["model"]
 
 
 # --- state dicts of a (possibly wrapped) model ------------------------------------------------------

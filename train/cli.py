@@ -14,6 +14,8 @@ def register(sub) -> None:
         "deepcorpus train --preset tiny --data out/tokens --steps 200 --output runs/tiny",
         "deepcorpus train --preset tiny --data out/tokens --steps 400 --output runs/tiny --resume",
         "torchrun --nproc_per_node 8 -m deepcorpus train --preset small --data gs://B/tokens --output runs/s",
+        "deepcorpus train --init-from ~/DeepSeek-V2-Lite --data out/tokens --steps 1000 --output runs/v2l-cpt",
+        "deepcorpus train --init-from runs/tiny --model yarn=true --model max_seq_len=32768 --data out/long --output runs/ext",
         "deepcorpus train --preset v3 --count-params --json",
     ])
     p.add_argument("--preset", help="model preset: tiny, small, v2-lite, v3 (default tiny)")

@@ -33,6 +33,9 @@ CKPT_FORMATS = ("auto", "full", "sharded")
 # Peak learning rate per preset when `lr` is not given (DeepSeek-V3 used 2.2e-4 at full size;
 # small models tolerate, and need, larger steps).
 DEFAULT_LR = {"tiny": 2e-3, "small": 1e-3, "v2-lite": 4.2e-4, "v3": 2.2e-4}
+# Continued pre-training (--init-from) starts from a trained model, which a from-scratch peak would
+# knock about: a smaller default, below every full-size preset's.
+INIT_FROM_LR = 1e-4
 
 
 def _f(default, help: str, **kw):
@@ -53,6 +56,8 @@ class TrainConfig:
     output: str | None = _f(None, "run directory: config.toml, metrics.jsonl, checkpoints/, summary.json")
     tokenizer: str | None = _f(None, "tokenizer.json to record for inference (default: the shards' manifest)")
     tokenizer_hash: str | None = _f(None, "expected sha256 of the tokenizer; shards with another are refused")
+    init_from: str | None = _f(None, "start from these weights (step 0, fresh optimizer): a local Hugging Face "
+                               "DeepSeek-V2/V3 checkpoint, whose config.json gives the architecture, or a run of ours")
     # length of the run and batch: build_trainer, build_data
     steps: int = _f(1000, "optimizer steps", range=opt.positive_int)
     batch_size: int = _f(16, "sequences per optimizer step, over all ranks (the global batch)", range=opt.positive_int)
@@ -60,7 +65,8 @@ class TrainConfig:
                                range=opt.nonnegative_int)
     seed: int = _f(0, "seed for initialisation and the data order", range=opt.seed)
     # optimizer and schedule: build_optimizer, build_schedule
-    lr: float | None = _f(None, "peak learning rate (default by preset: tiny 2e-3 ... v3 2.2e-4)", range=opt.positive)
+    lr: float | None = _f(None, "peak learning rate (default by preset: tiny 2e-3 ... v3 2.2e-4; 1e-4 with --init-from)",
+                          range=opt.positive)
     schedule: str = _f("multistep", "learning-rate schedule after warm-up", choices=SCHEDULES)
     warmup_steps: int | None = _f(None, "linear warm-up steps (default: 10%% of steps, at most 2000)",
                                   range=opt.nonnegative_int)
@@ -97,7 +103,9 @@ class TrainConfig:
     model: dict = _f({}, "ModelArgs overrides as KEY=VALUE (repeatable), e.g. --model n_layers=4")
 
     def peak_lr(self) -> float:
-        return self.lr if self.lr is not None else DEFAULT_LR.get(self.preset, 3e-4)
+        if self.lr is not None:
+            return self.lr
+        return INIT_FROM_LR if self.init_from else DEFAULT_LR.get(self.preset, 3e-4)
 
     def warmup(self) -> int:
         if self.warmup_steps is not None:

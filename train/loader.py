@@ -78,6 +78,7 @@ def open_source(path: str, *, name: str | None = None, weight: float | None = No
     ds = src.dataset
     info = datasets.token_shard_info(ds)
     info["bos_id"] = ds.manifest.get("bos_id")
+    info["add_bos"] = ds.manifest.get("add_bos")
     info["tokenizer"] = ds.manifest.get("tokenizer") or ds.manifest.get("tokenizer_path")
     files = sorted(f for f in ds.files if storage.basename(f).startswith("part-"))
     if not files:

@@ -7,6 +7,7 @@ a training step calls: the same module under the data-parallel wrapper and torch
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -36,9 +37,11 @@ def model_args(cfg, info: dict) -> ModelArgs:
     return get_preset(cfg.preset, **overrides)
 
 
-def build_model(cfg, info: dict, parallel: Parallel, args: ModelArgs | None = None) -> TrainModel:
+def build_model(cfg, info: dict, parallel: Parallel, args: ModelArgs | None = None,
+                load_weights: Callable[[Transformer], None] | None = None) -> TrainModel:
     """A freshly initialised model (seeded by `cfg.seed`) for the shards `info` describes; `args`
-    (a checkpoint's) replace the ones the config would give."""
+    (a checkpoint's) replace the ones the config would give. `load_weights(module)` (--init-from)
+    fills the weights in before FP8 conversion and the data-parallel wrapper."""
     args = args or model_args(cfg, info)
     if args.vocab_size < int(info["vocab_size"]):
         raise UserError(f"the checkpoint's vocab_size {args.vocab_size} is smaller than the shards' {info['vocab_size']}")
@@ -46,6 +49,8 @@ def build_model(cfg, info: dict, parallel: Parallel, args: ModelArgs | None = No
         raise UserError(f"the shards' seq_len {info['seq_len']} exceeds the model's max_seq_len {args.max_seq_len}")
     torch.manual_seed(cfg.seed)
     module = Transformer(args).to(parallel.device)
+    if load_weights is not None:
+        load_weights(module)
     if cfg.fp8:
         apply_fp8(module, cfg.fp8_backend)
     if cfg.activation_checkpointing:

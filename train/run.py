@@ -69,6 +69,7 @@ def cli_values(args) -> dict:
 
 
 def train(values: dict, config_path: str | None, resume_from: str | None, command: list[str]) -> int:
+    from train import init_from
     from train.checkpoint import build_checkpointer, load_checkpoint, model_args_from_dict
     from train.loader import build_data, describe
     from train.metrics import build_metrics, write_summary
@@ -89,16 +90,33 @@ def train(values: dict, config_path: str | None, resume_from: str | None, comman
     ckpt = load_checkpoint(resume_from, parallel.rank) if resume_from else None
     if ckpt and not cfg.tokenizer_hash:
         cfg.tokenizer_hash = ckpt["trainer"].get("tokenizer_hash")
+    # --init-from: weights (and the architecture) from a checkpoint, the run itself from step 0. A
+    # resumed run continues from its own checkpoint instead.
+    source = init_from.open_source(cfg.init_from) if cfg.init_from and not ckpt else None
+    if source is not None and values.get("preset"):
+        log.warning("--preset %s is ignored: --init-from %s gives the architecture", cfg.preset, cfg.init_from)
+    given_tokenizer = cfg.tokenizer
     data = build_data(cfg, parallel)
     info = data.sources[0].info
     cfg.tokenizer_hash = info["tokenizer_hash"]  # recorded, so a resumed run refuses other shards
+    if source is not None:
+        cfg.tokenizer = init_from.check_tokenizer(source, cfg.tokenizer_hash, given_tokenizer)
     if cfg.tokenizer is None and info.get("tokenizer"):
         cfg.tokenizer = info["tokenizer"]
 
-    model = build_model(cfg, info, parallel, model_args_from_dict(ckpt["model_args"]) if ckpt else None)
+    if ckpt:
+        model = build_model(cfg, info, parallel, model_args_from_dict(ckpt["model_args"]))
+    elif source is not None:
+        if parallel.is_main:
+            log.info("init: weights from %s", source.describe())
+        model = build_model(cfg, info, parallel, init_from.model_args(source, cfg.model),
+                            load_weights=lambda module: init_from.load_weights(source, module))
+    else:
+        model = build_model(cfg, info, parallel)
     optimizer = build_optimizer(cfg, model.module)
     schedule = build_schedule(cfg)
     checkpointer = build_checkpointer(cfg, parallel, model.args)
+    checkpointer.run_state["add_bos"] = info.get("add_bos")  # how the shards began documents, for export
     metrics = build_metrics(cfg, model.module, data.seq_len, parallel)
     trainer = build_trainer(cfg, model, optimizer, schedule, data, metrics, checkpointer, parallel)
     if ckpt:
@@ -112,8 +130,9 @@ def train(values: dict, config_path: str | None, resume_from: str | None, comman
         os.makedirs(run_dir, exist_ok=True)
         config_mod.write_toml(cfg, os.path.join(run_dir, "config.toml"))
         log.info("data: %s", describe(data.sources))
-        log.info("model: preset %s, %s parameters, vocab %d, seq_len %d; %s on %s x%d; batch %d = %d x %d accum x %d ranks",
-                 cfg.preset, f"{n_params:,}", model.args.vocab_size, data.seq_len,
+        origin = f"from {cfg.init_from}" if source is not None else f"preset {cfg.preset}"
+        log.info("model: %s, %s parameters, vocab %d, seq_len %d; %s on %s x%d; batch %d = %d x %d accum x %d ranks",
+                 origin, f"{n_params:,}", model.args.vocab_size, data.seq_len,
                  parallel.data_parallel if parallel.distributed else "single process", parallel.device,
                  parallel.world, cfg.batch_size, data.micro_batch, data.accum, parallel.world)
 

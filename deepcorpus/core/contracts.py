@@ -19,9 +19,12 @@ CODE_REPO = "code_repo"
 FORMAL_PROOF = "formal_proof"
 TOKEN_SHARD = "token_shard"
 DOCUMENTS = "documents"
+EVAL_ITEM = "eval_item"
+MATH_SCORE = "math_score"
 
 # How DuckDB views and `deepcorpus inspect` name each kind's table.
-VIEW_NAMES = {WEB_DOC: "docs", CODE_REPO: "repos", FORMAL_PROOF: "proofs", TOKEN_SHARD: "tokens", DOCUMENTS: "docs"}
+VIEW_NAMES = {WEB_DOC: "docs", CODE_REPO: "repos", FORMAL_PROOF: "proofs", TOKEN_SHARD: "tokens", DOCUMENTS: "docs",
+              EVAL_ITEM: "evals", MATH_SCORE: "scores"}
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,30 @@ def token_shard_schema(seq_len: int, vocab_size: int) -> pa.Schema:
 DOCUMENTS_SCHEMA = pa.schema([("id", pa.string()), ("text", pa.string())])
 DOCUMENTS_DOC = "documents with id and text; further columns as the parts' Parquet schema says"
 
+# One row per benchmark item and task: its bits per byte, or one generated sample and its verdict.
+EVAL_ITEM_SCHEMA = pa.schema(
+    [
+        ("benchmark", pa.string()),
+        ("kind", pa.string()),  # gsm8k | math | humaneval | mbpp | minif2f | qa | text
+        ("item_id", pa.string()),
+        ("task", pa.string()),  # bpb | generate
+        ("sample", pa.int32()),  # which of the item's samples (generate); null for bpb
+        ("prompt", pa.string()),  # the question, problem or statement, without the few-shot examples
+        ("output", pa.string()),  # the completion, cut at the stop strings
+        ("extracted", pa.string()),  # the final answer taken from it (math kinds)
+        ("reference", pa.string()),  # the reference answer (generate) or the scored text (bpb)
+        ("correct", pa.bool_()),
+        ("status", pa.string()),  # correct | wrong | passed | failed | timeout | error | verified | unverified
+        ("bits", pa.float64()),  # bpb: -sum log2 p over the text's tokens
+        ("bytes", pa.int64()),  # bpb: UTF-8 bytes of the text
+        ("tokens", pa.int64()),
+        ("detail", pa.string()),  # how it was judged: the comparison used, stderr's tail, Lean's messages
+    ]
+)
+# Every candidate's classifier score in one math iteration (`math run`'s iter_K/scores/).
+MATH_SCORE_SCHEMA = pa.schema([("id", pa.string()), ("url", pa.string()), ("domain", pa.string()),
+                               ("score", pa.float32()), ("token_count", pa.int64()), ("language", pa.string())])
+
 CONTRACTS: dict[str, Contract] = {
     WEB_DOC: Contract(WEB_DOC, 1, WEB_DOC_SCHEMA, "web documents (math and general)"),
     CODE_REPO: Contract(CODE_REPO, 1, CODE_REPO_SCHEMA, "repository-level code documents"),
@@ -136,6 +163,8 @@ CONTRACTS: dict[str, Contract] = {
     # The schema depends on seq_len and vocabulary; the manifest records both.
     TOKEN_SHARD: Contract(TOKEN_SHARD, 1, token_shard_schema(2048, 32000), TOKEN_SHARD_DOC),
     DOCUMENTS: Contract(DOCUMENTS, 1, DOCUMENTS_SCHEMA, DOCUMENTS_DOC),
+    EVAL_ITEM: Contract(EVAL_ITEM, 1, EVAL_ITEM_SCHEMA, "per-item outputs of `deepcorpus eval`"),
+    MATH_SCORE: Contract(MATH_SCORE, 1, MATH_SCORE_SCHEMA, "a math iteration's score of every candidate"),
 }
 
 

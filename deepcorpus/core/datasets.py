@@ -1,8 +1,23 @@
-"""Datasets on disk: a directory of zstd Parquet parts plus `_manifest.json`, committed last.
+"""Datasets on disk: a directory of zstd Parquet parts plus `_manifest.json`, which lists them.
 
-A write goes to a hidden temporary sibling (`.NAME.tmp-XXXX/`); `commit` moves it into place and
-only then writes the manifest. A reader refuses a directory without a manifest, so a crash at any
-point leaves either the previous dataset or nothing that looks whole.
+    DIR/_manifest.json                  the commit: schema, row_count, parts [{name, rows, bytes,
+                                        sha256}], run_id, inputs, options, code, command, ...
+    DIR/part-RUN-....parquet            the parts, written once, in place, named by the run
+    DIR/_lock.json                      the writer's lease while a write runs (core/locks.py)
+    DIR/_pending-RUN.json               a Beam write's manifest-to-be, before its pipeline runs
+    DIR/_parts-RUN.json                 the part list the pipeline wrote when it finished
+
+The protocol. A write takes the lock, gets a run id (`new_run_id`) and writes its parts directly
+under DIR with that run id in their names: no staging directory, no second copy, no rename (on
+gs:// and s3:// a rename is a copy plus a delete per object). Committing is one atomic write of the
+manifest, listing exactly this run's parts; until it lands, readers keep reading the previous
+manifest's parts, which nothing touches before the commit. After it, `cleanup` removes parts no
+manifest lists (the replaced dataset, the orphans of retried bundles, a killed run's leftovers).
+
+Readers read exactly the listed parts, refuse a dataset whose listed part is missing or of another
+size, and ignore every other file. `row_count` is the sum of the parts' rows. A Beam pipeline emits
+its parts' records itself (`_parts-RUN.json`, O(number of parts)), so the commit never reads a
+part, and `deepcorpus commit DIR` can finish a commit whose launcher died (`finish_pending`).
 
 Users also bring plain JSONL or Parquet files with a `text` column (and optional `id`, `url`):
 `resolve_inputs` accepts both and says plainly what is wrong with anything else.
@@ -11,12 +26,16 @@ Users also bring plain JSONL or Parquet files with a `text` column (and optional
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import gzip
 import hashlib
 import io
 import json
+import logging
 import os
+import re
 import subprocess
+import time
 import uuid
 import zlib
 from collections.abc import Iterator
@@ -25,24 +44,46 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from deepcorpus.core import __version__, storage
+from deepcorpus.core import __version__, fingerprint, storage
 from deepcorpus.core.contracts import CONTRACTS, TOKEN_SHARD, contract
 from deepcorpus.core.errors import DatasetError, UserError
 
+log = logging.getLogger(__name__)
+
 MANIFEST = "_manifest.json"
+PENDING_PREFIX = "_pending-"
+PART_LIST_PREFIX = "_parts-"
+PART_PREFIX = "part-"
 COMPRESSION = "zstd"
 ROW_GROUP_ROWS = 8192
+ROW_GROUP_BYTES = 64 * 2**20  # of buffered values: a Beam writer flushes a row group at this size
+PART_BYTES = 256 * 2**20  # a Beam writer starts a new part past this many written bytes
+
+_RUN_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")
+_OUR_PART = re.compile(r"part-(\d{8}T\d{6}Z-[0-9a-f]{8})-[0-9a-z-]+\.parquet|part-\d{5}\.parquet")
 
 
-def part_name(index: int) -> str:
-    return f"part-{index:05d}.parquet"
+def new_run_id() -> str:
+    """A write's id: UTC time and 8 random hex digits (`20250301T120000Z-1a2b3c4d`), sortable by time."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + uuid.uuid4().hex[:8]
 
 
-def staging_path(final: str) -> str:
-    """A hidden sibling of `final` to write into before the commit."""
-    return storage.join(storage.parent(final), f".{storage.basename(final)}.tmp-{uuid.uuid4().hex[:8]}")
+def part_file(run_id: str, index: int | None = None, unique: str | None = None) -> str:
+    """`part-RUN-00003.parquet`, `part-RUN-UNIQUE.parquet` or `part-RUN-00003-UNIQUE.parquet`."""
+    pieces = [f"{index:05d}"] if index is not None else []
+    pieces += [unique] if unique else []
+    return f"{PART_PREFIX}{run_id}-{'-'.join(pieces)}.parquet"
 
 
+def run_of_part(name: str) -> str | None:
+    """The run id in one of our part names, '' for an old-style `part-00000.parquet`, None if not ours."""
+    m = _OUR_PART.fullmatch(name)
+    if not m:
+        return None
+    return m.group(1) or ""
+
+
+@functools.lru_cache(maxsize=1)
 def code_version() -> str:
     """The package version plus the git commit it runs from, when there is one."""
     here = os.path.dirname(os.path.abspath(__file__))
@@ -57,78 +98,325 @@ def code_version() -> str:
 
 
 def fingerprint_files(paths: list[str]) -> dict[str, str]:
-    """A cheap identity per input file (size and modification time), enough to notice a change."""
-    out = {}
-    for path in paths:
-        if storage.is_http(path):
-            out[path] = "url"
-            continue
-        h = hashlib.sha256(f"{storage.size(path)}:{storage.mtime_ns(path)}".encode()).hexdigest()
-        out[path] = h[:16]
-    return out
+    """A cheap identity per input (size and modification time; a dataset's commit), see core/fingerprint."""
+    return fingerprint.input_identity(paths)
 
 
 def parquet_files(path: str) -> list[str]:
     return [p for p in storage.listdir(path) if p.endswith(".parquet") and not storage.basename(p).startswith(".")]
 
 
-# --- writing -----------------------------------------------------------------------------------
+# --- writing parts -----------------------------------------------------------------------------
 
 
-def write_part(table: pa.Table, path: str) -> None:
-    with storage.open_write(path) as f:
-        pq.write_table(table, f, compression=COMPRESSION, row_group_size=ROW_GROUP_ROWS)
+class _Checksummed:
+    """A write-only file object over an output stream that counts and hashes what passes through."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.sha = hashlib.sha256()
+        self.bytes = 0
+        self.closed = False
+
+    def write(self, data) -> int:
+        self.sha.update(data)
+        self.bytes += len(data)
+        return self.raw.write(data)
+
+    def tell(self) -> int:
+        return self.bytes
+
+    def writable(self) -> bool:
+        return True
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        if not self.closed:
+            self.raw.close()
+            self.closed = True
 
 
-def commit(
-    staging: str,
-    final: str,
-    schema_name: str,
-    *,
-    command: list[str] | None,
-    inputs: list[str] | None = None,
-    extra: dict | None = None,
-) -> dict:
-    """Move the parts written under `staging` to `final` and write the manifest last.
+class PartWriter:
+    """One part file, written row group by row group straight to its final name; `close()` returns
+    its record {name, rows, bytes, sha256} (what the manifest lists)."""
 
-    `command` is what the manifest records as the command that made the dataset: the command line
-    as typed (the CLI passes it down), or None for a dataset written by code, not by a command."""
-    spec = contract(schema_name)
-    files = parquet_files(staging)
-    row_count = 0
-    byte_size = 0
-    for f in files:
-        with storage.open_random(f) as handle:  # only the footer is read
-            byte_size += handle.size()
-            row_count += pq.ParquetFile(handle).metadata.num_rows
-    manifest = {
-        "schema": schema_name,
+    def __init__(self, path: str, schema: pa.Schema):
+        self.path = path
+        self.schema = schema
+        self.rows = 0
+        self._out = _Checksummed(storage.open_write(path))
+        self._writer = pq.ParquetWriter(self._out, schema, compression=COMPRESSION)
+
+    @property
+    def bytes_written(self) -> int:
+        return self._out.bytes
+
+    def write_table(self, table: pa.Table) -> None:
+        self._writer.write_table(table.cast(self.schema) if not table.schema.equals(self.schema) else table,
+                                 row_group_size=ROW_GROUP_ROWS)
+        self.rows += table.num_rows
+
+    def close(self) -> dict:
+        self._writer.close()
+        self._out.close()
+        return {"name": storage.basename(self.path), "rows": self.rows, "bytes": self._out.bytes,
+                "sha256": self._out.sha.hexdigest()}
+
+    def abort(self) -> None:
+        """Close and delete a part that will not be listed (a failed write)."""
+        try:
+            self._writer.close()
+            self._out.close()
+        except Exception:  # noqa: BLE001 - the part is being thrown away
+            pass
+        storage.remove_file(self.path)
+
+
+def write_part(table: pa.Table, path: str) -> dict:
+    """Write `table` as one part at `path`; its record for the manifest."""
+    writer = PartWriter(path, table.schema)
+    writer.write_table(table)
+    return writer.close()
+
+
+@dataclass
+class Target:
+    """Where one write's parts go: the dataset, this run's id and the schema (picklable, so Beam
+    workers write the parts themselves). `wired` is set when a writer transform uses it."""
+
+    path: str
+    run_id: str
+    schema_name: str
+    schema: pa.Schema
+    wired: bool = False
+
+    def part_path(self, index: int | None = None, unique: bool = True) -> str:
+        return storage.join(self.path, part_file(self.run_id, index, uuid.uuid4().hex[:12] if unique else None))
+
+    @property
+    def pending_path(self) -> str:
+        return storage.join(self.path, f"{PENDING_PREFIX}{self.run_id}.json")
+
+    @property
+    def part_list_path(self) -> str:
+        return storage.join(self.path, f"{PART_LIST_PREFIX}{self.run_id}.json")
+
+
+def write_part_list(target: Target, records: list[dict]) -> list[dict]:
+    """What a pipeline does last for each dataset it writes: record its parts in `_parts-RUN.json`
+    (an empty dataset gets one empty part, so it still has a schema). The list holds one small
+    record per part: O(number of parts)."""
+    records = sorted(records, key=lambda r: (r.get("index", -1), r["name"]))
+    if not records:
+        records = [write_part(target.schema.empty_table(), target.part_path(0, unique=False))]
+    body = {"run_id": target.run_id, "parts": records}
+    storage.write_bytes_atomic(target.part_list_path, json.dumps(body, indent=1).encode())
+    return records
+
+
+def read_part_list(target_path: str, run_id: str) -> list[dict] | None:
+    path = storage.join(target_path, f"{PART_LIST_PREFIX}{run_id}.json")
+    try:
+        return json.loads(storage.read_bytes(path))["parts"]
+    except FileNotFoundError:
+        return None
+    except OSError:
+        if not storage.exists(path):
+            return None
+        raise
+
+
+# --- committing --------------------------------------------------------------------------------
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def draft_manifest(target: Target, *, command: list[str] | None, inputs: list[str] | None = None,
+                   options: dict | None = None, extra: dict | None = None,
+                   totals: dict[str, str] | None = None, base: str | None = None) -> dict:
+    """The manifest without its parts: what is known before the parts are written. `totals` maps a
+    manifest key to the part-record `stats` key summed into it (numbers, or dicts of numbers; give
+    the key a {} in `extra` for a dict that may have nothing to sum). Inputs inside `base` (the run
+    directory the dataset is part of) are named relative to it, so a copied run still resumes."""
+    spec = contract(target.schema_name)
+    draft = {
+        "schema": target.schema_name,
         "schema_version": spec.version,
-        "row_count": row_count,
-        "byte_size": byte_size,
-        "num_parts": len(files),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "run_id": target.run_id,
         "command": list(command) if command is not None else None,
         "code_version": code_version(),
-        "inputs": fingerprint_files(inputs or []),
+        "code_fingerprint": fingerprint.code_fingerprint(),
+        "inputs": fingerprint.relative(fingerprint.input_identity(inputs or []), base),
+        "options": fingerprint.plain(options or {}),
     }
-    manifest.update(extra or {})
-    if storage.exists(final):
-        # Replace the old dataset: its manifest goes first so it never looks whole half-deleted.
-        old_manifest = storage.join(final, MANIFEST)
-        if storage.exists(old_manifest):
-            storage.remove_tree(old_manifest)
-        storage.remove_tree(final)
-    if storage.is_remote(final):
-        storage.makedirs(final)
-        for f in files:
-            storage.move(f, storage.join(final, storage.basename(f)))
-        storage.remove_tree(staging)
-    else:
-        os.makedirs(os.path.dirname(os.path.abspath(final)), exist_ok=True)
-        os.replace(staging, final)
-    storage.write_bytes_atomic(storage.join(final, MANIFEST), json.dumps(manifest, indent=2).encode())
+    draft.update(fingerprint.plain(extra or {}))
+    if totals:
+        draft["_totals"] = dict(totals)
+    return draft
+
+
+def write_pending(target: Target, draft: dict) -> None:
+    """Record the manifest-to-be beside the parts, so `deepcorpus commit` can finish the write."""
+    storage.write_bytes_atomic(target.pending_path, json.dumps(draft, indent=2).encode())
+
+
+def _sum_stats(records: list[dict], key: str, zero=0):
+    total = dict(zero) if isinstance(zero, dict) else zero
+    for r in records:
+        value = (r.get("stats") or {}).get(key)
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            total = total if isinstance(total, dict) else {}
+            for k, v in value.items():
+                total[k] = total.get(k, 0) + v
+        else:
+            total += value
+    return dict(sorted(total.items())) if isinstance(total, dict) else total
+
+
+def check_parts(path: str, parts: list[dict]) -> None:
+    """Refuse (one line) if a listed part is missing under `path` or of another size. One listing."""
+    present = storage.entries(path)
+    for part in parts:
+        info = present.get(part["name"])
+        if info is None:
+            raise DatasetError(f"{path}: listed part {part['name']} is missing (deleted, or the dataset was "
+                               f"replaced while it was being read)")
+        if info.size != part["bytes"]:
+            raise DatasetError(f"{path}: part {part['name']} is {info.size} bytes, but the manifest lists "
+                               f"{part['bytes']} (a truncated or replaced file)")
+
+
+def commit(path: str, draft: dict, parts: list[dict], *, extra: dict | None = None, lock=None) -> dict:
+    """Commit one write: check its parts are all there, write the manifest (one atomic write), then
+    remove what no manifest lists. `lock` (a `locks.Lock`) is checked just before the manifest."""
+    check_parts(path, parts)
+    manifest = {k: v for k, v in draft.items() if not k.startswith("_")}
+    manifest.update(
+        row_count=sum(p["rows"] for p in parts),
+        byte_size=sum(p["bytes"] for p in parts),
+        num_parts=len(parts),
+        parts=[{k: p[k] for k in ("name", "rows", "bytes", "sha256") if k in p} for p in parts],
+        created=_now(),
+    )
+    for key, stat in (draft.get("_totals") or {}).items():
+        manifest[key] = _sum_stats(parts, stat, manifest.get(key, 0))  # the draft may give the zero ({})
+    manifest.update(fingerprint.plain(extra or {}))
+    if lock is not None:
+        lock.verify()
+    storage.write_bytes_atomic(storage.join(path, MANIFEST), json.dumps(manifest, indent=2).encode())
+    cleanup(path)
     return manifest
+
+
+def cleanup(path: str, keep_runs: tuple[str, ...] = ()) -> int:
+    """Remove our own files that the committed manifest does not list: parts (of the replaced
+    dataset, of retried bundles, of killed runs), pending records and part lists of runs other than
+    `keep_runs`, and killed writers' temporaries. Files that are not ours are never touched. Call it
+    holding the lock. Returns how many files it removed."""
+    names = storage.entries(path)
+    listed: set[str] = set()
+    if MANIFEST in names:
+        try:
+            listed = {p["name"] for p in read_manifest(path).get("parts") or []}
+        except DatasetError:
+            return 0  # a manifest we cannot read: touch nothing
+    removed = 0
+    for name, info in names.items():
+        if info.type.name != "File" or name in listed:
+            continue
+        run = run_of_part(name)
+        if run is not None:
+            mine = run in keep_runs
+        elif name.startswith((PENDING_PREFIX, PART_LIST_PREFIX)) and name.endswith(".json"):
+            mine = name.split("-", 1)[1][:-5] in keep_runs
+        elif name.startswith(".") and storage.TMP_MARK in name and not storage.is_remote(path):
+            storage.remove_stale_temporaries(storage.join(path, name[1:].split(storage.TMP_MARK)[0]))
+            continue
+        else:
+            continue  # not ours
+        if not mine and storage.remove_file(storage.join(path, name)):
+            removed += 1
+    if removed:
+        log.info("%s: removed %d unlisted file(s)", path, removed)
+    return removed
+
+
+def remove_run(path: str, run_id: str) -> None:
+    """Remove everything one run wrote under `path` that is not committed (a failed write)."""
+    listed: set[str] = set()
+    names = storage.entries(path)
+    if MANIFEST in names:
+        try:
+            listed = {p["name"] for p in read_manifest(path).get("parts") or []}
+        except DatasetError:
+            pass
+    for name in names:
+        if name in listed:
+            continue
+        if run_of_part(name) == run_id or name in (f"{PENDING_PREFIX}{run_id}.json", f"{PART_LIST_PREFIX}{run_id}.json"):
+            storage.remove_file(storage.join(path, name))
+
+
+def pending_runs(path: str) -> list[str]:
+    """Run ids with a pending record under `path`, oldest first."""
+    runs = []
+    for name in storage.entries(path):
+        if name.startswith(PENDING_PREFIX) and name.endswith(".json") and _RUN_ID.fullmatch(name[len(PENDING_PREFIX):-5]):
+            runs.append(name[len(PENDING_PREFIX):-5])
+    return sorted(runs)
+
+
+def finish_pending(path: str, lock=None) -> tuple[str, dict | None]:
+    """`deepcorpus commit DIR`: commit the newest write whose pipeline finished (its part list is
+    there) but whose launcher did not commit. Idempotent. Returns (what happened, manifest)."""
+    runs = pending_runs(path)
+    current = read_manifest(path) if storage.exists(storage.join(path, MANIFEST)) else None
+    finished = [r for r in runs if read_part_list(path, r) is not None]
+    if not finished:
+        removed = cleanup(path)
+        if current is None:
+            unfinished = f" (run {runs[-1]} did not finish its pipeline; rerun the command)" if runs else ""
+            raise DatasetError(f"{path}: nothing to commit and no committed dataset{unfinished}")
+        note = f"; removed {removed} unlisted file(s)" if removed else ""
+        if runs:
+            note += f"; run {runs[-1]} had not finished its pipeline"
+        return f"{path}: nothing to commit (committed: run {current.get('run_id')}, {current['row_count']:,} rows){note}", current
+    run = finished[-1]
+    if current is not None and current.get("run_id") == run:
+        cleanup(path)
+        return f"{path}: run {run} was already committed ({current['row_count']:,} rows)", current
+    draft = json.loads(storage.read_bytes(storage.join(path, f"{PENDING_PREFIX}{run}.json")))
+    parts = read_part_list(path, run)
+    manifest = commit(path, draft, parts, extra={"committed_by": "deepcorpus commit (the launcher did not "
+                                                 "finish; its Beam counters are not recorded)"}, lock=lock)
+    return f"{path}: committed run {run}: {manifest['row_count']:,} rows in {manifest['num_parts']} part(s)", manifest
+
+
+def recorded_fingerprint(manifest: dict) -> dict:
+    """The fingerprint a manifest records (see core/fingerprint.py)."""
+    return {"inputs": manifest.get("inputs") or {}, "options": manifest.get("options") or {},
+            "code": manifest.get("code_fingerprint")}
+
+
+def reusable(path: str, current: dict) -> tuple[dict | None, list[str]]:
+    """(manifest, []) when dataset `path` is committed, whole, and made from exactly `current` (a
+    `fingerprint.make`, with the `base` its manifest's inputs were recorded with); else (None, what
+    differs), [] when there is no dataset to compare with."""
+    if not storage.exists(storage.join(path, MANIFEST)):
+        return None, []
+    try:
+        manifest = open_dataset(path).manifest
+    except DatasetError as e:
+        return None, [str(e)]
+    recorded = recorded_fingerprint(manifest) if "code_fingerprint" in manifest else None
+    changed = fingerprint.changes(recorded, current)
+    return (None, changed) if changed else (manifest, [])
 
 
 class DatasetWriter:
@@ -137,24 +425,42 @@ class DatasetWriter:
         with DatasetWriter("out/formal/corpus", "formal_proof", command=args.command_line) as w:
             w.write_rows(rows)
             w.extra["stats"] = {...}
+
+    It takes the output's lock, writes `part-RUN-NNNNN.parquet` straight into the dataset directory
+    and commits by writing the manifest; an existing dataset there is replaced (`replace=False`
+    refuses instead), anything that is not a dataset is refused (core/outputs.py).
     """
 
     def __init__(self, path: str, schema_name: str, *, schema: pa.Schema | None = None,
-                 inputs: list[str] | None = None, rows_per_part: int = 100_000, command: list[str] | None = None):
+                 inputs: list[str] | None = None, options: dict | None = None, rows_per_part: int = 100_000,
+                 command: list[str] | None = None, replace: bool = True):
         self.path = path
         self.command = command
         self.schema_name = schema_name
         self.schema = schema if schema is not None else contract(schema_name).schema
         self.inputs = inputs or []
+        self.options = options or {}
         self.rows_per_part = rows_per_part
+        self.replace = replace
         self.extra: dict = {}
-        self.staging = staging_path(path)
         self.manifest: dict | None = None
-        self._parts = 0
+        self.parts: list[dict] = []
         self._buffer: list[dict] = []
+        self._lock = None
+        self._target: Target | None = None
 
     def __enter__(self) -> DatasetWriter:
-        storage.makedirs(self.staging)
+        from deepcorpus.core import locks, outputs
+
+        outputs.check_dataset_output(self.path, replace=self.replace)
+        self._lock = locks.Lock(self.path, command=self.command).acquire()
+        try:
+            cleanup(self.path)  # a killed earlier write's leftovers
+            self._target = Target(self.path, new_run_id(), self.schema_name, self.schema)
+            self._draft = draft_manifest(self._target, command=self.command, inputs=self.inputs, options=self.options)
+        except BaseException:
+            self._lock.release()
+            raise
         return self
 
     def write_rows(self, rows: list[dict]) -> None:
@@ -165,14 +471,15 @@ class DatasetWriter:
 
     def write_table(self, table: pa.Table) -> None:
         self._flush()
-        write_part(table.cast(self.schema), storage.join(self.staging, part_name(self._parts)))
-        self._parts += 1
+        self._put(table.cast(self.schema))
+
+    def _put(self, table: pa.Table) -> None:
+        self.parts.append(write_part(table, self._target.part_path(len(self.parts), unique=False)))
 
     def _write(self, rows: list[dict]) -> None:
         from deepcorpus.core.contracts import conform
 
-        write_part(conform(rows, self.schema), storage.join(self.staging, part_name(self._parts)))
-        self._parts += 1
+        self._put(conform(rows, self.schema))
 
     def _flush(self) -> None:
         if self._buffer:
@@ -180,14 +487,20 @@ class DatasetWriter:
             self._buffer = []
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is not None:
-            storage.remove_tree(self.staging)
-            return
-        self._flush()
-        if self._parts == 0:  # an empty dataset is still a dataset: one part with the schema
-            self._write([])
-        self.manifest = commit(self.staging, self.path, self.schema_name, command=self.command, inputs=self.inputs,
-                               extra=self.extra)
+        try:
+            if exc_type is not None:
+                remove_run(self.path, self._target.run_id)
+                return
+            self._flush()
+            if not self.parts:  # an empty dataset is still a dataset: one part with the schema
+                self._write([])
+            self.manifest = commit(self.path, self._draft, self.parts, extra=self.extra, lock=self._lock)
+        except BaseException:
+            remove_run(self.path, self._target.run_id)
+            raise
+        finally:
+            self._lock.release()
+            storage.remove_empty_dir(self.path)
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -203,6 +516,8 @@ def read_manifest(path: str) -> dict:
         manifest = json.loads(storage.read_bytes(mpath))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise DatasetError(f"{mpath}: malformed manifest ({e})") from None
+    if not isinstance(manifest, dict):
+        raise DatasetError(f"{mpath}: malformed manifest (not a JSON object)")
     for key in ("schema", "schema_version", "row_count"):
         if key not in manifest:
             raise DatasetError(f"{mpath}: manifest lacks {key!r}")
@@ -211,7 +526,7 @@ def read_manifest(path: str) -> dict:
 
 @dataclass
 class Dataset:
-    """A committed dataset: its manifest and its Parquet parts."""
+    """A committed dataset: its manifest and the Parquet parts it lists (`files`, in order)."""
 
     path: str
     manifest: dict
@@ -225,13 +540,30 @@ class Dataset:
     def row_count(self) -> int:
         return int(self.manifest["row_count"])
 
+    @property
+    def parts(self) -> list[dict]:
+        return self.manifest.get("parts") or []
+
+    def _listed_rows(self, file: str) -> int | None:
+        name = storage.basename(file)
+        return next((p["rows"] for p in self.parts if p["name"] == name), None)
+
+    def _check_rows(self, file: str, found: int) -> None:
+        listed = self._listed_rows(file)
+        if listed is not None and listed != found:
+            raise DatasetError(f"{file}: holds {found} rows, but the manifest lists {listed} (a replaced file)")
+
     def read(self, columns: list[str] | None = None) -> pa.Table:
-        tables = [read_parquet(f, columns) for f in self.files]
+        tables = []
+        for f in self.files:
+            table = read_parquet(f, columns)
+            self._check_rows(f, table.num_rows)
+            tables.append(table)
         return pa.concat_tables(tables) if tables else pa.table({})
 
     def iter_batches(self, columns: list[str] | None = None, batch_size: int = 1024) -> Iterator[pa.RecordBatch]:
         for f in self.files:
-            yield from iter_parquet_batches(f, columns, batch_size)
+            yield from iter_parquet_batches(f, columns, batch_size, rows=functools.partial(self._check_rows, f))
 
     def iter_rows(self, columns: list[str] | None = None) -> Iterator[dict]:
         for batch in self.iter_batches(columns):
@@ -258,7 +590,8 @@ def parquet_schema(path: str) -> pa.Schema:
 
 
 def open_dataset(path: str, expect: str | tuple[str, ...] | None = None) -> Dataset:
-    """Open a committed dataset, refusing unfinished writes and other schemas or versions."""
+    """Open a committed dataset: its listed parts, checked present and of their listed sizes (one
+    listing); refuses unfinished writes and other schemas or versions."""
     manifest = read_manifest(path)
     name, version = manifest["schema"], manifest["schema_version"]
     if name not in CONTRACTS:
@@ -272,7 +605,13 @@ def open_dataset(path: str, expect: str | tuple[str, ...] | None = None) -> Data
         allowed = (expect,) if isinstance(expect, str) else expect
         if name not in allowed:
             raise DatasetError(f"{path}: a {name} dataset, but a {' or '.join(allowed)} dataset is needed here")
-    return Dataset(path, manifest, parquet_files(path))
+    parts = manifest.get("parts")
+    if not isinstance(parts, list):
+        raise DatasetError(f"{path}: the manifest lists no parts (written by an older deepcorpus); rebuild it")
+    check_parts(path, parts)
+    if sum(p["rows"] for p in parts) != manifest["row_count"]:
+        raise DatasetError(f"{path}: the manifest's row_count {manifest['row_count']} is not the sum of its parts")
+    return Dataset(path, manifest, [storage.join(path, p["name"]) for p in parts])
 
 
 # --- inputs users bring --------------------------------------------------------------------------
@@ -415,12 +754,17 @@ def _iter_parquet_rows(path: str, columns: list[str] | None) -> Iterator[dict]:
         yield from batch.to_pylist()
 
 
-def iter_parquet_batches(path: str, columns: list[str] | None = None, batch_size: int = 1024) -> Iterator[pa.RecordBatch]:
+def iter_parquet_batches(path: str, columns: list[str] | None = None, batch_size: int = 1024,
+                         rows=None) -> Iterator[pa.RecordBatch]:
     """A Parquet file's record batches, row group by row group (never the whole file); a file that
-    is not Parquet, is cut short or has a corrupt page is a DatasetError naming it."""
+    is not Parquet, is cut short or has a corrupt page is a DatasetError naming it. `rows(n)` hears
+    the footer's row count before the first batch (a dataset checks it against its manifest)."""
     try:
         with storage.open_random(path) as handle:
-            yield from pq.ParquetFile(handle).iter_batches(batch_size=batch_size, columns=columns)
+            pf = pq.ParquetFile(handle)
+            if rows is not None:
+                rows(pf.metadata.num_rows)
+            yield from pf.iter_batches(batch_size=batch_size, columns=columns)
     except (pa.ArrowException, OSError) as e:
         raise DatasetError(f"{path}: not a readable Parquet file ({str(e).splitlines()[0]})") from None
 

@@ -1,4 +1,5 @@
-"""The one exception type a user sees: a clear, one-line message and exit code 2."""
+"""The exceptions a user sees as one line: `UserError` (exit 2, something to fix in the input or
+the options) and `ConservationError` (exit 1, the pipeline itself lost or duplicated rows)."""
 
 
 class UserError(Exception):
@@ -9,3 +10,10 @@ class UserError(Exception):
 
 class DatasetError(UserError):
     """A dataset that is missing, unfinished, of another schema or version, or malformed."""
+
+
+class ConservationError(Exception):
+    """A pipeline's rows do not add up (rows in != rows out + rows dropped): a bug or a fault in
+    the runner, never bad input. Nothing is committed; the CLI prints the numbers and exits 1."""
+
+    exit_code = 1

@@ -3,6 +3,14 @@
 pyarrow's filesystems cover local disk, GCS and S3 (the same code path on a laptop and on
 Dataflow workers); https:// is read-only and streamed with urllib, since Common Crawl serves its
 public paths that way and neither pyarrow nor Beam has an https filesystem.
+
+An object store has no rename: a move is a copy plus a delete, per object. Nothing here renames on
+gs:// or s3://; an object write is atomic by itself (the object appears whole when the upload
+completes), so `write_bytes_atomic` writes remote objects in place and renames only on local disk.
+
+Endpoints: s3:// honours the AWS SDK's `AWS_ENDPOINT_URL` (MinIO, a local stand-in); gs://
+honours `STORAGE_EMULATOR_HOST` (`http://host:port`, as Google's own clients do), talking to it
+anonymously.
 """
 
 from __future__ import annotations
@@ -10,6 +18,7 @@ from __future__ import annotations
 import glob as _glob
 import os
 import urllib.request
+import uuid
 from typing import BinaryIO
 
 import pyarrow.fs as pafs
@@ -27,6 +36,10 @@ def is_http(path: str) -> bool:
 
 def filesystem(path: str) -> tuple[pafs.FileSystem, str]:
     """(filesystem, path inside it) for a local, gs:// or s3:// path."""
+    if path.startswith("gs://") and os.environ.get("STORAGE_EMULATOR_HOST"):
+        scheme, _, host = os.environ["STORAGE_EMULATOR_HOST"].rpartition("://")
+        fs = pafs.GcsFileSystem(anonymous=True, endpoint_override=host.rstrip("/"), scheme=scheme or "http")
+        return fs, path[len("gs://"):]
     if is_remote(path):
         return pafs.FileSystem.from_uri(path)
     return pafs.LocalFileSystem(), os.path.abspath(path)
@@ -76,10 +89,18 @@ def mtime_ns(path: str) -> int:
 
 def listdir(path: str) -> list[str]:
     """Full paths of the entries directly inside a directory, sorted."""
+    return sorted(join(path.rstrip("/"), name) for name in entries(path))
+
+
+def entries(path: str) -> dict[str, pafs.FileInfo]:
+    """The entries directly inside a directory: name -> FileInfo (size, type, mtime), one listing
+    (one request per 1000 objects on an object store); {} when there is no such directory."""
     fs, p = filesystem(path)
-    infos = fs.get_file_info(pafs.FileSelector(p, recursive=False))
-    prefix = path.rstrip("/")
-    return sorted(join(prefix, info.base_name) for info in infos)
+    try:
+        infos = fs.get_file_info(pafs.FileSelector(p, recursive=False, allow_not_found=True))
+    except (NotADirectoryError, FileNotFoundError):
+        return {}
+    return {info.base_name: info for info in infos}
 
 
 def expand(pattern: str) -> list[str]:
@@ -127,18 +148,85 @@ def read_bytes(path: str) -> bytes:
         return f.read()
 
 
+TMP_MARK = ".tmp-"
+
+
 def write_bytes_atomic(path: str, data: bytes) -> None:
-    """Write to a temporary name beside `path`, then rename, so readers never see half a file."""
-    tmp = join(parent(path), f".{basename(path)}.tmp-{os.getpid()}")
-    with open_write(tmp) as f:
-        f.write(data)
-    move(tmp, path)
+    """Readers see the old content or the new, never half of it. On gs:// and s3:// one object
+    write is that already; on local disk: a temporary sibling (`.NAME.tmp-PID-XXXX`), renamed over
+    `path`, removed if anything fails. A killed writer's temporary is removed by the next write."""
+    if is_remote(path):
+        with open_write(path) as f:
+            f.write(data)
+        return
+    p = os.path.abspath(path)
+    os.makedirs(os.path.dirname(p), exist_ok=True)
+    remove_stale_temporaries(p)
+    tmp = os.path.join(os.path.dirname(p), f".{os.path.basename(p)}{TMP_MARK}{os.getpid()}-{uuid.uuid4().hex[:6]}")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, p)
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+
+
+def remove_stale_temporaries(path: str) -> None:
+    """Remove `.NAME.tmp-PID-*` siblings of a local `path` whose process is gone (killed writers)."""
+    folder, name = os.path.split(os.path.abspath(path))
+    prefix = f".{name}{TMP_MARK}"
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return
+    for entry in names:
+        if entry.startswith(prefix):
+            pid = entry[len(prefix):].split("-", 1)[0]
+            if not pid.isdigit() or not pid_alive(int(pid)):
+                try:
+                    os.unlink(os.path.join(folder, entry))
+                except FileNotFoundError:
+                    pass
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` exists on this machine."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def move(src: str, dst: str) -> None:
+    """Rename on local disk. On an object store this is a copy plus a delete per object; the dataset
+    protocol never calls it there."""
     fs, s = filesystem(src)
     _, d = filesystem(dst)
     fs.move(s, d)
+
+
+def remove_file(path: str) -> bool:
+    """Delete one file (not a directory); False when it was not there."""
+    fs, p = filesystem(path)
+    try:
+        fs.delete_file(p)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def remove_empty_dir(path: str) -> None:
+    """Remove a local directory if it is empty (object stores have no empty directories to remove)."""
+    if is_remote(path):
+        return
+    try:
+        os.rmdir(path)
+    except OSError:
+        pass
 
 
 def makedirs(path: str) -> None:

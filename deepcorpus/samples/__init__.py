@@ -7,7 +7,9 @@
 - `math_seed.jsonl`: math texts for the classifier's first iteration.
 - `repos/`: small multi-file repositories in several languages.
 - `problems.jsonl`: natural-language math problems for the formal pipeline.
-- `benchmarks/`: tiny benchmark-style files for the demo's decontamination.
+- `benchmarks/`: tiny benchmark-style files for the demo's decontamination; and `math_sample.jsonl`,
+  the one file here the project did not write: the first 40 problems of MATH-500 (Hendrycks et al.'s
+  MATH test split as subset by openai/prm800k; MIT), byte for byte, for the demo's ablation.
 """
 
 import os

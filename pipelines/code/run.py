@@ -13,7 +13,7 @@ import json
 import logging
 import time
 
-from deepcorpus.core import datasets, storage
+from deepcorpus.core import datasets, locks, outputs, storage
 from deepcorpus.core.contracts import CODE_REPO
 from deepcorpus.core.errors import UserError
 from pipelines.code.assemble import AssembleConfig, keep_rank
@@ -23,11 +23,11 @@ from pipelines.code.sources import DEFAULT_MAX_FILE_BYTES, RepoUnit, discover
 log = logging.getLogger(__name__)
 
 
-def build(pipeline, units: list[RepoUnit], staging: str, *, benchmarks: list[str], seed: int = 0,
+def build(pipeline, units: list[RepoUnit], target, *, benchmarks: list[str], seed: int = 0,
           ordering: str = "dependency", max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, file_dedup: bool = True,
           near_dedup: bool = True, filters: FilterConfig | None = None, quality_model: str | None = None,
           extra_languages: tuple[str, ...] = (), num_shards: int = 0):
-    """Add the whole code pipeline to `pipeline`, writing Parquet parts under `staging`."""
+    """Add the whole code pipeline to `pipeline`, writing the parts of `target` (a datasets.Target)."""
     import apache_beam as beam
 
     from classifiers.code_language import coder_v2_languages
@@ -99,7 +99,7 @@ def build(pipeline, units: list[RepoUnit], staging: str, *, benchmarks: list[str
         docs = (docs | "Decontaminate" >> Decontaminate(benchmarks, stage="decontaminate")).kept
     if quality_model:
         docs = docs | "QualityModel" >> beam.ParDo(QualityModelFn(quality_model))
-    return docs | "Write" >> WriteDataset(staging, CODE_REPO, num_shards=num_shards)
+    return docs | "Write" >> WriteDataset(target, num_shards=num_shards)
 
 
 def _fill_rule_counters(counters: dict) -> dict:
@@ -147,25 +147,33 @@ def run(args, beam_args: list[str]) -> int:
             raise UserError(f"{local[0]}: remote workers cannot read local inputs; upload repository archives, "
                             "listings, benchmarks and models to gs:// or s3:// and pass those (git repositories are "
                             "read locally only)")
-    with Stage("code corpus", beam_args, command=args.command_line) as stage:
-        build(stage.pipeline, units, stage.output(final, CODE_REPO), benchmarks=benchmarks, seed=args.seed,
+    outputs.check_run_output(args.output, "code run")
+    options = {"seed": args.seed, "ordering": args.order, "max_file_bytes": args.max_file_bytes,
+               "file_dedup": not args.no_file_dedup, "near_dedup": not args.no_near_dedup,
+               "extra_languages": extras, "benchmarks": benchmarks, "quality_model": args.quality_model}
+    inputs = [u.path for u in units if u.kind in ("archive", "listing")] + benchmarks + \
+        ([args.quality_model] if args.quality_model else [])
+    with locks.Lock(args.output, command=args.command_line), \
+            Stage("code corpus", beam_args, command=args.command_line) as stage:
+        outputs.mark_run_output(args.output, "code run", args.command_line)
+        target = stage.output(final, CODE_REPO, inputs=inputs, options=options, replace=True)
+        build(stage.pipeline, units, target, benchmarks=benchmarks, seed=args.seed,
               ordering=args.order, max_file_bytes=args.max_file_bytes, file_dedup=not args.no_file_dedup,
               near_dedup=not args.no_near_dedup, quality_model=args.quality_model, extra_languages=tuple(extras))
         counters = _fill_rule_counters(stage.run())
-        manifest = stage.commit(final, inputs=[u.path for u in units if u.kind in ("archive", "listing")],
-                                extra={"counters": counters, "seed": args.seed, "ordering": args.order,
-                                       "benchmarks": benchmarks})
-    assemble = counters.get("assemble", {})
-    report = {
-        "command": args.command_line,
-        "counters": counters,
-        "elapsed_s": round(time.time() - start, 2),
-        "inputs": [{"kind": u.kind, "path": u.path, "name": u.name} for u in units],
-        "rules": list(RULE_NAMES),
-        "repos": manifest["row_count"],
-        "order": {"dependency": assemble.get("order_dependency", 0), "random": assemble.get("order_random", 0)},
-    }
-    storage.write_bytes_atomic(storage.join(args.output, "summary.json"), json.dumps(report, indent=2).encode())
+        manifest = stage.commit(final, extra={"counters": counters, "seed": args.seed, "ordering": args.order,
+                                              "benchmarks": benchmarks})
+        assemble = counters.get("assemble", {})
+        report = {
+            "command": args.command_line,
+            "counters": counters,
+            "elapsed_s": round(time.time() - start, 2),
+            "inputs": [{"kind": u.kind, "path": u.path, "name": u.name} for u in units],
+            "rules": list(RULE_NAMES),
+            "repos": manifest["row_count"],
+            "order": {"dependency": assemble.get("order_dependency", 0), "random": assemble.get("order_random", 0)},
+        }
+        storage.write_bytes_atomic(storage.join(args.output, "summary.json"), json.dumps(report, indent=2).encode())
     print(summary.format_table({k: v for k, v in counters.items() if k != "languages"}, "code run"))
     languages = counters.get("languages", {})
     if languages:

@@ -36,6 +36,7 @@ def register(sub) -> None:
         p.add_argument("--input", required=True, action="append", help="dataset or JSONL/Parquet with id and text")
         p.add_argument("--output", required=True, type=output_dir, help="the kept documents, every input column")
         p.add_argument("--removed", type=output_dir, help="the dropped documents with id and duplicate_of")
+        force_option(p)
         if method == "exact":
             p.add_argument("--keep-case", action="store_true", help="do not fold case before hashing")
             p.add_argument("--punctuation", action="store_true", help="ignore punctuation and symbols")
@@ -60,9 +61,18 @@ def register(sub) -> None:
             p.add_argument("--bucket-shards", type=positive_int, default=1024,
                            help="shards of the LSH band keys; each holds docs x bands / shards keys in one "
                                 "worker's memory (default 1024: fine up to ~10^8 documents)")
+            p.add_argument("--batch-size", type=positive_int, default=1024,
+                           help="documents hashed together (default 1024); the result does not depend on it")
         if method == "decontaminate":
             decontaminate_options(p)
         p.set_defaults(func=_run, method=method)
+
+
+def force_option(p) -> None:
+    """--force: the only way a dataset output replaces an existing dataset (never anything else)."""
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing deepcorpus dataset at --output/--removed (anything that is not one "
+                        "is never replaced)")
 
 
 def decontaminate_options(p) -> None:

@@ -6,9 +6,10 @@ transform of `dedup/` over any dataset of the contracts, or plain JSONL/Parquet 
 The output keeps the input's contract and every column. Plain files become a `documents` dataset
 whose schema is the first input file's (ids are made strings); under `math decontaminate`, a
 web_doc dataset. The removed documents, with
-`duplicate_of` and `dedup_reason` added, are a `documents` dataset. Both are written to hidden
-staging directories and committed (manifest last) only after the pipeline finished; the manifest's
-`dedup` key records the method, its settings and the counters.
+`duplicate_of` and `dedup_reason` added, are a `documents` dataset. Both are written by the dataset
+protocol (pipelines/stage.py) and committed only after the pipeline finished; an existing dataset
+at either is replaced only with `--force`, anything else never. The manifest's `dedup` key records
+the method, its settings and the counters.
 """
 
 from __future__ import annotations
@@ -110,12 +111,12 @@ def transform(args):
             cfg = dataclasses.replace(base, **changes)
         except ValueError as e:
             raise UserError(str(e)) from None
-        if args.cc_rounds < 1 or args.bucket_shards < 1:
-            raise UserError("--cc-rounds and --bucket-shards must be at least 1")
+        if args.cc_rounds < 1 or args.bucket_shards < 1 or args.batch_size < 1:
+            raise UserError("--cc-rounds, --bucket-shards and --batch-size must be at least 1")
         settings = {**dataclasses.asdict(cfg), "preset": args.preset, "verify": args.verify,
                     "cc_rounds": args.cc_rounds, "bucket_shards": args.bucket_shards}
         return dedup_beam.MinHashDedup(cfg, verify=args.verify, cc_rounds=args.cc_rounds,
-                                       bucket_shards=args.bucket_shards), settings
+                                       bucket_shards=args.bucket_shards, batch_size=args.batch_size), settings
     if args.method == "decontaminate":
         from dedup.ngrams import BenchmarkIndex
 
@@ -134,6 +135,11 @@ def transform(args):
     raise UserError(f"unknown dedup method {args.method!r}")
 
 
+def _counted(row, counter):
+    counter.inc()
+    return row
+
+
 def _string_id(row: dict) -> dict:
     if row.get("id") is not None and not isinstance(row["id"], str):
         row = dict(row, id=str(row["id"]))
@@ -144,6 +150,7 @@ def run(args, beam_args: list[str], plain_as_web_doc: bool = False) -> int:
     """`deepcorpus dedup METHOD`, and `math decontaminate` (`plain_as_web_doc`: plain JSONL/Parquet
     inputs become a web_doc dataset, not a documents dataset of their own columns)."""
     import apache_beam as beam
+    from apache_beam.metrics import Metrics
 
     from pipelines import summary
     from pipelines.io import ReadDocuments
@@ -152,6 +159,10 @@ def run(args, beam_args: list[str], plain_as_web_doc: bool = False) -> int:
     start = time.time()
     if args.removed and os.path.abspath(args.removed) == os.path.abspath(args.output):
         raise UserError("--removed must differ from --output")
+    from deepcorpus.core import outputs as safe
+
+    for path in [args.output] + ([args.removed] if args.removed else []):  # before any work: refuse early
+        safe.check_dataset_output(path, replace=getattr(args, "force", False))
     p_plan = plan(args.input, plain_as_web_doc)
     dedup, settings = transform(args)
     what = f"{args.command} {args.method}"
@@ -163,25 +174,42 @@ def run(args, beam_args: list[str], plain_as_web_doc: bool = False) -> int:
         from pipelines.math.documents import as_web_doc
 
         rows = rows | "AsWebDoc" >> beam.Map(as_web_doc)
+    inputs = [p for s in p_plan.sources for p in ([s.dataset.path] if s.dataset else s.files)]
+    options = {"method": args.method, "settings": settings}
+    force = getattr(args, "force", False)
+    # Every row that goes in comes out kept or removed, counted at both ends of the transform and
+    # checked after the run (cheap, always on): a loss anywhere in between fails the command.
+    rows = rows | "CountIn" >> beam.Map(_counted, Metrics.counter("dedup", "in"))
     outputs = rows | f"Dedup{args.method.title()}" >> dedup
-    _ = outputs.kept | "WriteKept" >> stage.write(args.output, p_plan.schema_name, p_plan.schema)
-    if args.removed:
-        _ = outputs.removed | "WriteRemoved" >> stage.write(args.removed, DOCUMENTS, removed_schema(p_plan.schema))
+    kept = outputs.kept | "CountKept" >> beam.Map(_counted, Metrics.counter("dedup", "kept"))
+    removed = outputs.removed | "CountRemoved" >> beam.Map(_counted, Metrics.counter("dedup", "removed"))
+    flag_only = args.method == "decontaminate" and args.mode == "flag"  # kept keeps every row
     with stage:
+        _ = kept | "WriteKept" >> stage.write(args.output, p_plan.schema_name, p_plan.schema, inputs=inputs,
+                                                      options=options, replace=force)
+        if args.removed:
+            _ = removed | "WriteRemoved" >> stage.write(args.removed, DOCUMENTS, removed_schema(p_plan.schema),
+                                                                inputs=inputs, options=options, replace=force)
         counters = stage.run()
+        ledger = summary.balance(counters, "dedup", ("kept",) if flag_only else ("kept", "removed"),
+                                 dropped_prefix=None).check()
         unconverged = counters.get("minhash", {}).get("cc_unconverged_nodes", 0)
         if unconverged:
             log.warning("%d nodes were in clusters still contracting after %d rounds; they were kept apart "
                         "(fewer removals, never a wrong one). Raise --cc-rounds to finish them.",
                         unconverged, args.cc_rounds)
-        inputs = [f for s in p_plan.sources for f in (s.dataset.files if s.dataset else s.files)]
         record = {"method": args.method, "settings": settings, "counters": counters}
-        manifest = stage.commit(args.output, inputs=inputs, extra={"dedup": record})
+        manifest = stage.commit(args.output, extra={"dedup": record})
+        committed = {"kept": manifest["row_count"]}
         lines = [f"kept: {manifest['row_count']:,} rows -> {args.output}"]
         if args.removed:
-            removed = stage.commit(args.removed, inputs=inputs, extra={"dedup": record, "removed_from": args.output})
-            lines.append(f"removed: {removed['row_count']:,} rows -> {args.removed}")
+            removed_manifest = stage.commit(args.removed, extra={"dedup": record, "removed_from": args.output})
+            if not flag_only:
+                committed["removed"] = removed_manifest["row_count"]
+            lines.append(f"removed: {removed_manifest['row_count']:,} rows -> {args.removed}")
+        summary.check_committed(ledger, committed)
     print(summary.format_table(counters, title=what))
+    print(ledger.line())
     print("\n".join(lines))
     log.info("%s done in %.1fs", what, time.time() - start)
     return 0

@@ -22,7 +22,7 @@ import os
 import time
 from collections import Counter
 
-from deepcorpus.core import datasets, storage
+from deepcorpus.core import datasets, locks, outputs, storage
 from deepcorpus.core.contracts import FORMAL_PROOF
 from deepcorpus.core.errors import UserError
 
@@ -105,14 +105,18 @@ def find_runner(args, beam_args=()):
 
 
 def round_key(cands: list[dict], prove_config, lean_config) -> str:
-    """What a round's result depends on: its statements and proposals, the prover's settings, Lean."""
+    """What a round's result depends on: its statements and proposals (which hold everything the
+    generator and the problems contributed), the prover's settings, Lean and the code."""
     import dataclasses
     import hashlib
+
+    from deepcorpus.core.fingerprint import code_fingerprint
 
     blob = json.dumps({
         "candidates": sorted((c["id"], c["statement"], c["proofs"], c["sketch"] or "") for c in cands),
         "prove": dataclasses.asdict(prove_config),
         "lean": [lean_config.backend, lean_config.toolchain] if lean_config else None,
+        "code": code_fingerprint(),
     }, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -122,10 +126,14 @@ def _finished_round(path: str, key: str) -> dict | None:
     if not storage.exists(storage.join(path, datasets.MANIFEST)):
         return None
     try:
-        manifest = datasets.read_manifest(path)
-    except UserError:
+        manifest = datasets.open_dataset(path, FORMAL_PROOF).manifest  # its parts all there too
+    except UserError as e:
+        log.info("%s: redoing the round: %s", path, e)
         return None
-    return manifest.get("counters") if manifest.get("round_key") == key else None
+    if manifest.get("round_key") != key:
+        log.info("%s: redoing the round: its statements, proposals, prover settings, Lean or code changed", path)
+        return None
+    return manifest.get("counters")
 
 
 def _round_pipeline(beam_args, cands: list[dict], lean_config, prove_config, cache_path, batch_size, out_path,
@@ -143,7 +151,7 @@ def _round_pipeline(beam_args, cands: list[dict], lean_config, prove_config, cac
             stage.pipeline
             | "Candidates" >> beam.Create(cands)
             | "Prove" >> ProveCandidates(lean_config, prove_config, cache_path, batch_size)
-            | "Write" >> stage.write(out_path, FORMAL_PROOF)
+            | "Write" >> stage.write(out_path, FORMAL_PROOF, options={"round_key": key}, replace=True)
         )
         counters = stage.run()
         stage.commit(out_path, extra={"round_key": key, "counters": counters})  # an empty round is a dataset too
@@ -176,12 +184,11 @@ def _write_jsonl(path: str, rows: list[dict]) -> None:
 
 
 def run(args, beam_args) -> int:
-    from formal.generators import Candidate, load_generator
-    from formal.prover import ProveConfig
-    from pipelines.summary import format_table, merge
+    from formal.generators import load_generator
 
     start = time.time()
     _check(args)
+    outputs.check_run_output(args.output, "formal run")
     out = args.output
     command = args.command_line
     header = _header(args.header)
@@ -201,7 +208,19 @@ def run(args, beam_args) -> int:
     cache_path = None
     if lean_config is not None and not args.no_cache:
         cache_path = args.cache or (storage.join(out, "verify_cache.sqlite") if not storage.is_remote(out) else None)
-    storage.makedirs(out)
+    with locks.Lock(out, command=command):  # one writer per run directory
+        outputs.mark_run_output(out, "formal run", command)
+        return _rounds(args, beam_args, generator, header, problems, lean_config, skipped, rounds, cache_path, start)
+
+
+def _rounds(args, beam_args, generator, header: str, problems: list[dict], lean_config, skipped: str, rounds: int,
+            cache_path: str | None, start: float) -> int:
+    from formal.generators import Candidate
+    from formal.prover import ProveConfig
+    from pipelines.summary import format_table, merge
+
+    out = args.output
+    command = args.command_line
 
     counters_all: list[dict] = []
     rows_by_round: list[list[dict]] = []

@@ -7,7 +7,7 @@ import logging
 
 import apache_beam as beam
 
-from deepcorpus.core import datasets, storage
+from deepcorpus.core import datasets, fingerprint, storage
 from deepcorpus.core.contracts import WEB_DOC
 from deepcorpus.core.errors import UserError
 from pipelines.io import WriteDataset, WriteJsonl
@@ -18,8 +18,9 @@ from pipelines.stage import Stage
 log = logging.getLogger(__name__)
 
 
-def candidates_graph(p: beam.Pipeline, cfg: MathRunConfig, files: list[str], staging: str) -> None:
-    """The candidates pipeline's steps, added to `p` (tests build it under Dataflow options)."""
+def candidates_graph(p: beam.Pipeline, cfg: MathRunConfig, files: list[str], target: datasets.Target) -> None:
+    """The candidates pipeline's steps, added to `p`, writing dataset `target` (tests build it under
+    Dataflow options)."""
     from dedup.beam import WEB_MINHASH, MinHashDedup, UrlDedup
 
     read = p | "CrawlFiles" >> beam.Create(files) | "Read" >> beam.ParDo(T.ReadCrawlFn()).with_outputs(
@@ -34,7 +35,7 @@ def candidates_graph(p: beam.Pipeline, cfg: MathRunConfig, files: list[str], sta
     )
     by_url = docs | "UrlDedup" >> UrlDedup()
     near = by_url.kept | "NearDedup" >> MinHashDedup(WEB_MINHASH)
-    _ = near.kept | "WriteCandidates" >> WriteDataset(staging, WEB_DOC)
+    _ = near.kept | "WriteCandidates" >> WriteDataset(target)
     _ = (
         (by_url.removed, near.removed)
         | "Removed" >> beam.Flatten()
@@ -44,18 +45,34 @@ def candidates_graph(p: beam.Pipeline, cfg: MathRunConfig, files: list[str], sta
     )
 
 
+def candidates_options(cfg: MathRunConfig) -> dict:
+    """The settings that decide the candidates (the resume fingerprint's options)."""
+    import dataclasses
+
+    from dedup.beam import WEB_MINHASH
+
+    return {"min_chars": cfg.min_chars, "languages": list(cfg.languages), "minhash": dataclasses.asdict(WEB_MINHASH)}
+
+
 def build_candidates(cfg: MathRunConfig, files: list[str], beam_args: list[str], command: list[str]) -> dict:
-    """Read + extract + language ID + URL dedup + near-dedup, once per run directory."""
+    """Read + extract + language ID + URL dedup + near-dedup, once per run directory: reused while
+    the crawl files, the options and the code are those it was made from."""
     path = storage.join(cfg.output, "candidates")
-    if storage.exists(storage.join(path, datasets.MANIFEST)):
-        manifest = datasets.read_manifest(path)
-        log.info("reusing %s (%d pages)", path, manifest["row_count"])
+    options = candidates_options(cfg)
+    manifest, changed = datasets.reusable(path, fingerprint.make(files, options, base=cfg.output))
+    if manifest is not None:
+        log.info("reusing %s (%d pages; same crawl files, options and code)", path, manifest["row_count"])
         return manifest.get("counters", {})
+    if changed:
+        log.info("recomputing %s: %s", path, "; ".join(changed[:5]))
     with Stage("candidates (read, extract, langid, dedup)", beam_args, command=command) as stage:
-        candidates_graph(stage.pipeline, cfg, files, stage.output(path, WEB_DOC))
+        for name in ("read_errors.jsonl", "candidates_removed.jsonl"):
+            stage.track_jsonl(storage.join(cfg.output, name))
+        target = stage.output(path, WEB_DOC, inputs=files, options=options, replace=True, base=cfg.output)
+        candidates_graph(stage.pipeline, cfg, files, target)
         counters = stage.run()
         check_something_was_read(counters, files, cfg.output)
-        stage.commit(path, inputs=files, extra={"counters": counters})
+        stage.commit(path, extra={"counters": counters})
     return counters
 
 

@@ -12,7 +12,7 @@ from deepcorpus.core.command import (
     positive,
     positive_int,
 )
-from pipelines.dedup.cli import decontaminate_options
+from pipelines.dedup.cli import decontaminate_options, force_option
 
 
 def _classifier_options(p) -> None:
@@ -85,6 +85,7 @@ def register(sub) -> None:
     p.add_argument("--model", required=True, help="model from train-classifier or a run's iter_K/model.bin")
     p.add_argument("--output", required=True, type=output_dir, help="web_doc dataset of the scored documents")
     p.add_argument("--threshold", type=fraction, help="keep only documents scoring at least this")
+    force_option(p)
     p.set_defaults(func=_score)
 
     p = command_parser(steps, "discover", "Find math domains and URL prefixes in a scored dataset.", [
@@ -108,6 +109,7 @@ def register(sub) -> None:
     p.add_argument("--output", required=True, type=output_dir, help="web_doc dataset of the kept documents")
     p.add_argument("--removed", type=output_dir,
                    help="the dropped documents with the benchmark item they matched (duplicate_of)")
+    force_option(p)
     decontaminate_options(p)
     p.set_defaults(func=_decontaminate, method="decontaminate")
 

@@ -12,16 +12,15 @@ import time
 from dataclasses import dataclass
 
 import apache_beam as beam
-import pyarrow as pa
 from apache_beam.pvalue import AsSingleton
 
 from classifiers.evaluation import best_threshold, binary_metrics
 from classifiers.math_classifier import MathClassifier, train_classifier
-from deepcorpus.core import datasets, storage
-from deepcorpus.core.contracts import WEB_DOC
+from deepcorpus.core import datasets, fingerprint, storage
+from deepcorpus.core.contracts import MATH_SCORE, WEB_DOC
 from deepcorpus.core.errors import UserError
 from pipelines import summary
-from pipelines.io import ReadDocuments, WriteJsonl
+from pipelines.io import ReadDocuments
 from pipelines.math import transforms as T
 from pipelines.math.config import MathRunConfig
 from pipelines.math.discover import approve, discover, write_review
@@ -29,8 +28,6 @@ from pipelines.stage import Stage
 
 log = logging.getLogger(__name__)
 
-SCORES_SCHEMA = pa.schema([("id", pa.string()), ("url", pa.string()), ("domain", pa.string()),
-                           ("score", pa.float32()), ("token_count", pa.int64()), ("language", pa.string())])
 
 
 @dataclass
@@ -106,6 +103,8 @@ def training_data(cfg: MathRunConfig, it_dir: str, prev: Iteration | None, beam_
     cutoff = prev.metrics["cutoff"] if prev else None
     seed_added = storage.join(it_dir, "training", "seed_added")
     stage = Stage("training data", beam_args, command=command)
+    negatives = storage.join(it_dir, "training", "negatives.jsonl")
+    inputs = [candidates.dataset.path] + ([model] if model else [])
     routed = (
         stage.pipeline
         | "ReadCandidates" >> ReadDocuments([candidates])
@@ -116,15 +115,17 @@ def training_data(cfg: MathRunConfig, it_dir: str, prev: Iteration | None, beam_
         | "SampleNegatives" >> beam.combiners.Sample.FixedSizeGlobally(cfg.classifier.max_negatives)
         | "Negatives" >> beam.FlatMap(lambda rows: sorted(rows, key=lambda r: r["id"]))
         | "NegativeRecord" >> beam.Map(lambda r: {"id": r["id"], "url": r["url"], "text": r["text"]})
-        | "WriteNegatives" >> WriteJsonl(storage.join(it_dir, "training", "negatives.jsonl"))
-    )
-    _ = (
-        routed.positive
-        | "SamplePositives" >> beam.combiners.Sample.FixedSizeGlobally(cfg.classifier.max_positives)
-        | "Positives" >> beam.FlatMap(lambda rows: rows)
-        | "WriteSeedAdded" >> stage.write(seed_added, WEB_DOC)
+        | "WriteNegatives" >> stage.write_jsonl(negatives)
     )
     with stage:
+        _ = (
+            routed.positive
+            | "SamplePositives" >> beam.combiners.Sample.FixedSizeGlobally(cfg.classifier.max_positives)
+            | "Positives" >> beam.FlatMap(lambda rows: rows)
+            | "WriteSeedAdded" >> stage.write(seed_added, WEB_DOC, inputs=inputs, replace=True, base=cfg.output,
+                                              options={"approved_prefixes": list(approved), "cutoff": cutoff,
+                                                       "max_positives": cfg.classifier.max_positives})
+        )
         counters = stage.run()
         stage.commit(seed_added, extra={"approved_prefixes": list(approved)})
     return counters
@@ -178,6 +179,8 @@ def score_and_collect(cfg: MathRunConfig, k: int, it_dir: str, threshold: float,
     depth = cfg.discovery.prefix_depth
     stage = Stage(f"iteration {k}: score and collect", beam_args, command=command)
     p = stage.pipeline
+    inputs = [candidates.dataset.path, model] + ([prev.collected] if prev else [])
+    options = {"iteration": k, "threshold": threshold, "token_budget": cfg.token_budget}
     scored = (
         p
         | "ReadCandidates" >> ReadDocuments([candidates])
@@ -197,30 +200,28 @@ def score_and_collect(cfg: MathRunConfig, k: int, it_dir: str, threshold: float,
             | "JoinPrevious" >> beam.CoGroupByKey()
             | "FirstIteration" >> beam.ParDo(T.FirstIterationFn())
         )
-    _ = collected | "WriteCollected" >> stage.write(collected_path, WEB_DOC)
-    _ = (
-        scored
-        | "ScoreColumns" >> beam.Map(lambda r: {n: r.get(n) for n in SCORES_SCHEMA.names})
-        | "WriteScores" >> beam.io.WriteToParquet(storage.join(it_dir, "scores", "part"), SCORES_SCHEMA,
-                                                  codec="zstd", file_name_suffix=".parquet")
-    )
-    _ = (
-        scored
-        | "DomainKeys" >> beam.FlatMap(T.domain_stat_items, AsSingleton(cutoff), depth)
-        | "CountPages" >> beam.CombinePerKey(T.sum_pairs)
-        | "ByDomain" >> beam.Map(lambda kv: (kv[0][1].split("/", 1)[0], (kv[0][0], kv[0][1], kv[1][0], kv[1][1])))
-        | "GroupDomain" >> beam.GroupByKey()
-        | "MathDomains" >> beam.FlatMap(T.math_domain_stats, cfg.discovery.domain_share)
-        | "StatRecord" >> beam.Map(lambda e: {"kind": e[0], "key": e[1], "pages": e[2], "collected": e[3]})
-        | "WriteDomainStats" >> WriteJsonl(storage.join(it_dir, "domain_stats.jsonl"))
-    )
-    _ = (
-        hist
-        | "HistRecord" >> beam.Map(lambda h, c: {"cutoff": c, **h}, AsSingleton(cutoff))
-        | "WriteHistogram" >> WriteJsonl(storage.join(it_dir, "score_histogram.json"))  # one line: a JSON file
-    )
-    with stage:
+    with stage:  # from the first output on: whatever fails releases the locks and removes the parts
+        _ = collected | "WriteCollected" >> stage.write(collected_path, WEB_DOC, inputs=inputs, options=options,
+                                                        replace=True, base=cfg.output)
+        _ = scored | "WriteScores" >> stage.write(storage.join(it_dir, "scores"), MATH_SCORE, inputs=inputs[:2],
+                                                  options={"iteration": k}, replace=True, base=cfg.output)
+        _ = (
+            scored
+            | "DomainKeys" >> beam.FlatMap(T.domain_stat_items, AsSingleton(cutoff), depth)
+            | "CountPages" >> beam.CombinePerKey(T.sum_pairs)
+            | "ByDomain" >> beam.Map(lambda kv: (kv[0][1].split("/", 1)[0], (kv[0][0], kv[0][1], kv[1][0], kv[1][1])))
+            | "GroupDomain" >> beam.GroupByKey()
+            | "MathDomains" >> beam.FlatMap(T.math_domain_stats, cfg.discovery.domain_share)
+            | "StatRecord" >> beam.Map(lambda e: {"kind": e[0], "key": e[1], "pages": e[2], "collected": e[3]})
+            | "WriteDomainStats" >> stage.write_jsonl(storage.join(it_dir, "domain_stats.jsonl"))
+        )
+        _ = (
+            hist
+            | "HistRecord" >> beam.Map(lambda h, c: {"cutoff": c, **h}, AsSingleton(cutoff))
+            | "WriteHistogram" >> stage.write_jsonl(storage.join(it_dir, "score_histogram.json"))  # one line: a JSON file
+        )
         counters = stage.run()
+        stage.commit(storage.join(it_dir, "scores"), extra={"iteration": k})
         stage.commit(collected_path, extra={"iteration": k, "threshold": threshold})
     return counters
 
@@ -237,19 +238,60 @@ def discover_prefixes(cfg: MathRunConfig, k: int, it_dir: str, annotations: dict
     return {"domains": found.domains, "prefixes": found.prefixes}
 
 
+def iteration_fingerprint(cfg: MathRunConfig, k: int, prev: Iteration | None) -> dict:
+    """What iteration K's datasets and classifier depend on: the candidates, seed and labelled set,
+    the previous iteration (its collected dataset's commit, so a redone iteration redoes the ones
+    after it, and the prefixes it approved), the classifier, threshold and budget, and the code."""
+    import dataclasses
+
+    inputs = [storage.join(cfg.output, "candidates"), cfg.seed, cfg.eval_path] + ([prev.collected] if prev else [])
+    options = {"iteration": k, "threshold": cfg.threshold, "token_budget": cfg.token_budget,
+               "classifier": dataclasses.asdict(cfg.classifier), "prefix_depth": cfg.discovery.prefix_depth,
+               "previous_approved": prev.approved if prev else []}
+    return fingerprint.make(inputs, options, base=cfg.output)
+
+
+def discovery_fingerprint(cfg: MathRunConfig) -> dict:
+    """What iteration K's prefix review depends on beyond its pages: the annotations and the
+    discovery settings. A change redoes only the discovery (and the iterations after it)."""
+    d = cfg.discovery
+    options = {"domain_share": d.domain_share, "prefix_share": d.prefix_share, "min_prefix_pages": d.min_prefix_pages,
+               "auto_approve": d.auto_approve}
+    return fingerprint.make([cfg.approved_path] if cfg.approved_path else [], options)
+
+
 def run_iteration(cfg: MathRunConfig, k: int, earlier: list[Iteration], annotations: dict | None,
                   beam_args: list[str], command: list[str]) -> Iteration:
     it_dir = storage.join(cfg.output, f"iter_{k}")
     metrics_path = storage.join(it_dir, "metrics.json")
+    prev = earlier[-1] if earlier else None
+    current = iteration_fingerprint(cfg, k, prev)
+    review = discovery_fingerprint(cfg)
     if storage.exists(metrics_path):
-        log.info("iteration %d: complete in %s, reusing it", k, it_dir)
-        return Iteration(k, it_dir, read_json(metrics_path))
-    if storage.exists(it_dir):
+        done = Iteration(k, it_dir, read_json(metrics_path))
+        changed = fingerprint.changes(done.metrics.get("fingerprint"), current)
+        if not changed:
+            try:
+                datasets.open_dataset(done.collected, WEB_DOC)
+            except UserError as e:
+                changed = [str(e)]
+        if not changed:
+            redo = fingerprint.changes(done.metrics.get("discovery_fingerprint"), review)
+            if not redo:
+                log.info("iteration %d: complete in %s (same inputs, options and code), reusing it", k, it_dir)
+                return done
+            log.info("iteration %d: reusing its pages and classifier, redoing prefix discovery: %s", k,
+                     "; ".join(redo[:5]))
+            found = discover_prefixes(cfg, k, it_dir, annotations)
+            done.metrics.update(domains=found["domains"], prefixes=found["prefixes"], discovery_fingerprint=review)
+            write_json(metrics_path, done.metrics)
+            return done
+        log.info("iteration %d: recomputing: %s", k, "; ".join(changed[:5]) + (" ..." if len(changed) > 5 else ""))
+        storage.remove_file(metrics_path)  # first: a crash while redoing must not look complete
+    elif storage.exists(it_dir):
         log.info("iteration %d: %s is incomplete, redoing it", k, it_dir)
-        storage.remove_tree(it_dir)
     storage.makedirs(it_dir)
     start = time.time()
-    prev = earlier[-1] if earlier else None
     counters = training_data(cfg, it_dir, prev, beam_args, command)
     clf, training = train_model(cfg, it_dir, earlier)
     threshold, classifier_metrics = evaluate(cfg, clf)
@@ -283,6 +325,8 @@ def run_iteration(cfg: MathRunConfig, k: int, earlier: list[Iteration], annotati
         "seed_added": counters.get("training", {}).get("seed_added_candidates", 0),
         "counters": counters,
         "elapsed_s": round(time.time() - start, 2),
+        "fingerprint": current,
+        "discovery_fingerprint": review,
     }
     write_json(metrics_path, metrics)  # last: marks the iteration complete
     return Iteration(k, it_dir, metrics)

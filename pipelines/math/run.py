@@ -4,12 +4,17 @@
     iter_K/training/       negatives sampled from the crawl; seed_added/ = uncollected pages under
                            prefixes approved in iteration K-1 (they join the seed)
     iter_K/model.bin       fastText classifier trained on seed (+ seed_added so far) vs negatives
-    iter_K/scores/         id, url, domain, score, token_count, language of every candidate (Parquet)
+    iter_K/scores/         math_score dataset: id, url, domain, score, token_count, language of every candidate
     iter_K/collected/      web_doc dataset: candidates at or above the cutoff (threshold, token budget)
     iter_K/domain_stats.jsonl, iter_K/discovery.yaml  math domains and proposed/approved URL prefixes
-    iter_K/metrics.json    written last: its presence marks the iteration complete (resume reuses it)
+    iter_K/metrics.json    written last: marks the iteration complete, with its fingerprint (resume checks it)
     corpus/                the last iteration's collected set, decontaminated against --benchmark
     summary.json           command, counters per stage, per-iteration metrics, elapsed time
+
+A rerun of the same command resumes: each stage is reused while its inputs (sizes and modification
+times; the datasets it reads, by their commits), its options and the code are those it was made
+from, and recomputed otherwise, saying what changed (iterations after a recomputed one follow).
+One run at a time holds the run directory's lock (`_lock.json`); `_deepcorpus.json` marks it.
 
 The loop stops after --iterations or once the share of this iteration's collected pages that the
 previous iteration had already collected reaches --stop-overlap (DeepSeekMath stopped at ~98%).
@@ -27,7 +32,7 @@ import sys
 import time
 from dataclasses import asdict
 
-from deepcorpus.core import datasets, storage
+from deepcorpus.core import datasets, locks, outputs, storage
 from deepcorpus.core.errors import UserError
 from pipelines import summary
 from pipelines.math.candidates import build_candidates
@@ -120,8 +125,15 @@ def mine(cfg: MathRunConfig, beam_args: list[str], command: list[str]) -> int:
         check_benchmarks(cfg.benchmarks)
     load_labelled(cfg.eval_path)
     annotations = load_annotations(cfg.approved_path) if cfg.approved_path else None
+    outputs.check_run_output(cfg.output, "math run")
     quiet_beam_logging()
-    storage.makedirs(cfg.output)
+    with locks.Lock(cfg.output, command=command):  # one writer per run directory
+        outputs.mark_run_output(cfg.output, "math run", command)
+        return _mine(cfg, files, annotations, beam_args, command, start)
+
+
+def _mine(cfg: MathRunConfig, files: list[str], annotations: dict | None, beam_args: list[str], command: list[str],
+          start: float) -> int:
     log.info("math: %d crawl files -> %s", len(files), cfg.output)
     counters = build_candidates(cfg, files, beam_args, command)
     print(summary.format_table(counters, title="candidates"))

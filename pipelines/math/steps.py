@@ -15,7 +15,7 @@ import apache_beam as beam
 from classifiers.evaluation import binary_metrics
 from classifiers.fasttext_binary import check_model_file
 from classifiers.math_classifier import ClassifierConfig, train_classifier
-from deepcorpus.core import datasets
+from deepcorpus.core import datasets, outputs
 from deepcorpus.core.contracts import WEB_DOC
 from deepcorpus.core.errors import UserError
 from pipelines import summary
@@ -42,6 +42,7 @@ def train_classifier_step(args) -> int:
     for name in ("max_positives", "max_negatives", "dim", "lr", "word_ngrams", "min_count", "epoch"):
         if getattr(args, name, None) is not None:
             setattr(cfg, name, getattr(args, name))
+    outputs.check_file_output(args.output)
     try:
         clf = train_classifier(_texts(args.positives), _texts(args.negatives), args.output, cfg)
     except ValueError as e:
@@ -69,6 +70,7 @@ def score_step(args, beam_args) -> int:
     sources = datasets.resolve_inputs(args.input)
     check_model_file(args.model)
     quiet_beam_logging()
+    inputs = [p for s in sources for p in ([s.dataset.path] if s.dataset else s.files)] + [args.model]
     with Stage("score", beam_args, command=args.command_line) as stage:
         _ = (
             stage.pipeline
@@ -76,7 +78,8 @@ def score_step(args, beam_args) -> int:
             | "AsWebDoc" >> beam.Map(as_web_doc)
             | "Score" >> beam.ParDo(T.ScoreFn(args.model, None, args.threshold))
             | "Keep" >> beam.ParDo(_KeepScored(args.threshold))
-            | "Write" >> stage.write(args.output, WEB_DOC)
+            | "Write" >> stage.write(args.output, WEB_DOC, inputs=inputs, options={"threshold": args.threshold},
+                                     replace=getattr(args, "force", False))
         )
         counters = stage.run()
         manifest = stage.commit(args.output, extra={"model": args.model, "counters": counters})
@@ -95,6 +98,7 @@ def discover_step(args) -> int:
                           args.auto_approve)
     stats = count_pages(((r["url"], r["score"] >= args.threshold) for r in rows if r.get("url")), cfg.prefix_depth)
     found = approve(discover(stats, cfg), None, cfg.auto_approve)
+    outputs.check_file_output(args.output)
     write_review(args.output, found, 0)
     print(f"{len(found.domains)} math domains, {len(found.prefixes)} proposed prefixes -> {args.output}")
     for p in found.prefixes:

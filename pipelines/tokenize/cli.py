@@ -58,7 +58,9 @@ def register(sub) -> None:
                    help="part files to write (default: one per ~256 MiB of input text)")
     p.add_argument("--add-bos", action="store_true", help="begin every document with BOS as well")
     p.add_argument("--force", action="store_true",
-                   help="rebuild even if OUTPUT was made from the same inputs, tokenizer and options")
+                   help="rebuild even if OUTPUT was made from the same inputs, tokenizer, options and code, "
+                        "and replace a dataset of another kind there (an out-of-date token-shard dataset is "
+                        "rebuilt without it; anything that is not a dataset is never replaced)")
     p.add_argument("--formal-keep", choices=("verified", "not-failed", "all"), default="not-failed",
                    help="formal proofs to train on: verified only; not-failed adds never-checked ones "
                         "(default); all adds those Lean rejected")

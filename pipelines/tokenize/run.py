@@ -3,14 +3,15 @@
     Read[src] -> Text[src] -> Flatten -> Batch -> Tokenize (FIM on code) -> Sample (mixture)
       -> GroupByKey (part) -> WritePart
 
-Parts are written by the pipeline into a hidden staging directory; the driver then gathers their
-stats, writes the manifest (seq_len, vocab_size, tokenizer_hash, eos/pad/bos ids, tokens_by_source,
-FIM and mixture settings) with the commit, and `OUTPUT/summary.json` after it.
+The pipeline writes its parts straight into OUTPUT under this run's id, each part's record carrying
+its packing stats, and last their list; the driver then commits: the manifest (seq_len,
+vocab_size, tokenizer_hash, eos/pad/bos ids, tokens_by_source summed from the parts, FIM and
+mixture settings) in one atomic write, and `OUTPUT/summary.json` after it. A rerun with the same
+inputs, tokenizer, options and code is a no-op; with anything changed it rebuilds, saying what.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -18,7 +19,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from deepcorpus.core import datasets, storage
+from deepcorpus.core import datasets, fingerprint, storage
 from deepcorpus.core.contracts import TOKEN_SHARD, token_shard_schema
 from deepcorpus.core.errors import UserError
 from pipelines.tokenize import documents
@@ -64,17 +65,19 @@ def resolve(args) -> Inputs:
     return inputs
 
 
-def _input_files(inputs: Inputs) -> list[str]:
-    return [f for s in inputs.sources for f in (s.dataset.files if s.dataset is not None else s.files)]
+def _input_paths(inputs: Inputs) -> list[str]:
+    """Each source's dataset (identified by its commit) or its plain files."""
+    return [p for s in inputs.sources for p in ([s.dataset.path] if s.dataset is not None else s.files)]
 
 
-def build(pipeline, inputs: Inputs, tokenizer_path: str, tokenizer_hash: str, staging: str, *, seq_len: int, eos_id: int,
-          pad_id: int, schema, fim_config: FimConfig, seed: int, num_parts: int, add_bos: bool = False,
+def build(pipeline, inputs: Inputs, tokenizer_path: str, tokenizer_hash: str, target, *, seq_len: int, eos_id: int,
+          pad_id: int, fim_config: FimConfig, seed: int, num_parts: int, add_bos: bool = False,
           formal_keep: str = "not-failed", total_tokens: int | None = None):
-    """Add the tokenize steps to `pipeline`; returns the PCollection of per-part stats."""
+    """Add the tokenize steps to `pipeline`, writing the parts of `target` (a datasets.Target);
+    returns the PCollection of part records."""
     import apache_beam as beam
 
-    from pipelines.io import ReadDocuments
+    from pipelines.io import ReadDocuments, WritePartList
     from pipelines.tokenize import transforms
     from pipelines.tokenize.sampling import mixture_rates
 
@@ -102,57 +105,45 @@ def build(pipeline, inputs: Inputs, tokenizer_path: str, tokenizer_hash: str, st
             | "Rates" >> beam.Map(mixture_rates, inputs.weights, total_tokens)
         )
         keyed = tokenized | "Sample" >> beam.ParDo(sample, rates=beam.pvalue.AsSingleton(rates))
-    return (
+    target.wired = True
+    parts = (
         keyed
         | "GroupByPart" >> beam.GroupByKey()
-        | "WritePart" >> beam.ParDo(transforms.WritePartFn(staging, seq_len, eos_id, pad_id, schema))
+        | "WritePart" >> beam.ParDo(transforms.WritePartFn(target, seq_len, eos_id, pad_id))
     )
+    _ = parts | "Commit" >> WritePartList(target)
+    return parts
 
 
-def config_fingerprint(inputs: Inputs, tokenizer_hash: str, **options) -> str:
-    """What determines the shards: input files (size, mtime), tokenizer, options and the tokenize code."""
-    identity = {
-        "inputs": datasets.fingerprint_files(_input_files(inputs)),
-        "names": inputs.names,
-        "weights": inputs.weights,
-        "tokenizer_hash": tokenizer_hash,
-        "code": _code_identity(),
-        **options,
+def config_fingerprint(inputs: Inputs, tokenizer_hash: str, **options) -> dict:
+    """What determines the shards: the inputs (size and mtime; a dataset's commit), the tokenizer,
+    the options and the pipeline code (core/fingerprint.py)."""
+    return {
+        "inputs": datasets.fingerprint_files(_input_paths(inputs)),
+        "options": fingerprint.plain({"names": inputs.names, "weights": inputs.weights,
+                                      "tokenizer_hash": tokenizer_hash, **options}),
+        "code": fingerprint.code_fingerprint(),
     }
-    return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _code_identity() -> str:
-    """A hash of the code that decides what the shards hold (this package and the contracts)."""
-    here = os.path.dirname(os.path.abspath(__file__))
-    from deepcorpus.core import contracts
-
-    files = sorted(os.path.join(here, f) for f in os.listdir(here) if f.endswith(".py")) + [contracts.__file__]
-    h = hashlib.sha256()
-    for path in files:
-        with open(path, "rb") as f:
-            h.update(f.read())
-    return h.hexdigest()
-
-
-def _up_to_date(output: str, fingerprint: str) -> bool:
-    """Whether `output` is a committed dataset made from exactly this configuration."""
+def _stale(output: str, current: dict) -> list[str] | None:
+    """None when `output` is a token-shard dataset made from exactly this configuration; else what
+    differs ([] when there is no such dataset to compare with)."""
     try:
-        return datasets.read_manifest(output).get("config_fingerprint") == fingerprint
+        manifest = datasets.read_manifest(output)
     except UserError:
-        return False
-
-
-def gather_stats(staging: str) -> list[dict]:
-    """Read and remove the per-part stats files the pipeline left in `staging`."""
-    from pipelines.tokenize.transforms import STATS_PREFIX
-
-    records = []
-    for path in storage.listdir(staging):
-        if storage.basename(path).startswith(STATS_PREFIX):
-            records.append(json.loads(storage.read_bytes(path)))
-            storage.remove_tree(path)
-    return sorted(records, key=lambda r: r["part"])
+        return []
+    if manifest.get("schema") != TOKEN_SHARD:
+        return []
+    recorded = manifest.get("config_fingerprint")
+    changed = fingerprint.changes(recorded if isinstance(recorded, dict) else None, current)
+    if changed:
+        return changed
+    try:
+        datasets.open_dataset(output, TOKEN_SHARD)  # every listed part still there
+    except UserError as e:
+        return [str(e)]
+    return None
 
 
 def _sum(records: list[dict], key: str) -> dict[str, int]:
@@ -164,6 +155,7 @@ def _sum(records: list[dict], key: str) -> dict[str, int]:
 
 
 def run(args, beam_args: list[str]) -> int:
+    from deepcorpus.core import outputs
     from pipelines import runner, summary
     from pipelines.stage import Stage
     from pipelines.tokenize.tokenizer import hash_bytes as sha256
@@ -191,29 +183,36 @@ def run(args, beam_args: list[str]) -> int:
     # ~4 bytes of text per token: a --total-tokens that repeats sources needs more parts than the inputs.
     planned_bytes = max(text_bytes, 4 * (args.total_tokens or 0))
     num_parts = args.num_parts or max(1, math.ceil(planned_bytes / BYTES_PER_PART))
-    fingerprint = config_fingerprint(inputs, tok_keys["tokenizer_hash"], seq_len=args.seq_len, fim=vars(fim_config),
-                                     num_parts=num_parts, add_bos=bool(args.add_bos), total_tokens=args.total_tokens,
-                                     formal_keep=args.formal_keep)
-    if not args.force and _up_to_date(args.output, fingerprint):
+    current = config_fingerprint(inputs, tok_keys["tokenizer_hash"], seq_len=args.seq_len, fim=vars(fim_config),
+                                 num_parts=num_parts, add_bos=bool(args.add_bos), total_tokens=args.total_tokens,
+                                 formal_keep=args.formal_keep)
+    stale = _stale(args.output, current)
+    if stale is None and not args.force:
         log.info("%s is up to date (same inputs, tokenizer, options and code); --force rebuilds it", args.output)
         print(f"{args.output}: up to date, nothing to do")
         return 0
+    if stale:
+        log.info("rebuilding %s: %s", args.output, "; ".join(stale[:5]) + (" ..." if len(stale) > 5 else ""))
+    # An out-of-date token-shard dataset is rebuilt; a dataset of another kind needs --force.
+    existing = outputs.check_dataset_output(args.output, replace=True)
+    if existing is not None and existing.get("schema") != TOKEN_SHARD and not args.force:
+        raise UserError(f"{args.output}: a {existing['schema']} dataset is already there; --force replaces it")
     log.info("tokenizing %s (~%s bytes of text) into %d part(s) of rows of %d tokens",
              ", ".join(inputs.names), f"{text_bytes:,}", num_parts, args.seq_len + 1)
 
     runner.quiet_beam_logging()
+    totals = {"num_tokens": "tokens", "padding_tokens": "padding", "tokens_by_source": "tokens_by_source",
+              "documents_by_source": "documents_by_source"}
     with Stage("tokenize", beam_args, command=command) as stage:
-        staging = stage.output(args.output, TOKEN_SHARD, schema)
-        storage.makedirs(staging)  # the parts and their stats files are written straight into it
-        build(stage.pipeline, inputs, tokenizer_path, tok_keys["tokenizer_hash"], staging, seq_len=args.seq_len,
-              eos_id=tok_keys["eos_id"], pad_id=tok_keys["pad_id"], schema=schema, fim_config=fim_config, seed=seed,
+        target = stage.output(args.output, TOKEN_SHARD, schema, inputs=_input_paths(inputs), totals=totals,
+                              extra=_manifest_extra(args, inputs, tok_keys, fim_config, seed, tokenizer_path, current),
+                              replace=True)
+        build(stage.pipeline, inputs, tokenizer_path, tok_keys["tokenizer_hash"], target, seq_len=args.seq_len,
+              eos_id=tok_keys["eos_id"], pad_id=tok_keys["pad_id"], fim_config=fim_config, seed=seed,
               num_parts=num_parts, add_bos=args.add_bos, formal_keep=args.formal_keep,
               total_tokens=args.total_tokens)
         counters = stage.run()
-        records = gather_stats(staging)  # none: no documents, and the commit writes an empty part
-        extra = _manifest_extra(args, inputs, records, counters, tok_keys, fim_config, seed, tokenizer_path,
-                                fingerprint)
-        manifest = stage.commit(args.output, inputs=_input_files(inputs), extra=extra)
+        manifest = stage.commit(args.output, extra=_mixture(args, inputs, counters, target))
     elapsed = time.time() - start
     report = {"command": command, "counters": counters, "elapsed_s": round(elapsed, 3),
               **{k: manifest[k] for k in ("row_count", "num_parts", "num_tokens", "padding_tokens",
@@ -231,19 +230,13 @@ def run(args, beam_args: list[str]) -> int:
     return 0
 
 
-def _manifest_extra(args, inputs: Inputs, records: list[dict], counters: dict, tok_keys: dict,
-                    fim_config: FimConfig, seed: int, tokenizer_path: str, fingerprint: str) -> dict:
-    """The token-shard manifest's own keys: how to read the rows, what is in them, how they were made."""
-    from pipelines.tokenize.sampling import mixture_rates
-
-    tokens_by_source = _sum(records, "tokens_by_source")
-    extra = {
+def _manifest_extra(args, inputs: Inputs, tok_keys: dict, fim_config: FimConfig, seed: int, tokenizer_path: str,
+                    fingerprint: dict) -> dict:
+    """The token-shard manifest's own keys known before the run: how to read the rows and how they
+    were made (the token counts are summed from the parts' records at the commit)."""
+    return {
         "seq_len": args.seq_len,
         **tok_keys,
-        "tokens_by_source": tokens_by_source,
-        "documents_by_source": _sum(records, "documents_by_source"),
-        "num_tokens": sum(r["tokens"] for r in records),
-        "padding_tokens": sum(r["padding"] for r in records),
         "fim_rate": fim_config.rate,
         "fim_mode": fim_config.mode,
         "seed": seed,
@@ -253,19 +246,29 @@ def _manifest_extra(args, inputs: Inputs, records: list[dict], counters: dict, t
         "tokenizer": tokenizer_path,
         "sources": dict(zip(inputs.names, (s.spec for s in inputs.sources))),
         "config_fingerprint": fingerprint,
+        # Summed from the parts' records at the commit (the zeros of an empty dataset).
+        "num_tokens": 0, "padding_tokens": 0, "tokens_by_source": {}, "documents_by_source": {},
     }
-    if inputs.weights is not None:
-        # Recomputed from the same counts the pipeline's side input summed, so it matches what ran.
-        counted = counters.get("tokenize", {})
-        available = {n: counted.get(f"tokens_{n}", 0) for n in inputs.names}
-        extra["mixture"] = {
-            "weights": inputs.weights,
-            "available_tokens": available,
-            "rates": mixture_rates(available, inputs.weights, args.total_tokens),
-            "total_tokens": args.total_tokens,
-            "realised_share": _shares(tokens_by_source),
-        }
-    return extra
+
+
+def _mixture(args, inputs: Inputs, counters: dict, target) -> dict:
+    """The mixture's record, from the counters the pipeline's side input summed (so it matches what
+    ran), and the realised shares from the parts' records."""
+    from pipelines.tokenize.sampling import mixture_rates
+
+    if inputs.weights is None:
+        return {}
+    parts = datasets.read_part_list(target.path, target.run_id) or []
+    tokens_by_source = _sum([r["stats"] for r in parts if "stats" in r], "tokens_by_source")
+    counted = counters.get("tokenize", {})
+    available = {n: counted.get(f"tokens_{n}", 0) for n in inputs.names}
+    return {"mixture": {
+        "weights": inputs.weights,
+        "available_tokens": available,
+        "rates": mixture_rates(available, inputs.weights, args.total_tokens),
+        "total_tokens": args.total_tokens,
+        "realised_share": _shares(tokens_by_source),
+    }}
 
 
 def _shares(tokens: dict[str, float]) -> dict[str, float]:

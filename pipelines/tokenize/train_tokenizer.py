@@ -90,6 +90,9 @@ def run(args) -> int:
         raise UserError(f"--vocab-size must be at least {MIN_VOCAB_SIZE} (256 bytes + 6 special tokens + 1)")
     if args.sample_bytes <= 0:
         raise UserError("--sample-bytes must be positive")
+    from deepcorpus.core import outputs
+
+    outputs.check_file_output(args.output)  # before the training: never a directory or inside a dataset
     names = documents.source_names(sources)
     start = time.time()
     stats = SampleStats()

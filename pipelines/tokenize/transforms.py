@@ -1,14 +1,13 @@
 """The steps of `tokenize run` as Beam DoFns, each small and tested on its own.
 
     rows --Text--> Document --Batch/Tokenize--> TokenizedDoc --Sample--> (part, (order, source, ids))
-         --GroupByKey--> --WritePart--> part-NNNNN.parquet (+ its stats)
+         --GroupByKey--> --WritePart--> part-RUN-NNNNN-UNIQUE.parquet (its record carries its stats)
 
 Counters (namespace = the stage in the summary table): text, fim, tokenize, mixture, pack.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import NamedTuple
@@ -17,12 +16,11 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.metrics import Metrics
 
-from deepcorpus.core import datasets, storage
+from deepcorpus.core import datasets
 from deepcorpus.core.contracts import FORMAL_PROOF
 from pipelines.tokenize import documents, fim, packing
 from pipelines.tokenize.sampling import copies, uniform
 
-STATS_PREFIX = "_stats-"  # per-part stats the driver gathers (and removes) before the commit
 PROGRESS_EVERY_S = 30
 
 log = logging.getLogger(__name__)
@@ -186,18 +184,19 @@ class SampleFn(beam.DoFn):
 
 
 class WritePartFn(beam.DoFn):
-    """(part, documents) -> part-NNNNN.parquet in `staging`, packed in hash order; yields its stats.
+    """(part, documents) -> `part-RUN-NNNNN-UNIQUE.parquet` straight in the dataset directory,
+    packed in hash order; yields the part's record for the commit, its packing stats under `stats`.
 
     Writing a whole part from one element is what keeps a document inside one part file and the
-    rows of a part one stream. A retried bundle rewrites the same bytes under the same name.
+    rows of a part one stream. A retried bundle writes under a new name; the first attempt's file
+    is never listed and the commit's clean-up removes it.
     """
 
-    def __init__(self, staging: str, seq_len: int, eos_id: int, pad_id: int, schema):
-        self.staging = staging
+    def __init__(self, target: datasets.Target, seq_len: int, eos_id: int, pad_id: int):
+        self.target = target
         self.seq_len = seq_len
         self.eos_id = eos_id
         self.pad_id = pad_id
-        self.schema = schema
 
     def setup(self):
         self.counters = _Counters("pack")
@@ -206,12 +205,8 @@ class WritePartFn(beam.DoFn):
         part, docs = element
         ordered = sorted(docs, key=lambda d: d[0])
         table, stats = packing.pack(((s, ids) for _, s, ids in ordered), self.seq_len, self.eos_id,
-                                    self.pad_id, self.schema)
-        name = datasets.part_name(part)
-        datasets.write_part(table, storage.join(self.staging, name))
-        record = {"part": name, **vars(stats)}
-        storage.write_bytes_atomic(storage.join(self.staging, f"{STATS_PREFIX}{name}.json"),
-                                   json.dumps(record).encode())
+                                    self.pad_id, self.target.schema)
+        record = {**datasets.write_part(table, self.target.part_path(part)), "index": part, "stats": vars(stats)}
         self.counters.inc("parts")
         self.counters.inc("rows", stats.rows)
         self.counters.inc("docs", stats.documents)

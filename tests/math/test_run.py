@@ -10,7 +10,7 @@ import pytest
 from deepcorpus import samples
 from deepcorpus.cli import main
 from deepcorpus.core import datasets
-from deepcorpus.core.contracts import WEB_DOC_SCHEMA
+from deepcorpus.core.contracts import WEB_DOC, WEB_DOC_SCHEMA
 from pipelines.math.candidates import candidates_graph
 from pipelines.math.config import MathRunConfig
 from pipelines.math.run import stop_reason
@@ -92,6 +92,28 @@ def test_resume_reuses_complete_iterations(run_dir, tmp_path, caplog):
     assert "iteration 1: complete" in caplog.text and "reusing" in caplog.text
 
 
+@pytest.mark.slow
+def test_resume_recomputes_what_a_changed_option_or_input_affects_and_says_which(run_dir, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="pipelines.math")
+    copy = tmp_path / "math"
+    shutil.copytree(run_dir, copy)
+    candidates = datasets.read_manifest(str(copy / "candidates"))
+    assert len(candidates["inputs"]) == 3 and candidates["options"]["min_chars"] == 100  # no longer {}
+    assert math_run(copy, "--iterations", "1", "--threshold", "0.95") == 0
+    assert "iteration 1: recomputing: option threshold: 0.5 -> 0.95" in caplog.text
+    assert "reusing" in caplog.text and datasets.read_manifest(str(copy / "candidates")) == candidates
+    assert json.loads((copy / "iter_1" / "metrics.json").read_text())["threshold"] == 0.95
+    collected = datasets.read_manifest(str(copy / "iter_1" / "collected"))
+    assert collected["options"]["threshold"] == 0.95 and "candidates" in collected["inputs"]
+    scores = datasets.open_dataset(str(copy / "iter_1" / "scores"), "math_score")
+    assert scores.row_count == candidates["row_count"]
+    caplog.clear()
+    seed = tmp_path / "seed.jsonl"
+    shutil.copy(samples.path("math_seed.jsonl"), seed)
+    assert math_run(copy, "--iterations", "1", "--threshold", "0.95", "--seed", str(seed)) == 0
+    assert f"input {seed} is new" in caplog.text and "math_seed.jsonl is no longer given" in caplog.text
+
+
 def test_stop_reason():
     assert stop_reason({"overlap_with_previous": None, "n_collected": 5}, 0.98) is None
     assert stop_reason({"overlap_with_previous": 0.97, "n_collected": 5}, 0.98) is None
@@ -124,7 +146,8 @@ def test_dataflow_options_build_the_candidates_graph_without_cloud_contact():
     p = beam.Pipeline(options=options)
     cfg = MathRunConfig(inputs=["gs://bucket/crawl/*.warc.gz"], seed="gs://bucket/owm.parquet",
                         output="gs://bucket/math")
-    candidates_graph(p, cfg, ["gs://bucket/crawl/a.warc.gz"], "gs://bucket/math/.candidates.tmp")
+    target = datasets.Target("gs://bucket/math/candidates", datasets.new_run_id(), WEB_DOC, WEB_DOC_SCHEMA)
+    candidates_graph(p, cfg, ["gs://bucket/crawl/a.warc.gz"], target)
     labels = {t.unique_name for t in p.to_runner_api().components.transforms.values()}
     for step in ("Read", "Spread", "Extract", "LanguageId", "UrlDedup", "NearDedup", "WriteCandidates"):
         assert step in labels

@@ -16,7 +16,7 @@ def build(**overrides):
     return args, mla, RotaryEmbedding(args).double()
 
 
-@pytest.mark.parametrize("overrides", [{}, {"q_lora_rank": 0}, {"max_seq_len": 8192, "original_seq_len": 256}],
+@pytest.mark.parametrize("overrides", [{}, {"q_lora_rank": 0}, {"yarn": True, "max_seq_len": 8192, "original_seq_len": 256}],
                          ids=["low-rank-q", "full-rank-q", "yarn"])
 def test_naive_and_absorbed_paths_agree_in_float64(overrides):
     args, mla, rope = build(**overrides)
@@ -36,10 +36,12 @@ def test_naive_and_absorbed_paths_agree_in_float64(overrides):
 
 def test_yarn_raises_the_softmax_scale_as_the_reference():
     plain = MLA(get_preset("tiny"))
-    long = MLA(get_preset("tiny", max_seq_len=8192, original_seq_len=256, rope_factor=40, mscale=1.0))
+    long = MLA(get_preset("tiny", yarn=True, max_seq_len=8192, original_seq_len=256, rope_factor=40, mscale=1.0))
     mscale = 0.1 * torch.log(torch.tensor(40.0)).item() + 1.0
     assert long.softmax_scale == pytest.approx(plain.softmax_scale * mscale**2)
     assert plain.softmax_scale == pytest.approx((16 + 8) ** -0.5)
+    # A long window without the switch is pre-training with plain RoPE: no mscale.
+    assert MLA(get_preset("tiny", max_seq_len=8192, original_seq_len=256)).softmax_scale == plain.softmax_scale
 
 
 def test_v3_absorbed_cache_holds_576_values_per_token_and_layer():

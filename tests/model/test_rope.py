@@ -22,11 +22,21 @@ def test_rotation_preserves_norms_and_depends_only_on_relative_position():
 
 def test_yarn_interpolates_low_frequencies_and_keeps_high_ones():
     base = rope_frequencies(get_preset("tiny", qk_rope_head_dim=64))
-    yarn = rope_frequencies(get_preset("tiny", qk_rope_head_dim=64, max_seq_len=8192, original_seq_len=256,
+    yarn = rope_frequencies(get_preset("tiny", qk_rope_head_dim=64, yarn=True, max_seq_len=8192, original_seq_len=256,
                                        rope_factor=40))
     torch.testing.assert_close(yarn[0], base[0])  # fastest rotation untouched
     torch.testing.assert_close(yarn[-1], base[-1] / 40)  # slowest fully interpolated
     assert (yarn <= base).all()
+
+
+def test_pretraining_and_context_extension_are_two_explicit_settings():
+    # V3 pre-trained at 4K with plain RoPE; a longer window alone does not switch YaRN on.
+    v3 = get_preset("v3")
+    assert (v3.max_seq_len, v3.yarn) == (4096, False)
+    plain = rope_frequencies(v3)
+    torch.testing.assert_close(rope_frequencies(v3.replace(max_seq_len=16384)), plain, rtol=0, atol=0)
+    extended = rope_frequencies(v3.replace(yarn=True, max_seq_len=32768))
+    assert (extended < plain).any() and extended[0] == plain[0]
 
 
 def test_positions_restart_at_each_document():

@@ -79,19 +79,58 @@ def test_turning_mtp_off_changes_nothing_of_the_main_head():
     torch.testing.assert_close(with_mtp(batch[:, :-1]).logits, a.logits, rtol=0, atol=0)
 
 
+def randomise_norms(model):
+    """Norm weights away from 1, where RMSNorm(RMSNorm(h)) != RMSNorm(h) and the two halves differ."""
+    for name, p in model.named_parameters():
+        if name.endswith("norm.weight"):
+            torch.nn.init.uniform_(p, 0.5, 1.5)
+    return model
+
+
 def test_mtp_depth_1_reads_the_next_token_and_predicts_the_one_after():
-    # V3 eq. 21-23 written out: h'_i = M[norm(h_i); norm(Emb(t_{i+1}))], block, shared head -> t_{i+2}.
-    model = tiny_model().eval()
+    # DeepSeek-V3's released MTP layout (as transformers and vLLM run it), written out:
+    #   h'_i = eh_proj[enorm(Emb(t_{i+1})); hnorm(norm(h_i))], block, shared_head.norm, head -> t_{i+2}
+    # with h_i the main model's last hidden state, norm its final norm.
+    model = randomise_norms(tiny_model()).eval()
     tokens, targets = torch.randint(0, 2048, (1, 12)), torch.randint(0, 2048, (1, 12))
     seen = {}
-    model.norm.register_forward_hook(lambda mod, inp, out: seen.setdefault("h", inp[0]))
+    model.norm.register_forward_hook(lambda mod, inp, out: seen.setdefault("normed", out))
     out = model(tokens, targets)
     mtp = model.mtp[0]
     rope = model.rope(torch.arange(12))
-    h1, _, _ = mtp(seen["h"], model.embed(targets), rope)  # token i+1 of the input is targets[i]
+    x = mtp.proj(torch.cat([mtp.enorm(model.embed(targets)), mtp.hnorm(seen["normed"])], dim=-1))
+    h1, _, _ = mtp.block(x, rope)  # token i+1 of the input is targets[i]
     logits = model.head(mtp.norm(h1))
     expected = torch.nn.functional.cross_entropy(logits[0, :-1], targets[0, 1:])  # t_{i+2} = targets[i+1]
     torch.testing.assert_close(out.mtp_loss, expected)
+
+
+def test_mtp_logits_predict_two_ahead_from_the_tokens_alone():
+    model = randomise_norms(tiny_model()).eval()
+    sequence = torch.randint(0, 2048, (2, 12))
+    seen = {}
+    model.norm.register_forward_hook(lambda mod, inp, out: seen.setdefault("normed", out))
+    (logits,) = model.mtp_logits(sequence)
+    mtp = model.mtp[0]
+    x = mtp.proj(torch.cat([mtp.enorm(model.embed(sequence[:, 1:])), mtp.hnorm(seen["normed"][:, :-1])], dim=-1))
+    h1, _, _ = mtp.block(x, model.rope(torch.arange(11)))  # causal: the last position is not needed
+    assert logits.shape == (2, 11, 2048)
+    torch.testing.assert_close(logits, model.head(mtp.norm(h1)))
+
+
+def test_a_second_mtp_depth_reads_the_first_depths_normed_state():
+    model = randomise_norms(tiny_model(mtp_depth=2)).eval()
+    sequence = torch.randint(0, 2048, (1, 10))
+    first, second = model.mtp_logits(sequence)
+    assert first.shape == (1, 9, 2048) and second.shape == (1, 8, 2048)
+    seen = {}
+    model.mtp[0].norm.register_forward_hook(lambda mod, inp, out: seen.setdefault("h1", out))
+    model.mtp_logits(sequence)
+    m2 = model.mtp[1]
+    ahead2 = torch.cat([sequence[:, 2:], sequence[:, :2]], dim=1)
+    x = m2.proj(torch.cat([m2.enorm(model.embed(ahead2)), m2.hnorm(seen["h1"])], dim=-1))
+    h2, _, _ = m2.block(x, model.rope(torch.arange(10)))
+    torch.testing.assert_close(second, model.head(m2.norm(h2))[:, :8])
 
 
 def test_documents_in_a_packed_row_do_not_see_each_other():

@@ -184,3 +184,26 @@ def test_remote_workers_need_a_remote_tokenizer(corpora, tokenizer_path, tmp_pat
                  "--output", "gs://bucket/tokens", "--runner", "DataflowRunner", "--project", "p",
                  "--region", "r", "--temp_location", "gs://bucket/tmp"]) == 2
     assert "copy it to gs://" in capsys.readouterr().err
+
+
+def test_a_rerun_rebuilds_when_an_input_or_option_changed_and_says_which(corpora, tokenizer_path, tmp_path, caplog):
+    import logging
+    import shutil
+
+    src = tmp_path / "math"
+    shutil.copytree(os.path.dirname(corpora["math"]), src)  # a run directory we may touch
+    argv = ["tokenize", "run", "--input", str(src), "--tokenizer", tokenizer_path, "--seq-len", "32",
+            "--output", str(tmp_path / "tokens"), *IN_MEMORY]
+    assert main(argv) == 0
+    first = datasets.read_manifest(str(tmp_path / "tokens"))
+    assert str(src / "corpus") in first["inputs"] and first["inputs"][str(src / "corpus")].startswith("dataset ")
+    caplog.set_level(logging.INFO, logger="pipelines.tokenize")
+    assert main([*argv[:-2], "--seq-len", "48", *IN_MEMORY]) == 0
+    assert "option seq_len: 32 -> 48" in caplog.text
+    caplog.clear()
+    # The input dataset is rewritten (a new commit): the shards are rebuilt, naming it.
+    with datasets.DatasetWriter(str(src / "corpus"), "web_doc") as w:
+        w.write_rows(web_rows(30))
+    assert main([*argv[:-2], "--seq-len", "48", *IN_MEMORY]) == 0
+    assert f"input {src / 'corpus'} changed" in caplog.text
+    assert datasets.read_manifest(str(tmp_path / "tokens"))["documents_by_source"] == {"math": 30}

@@ -1,6 +1,5 @@
 """Each step of the tokenize pipeline on its own, in a TestPipeline."""
 
-import json
 import os
 
 import apache_beam as beam
@@ -9,7 +8,7 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from deepcorpus.core import contracts
+from deepcorpus.core import contracts, datasets
 from pipelines import runner
 from pipelines.tokenize import transforms
 from pipelines.tokenize.fim import FimConfig, fim_split, fim_text
@@ -72,22 +71,22 @@ def test_sample_keys_documents_by_part_and_repeats_by_rate():
                     equal_to([(("a", True), 200)]))
 
 
-def test_write_part_writes_one_stream_per_part_and_its_stats(tmp_path):
+def test_write_part_writes_one_stream_per_part_and_its_record(tmp_path):
     schema = contracts.token_shard_schema(7, 1000)
+    target = datasets.Target(str(tmp_path), datasets.new_run_id(), contracts.TOKEN_SHARD, schema)
     docs = [(0.3, "a", np.array([10, 11, 12], dtype=np.int32)), (0.1, "b", np.arange(20, 30, dtype=np.int32))]
     with local_pipeline() as p:
-        stats = (p | beam.Create([(3, docs)])
-                 | beam.ParDo(transforms.WritePartFn(str(tmp_path), 7, eos_id=1, pad_id=2, schema=schema)))
-        assert_that(stats | beam.Map(lambda s: (s["part"], s["rows"], s["tokens_by_source"])),
-                    equal_to([("part-00003.parquet", 2, {"a": 4, "b": 11})]))
+        records = (p | beam.Create([(3, docs)])
+                   | beam.ParDo(transforms.WritePartFn(target, 7, eos_id=1, pad_id=2)))
+        assert_that(records | beam.Map(lambda r: (r["index"], r["rows"], r["stats"]["tokens_by_source"],
+                                                  r["stats"]["padding"], r["name"].startswith(f"part-{target.run_id}-00003-"))),
+                    equal_to([(3, 2, {"a": 4, "b": 11}, 1, True)]))
     import pyarrow.parquet as pq
 
-    rows = pq.read_table(tmp_path / "part-00003.parquet").column("tokens").to_pylist()
+    (name,) = os.listdir(tmp_path)  # the part, straight in the dataset directory, and nothing else
+    rows = pq.read_table(tmp_path / name).column("tokens").to_pylist()
     # Packed in hash order: b (0.1) before a (0.3).
     assert rows == [[20, 21, 22, 23, 24, 25, 26, 27], [28, 29, 1, 10, 11, 12, 1, 2]]
-    stats_file = tmp_path / f"{transforms.STATS_PREFIX}part-00003.parquet.json"
-    assert json.loads(stats_file.read_text())["padding"] == 1
-    assert sorted(os.listdir(tmp_path)) == sorted([stats_file.name, "part-00003.parquet"])
 
 
 def test_workers_refuse_a_tokenizer_that_changed_after_the_driver_read_it(tokenizer_path):

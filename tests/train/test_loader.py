@@ -103,10 +103,16 @@ def test_shards_from_another_tokenizer_are_refused_with_one_line(tmp_path):
 
 
 def test_a_corrupt_part_is_named_in_a_clear_error(numbered):
-    part = os.path.join(numbered, "part-00001.parquet")
+    from deepcorpus.core.datasets import open_dataset
+
+    part = open_dataset(numbered).files[1]
     data = open(part, "rb").read()
-    open(part, "wb").write(data[: len(data) // 2])
-    with pytest.raises(DatasetError, match="part-00001.parquet: corrupt token shard"):
+    half = len(data) // 2
+    open(part, "wb").write(data[:half] + b"\0" * (len(data) - half))  # the listed size, but garbage
+    with pytest.raises(DatasetError, match=f"{os.path.basename(part)}: corrupt token shard"):
+        open_sources([numbered], None)
+    open(part, "wb").write(data[:half])  # truncated: refused from the listing, before any read
+    with pytest.raises(DatasetError, match=f"{os.path.basename(part)} is {half} bytes, but the manifest lists"):
         open_sources([numbered], None)
 
 

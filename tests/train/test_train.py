@@ -157,13 +157,17 @@ def test_shards_of_another_tokenizer_are_refused_on_the_command_line(tokens, tmp
 
 
 def test_a_corrupt_shard_is_one_line_and_exit_2(tmp_path, capsys):
+    from deepcorpus.core.datasets import open_dataset
+
     path = write_shards(tmp_path / "tokens", pattern_rows(20, SEQ, 2048), seq_len=SEQ, vocab_size=2048)
-    part = os.path.join(path, "part-00000.parquet")
+    part = open_dataset(path).files[0]
+    size = os.path.getsize(part)
     with open(part, "r+b") as f:
-        f.truncate(100)
+        f.seek(size // 2)
+        f.write(b"\0" * (size - size // 2))  # the listed size, but not Parquet any more
     assert train(path, tmp_path / "run", "--steps", "1") == 2
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "part-00000.parquet: corrupt token shard" in err
+    assert len(err.splitlines()) == 1 and f"{os.path.basename(part)}: corrupt token shard" in err
 
 
 def test_fp8_without_a_capable_gpu_is_refused_clearly(tokens, tmp_path, capsys):
