@@ -121,6 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     # sys.argv is the demo's own. Handlers pass it down; the data layer records what it is given.
     args.command_line = ["deepcorpus", *argv]
     try:
+        if extra and getattr(args, "beam_args", False):
+            from pipelines.runner import check_beam_args
+
+            extra = check_beam_args(extra)  # Beam's values and runner name, before any work
         result = args.func(args, extra) if getattr(args, "beam_args", False) else args.func(args)
         return int(result or 0)
     except (UserError, ConservationError) as e:

@@ -60,14 +60,18 @@ def pipeline_options(beam_args: list[str], config: RunnerConfig | None = None) -
 
 def _fill_dataflow_defaults(options: PipelineOptions) -> None:
     """Ship the project to workers unless the user gave a container or package of their own."""
-    gcp = options.view_as(GoogleCloudOptions)
+    _check_dataflow_options(options)
     setup = options.view_as(SetupOptions)
-    missing = [name for name in ("project", "region", "temp_location") if not getattr(gcp, name)]
-    if missing:
-        raise UserError("DataflowRunner needs " + ", ".join(f"--{m}" for m in missing))
     worker = options.get_all_options()
     if not worker.get("sdk_container_image") and not setup.setup_file and not setup.extra_packages:
         setup.setup_file = os.path.join(PROJECT_ROOT, "setup.py")
+
+
+def _check_dataflow_options(options: PipelineOptions) -> None:
+    gcp = options.view_as(GoogleCloudOptions)
+    missing = [name for name in ("project", "region", "temp_location") if not getattr(gcp, name)]
+    if missing:
+        raise UserError("DataflowRunner needs " + ", ".join(f"--{m}" for m in missing))
 
 
 def make_runner(options: PipelineOptions):
@@ -133,7 +137,15 @@ def is_local(options: PipelineOptions) -> bool:
 
 def new_pipeline(beam_args: list[str], config: RunnerConfig | None = None) -> beam.Pipeline:
     options = pipeline_options(beam_args, config)
-    return beam.Pipeline(runner=make_runner(options), options=options)
+    try:
+        return beam.Pipeline(runner=make_runner(options), options=options)
+    except ValueError as e:
+        # Beam's own checks of its options (a runner's required flags, a malformed gs:// path):
+        # "Pipeline has validations errors:" and one line per problem.
+        problems = [line.strip().rstrip(".") for line in str(e).splitlines()[1:] if line.strip()]
+        if not str(e).startswith("Pipeline has validations errors") or not problems:
+            raise
+        raise UserError("Beam options: " + "; ".join(problems)) from None
 
 
 def run(pipeline: beam.Pipeline, what: str):
@@ -182,6 +194,58 @@ def beam_option_strings() -> set[str]:
 
     PipelineOptions([]).get_all_options(add_extra_args_fn=capture)
     return seen
+
+
+def check_beam_args(beam_args: list[str]) -> list[str]:
+    """`beam_args` as Beam will read them, checked before any work: a value Beam's parser rejects
+    (`--direct_num_workers abc`) and a runner Beam does not know (`--runner Foo`) are one-line
+    UserErrors; a runner named as Beam allows it (`dataflow`, `Dataflowrunner`, `direct`) is written
+    as its class name, so that our own checks of the runner (local defaults, Dataflow's options) see
+    the runner Beam will use."""
+    import contextlib
+    import io
+
+    stderr = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(stderr):
+            runner = PipelineOptions(beam_args).get_all_options()["runner"]
+    except SystemExit:  # Beam's argparse printed a usage block and the reason on its last line
+        reason = stderr.getvalue().strip().splitlines()[-1:] or ["invalid Beam option"]
+        raise UserError(re.sub(r"^[^:]*: error: ", "", reason[0])) from None
+    if not runner:
+        return list(beam_args)
+    name = canonical_runner(runner)
+    out, i = [], 0
+    while i < len(beam_args):
+        a = beam_args[i]
+        if a == "--runner" and i + 1 < len(beam_args):
+            out += ["--runner", name]
+            i += 2
+            continue
+        out.append(f"--runner={name}" if a.startswith("--runner=") else a)
+        i += 1
+    if name == "DataflowRunner":
+        _check_dataflow_options(PipelineOptions(out))
+    return out
+
+
+def canonical_runner(name: str) -> str:
+    """Beam's class name for a runner as Beam's `create_runner` resolves it (case-insensitive, the
+    'Runner' suffix optional), a fully qualified class name as given, or a UserError naming the
+    closest known runner."""
+    import difflib
+
+    from apache_beam.runners.runner import _RUNNER_MAP
+
+    if "." in name:
+        return name
+    path = _RUNNER_MAP.get(name.lower()) or _RUNNER_MAP.get(name.lower() + "runner")
+    if path:
+        return path.rsplit(".", 1)[-1]
+    known = list(StandardOptions.KNOWN_RUNNER_NAMES)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+    hint = f"did you mean {close[0]}? " if close else ""
+    raise UserError(f"--runner {name}: not a Beam runner ({hint}known: {', '.join(known)}, or a class's full name)")
 
 
 def unknown_beam_args(beam_args: list[str]) -> list[str]:

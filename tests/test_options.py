@@ -182,6 +182,47 @@ def test_beam_options_still_pass_through(tmp_path, capsys):
     assert "missing.jsonl: no such file" in capsys.readouterr().err
 
 
+def test_a_bad_value_of_a_beam_option_is_one_line(tmp_path, capsys):
+    assert main(["dedup", "minhash", "--input", "d.jsonl", "--output", str(tmp_path / "o"),
+                 "--direct_num_workers", "abc"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--direct_num_workers: invalid int value: 'abc'" in err[0]
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_unknown_runner_names_the_closest_beam_runner(tmp_path, capsys):
+    assert main(["dedup", "minhash", "--input", "d.jsonl", "--output", str(tmp_path / "o"),
+                 "--runner", "Dirctrunner"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--runner Dirctrunner: not a Beam runner (did you mean DirectRunner?" in err[0]
+
+
+def test_a_runner_named_as_beam_allows_is_the_runner_our_checks_see():
+    from pipelines.runner import check_beam_args
+
+    # Beam resolves names case-insensitively and with "Runner" optional: Dataflow's required options
+    # and the local defaults must apply to what Beam runs, not only to the exact class name.
+    dataflow = ["--project", "p", "--region", "r", "--temp_location", "gs://b/tmp"]
+    assert check_beam_args(["--runner", "dataflow", *dataflow]) == ["--runner", "DataflowRunner", *dataflow]
+    assert check_beam_args(["--runner=direct"]) == ["--runner=DirectRunner"]
+    assert check_beam_args(["--runner", "my.module.MyRunner"]) == ["--runner", "my.module.MyRunner"]
+
+
+def test_dataflow_without_its_options_is_refused_before_any_work(tmp_path, capsys):
+    assert main(["dedup", "minhash", "--input", str(tmp_path / "missing.jsonl"), "--output", str(tmp_path / "o"),
+                 "--runner", "Dataflowrunner"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "DataflowRunner needs --project, --region, --temp_location" in err[0]
+
+
+def test_beams_own_validation_errors_are_one_line():
+    from deepcorpus.core.errors import UserError
+    from pipelines.runner import new_pipeline
+
+    with pytest.raises(UserError, match=r"^Beam options: Invalid GCS path \(/tmp/x\), given for the option: temp_location;"):
+        new_pipeline(["--runner", "DataflowRunner", "--project", "p", "--region", "r", "--temp_location", "/tmp/x"])
+
+
 def test_an_unknown_option_of_a_command_without_beam_names_the_closest(tmp_path, capsys):
     line = _refused(["report", str(tmp_path), "--output", str(tmp_path / "r.html"), "--outptu", "x"], capsys)
     assert "unrecognized option --outptu" in line
