@@ -321,11 +321,14 @@ def cleanup(path: str, keep_runs: tuple[str, ...] = ()) -> int:
     holding the lock. Returns how many files it removed."""
     names = storage.entries(path)
     listed: set[str] = set()
+    committed = None
     if MANIFEST in names:
         try:
-            listed = {p["name"] for p in read_manifest(path).get("parts") or []}
+            manifest = read_manifest(path)
         except DatasetError:
             return 0  # a manifest we cannot read: touch nothing
+        listed = {p["name"] for p in manifest.get("parts") or []}
+        committed = manifest.get("run_id")
     removed = 0
     for name, info in names.items():
         if info.type.name != "File" or name in listed:
@@ -334,7 +337,11 @@ def cleanup(path: str, keep_runs: tuple[str, ...] = ()) -> int:
         if run is not None:
             mine = run in keep_runs
         elif name.startswith((PENDING_PREFIX, PART_LIST_PREFIX)) and name.endswith(".json"):
-            mine = name.split("-", 1)[1][:-5] in keep_runs
+            run = name.split("-", 1)[1][:-5]
+            if run == committed and run not in keep_runs:
+                storage.remove_file(storage.join(path, name))  # the committed run's own records: not news
+                continue
+            mine = run in keep_runs
         elif name.startswith(".") and storage.TMP_MARK in name and not storage.is_remote(path):
             storage.remove_stale_temporaries(storage.join(path, name[1:].split(storage.TMP_MARK)[0]))
             continue
@@ -343,7 +350,7 @@ def cleanup(path: str, keep_runs: tuple[str, ...] = ()) -> int:
         if not mine and storage.remove_file(storage.join(path, name)):
             removed += 1
     if removed:
-        log.info("%s: removed %d unlisted file(s)", path, removed)
+        log.info("%s: removed %d file(s) no manifest lists (an earlier or unfinished run's)", path, removed)
     return removed
 
 
