@@ -39,7 +39,7 @@ def register(sub) -> None:
         "deepcorpus math run --input 'crawl/*.warc.gz' --seed owm.parquet --output out/math \\",
         "    --benchmark gsm8k/test.jsonl --benchmark math/math_test.jsonl --auto-approve 0.6 --token-budget 40000000000",
     ], beam=True)
-    p.add_argument("--input", required=True, action="append", help="WARC/WET files or globs (repeatable)")
+    p.add_argument("--input", required=True, action="append", help="WARC/WET files, globs or directories of them (repeatable)")
     p.add_argument("--seed", required=True, help="JSONL/Parquet of math texts (a `text` column)")
     p.add_argument("--output", required=True, type=output_dir,
                    help="run directory: iter_K/ per iteration, corpus/ at the end")
