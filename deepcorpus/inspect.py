@@ -229,7 +229,12 @@ class Catalog:
         the one that is unreadable (the query had read them anyway), and that is the error."""
         message = str(e).splitlines()[0]
         parts = [f for group in self.kinds.values() for ds in group for f in ds.files]
-        if type(e).__name__ in _READ_FAILURES and not any(p in message for p in parts):
+        named = next((p for p in parts if p in message), None)
+        if named is not None and type(e).__name__ in _READ_FAILURES:
+            # "Invalid Input Error: Failed to read file "PART": ZSTD Decompression failure"
+            reason = message.split(named, 1)[1].lstrip("\"': ") or message
+            return datasets.DatasetError(f"{named}: not a readable Parquet file ({reason})")
+        if type(e).__name__ in _READ_FAILURES and named is None:
             for part in parts:
                 try:
                     for _ in datasets.iter_parquet_batches(part):

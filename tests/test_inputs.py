@@ -183,8 +183,8 @@ def test_inspect_names_a_corrupt_part(tmp_path, capsys):
     part = tmp_path / "docs" / sorted(f for f in os.listdir(ds) if f.endswith(".parquet"))[1]
     _corrupt_a_page(part)
     message = _fails(["inspect", str(ds), "SELECT sum(length(text)) FROM docs"], capsys, tmp_path / "out")
-    assert message.startswith(f"{part}: not a readable Parquet file (") or message.startswith("SQL error: ") \
-        and str(part) in message  # DuckDB names it, or else the part pyarrow cannot read is named
+    # Whether DuckDB names the part or pyarrow finds it, the message is the readers' one.
+    assert message.startswith(f"{part}: not a readable Parquet file (")
 
 
 def _listing(path, bad: bytes | None = None):
