@@ -501,7 +501,7 @@ def build_html(run_dir: str) -> tuple[str, int]:
 
 def write_report(run_dir: str, output: str) -> int:
     if not os.path.isdir(run_dir):
-        raise UserError(f"{run_dir}: no such run directory")
+        raise UserError(f"{run_dir}: {'a file, not a' if os.path.exists(run_dir) else 'no such'} run directory")
     from deepcorpus.core import outputs
 
     outputs.check_file_output(output)  # never a directory, nor a file inside a dataset

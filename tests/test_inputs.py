@@ -275,6 +275,14 @@ def test_report_on_a_bad_metrics_jsonl(content, problem, tmp_path, capsys):
     assert message.startswith(f"{run / 'metrics.jsonl'}:{problem}")
 
 
+@pytest.mark.parametrize("command", [["report", "{}", "--output", "r.html"], ["commit", "{}"]])
+def test_a_file_where_a_directory_is_read_says_so(command, tmp_path, capsys):
+    (tmp_path / "f").write_text("x")
+    argv = [a.replace("{}", str(tmp_path / "f")).replace("r.html", str(tmp_path / "r.html")) for a in command]
+    message = _fails(argv, capsys, tmp_path / "r.html")
+    assert message.startswith(f"{tmp_path / 'f'}: a file, not a ")
+
+
 def test_a_last_metrics_line_cut_by_an_interrupted_run_is_skipped(tmp_path):
     from deepcorpus.core.metrics import read_metrics
 
