@@ -13,7 +13,7 @@ import argparse
 import logging
 import sys
 
-from deepcorpus.core.command import CommandParser, leaf_parser, option_strings, show_ranges, unknown_option
+from deepcorpus.core.command import CommandParser, empty_value, leaf_parser, option_strings, show_ranges, unknown_option
 from deepcorpus.core.errors import ConservationError, UserError
 
 # Sub-command -> the module that defines it (its `register(sub)` adds the parser and its handler).
@@ -117,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(args.debug)
     if extra:
         _refuse_unknown_options(parser, args, extra)
+    empty = empty_value(leaf_parser(parser, args), args)
+    if empty:
+        leaf_parser(parser, args).error(f"{empty}: an empty value")
     # What manifests and run summaries record, as typed: the demo runs commands in-process, where
     # sys.argv is the demo's own. Handlers pass it down; the data layer records what it is given.
     args.command_line = ["deepcorpus", *argv]

@@ -134,7 +134,11 @@ def test_a_config_file_value_gets_the_same_range_check(tmp_path, capsys):
     config.write_text("[train]\nlr = -1.0\n")
     assert main(["train", "--config", str(config), "--data", "d", "--output", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "lr" in err[0] and "> 0" in err[0]
+    assert len(err) == 1 and f"{config}: lr: expected a number > 0, got -1" in err[0]  # names the file
+    # A value the command line overrides is not the file's error.
+    config.write_text("[train]\nlr = -1.0\nwarmup_steps = 'x'\n")
+    assert main(["train", "--config", str(config), "--lr", "0.1", "--data", "d", "--output", str(tmp_path / "run")]) == 2
+    assert f"{config}: warmup_steps" in capsys.readouterr().err
     config.write_text("[train]\nsteps = 10\n[model]\nn_layers = 'abc'\n")
     assert main(["train", "--config", str(config), "--data", "d", "--output", str(tmp_path / "run")]) == 2
     assert "n_layers must be a whole number" in capsys.readouterr().err
@@ -158,6 +162,31 @@ def test_model_overrides_of_the_right_type_pass():
 
     assert parse_model_overrides(["n_layers=4", "mtp_lambda=1", "score_func=softmax"]) == {
         "n_layers": 4, "mtp_lambda": 1.0, "score_func": "softmax"}
+
+
+@pytest.mark.parametrize("argv, name", [
+    (["code", "run", "--input", "", "--output", "o"], "--input"),
+    (["math", "run", "--input", "c.warc.gz", "--seed", "", "--output", "o"], "--seed"),
+    (["dedup", "minhash", "--input", "   ", "--output", "o"], "--input"),
+    (["inspect", ""], "DATA"),
+    (["tokenize", "run", "--input", "d", "--tokenizer", "", "--seq-len", "8", "--output", "o"], "--tokenizer"),
+    (["train", "--data", "d", "--output", ""], "--output"),
+])
+def test_an_empty_value_is_refused_not_taken_for_the_current_directory(argv, name, tmp_path, capsys, monkeypatch):
+    # An unset shell variable in quotes ("$CRAWL") is an empty path: the current directory to the file
+    # system, which `code run` would read as a repository and `math run` as a folder of crawl files.
+    monkeypatch.chdir(tmp_path)
+    line = _refused(argv, capsys)
+    assert f"argument {name}: " in line and ("an empty value" in line or "an empty path" in line)
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_empty_value_is_allowed_where_it_means_something():
+    args = build_parser().parse_args(["math", "run", "--input", "c.warc.gz", "--seed", "s", "--output", "o",
+                                      "--languages", ""])
+    assert command.empty_value(command.leaf_parser(build_parser(), args), args) is None
+    args.input = [""]
+    assert command.empty_value(command.leaf_parser(build_parser(), args), args) == "argument --input"
 
 
 # --- unknown options ------------------------------------------------------------------------------

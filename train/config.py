@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from dataclasses import dataclass, field
 
 from deepcorpus.core import command as opt
@@ -256,7 +257,15 @@ def build_config(cli_values: dict, config_path: str | None = None) -> TrainConfi
         else:
             values[name] = value
     values["model"] = model
-    return TrainConfig(**values).validate()
+    from_file = set(load_file(config_path)) - {k for k, v in cli_values.items() if v is not None and k != "model"} \
+        if config_path else set()
+    try:
+        return TrainConfig(**values).validate()
+    except UserError as e:
+        key = re.match(r"[A-Za-z_]+", str(e))
+        if key and key.group() in from_file:  # a value the file gave: name the file
+            raise UserError(f"{config_path}: {e}") from None
+        raise
 
 
 def effective_config(cli_values: dict, config_path: str | None, resume_from: str | None) -> TrainConfig:

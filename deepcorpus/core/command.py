@@ -88,6 +88,24 @@ def unknown_option(arg: str, known: list[str]) -> str:
     return f"unrecognized option {name}" + (f" (did you mean {close[0]}?)" if close else "")
 
 
+# Options where an empty value means something ("--languages ''": every language).
+EMPTY_ALLOWED = {"languages"}
+
+
+def empty_value(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """The first option or argument given as an empty string (`--input "$UNSET"`), as argparse names
+    it, or None. An empty path would mean the current directory to most file systems: `code run`
+    would take it for a repository, `math run` for a folder of crawl files."""
+    for action in parser._actions:
+        if action.dest in EMPTY_ALLOWED or action.nargs == 0 or isinstance(action, argparse._SubParsersAction):
+            continue
+        value = getattr(args, action.dest, None)
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, str) and not v.strip() for v in values):
+            return f"argument {action.option_strings[-1] if action.option_strings else action.metavar or action.dest}"
+    return None
+
+
 # --- numbers -------------------------------------------------------------------------------------
 
 
@@ -199,6 +217,8 @@ def writable_problem(path: str, kind: str) -> str | None:
     nearest existing ancestor must be a directory where a file can be created (a probe file is made
     and removed there, which also catches read-only file systems and root's unwritable /sys), and an
     existing `path` must be of that kind. Remote outputs are checked by their first write."""
+    if not path.strip():
+        return "an empty path"
     if storage.is_http(path):
         return f"{path}: cannot write to an http(s) URL; use a local, gs:// or s3:// path"
     if storage.is_remote(path):
