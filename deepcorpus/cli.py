@@ -93,6 +93,9 @@ def _refuse_unknown_options(parser: CommandParser, args: argparse.Namespace, ext
         from pipelines.runner import beam_option_strings, unknown_beam_args
 
         unknown = unknown_beam_args(extra)
+        if unknown and not unknown[0].startswith("-"):
+            leaf.error(f"unrecognized argument {unknown[0]} (to give an option several values, repeat it: "
+                       "--input A --input B)")
         if unknown:
             leaf.error(unknown_option(unknown[0], own + sorted(beam_option_strings())))
         return

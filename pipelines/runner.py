@@ -185,15 +185,20 @@ def worker_user_error(e: BaseException) -> UserError | None:
     return (DatasetError if kind == "DatasetError" else UserError)(_WHILE_RUNNING.sub("", message.strip()))
 
 
-def beam_option_strings() -> set[str]:
-    """Every option Beam's registry of PipelineOptions knows (--runner, --temp_location, ...)."""
-    seen: set[str] = set()
+def _beam_actions() -> dict:
+    """Option string -> argparse action, for every option Beam's registry of PipelineOptions knows."""
+    actions: dict = {}
 
     def capture(parser):
-        seen.update(s for action in parser._actions for s in action.option_strings)
+        actions.update((s, action) for action in parser._actions for s in action.option_strings)
 
     PipelineOptions([]).get_all_options(add_extra_args_fn=capture)
-    return seen
+    return actions
+
+
+def beam_option_strings() -> set[str]:
+    """Every option Beam's registry of PipelineOptions knows (--runner, --temp_location, ...)."""
+    return set(_beam_actions())
 
 
 def check_beam_args(beam_args: list[str]) -> list[str]:
@@ -249,9 +254,19 @@ def canonical_runner(name: str) -> str:
 
 
 def unknown_beam_args(beam_args: list[str]) -> list[str]:
-    """The options among `beam_args` that Beam does not know (it would drop them with a warning)."""
-    known = beam_option_strings()
-    return [a for a in beam_args if a.startswith("--") and a != "--" and a.split("=", 1)[0] not in known]
+    """The options among `beam_args` that Beam does not know (it would drop them with a warning),
+    and words that are no option's value (`--input a.jsonl b.jsonl`: b.jsonl would be ignored)."""
+    known = _beam_actions()
+    unknown, i = [], 0
+    while i < len(beam_args):
+        a = beam_args[i]
+        name = a.split("=", 1)[0]
+        if name not in known:
+            unknown.append(a)  # an option Beam does not know, or a stray word Beam would drop
+        elif "=" not in a and known[name].nargs != 0 and i + 1 < len(beam_args):
+            i += 1  # the option's value
+        i += 1
+    return unknown
 
 
 def quiet_beam_logging() -> None:

@@ -357,3 +357,20 @@ def test_help_shows_each_range(capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "--dim DIM vector dimension (default 256) (a whole number >= 1)" in out
     assert "(a number in [0, 1])" in out  # --threshold, besides 'auto'
+
+
+def test_a_stray_word_among_beam_options_is_refused_not_dropped(tmp_path, capsys):
+    # `--input a.jsonl b.jsonl`: Beam would drop b.jsonl with a warning and the run would go on without it.
+    line = _refused(["dedup", "minhash", "--input", "a.jsonl", "b.jsonl", "--output", str(tmp_path / "o")], capsys)
+    assert "unrecognized argument b.jsonl (to give an option several values, repeat it" in line
+    line = _refused(["dedup", "minhash", "--input", "a.jsonl", "--output", str(tmp_path / "o"), "--num_workers", "2", "3"],
+                    capsys)
+    assert "unrecognized argument 3 " in line
+
+
+def test_beam_option_values_are_not_stray_words():
+    from pipelines.runner import unknown_beam_args
+
+    assert unknown_beam_args(["--runner", "DataflowRunner", "--num_workers=4", "--save_main_session",
+                              "--temp_location", "gs://b/t"]) == []
+    assert unknown_beam_args(["--save_main_session", "x", "-n"]) == ["x", "-n"]
