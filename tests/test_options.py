@@ -374,3 +374,10 @@ def test_beam_option_values_are_not_stray_words():
     assert unknown_beam_args(["--runner", "DataflowRunner", "--num_workers=4", "--save_main_session",
                               "--temp_location", "gs://b/t"]) == []
     assert unknown_beam_args(["--save_main_session", "x", "-n"]) == ["x", "-n"]
+
+
+def test_no_option_defaults_to_an_empty_value_that_would_be_refused():
+    # `empty_value` looks at parsed values, defaults included: an empty default must be allowed.
+    for words, action in _options(build_parser()):
+        if isinstance(action.default, str) and not action.default.strip():
+            assert action.dest in command.EMPTY_ALLOWED, (words, action.option_strings)
