@@ -30,6 +30,7 @@ from benchmarks.common import report
 CANDIDATE_PACKAGES = ("pyarrow", "numpy", "apache_beam", "pygments", "yaml", "duckdb", "tokenizers", "lxml")
 MAX_FILES = 6000
 MAX_FILE_BYTES = 1 << 20
+REPEATS = 3
 
 
 def _package_dir(name: str) -> str | None:
@@ -153,10 +154,21 @@ def main(out_dir: str = "benchmarks/out") -> dict:
     ident = LanguageIdentifier()
     ident.identify("warm.py", b"import os\n")  # load enry and the tables outside the timings
 
-    t_base, kept_base = _time(baseline, repos)
-    t_ours, kept = _time(identify_and_filter, repos, ident)
-    t_order, edges = _time(with_order, repos, LanguageIdentifier())
-    t_docs, _ = _time(with_documents, repos, LanguageIdentifier())
+    # Best of REPEATS, the four interleaved: on a shared machine one pass can be slowed by others.
+    best: dict[str, float] = {}
+    for _ in range(REPEATS):
+        for name, fn, ident_ in (("base", baseline, None), ("ours", identify_and_filter, ident),
+                                 ("order", with_order, LanguageIdentifier()),
+                                 ("docs", with_documents, LanguageIdentifier())):
+            seconds, result = _time(fn, repos) if ident_ is None else _time(fn, repos, ident_)
+            best[name] = min(best.get(name, seconds), seconds)
+            if name == "base":
+                kept_base = result
+            elif name == "ours":
+                kept = result
+            elif name == "order":
+                edges = result
+    t_base, t_ours, t_order, t_docs = best["base"], best["ours"], best["order"], best["docs"]
     kept_ours = sum(len(v) for v in kept.values())
 
     def row(system, seconds, **extra):
@@ -174,8 +186,8 @@ def main(out_dir: str = "benchmarks/out") -> dict:
         "identify+rules speed-up over baseline": f"{t_base / t_ours:.2f}x",
         "cost of dependency ordering": f"+{(t_order - t_ours):.2f}s (+{100 * (t_order - t_ours) / t_ours:.0f}% "
                                        f"over identify+rules)",
-        "whole documents vs identify+rules": f"{t_docs / t_ours:.2f}x the CPU time",
-        "note": "CPU seconds of one process each; files kept differ where the baseline's full enry pass and our tables disagree",
+        "whole documents vs identify+rules": f"{t_docs / t_ours:.2f}x the CPU time (goal: < 2x)",
+        "note": f"CPU seconds of one process each, best of {REPEATS}; files kept differ where the baseline's full enry pass and our tables disagree",
     }
     return report("code", rows, notes, out_dir)
 

@@ -158,3 +158,36 @@ def score(corpus: Corpus, labels: dict[str, str], config: MinHashConfig = MinHas
         "removed": len(labels) - len(by_cluster),
         "removed_true": len(true_labels) - len(set(true_labels.values())),
     }
+
+
+def make_hub_corpus(n_docs: int, seed: int = 0, hub_fraction: float = 1 / 3, page_words: int = 300) -> Corpus:
+    """`make_corpus` families for (1 - hub_fraction) of `n_docs`, plus a boilerplate hub: near-copies
+    of one `page_words`-word page, each with 1 to 3 words replaced (ids `hub-N`, family -1), as
+    Common Crawl's cookie walls and parked pages are. Hub pairs are not in `pairs` (there are too
+    many); `score_with_hub` scores the hub apart."""
+    n_hub = int(n_docs * hub_fraction)
+    corpus = make_corpus(n_docs - n_hub, seed=seed)
+    rng = random.Random(seed + 1)
+    page = _words(rng, page_words)
+    for i in range(n_hub):
+        words = list(page)
+        for _ in range(rng.randint(1, 3)):
+            words[rng.randrange(len(words))] = _word(rng.randrange(10**6))
+        corpus.docs.append({"id": f"hub-{i}", "text": " ".join(words), "family": -1})
+    rng.shuffle(corpus.docs)
+    return corpus
+
+
+def score_with_hub(corpus: Corpus, removed: list[tuple[str, str]]) -> dict:
+    """`score` on the families, plus the hub: how many of its copies were kept (1 is right) and
+    how many other documents were put into the hub's clusters (0 is right). `removed` holds
+    (removed id, kept id) pairs."""
+    labels = clusters_from_removed(removed)
+    hub = {d["id"] for d in corpus.docs if d["family"] == -1}
+    hub_labels = {labels[h] for h in hub if h in labels}
+    merged = sum(1 for doc, label in labels.items() if doc not in hub and label in hub_labels)
+    rest = {doc: label for doc, label in labels.items() if doc not in hub and label not in hub_labels}
+    families = Corpus([d for d in corpus.docs if d["family"] != -1], corpus.pairs)
+    gone = {r for r, _ in removed}
+    return {**score(families, rest), "hub_docs": len(hub), "hub_kept": len(hub - gone),
+            "distinct_merged_into_hub": merged}

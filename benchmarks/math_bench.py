@@ -1,16 +1,23 @@
 """Math extraction speed and fidelity: our read + extract + language ID + classify against datatrove.
 
-Both systems run on one core, in this run, over the same WARC files (the bundled crawl by default):
+Both systems run on one core, in this run, over the same WARC files, on two inputs by default:
+
+- the real-page set (`benchmarks/real_pages.py`: ~300 saved public pages, news, blogs, shops, Q&A and
+  encyclopedia math, ~160 KB each), when it is here; the speed targets are measured on it;
+- the bundled synthetic crawl (`deepcorpus/samples/crawl`), whose labels list every formula.
 
 - deepcorpus: FastWARC reader -> Resiliparse extraction with math rewriting -> lid.176 -> fastText
   (`pipelines.math.warc`, `pipelines.math.documents`, `classifiers/`), the code the Beam DoFns call.
 - datatrove: `WarcReader` (warcio) -> `Trafilatura` extractor -> `LanguageFilter` (lid.176) ->
   `FastTextClassifierFilter`, with a fastText model trained the same way on datatrove's own text.
 
-Reported: documents per CPU second (one sequential stream each, so per core), formulas kept (the crawl's labels list every
-formula each page holds; one counts as kept when its LaTeX appears in the extracted text, spaces and
-braces ignored), documents classified as math, and the ratios. Memory: peak RSS of our reader and
-extractor streaming the input once and 8 times over, in fresh processes; flat means streaming.
+Reported: documents per CPU second (one sequential stream each, so per core), the share of our time
+per step, formulas kept (on the synthetic crawl: each labelled formula whose LaTeX appears in the text,
+spaces and braces ignored; on real pages: formulas by their delimiters), documents classified as math,
+and the ratios. On real pages also: the bare Resiliparse main-content extraction (parse + html2text)
+and our extraction as it was before issue #22 (`benchmarks/math_reference.py`), with a per-page check
+that every formula the reference keeps is still kept. Memory: peak RSS of our reader and extractor
+streaming the input once and 8 times over, in fresh processes; flat means streaming.
 
     python -m benchmarks.math_bench            # or: make bench
     python -m benchmarks.math_bench benchmarks/out --input 'cc/CC-MAIN-*.warc.gz'   # real Common Crawl
@@ -27,7 +34,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 
+from benchmarks import real_pages
 from benchmarks.common import report
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -106,6 +115,8 @@ def run_ours(files: list[str], model_path: str) -> dict:
 
     lid, clf = LanguageIdentifier(), MathClassifier.load(model_path)
     texts, docs, math = {}, 0, 0
+    steps = dict.fromkeys(("read", "extract", "langid", "classify"), 0.0)
+    clock = time.process_time
     start, wall = _cpu(), time.perf_counter()
     batch: list[tuple[str, str]] = []
 
@@ -113,22 +124,75 @@ def run_ours(files: list[str], model_path: str) -> dict:
         # As the pipeline does: extraction and language ID per batch (ExtractFn, LanguageIdFn), the
         # classifier in its own stage; only the four stages, no hashes or token counts.
         nonlocal math
+        t0 = clock()
         kept = [(url, text) for url, text in ((u, extract(h).text) for u, h in batch) if len(text) >= MIN_CHARS]
+        t1 = clock()
         for _, text in kept:
             lid.predict(text)
+        t2 = clock()
         for url, text in kept:
             math += clf.score(text) >= THRESHOLD
             texts[url] = text
+        t3 = clock()
+        steps["extract"] += t1 - t0
+        steps["langid"] += t2 - t1
+        steps["classify"] += t3 - t2
         batch.clear()
 
     for path in files:
-        for page in iter_pages(path):
+        pages = iter_pages(path)
+        while True:
+            t0 = clock()
+            page = next(pages, None)
+            steps["read"] += clock() - t0
+            if page is None:
+                break
             docs += 1
             batch.append((page["url"], page["html"]))
             if len(batch) == BATCH:
                 flush()
     flush()
-    return {"docs": docs, "cpu_s": _cpu() - start, "wall_s": time.perf_counter() - wall, "texts": texts, "math": math}
+    return {"docs": docs, "cpu_s": _cpu() - start, "wall_s": time.perf_counter() - wall, "texts": texts, "math": math,
+            "steps": steps}
+
+
+def run_extract_only(htmls: list[str], how: str) -> float:
+    """CPU seconds to extract `htmls` (already read) with: ours, the pre-#22 reference, or bare Resiliparse."""
+    if how == "bare":
+        from resiliparse.extract.html2text import extract_plain_text
+        from resiliparse.parse.html import HTMLTree
+
+        def fn(h):
+            return extract_plain_text(HTMLTree.parse(h), main_content=True)
+    elif how == "reference":
+        from benchmarks.math_reference import extract as fn
+    else:
+        from pipelines.math.extract_math import extract as fn
+    start = time.process_time()
+    for h in htmls:
+        fn(h)
+    return time.process_time() - start
+
+
+def _formulas(text: str) -> Counter:
+    from pipelines.math.extract_math import FORMULA
+
+    return Counter(m.group(0) for m in FORMULA.finditer(text))
+
+
+def formulas_lost(htmls: dict[str, str]) -> tuple[int, int, int]:
+    """(pages where ours lost a formula the reference kept, formulas lost, formulas the reference kept)."""
+    from benchmarks.math_reference import extract as reference
+    from pipelines.math.extract_math import extract
+
+    pages = lost = kept = 0
+    for html in htmls.values():
+        ref = _formulas(reference(html).text)
+        missing = sum((ref - _formulas(extract(html).text)).values())
+        kept += sum(ref.values())
+        lost += missing
+        pages += missing > 0
+    return pages, lost, kept
 
 
 def run_datatrove(files: list[str], model_path: str) -> dict:
@@ -185,52 +249,103 @@ def _peak_rss_of_stream(files: list[str], copies: int) -> float:
     return float(out[1])
 
 
-def main(out_dir: str = "benchmarks/out", crawl: str = CRAWL) -> dict:
-    """`crawl`: a glob of WARC files; off the bundled sample, formulas are counted by their delimiters."""
-    files = sorted(glob.glob(crawl))
-    if not files:
-        raise SystemExit(f"{crawl}: no such file")
-    labels = {}
-    if crawl == CRAWL:
-        for line in open(LABELS, encoding="utf-8"):
-            row = json.loads(line)
-            labels[row["url"]] = row
-    with tempfile.TemporaryDirectory() as tmp:
-        ours_model, theirs_model = train_models(tmp)
-        os.environ.setdefault("HF_HOME", os.path.join(tmp, "hf"))  # datatrove copies the model into a cache
-        ours = min((run_ours(files, ours_model) for _ in range(3)), key=lambda r: r["cpu_s"])
-        theirs = run_datatrove(files, theirs_model)
-    rows = []
+def _read_htmls(files: list[str]) -> dict[str, str]:
+    from pipelines.math.warc import iter_pages
+
+    return {p["url"]: p["html"] for f in files for p in iter_pages(f)}
+
+
+def _row(name: str, r: dict, labels: dict) -> dict:
     from pipelines.math.extract_math import count_formulas
 
-    for name, r in (("deepcorpus (FastWARC+Resiliparse+math)", ours), ("datatrove (warcio+Trafilatura)", theirs)):
-        if labels:
-            kept, total = formulas_kept(r["texts"], labels)
-        else:
-            kept, total = sum(count_formulas(t) for t in r["texts"].values()), None
-        # Per core = per CPU second: each system is one sequential stream, and CPU time does not
-        # count time lost to other processes on a busy machine (wall time is shown beside it).
-        rows.append({"system": name, "docs": r["docs"], "wall_s": round(r["wall_s"], 2), "cpu_s": round(r["cpu_s"], 2),
-                     "docs_per_s_per_core": r["docs"] / max(r["cpu_s"], 1e-9), "formulas_kept": kept,
-                     "formulas_total": total, "classified_math": r["math"]})
-    speedup = rows[0]["docs_per_s_per_core"] / max(rows[1]["docs_per_s_per_core"], 1e-9)
-    formula_ratio = rows[0]["formulas_kept"] / max(rows[1]["formulas_kept"], 1)
-    rss1 = _peak_rss_of_stream(files, 1)
-    rss8 = _peak_rss_of_stream(files, 8)
-    notes = {
-        "input": f"{len(files)} WARC files, {ours['docs']} HTML pages ({crawl})",
-        "speedup_per_core": f"{speedup:.1f}x (goal: >= 5x)",
-        "formulas_kept_ratio": f"{formula_ratio:.2f}x",
-        "peak_rss_mb_1x_vs_8x_input": f"{rss1:.0f} MiB vs {rss8:.0f} MiB (ratio {rss8 / rss1:.2f})",
-    }
     if labels:
-        notes["math_pages_in_labels"] = sum(r["label"] for r in labels.values())
+        kept, total = formulas_kept(r["texts"], labels)
+    else:
+        kept, total = sum(count_formulas(t) for t in r["texts"].values()), None
+    # Per core = per CPU second: each system is one sequential stream, and CPU time does not
+    # count time lost to other processes on a busy machine (wall time is shown beside it).
+    row = {"system": name, "docs": r["docs"], "wall_s": round(r["wall_s"], 2), "cpu_s": round(r["cpu_s"], 2),
+           "docs_per_s_per_core": r["docs"] / max(r["cpu_s"], 1e-9), "formulas_kept": kept, "formulas_total": total,
+           "classified_math": r["math"]}
+    if "steps" in r:
+        spent = sum(r["steps"].values())
+        row["share_read/extract/langid/classify"] = "/".join(f"{100 * v / spent:.0f}%" for v in r["steps"].values())
+    return row
+
+
+def compare(files: list[str], name: str, labels: dict, models: tuple[str, str], real: bool) -> tuple[list, dict]:
+    """Rows and notes for one input: ours (best of 3) and datatrove, plus, on real pages, extraction alone."""
+    ours = min((run_ours(files, models[0]) for _ in range(3)), key=lambda r: r["cpu_s"])
+    theirs = run_datatrove(files, models[1])
+    rows = [_row("deepcorpus (FastWARC+Resiliparse+math)", ours, labels),
+            _row("datatrove (warcio+Trafilatura)", theirs, labels)]
+    speedup = rows[0]["docs_per_s_per_core"] / max(rows[1]["docs_per_s_per_core"], 1e-9)
+    rows[0]["speedup"], rows[1]["speedup"] = round(speedup, 2), 1.0
+    notes = {"input": f"{len(files)} WARC files, {ours['docs']} HTML pages", "speedup_per_core": f"{speedup:.1f}x",
+             "formulas_kept_ratio": f"{rows[0]['formulas_kept'] / max(rows[1]['formulas_kept'], 1):.2f}x"}
+    if real:
+        htmls = _read_htmls(files)
+        n = len(htmls)
+        # Interleaved, best of 3 each: the machine is shared, and what counts is the ratio in one run.
+        cpu = {how: [] for how in ("bare", "ours", "reference")}
+        for _ in range(3):
+            for how in cpu:
+                cpu[how].append(run_extract_only(list(htmls.values()), how))
+        best = {how: min(v) for how, v in cpu.items()}
+        for how, label in (("bare", "resiliparse bare main content (extraction only)"),
+                           ("ours", "deepcorpus extraction only"),
+                           ("reference", "deepcorpus extraction before #22 (reference)")):
+            rows.append({"system": label, "docs": n, "cpu_s": round(best[how], 2),
+                         "docs_per_s_per_core": n / max(best[how], 1e-9)})
+        pages, lost, kept = formulas_lost(htmls)
+        notes["speedup_per_core"] += " (goal: >= 10x)"
+        notes["extraction_vs_bare_resiliparse"] = f"{best['ours'] / best['bare']:.2f}x the time (goal: <= 1.5x)"
+        notes["extraction_vs_before_22"] = f"{best['reference'] / best['ours']:.1f}x faster"
+        notes["formulas_lost_vs_before_22"] = f"{lost} of {kept} on {pages} pages (goal: 0)"
+        rows[0]["formulas_lost_vs_before_22"] = lost
+    else:
+        notes["speedup_per_core"] += " (goal: >= 5x)"
+    if labels:
         kinds = sorted({r["kind"] for r in labels.values() if r["formulas"]})
         notes["formulas_kept_by_markup (deepcorpus / datatrove / total)"] = ", ".join(
             f"{k} {formulas_kept(ours['texts'], labels, k)[0]}/{formulas_kept(theirs['texts'], labels, k)[0]}"
             f"/{formulas_kept(ours['texts'], labels, k)[1]}" for k in kinds)
-    rows[0]["speedup"] = round(speedup, 2)
-    rows[1]["speedup"] = 1.0
+        notes["math_pages_in_labels"] = sum(r["label"] for r in labels.values())
+    return rows, notes
+
+
+def main(out_dir: str = "benchmarks/out", crawl: str | None = None) -> dict:
+    """`crawl`: a glob of WARC files; by default the real-page set (when here) and the bundled crawl.
+    Off the bundled sample, formulas are counted by their delimiters."""
+    inputs = []
+    if crawl is None:
+        found = real_pages.locate()
+        if found is None:
+            print("real-page set not here (see benchmarks/real_pages.py): the bundled crawl only", file=sys.stderr)
+        else:
+            inputs.append(("real_pages", real_pages.warc_files(found), True))
+        inputs.append(("synthetic_crawl", sorted(glob.glob(CRAWL)), False))
+    else:
+        inputs.append(("input", sorted(glob.glob(crawl)), False))
+    for name, files, _ in inputs:
+        if not files:
+            raise SystemExit(f"{name}: no WARC files")
+    labels = {}
+    for line in open(LABELS, encoding="utf-8"):
+        row = json.loads(line)
+        labels[row["url"]] = row
+    rows, notes = [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        models = train_models(tmp)
+        os.environ.setdefault("HF_HOME", os.path.join(tmp, "hf"))  # datatrove copies the model into a cache
+        for name, files, real in inputs:
+            these = labels if name == "synthetic_crawl" else {}
+            r, n = compare(files, name, these, models, real)
+            rows += [{"input": name, **row} for row in r]
+            notes.update({f"{name}: {k}": v for k, v in n.items()})
+            rss1 = _peak_rss_of_stream(files, 1)
+            rss8 = _peak_rss_of_stream(files, 8)
+            notes[f"{name}: peak_rss_mb_1x_vs_8x_input"] = f"{rss1:.0f} MiB vs {rss8:.0f} MiB (ratio {rss8 / rss1:.2f})"
     return report("math_extract", rows, notes, out_dir)
 
 
@@ -239,6 +354,7 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(description="math extraction: deepcorpus vs datatrove, one core each")
     parser.add_argument("out_dir", nargs="?", default="benchmarks/out")
-    parser.add_argument("--input", default=CRAWL, help="glob of WARC files (default: the bundled crawl)")
+    parser.add_argument("--input", default=None,
+                        help="glob of WARC files (default: the real-page set, when here, and the bundled crawl)")
     a = parser.parse_args()
     main(a.out_dir, a.input)

@@ -89,11 +89,58 @@ def word_hashes(text: str, split_pattern: str | None = None) -> np.ndarray:
     return _hash_spans(data, np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))
 
 
+def word_hashes_batch(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """`word_hashes` of many texts at once: (all word hashes, text after text; words per text).
+
+    The texts are joined with a NUL byte (never part of a word), so one pass over the joined bytes
+    finds every word of every text; a span's hash does not depend on where it starts, so each
+    word hashes as it does alone."""
+    encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
+    data = b"\x00".join(encoded)
+    if not data:
+        return np.empty(0, dtype=U64), np.zeros(len(texts), dtype=np.int64)
+    is_word = _WORD_BYTES[np.frombuffer(data, dtype=np.uint8)].view(np.int8)
+    edges = np.diff(is_word, prepend=np.int8(0), append=np.int8(0))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    lengths = np.fromiter((len(e) for e in encoded), dtype=np.int64, count=len(encoded))
+    text_ends = np.cumsum(lengths + 1) - 1  # the separator after each text
+    counts = np.bincount(np.searchsorted(text_ends, starts), minlength=len(texts))
+    return _hash_spans(data, starts, ends), counts
+
+
 def char_hashes(text: str) -> np.ndarray:
     """One 64-bit hash per character (whitespace runs count as one space)."""
     text = _WHITESPACE.sub(" ", text).strip()
     codepoints = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(U64)
     return mix64(codepoints)
+
+
+def ngram_hashes_batch(tokens: np.ndarray, counts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """`ngram_hashes(short="whole")` of many token sequences stored back to back (`counts` tokens
+    each): (all shingles, sequence after sequence; shingles per sequence)."""
+    counts = np.asarray(counts, dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+    short = (counts > 0) & (counts < n)
+    out_counts = np.where(short, 1, np.maximum(counts - n + 1, 0))
+    out_starts = np.concatenate(([0], np.cumsum(out_counts)[:-1])).astype(np.int64)
+    out = np.empty(int(out_counts.sum()), dtype=U64)
+    total = len(tokens)
+    if total >= n:
+        count = total - n + 1
+        with np.errstate(over="ignore"):
+            h = tokens[:count].copy()
+            for k in range(1, n):
+                h *= U64(_Q)
+                h += tokens[k : k + count]
+            h = mix64(h ^ U64(n))
+        # Window i belongs to the sequence it starts in and is kept if it ends there too.
+        seq = np.repeat(np.arange(len(counts)), counts)[:count]
+        keep = (seq == np.repeat(np.arange(len(counts)), counts)[n - 1 :]) & ~short[seq]
+        windows = np.flatnonzero(keep)
+        out[out_starts[seq[windows]] + windows - starts[seq[windows]]] = h[windows]
+    for d in np.flatnonzero(short):  # texts shorter than n words: one shingle of all of them
+        out[out_starts[d]] = ngram_hashes(tokens[starts[d] : starts[d] + counts[d]], n)[0]
+    return out, out_counts
 
 
 def ngram_hashes(tokens: np.ndarray, n: int, short: str = "whole") -> np.ndarray:

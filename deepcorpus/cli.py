@@ -24,6 +24,8 @@ COMMANDS = {
     "dedup": "pipelines.dedup.cli",
     "tokenize": "pipelines.tokenize.cli",
     "train": "train.cli",
+    "sft": "posttrain.sft_cli",
+    "grpo": "posttrain.grpo_cli",
     "export": "interop.cli",
     "eval": "evaluation.cli",
     "ablate": "evaluation.ablation",

@@ -2,7 +2,7 @@
 
 The report finds what a directory holds by its layout, not by flags: a math run has `iter_K/
 metrics.json`, a code or formal run a `corpus/` of that contract, token shards a token_shard
-manifest, a training run a `metrics.jsonl`. A demo directory holds all of them and gets every
+manifest, a training run a `metrics.jsonl` (a GRPO run's records carry rewards). A demo directory holds all of them and gets every
 section. Missing pieces leave their section out rather than fail the report.
 """
 
@@ -34,6 +34,7 @@ class RunParts:
     formal: list[str] = field(default_factory=list)
     tokens: list[str] = field(default_factory=list)
     train: list[str] = field(default_factory=list)
+    grpo: list[str] = field(default_factory=list)  # `deepcorpus grpo` runs (metrics.jsonl with rewards)
     evals: list[str] = field(default_factory=list)  # `deepcorpus eval` outputs (results.json)
     ablations: list[str] = field(default_factory=list)  # `deepcorpus ablate` outputs (ablation.json)
     other: list[str] = field(default_factory=list)  # other run dirs with a summary.json
@@ -62,7 +63,7 @@ def discover(run_dir: str) -> RunParts:
         if any(re.fullmatch(r"iter_\d+", d) for d in dirs):
             parts.math.append(root)
         if "metrics.jsonl" in files:
-            parts.train.append(root)
+            (parts.grpo if _is_grpo(root) else parts.train).append(root)
         if datasets.MANIFEST in files and _schema_of(root) == TOKEN_SHARD:
             parts.tokens.append(root)
         if "corpus" in dirs:
@@ -74,6 +75,13 @@ def discover(run_dir: str) -> RunParts:
             elif schema == WEB_DOC and root not in parts.math:
                 parts.other.append(root)
     return parts
+
+
+def _is_grpo(run: str) -> bool:
+    if _load_json(os.path.join(run, "summary.json")).get("kind") == "grpo":
+        return True
+    first = next(iter(read_metrics(run)), {})
+    return "reward_mean" in first
 
 
 # --- plotting ------------------------------------------------------------------------------------
@@ -391,6 +399,72 @@ def train_section(run: str) -> str:
     return "\n".join(out)
 
 
+def grpo_section(run: str) -> str:
+    """A GRPO run: the reward curve (mean, spread, accuracy, each reward's part), the KL and clip fraction,
+    entropy and output length, the first and last steps, and a few rollouts of the last batch."""
+    records = [r for r in read_metrics(run) if "step" in r and r.get("reward_mean") is not None]
+    summary = _load_json(os.path.join(run, "summary.json"))
+    out = [f"<h2>Post-training (GRPO): {html.escape(run)}</h2>"]
+    if not records:
+        return "\n".join(out + ["<p>No logged steps yet.</p>"])
+    objective = summary.get("objective") or {}
+    if objective:
+        out.append(f"<p>reward {html.escape(str(summary.get('reward')))}; objective {html.escape(str(objective.get('variant')))}"
+                   f" (ε {objective.get('clip_eps')}, β {objective.get('beta')}, advantage {objective.get('advantage')}, "
+                   f"aggregate {objective.get('aggregate')}, ratio {objective.get('ratio')}); from "
+                   f"{html.escape(str(summary.get('init_from')))}</p>")
+    steps = [r["step"] for r in records]
+
+    def series(key):
+        return [r.get(key) if r.get(key) is not None else float("nan") for r in records]
+
+    fig, ax = _figure()
+    mean, std = series("reward_mean"), series("reward_std")
+    ax.plot(steps, mean, color="#4c72b0", label="reward mean")
+    ax.fill_between(steps, [m - s for m, s in zip(mean, std)], [m + s for m, s in zip(mean, std)], color="#4c72b0",
+                    alpha=0.15, label="± std over rollouts")
+    if any(r.get("accuracy") is not None for r in records):
+        ax.plot(steps, series("accuracy"), "--", color="#55a868", label="accuracy")
+    for key in sorted(k for k in records[-1] if k.startswith("reward_") and k.endswith("_mean") and k != "reward_mean"):
+        ax.plot(steps, series(key), ":", label=key.removesuffix("_mean"))
+    ax.set_xlabel("step")
+    ax.set_ylabel("reward")
+    ax.legend(fontsize=8)
+    out.append(_img(_png(fig), "Reward per step: mean, spread over the step's rollouts, accuracy"))
+    for (left, right), caption in ((("kl", "clip_fraction"), "KL to the reference (k3 per token) and clip fraction"),
+                                   (("entropy", "response_length"), "Policy entropy per token and mean output length")):
+        fig, ax = _figure()
+        if any(r.get(left) is not None for r in records):
+            ax.plot(steps, series(left), color="#c44e52", label=left)
+        ax.set_xlabel("step")
+        ax.set_ylabel(left)
+        twin = ax.twinx()
+        twin.plot(steps, series(right), color="#8172b2", label=right)
+        twin.set_ylabel(right)
+        out.append(_img(_png(fig), caption))
+    first, last = records[0], records[-1]
+    keys = ("reward_mean", "reward_std", "accuracy", "kl", "clip_fraction", "entropy", "response_length",
+            "rollouts_per_s")
+    out.append(_table(["", "first", "last"], [["step", first["step"], last["step"]]] +
+                      [[k, first.get(k), last.get(k)] for k in keys]))
+    rollouts = os.path.join(run, "rollouts.jsonl")
+    if os.path.exists(rollouts):
+        rows = []
+        with open(rollouts) as f:
+            for line in f:
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue
+        last_rows = [r for r in rows if r.get("step") == rows[-1].get("step")] if rows else []
+        if last_rows:
+            out.append(f"<details><summary>{len(last_rows)} rollouts of step {last_rows[0].get('step')}</summary>"
+                       + _table(["prompt", "output", "reward"],
+                                [[str(r.get("prompt"))[-200:], str(r.get("output"))[:400], r.get("reward")] for r in last_rows])
+                       + "</details>")
+    return "\n".join(out)
+
+
 def _scores_cell(s: dict) -> str:
     if s.get("value") is None:
         return s.get("status") or "n/a"
@@ -480,12 +554,14 @@ def build_html(run_dir: str) -> tuple[str, int]:
         sections.append(("tokens", tokens_section(path)))
     for run in parts.train:
         sections.append(("training", train_section(run)))
+    for run in parts.grpo:
+        sections.append(("grpo", grpo_section(run)))
     for run in parts.evals:
         sections.append(("eval", eval_section(run)))
     for run in parts.ablations:
         sections.append(("ablation", ablation_section(run)))
     if not sections:
-        raise UserError(f"{run_dir}: found no math, code, formal, token-shard, training, eval or ablation outputs "
+        raise UserError(f"{run_dir}: found no math, code, formal, token-shard, training, GRPO, eval or ablation outputs "
                         "to report on")
     nav = " ".join(f'<a href="#s{i}">{name}</a>' for i, (name, _) in enumerate(sections))
     body = "\n".join(f'<section id="s{i}">{content}</section>' for i, (_, content) in enumerate(sections))

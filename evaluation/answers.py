@@ -19,6 +19,7 @@ its last `\\boxed{}`, else what follows "final answer is", else "the answer is".
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import re
@@ -265,6 +266,7 @@ def sympy_equal(a: str, b: str) -> bool | None:
         return all(verdicts)
     if len(a) > MAX_SYMPY_CHARS or len(b) > MAX_SYMPY_CHARS or not (_sympy_safe(a) and _sympy_safe(b)):
         return None
+    _warm_sympy()  # outside the limit: importing sympy and its LaTeX grammar takes seconds on a busy machine
     with _time_limit(SYMPY_TIMEOUT_S):
         try:
             return _sympy_equal(a, b)
@@ -276,6 +278,13 @@ def sympy_equal(a: str, b: str) -> bool | None:
 
 def _sympy_safe(s: str) -> bool:
     return bool(_SYMPY_CHARS.fullmatch(s)) and all(c in SYMPY_COMMANDS for c in re.findall(r"\\([A-Za-z]+)", s))
+
+
+@functools.cache
+def _warm_sympy() -> None:
+    from sympy.parsing.latex import parse_latex
+
+    parse_latex("1")  # the ANTLR parser is built on first use
 
 
 def _sympy_equal(a: str, b: str) -> bool | None:

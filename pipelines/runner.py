@@ -30,6 +30,18 @@ log = logging.getLogger(__name__)
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+class DeepcorpusOptions(PipelineOptions):
+    """Our own pipeline flags, beside Beam's (so Beam's parser knows them and --help lists them)."""
+
+    @classmethod
+    def _add_argparse_args(cls, parser):
+        parser.add_argument(
+            "--worker_visible_path", action="append", default=None, metavar="DIR",
+            help="a local directory the workers of a remote runner can read and write at the same path (a "
+                 "shared filesystem, the remote-like test harness's bucket); repeatable. Other local paths are "
+                 "refused for remote runners")
+
+
 @dataclass
 class RunnerConfig:
     """What the CLI knows beyond Beam's own flags."""

@@ -60,3 +60,29 @@ def http_root(tmp_path):
     thread.start()
     yield tmp_path, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def remote_like():
+    """The remote-like harness (tests/harness/remote_like.py): PortableRunner, Beam's local job service
+    and a worker pool that sees only the bucket. `.bucket`, `.beam_args`, `.dir(name)`.
+
+    Uses the harness `.ci/run` started (DEEPCORPUS_REMOTE_LIKE, its state file) or starts one for this
+    pytest process and stops it at the end of the session; skips, saying why, where it cannot run."""
+    from tests.harness import remote_like as harness
+
+    state = os.environ.get(harness.ENV)
+    if state:
+        h = harness.attach(state)
+        if not h.alive():
+            pytest.fail(f"{harness.ENV}={state}: that harness is not running")
+        yield h
+        return
+    why = harness.unavailable()
+    if why:
+        pytest.skip(why)
+    h = harness.start()
+    try:
+        yield h
+    finally:
+        h.stop()

@@ -8,7 +8,7 @@ import ast
 import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PACKAGES = ("deepcorpus", "pipelines", "dedup", "classifiers", "formal", "model", "train", "interop", "evaluation")
+PACKAGES = ("deepcorpus", "pipelines", "dedup", "classifiers", "formal", "model", "train", "interop", "evaluation", "posttrain")
 GROUND = "deepcorpus.core"
 # Bundled data with a path helper; it imports nothing and anything may read it.
 DATA = "deepcorpus.samples"

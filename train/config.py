@@ -129,20 +129,21 @@ class TrainConfig:
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
 
 
-def _coerce(name: str, value, where: str):
+def _coerce(name: str, value, where: str, cls: type | None = None):
     """Check a file's value against the field's type; TOML and YAML already give typed values."""
-    default = TrainConfig().__dict__[name]
-    ftype = FIELDS[name].type
+    cls = cls or TrainConfig
+    default = cls().__dict__[name]
+    ftype = {f.name: f for f in dataclasses.fields(cls)}[name].type
     if value is None:
         if "None" in ftype:
             return None
         raise UserError(f"{where}: {name} cannot be empty")
-    if name == "data":
+    if isinstance(default, list):  # data, and the list fields of TrainConfig's subclasses
         return [value] if isinstance(value, str) else [str(v) for v in value]
-    if name == "model":
+    if isinstance(default, dict):
         if not isinstance(value, dict):
-            raise UserError(f"{where}: [model] must be a table of ModelArgs overrides")
-        return check_model_overrides(dict(value), f"{where}: [model]")
+            raise UserError(f"{where}: [{name}] must be a table of ModelArgs overrides")
+        return check_model_overrides(dict(value), f"{where}: [model]") if name == "model" else dict(value)
     if isinstance(default, bool) or ftype.startswith("bool"):
         if not isinstance(value, bool):
             raise UserError(f"{where}: {name} must be true or false (got {value!r})")
@@ -159,8 +160,11 @@ def _coerce(name: str, value, where: str):
     return str(value)
 
 
-def from_mapping(data: dict, where: str = "config") -> dict:
-    """Field values from a parsed TOML/YAML mapping; keys may sit at top level or under [train]."""
+def from_mapping(data: dict, where: str = "config", cls: type | None = None) -> dict:
+    """Field values from a parsed TOML/YAML mapping; keys may sit at top level or under [train].
+    `cls` is TrainConfig or a subclass of it (another kind of training with more fields)."""
+    cls = cls or TrainConfig
+    fields = {f.name for f in dataclasses.fields(cls)}
     if not isinstance(data, dict):
         raise UserError(f"{where}: expected a mapping of config keys")
     flat = dict(data.get("train", {})) if isinstance(data.get("train"), dict) else {}
@@ -168,13 +172,13 @@ def from_mapping(data: dict, where: str = "config") -> dict:
     out = {}
     for key, value in flat.items():
         name = key.replace("-", "_")
-        if name not in FIELDS:
+        if name not in fields:
             raise UserError(f"{where}: unknown config key {key!r}")
-        out[name] = _coerce(name, value, where)
+        out[name] = _coerce(name, value, where, cls)
     return out
 
 
-def load_file(path: str) -> dict:
+def load_file(path: str, cls: type | None = None) -> dict:
     """Field values from a TOML (.toml) or YAML (.yaml/.yml) file."""
     from deepcorpus.core import storage
 
@@ -198,7 +202,7 @@ def load_file(path: str) -> dict:
             raise UserError(f"{path}: malformed YAML ({str(e).splitlines()[0]})") from None
     else:
         raise UserError(f"{path}: a config must be a .toml, .yaml or .yml file")
-    return from_mapping(data, path)
+    return from_mapping(data, path, cls)
 
 
 def check_model_overrides(overrides: dict, where: str) -> dict:
@@ -245,9 +249,11 @@ def parse_model_overrides(items: list[str]) -> dict:
     return check_model_overrides(out, "--model")
 
 
-def build_config(cli_values: dict, config_path: str | None = None) -> TrainConfig:
+def build_config(cli_values: dict, config_path: str | None = None, cls: type | None = None) -> TrainConfig:
     """Defaults, then the file, then the options the user actually gave."""
-    values = load_file(config_path) if config_path else {}
+    cls = cls or TrainConfig
+    values = load_file(config_path, cls) if config_path else {}
+    file_keys = set(values)
     model = dict(values.get("model", {}))
     for name, value in cli_values.items():
         if value is None:
@@ -257,10 +263,9 @@ def build_config(cli_values: dict, config_path: str | None = None) -> TrainConfi
         else:
             values[name] = value
     values["model"] = model
-    from_file = set(load_file(config_path)) - {k for k, v in cli_values.items() if v is not None and k != "model"} \
-        if config_path else set()
+    from_file = file_keys - {k for k, v in cli_values.items() if v is not None and k != "model"}
     try:
-        return TrainConfig(**values).validate()
+        return cls(**values).validate()
     except UserError as e:
         key = re.match(r"[A-Za-z_]+", str(e))
         if key and key.group() in from_file:  # a value the file gave: name the file
@@ -268,15 +273,17 @@ def build_config(cli_values: dict, config_path: str | None = None) -> TrainConfi
         raise
 
 
-def effective_config(cli_values: dict, config_path: str | None, resume_from: str | None) -> TrainConfig:
+def effective_config(cli_values: dict, config_path: str | None, resume_from: str | None,
+                     cls: type | None = None) -> TrainConfig:
     """Defaults < --config file < options; when resuming, the checkpoint's config replaces the defaults."""
+    cls = cls or TrainConfig
     if not resume_from:
-        return build_config(cli_values, config_path)
-    saved = load_file(os.path.join(resume_from, "config.toml"))
-    file_values = load_file(config_path) if config_path else {}
+        return build_config(cli_values, config_path, cls)
+    saved = load_file(os.path.join(resume_from, "config.toml"), cls)
+    file_values = load_file(config_path, cls) if config_path else {}
     merged = {**saved, **file_values, **{k: v for k, v in cli_values.items() if v is not None}}
     merged["model"] = {**saved.get("model", {}), **file_values.get("model", {}), **(cli_values.get("model") or {})}
-    return TrainConfig(**merged).validate()
+    return cls(**merged).validate()
 
 
 # --- writing the effective config ----------------------------------------------------------------
@@ -296,7 +303,8 @@ def _toml_value(v) -> str:
 
 def to_toml(cfg: TrainConfig) -> str:
     """Every field; unset optional ones as comments, so the file lists all knobs."""
-    lines = ["# deepcorpus train: the effective config of this run (deepcorpus train --config FILE)", "[train]"]
+    command = getattr(cfg, "COMMAND", "train")  # a subclass's command (sft, grpo) writes its own name
+    lines = [f"# deepcorpus {command}: the effective config of this run (deepcorpus {command} --config FILE)", "[train]"]
     for f in dataclasses.fields(cfg):
         if f.name == "model":
             continue

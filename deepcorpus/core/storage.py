@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import glob as _glob
 import os
-import urllib.request
 import uuid
 from typing import BinaryIO
 
@@ -121,11 +120,19 @@ def expand(pattern: str) -> list[str]:
     return sorted(_glob.glob(pattern, recursive=True))
 
 
-def open_read(path: str) -> BinaryIO:
-    """A binary stream over a local, remote or https file, read sequentially."""
+def open_read(path: str, *, on_retry=None, policy=None) -> BinaryIO:
+    """A binary stream over a local, remote or https file, read sequentially. Remote reads retry,
+    honour Retry-After and resume where a failed request stopped (`deepcorpus.core.resumable`);
+    `on_retry(reason)` hears of each retry."""
+    from deepcorpus.core import resumable
+
+    policy = policy or resumable.DEFAULT_POLICY
     if is_http(path):
-        return urllib.request.urlopen(path)  # noqa: S310 - user-given data URL
+        return resumable.ResumableStream(path, resumable.http_opener(path, policy.timeout_s), policy=policy,
+                                         on_retry=on_retry)
     fs, p = filesystem(path)
+    if is_remote(path):
+        return resumable.ResumableStream(path, resumable.file_opener(fs, p), policy=policy, on_retry=on_retry)
     return fs.open_input_stream(p)
 
 

@@ -73,12 +73,15 @@ def assemble_repo(repo: str, records: list[dict], config: AssembleConfig | None 
     by_path = {r["path"]: r for r in records}
     files = [SourceFile(r["path"], r["language"], r["text"]) for r in records]
     order, how, graph = order_files(files, config, repo, context)
-    parts = []
+    parts = []  # comment, newline, body (ending in a newline), a newline between files: one join
     for path in order:
         r = by_path[path]
-        body = r["text"] if r["text"].endswith("\n") else r["text"] + "\n"
-        parts.append(f"{path_comment(path, r['language'])}\n{body}")
-    text = "\n".join(parts)
+        if parts:
+            parts.append("\n")
+        parts += (path_comment(path, r["language"]), "\n", r["text"])
+        if not r["text"].endswith("\n"):
+            parts.append("\n")
+    text = "".join(parts)
     license_id = _most_common(r.get("license") for r in records)
     stars = max((r["stars"] for r in records if r.get("stars") is not None), default=None)
     revision = max((r["revision_date"] for r in records if r.get("revision_date")), default=None)

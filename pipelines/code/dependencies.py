@@ -30,6 +30,15 @@ class SourceFile:
     text: str
 
 
+def _normpath(path: str) -> str:
+    """posixpath.normpath, which is half of resolving imports: it changes only paths with empty, "."
+    or ".." components or a trailing slash, and most candidates (`pkg/mod.py`) have none."""
+    if path and "//" not in path and "./" not in path and not path.endswith(("/", "/.", "/..")) \
+            and path not in (".", ".."):
+        return path
+    return posixpath.normpath(path)
+
+
 class RepoIndex:
     """Lookups over one repository's paths: exact, by path suffix, by directory, by declared symbol."""
 
@@ -40,6 +49,9 @@ class RepoIndex:
         self.by_suffix: dict[str, list[str]] = defaultdict(list)
         self.by_dir: dict[str, list[str]] = defaultdict(list)
         self.dirs: set[str] = set()
+        # Absolute imports known to name no file here: that answer does not depend on the importer,
+        # and a repository imports the same outside modules (os, numpy) from file after file.
+        self.unresolved: set[str] = set()
         for path in sorted(self.files):
             parts = path.split("/")
             for i in range(len(parts)):
@@ -54,12 +66,12 @@ class RepoIndex:
         self.stem_tables: dict[str, dict[str, dict[str, list[str]]]] = {}  # see _same_namespace_uses
 
     def exact(self, path: str) -> list[str]:
-        path = posixpath.normpath(path).lstrip("/")
+        path = _normpath(path).lstrip("/")
         return [path] if path in self.files else []
 
     def suffix(self, rel: str, near: str = "") -> list[str]:
         """Files whose path ends with `rel` (whole components); the one closest to `near` first."""
-        rel = posixpath.normpath(rel).lstrip("/")
+        rel = _normpath(rel).lstrip("/")
         if rel.startswith(".."):
             return []
         hits = self.by_suffix.get(rel, [])
@@ -157,14 +169,24 @@ def _modules(separator: str, extensions: tuple[str, ...], init_files: tuple[str,
 
 
 _PY_EXTS = (".py", ".pyi", ".pyx", ".pxd", ".sage")
+_PY_SUFFIXES = (*_PY_EXTS, "/__init__.py")
 
 
 def _python_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
     """`a.b` or relative `..a.b`; `from x import y` arrives as `x:y` (y may be a submodule)."""
+    if ref in index.unresolved:
+        return []
     module, _, name = ref.partition(":")
     candidates = [module]
     if name:  # the submodule first: `from pkg import mod` usually means pkg/mod.py
         candidates.insert(0, module + name if module.endswith(".") else f"{module}.{name}")
+    hits = _python_candidates(index, importer, candidates)
+    if not hits and not module.startswith("."):
+        index.unresolved.add(ref)
+    return hits
+
+
+def _python_candidates(index: RepoIndex, importer: str, candidates: list[str]) -> list[str]:
     for cand in candidates:
         if not cand:
             continue
@@ -183,6 +205,9 @@ def _python_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
             if hit:
                 return hit
             continue
+        if _normpath(body) == body and not body.startswith(("/", "..")) and not any(
+                body + ext in index.by_suffix for ext in _PY_SUFFIXES):
+            continue  # most imports name a module outside the repository: no file ends like it
         for ext in _PY_EXTS:
             hit = index.suffix(body + ext, importer)
             if hit:
@@ -193,11 +218,28 @@ def _python_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
     return []
 
 
+def _import_lines(pattern: re.Pattern, text: str):
+    """`pattern.finditer(text)` for the two import patterns, tried only at the starts of lines that
+    hold "import" (a match needs it on the line it starts on; the regex alone tries every position)."""
+    end, at = 0, text.find("import")
+    while at >= 0:
+        start = text.rfind("\n", 0, at) + 1
+        if start >= end:
+            m = pattern.match(text, start)
+            if m:
+                yield m
+                end = m.end()
+        nl = text.find("\n", at)
+        if nl < 0:
+            break
+        at = text.find("import", nl)
+
+
 def _python_refs(text: str) -> list[str]:
     refs = []
-    for m in _PY_IMPORT.finditer(text):
+    for m in _import_lines(_PY_IMPORT, text):
         refs += [p.split(" as ")[0].strip() for p in m.group(1).split(",")]
-    for m in _PY_FROM.finditer(text):
+    for m in _import_lines(_PY_FROM, text):
         names = m.group(2).replace("(", " ").replace(")", " ").replace("\\", " ")
         for n in names.split(","):
             n = n.split(" as ")[0].strip()

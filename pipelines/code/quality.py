@@ -8,6 +8,7 @@ quality model, see `classifiers/code_quality.py`) rank or threshold repositories
 
 from __future__ import annotations
 
+import itertools
 import re
 
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -19,33 +20,55 @@ _TEST_PATH = re.compile(r"(^|/)(tests?|spec|__tests__)(/|$)|(^|/)test_[^/]*$|_te
 _ASCII_NON_LETTERS = bytes(b for b in range(128) if not chr(b).isalpha())
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_NON_LETTER_BYTES = _ASCII_NON_LETTERS + bytes(range(128, 256))
+
+
 def letter_count(text: str) -> int:
     """How many alphabetic characters `text` has (what str.isalpha counts, at C speed)."""
     if text.isascii():  # most code: delete the non-letters bytewise and count what is left
         return len(text.encode("ascii").translate(None, _ASCII_NON_LETTERS))
-    return len(text) - len(_LETTERS.sub("", text))
+    # The ASCII letters bytewise (UTF-8 puts every other character in bytes >= 128), the rest by the regex.
+    ascii_letters = len(text.encode("utf-8", "surrogatepass").translate(None, _NON_LETTER_BYTES))
+    other = "".join(_NON_ASCII.findall(text))
+    return ascii_letters + len(other) - len(_LETTERS.sub("", other))
 
 
 def quality_signals(records: list[dict], graph: dict[str, set[str]]) -> dict[str, float]:
     """records: the repository's files in document order (path, language, text)."""
-    lines = [line for r in records for line in r["text"].splitlines()]
-    nonblank = [line for line in (raw.strip() for raw in lines) if line]
-    lengths = list(map(len, lines))
-    chars = sum(len(r["text"]) for r in records) or 1
-    repeats = len(nonblank) - len(set(nonblank))  # lines that repeat an earlier line of the repository
-    comments = sum(1 for line in nonblank if line.startswith(COMMENT_MARKERS))
+    # File by file, with map/filter over C methods: a repository has millions of lines, and a Python
+    # step per line, or lists of all of them at once, are what this costs.
+    n_lines = total_length = max_length = n_nonblank = comments = letters = chars = 0
+    distinct: set[str] = set()
+    for r in records:
+        text = r["text"]
+        chars += len(text)
+        letters += letter_count(text)
+        lines = text.splitlines()
+        if not lines:
+            continue
+        lengths = list(map(len, lines))
+        n_lines += len(lines)
+        total_length += sum(lengths)
+        max_length = max(max_length, max(lengths))
+        nonblank = list(filter(None, map(str.strip, lines)))
+        n_nonblank += len(nonblank)
+        comments += sum(map(str.startswith, nonblank, itertools.repeat(COMMENT_MARKERS)))
+        distinct.update(nonblank)
+    chars = chars or 1
+    repeats = n_nonblank - len(distinct)  # lines that repeat an earlier line of the repository
     n_files = len(records)
     linked = {p for p, deps in graph.items() if deps} | {d for deps in graph.values() for d in deps}
     return {
         "n_files": float(n_files),
         "n_languages": float(len({r["language"] for r in records})),
-        "n_lines": float(len(lines)),
+        "n_lines": float(n_lines),
         "mean_file_chars": chars / max(n_files, 1),
-        "mean_line_length": sum(lengths) / max(len(lines), 1),
-        "max_line_length": float(max(lengths, default=0)),
-        "alpha_fraction": sum(letter_count(r["text"]) for r in records) / chars,
-        "comment_line_fraction": comments / max(len(nonblank), 1),
-        "duplicate_line_fraction": repeats / max(len(nonblank), 1),
+        "mean_line_length": total_length / max(n_lines, 1),
+        "max_line_length": float(max_length),
+        "alpha_fraction": letters / chars,
+        "comment_line_fraction": comments / max(n_nonblank, 1),
+        "duplicate_line_fraction": repeats / max(n_nonblank, 1),
         "test_file_fraction": sum(1 for r in records if _TEST_PATH.search(r["path"])) / max(n_files, 1),
         "dependency_edges": float(sum(len(d) for d in graph.values())),
         "dependency_coverage": len(linked) / max(n_files, 1),

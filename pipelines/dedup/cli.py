@@ -55,12 +55,17 @@ def register(sub) -> None:
             p.add_argument("--threshold", type=number(0, 1, lo_open=True), help="Jaccard threshold used by --verify")
             p.add_argument("--seed", type=seed, default=42, help="permutation seed")
             p.add_argument("--verify", action="store_true",
-                           help="drop candidate pairs whose true Jaccard is below the threshold")
+                           help="compare each cluster's members with its keeper by true Jaccard; those below "
+                                "the threshold are kept")
+            p.add_argument("--verify-limit", type=positive_int, default=1000,
+                           help="members compared per cluster with --verify, the smallest-ranked first; the "
+                                "rest keep their candidate decision and are counted as skipped (default 1000)")
             p.add_argument("--cc-rounds", type=positive_int, default=16,
-                           help="large-star/small-star rounds of connected components (default 16)")
-            p.add_argument("--bucket-shards", type=positive_int, default=1024,
-                           help="shards of the LSH band keys; each holds docs x bands / shards keys in one "
-                                "worker's memory (default 1024: fine up to ~10^8 documents)")
+                           help="most large-star/small-star rounds of connected components; the summary says "
+                                "whether they converged (default 16)")
+            p.add_argument("--bucket-shards", type=positive_int, default=None,
+                           help="shards of the LSH band hashes (default: from the number of distinct texts, "
+                                "~1M band hashes per shard, counted inside the pipeline)")
             p.add_argument("--batch-size", type=positive_int, default=1024,
                            help="documents hashed together (default 1024); the result does not depend on it")
         if method == "decontaminate":

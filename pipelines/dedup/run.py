@@ -88,8 +88,10 @@ def removed_schema(schema: pa.Schema) -> pa.Schema:
     return pa.schema(list(schema) + extra)
 
 
-def transform(args):
-    """The dedup transform and the settings to record in the manifest, from the parsed options."""
+def transform(args, options=None):
+    """The dedup transform and the settings to record in the manifest, from the parsed options.
+    With the pipeline's `options`, benchmark files the workers cannot read are staged to
+    --temp_location first (`pipelines.worker_paths`)."""
     from dedup import beam as dedup_beam
     from dedup.normalize import NormalizeConfig
 
@@ -111,12 +113,16 @@ def transform(args):
             cfg = dataclasses.replace(base, **changes)
         except ValueError as e:
             raise UserError(str(e)) from None
-        if args.cc_rounds < 1 or args.bucket_shards < 1 or args.batch_size < 1:
+        if args.cc_rounds < 1 or (args.bucket_shards is not None and args.bucket_shards < 1) or args.batch_size < 1:
             raise UserError("--cc-rounds, --bucket-shards and --batch-size must be at least 1")
+        if args.verify_limit < 1:
+            raise UserError("--verify-limit must be at least 1")
         settings = {**dataclasses.asdict(cfg), "preset": args.preset, "verify": args.verify,
-                    "cc_rounds": args.cc_rounds, "bucket_shards": args.bucket_shards}
+                    "verify_limit": args.verify_limit, "cc_rounds": args.cc_rounds,
+                    "bucket_shards": args.bucket_shards or "auto"}
         return dedup_beam.MinHashDedup(cfg, verify=args.verify, cc_rounds=args.cc_rounds,
-                                       bucket_shards=args.bucket_shards, batch_size=args.batch_size), settings
+                                       bucket_shards=args.bucket_shards, batch_size=args.batch_size,
+                                       verify_limit=args.verify_limit), settings
     if args.method == "decontaminate":
         from dedup.ngrams import BenchmarkIndex
 
@@ -130,9 +136,25 @@ def transform(args):
         settings = {"benchmarks": paths, "fields": args.field, "ngram": args.ngram, "mode": args.mode,
                     "max_items": args.max_items, "index_items": len(index.items),
                     "index_ngrams": index.num_ngrams, "index_bytes": index.total_bytes}
+        if options is not None:  # the index is built inside the pipeline, from files its workers can open
+            from pipelines import worker_paths
+
+            paths = [worker_paths.stage(options, path, "--benchmark") for path in paths]
         return dedup_beam.Decontaminate(paths, fields=args.field, n=args.ngram, mode=args.mode,
                                         max_items=args.max_items), settings
     raise UserError(f"unknown dedup method {args.method!r}")
+
+
+def components_line(counters: dict[str, int], rounds: int | None) -> str | None:
+    """Whether the connected components converged, from `dedup.beam.ConnectedComponents`' counters."""
+    if "in" not in counters:
+        return None
+    used = max((int(k[len("cc_round"):-len("_edges")]) for k in counters
+                if k.startswith("cc_round") and k.endswith("_edges") and counters[k]), default=0)
+    left = counters.get("cc_unconverged_nodes", 0)
+    if left:
+        return f"connected components: NOT converged after {used} rounds ({left:,} nodes still contracting)"
+    return f"connected components: converged in {used} of {rounds} rounds"
 
 
 def _counted(row, counter):
@@ -164,7 +186,15 @@ def run(args, beam_args: list[str], plain_as_web_doc: bool = False) -> int:
     for path in [args.output] + ([args.removed] if args.removed else []):  # before any work: refuse early
         safe.check_dataset_output(path, replace=getattr(args, "force", False))
     p_plan = plan(args.input, plain_as_web_doc)
-    dedup, settings = transform(args)
+    from pipelines import runner, worker_paths
+
+    # Workers read the inputs and write the parts straight into the outputs: on a remote runner all
+    # of them must be paths its workers can open (checked now, in one line, before any job runs).
+    options = runner.pipeline_options(beam_args)
+    worker_paths.require(options, [("--input", f) for s in p_plan.sources
+                                   for f in (s.dataset.files if s.dataset else s.files)]
+                         + [("--output", args.output), ("--removed", args.removed)])
+    dedup, settings = transform(args, options)
     what = f"{args.command} {args.method}"
     stage = Stage(what, beam_args, command=args.command_line)
     rows = stage.pipeline | "Read" >> ReadDocuments(p_plan.sources)
@@ -193,11 +223,10 @@ def run(args, beam_args: list[str], plain_as_web_doc: bool = False) -> int:
         counters = stage.run()
         ledger = summary.balance(counters, "dedup", ("kept",) if flag_only else ("kept", "removed"),
                                  dropped_prefix=None).check()
-        unconverged = counters.get("minhash", {}).get("cc_unconverged_nodes", 0)
-        if unconverged:
-            log.warning("%d nodes were in clusters still contracting after %d rounds; they were kept apart "
-                        "(fewer removals, never a wrong one). Raise --cc-rounds to finish them.",
-                        unconverged, args.cc_rounds)
+        convergence = components_line(counters.get("minhash", {}), getattr(args, "cc_rounds", None))
+        if convergence and "NOT" in convergence:
+            log.warning("%s; those clusters came out split (fewer removals, never a wrong one): raise "
+                        "--cc-rounds to finish them", convergence)
         record = {"method": args.method, "settings": settings, "counters": counters}
         manifest = stage.commit(args.output, extra={"dedup": record})
         committed = {"kept": manifest["row_count"]}
@@ -210,6 +239,8 @@ def run(args, beam_args: list[str], plain_as_web_doc: bool = False) -> int:
         summary.check_committed(ledger, committed)
     print(summary.format_table(counters, title=what))
     print(ledger.line())
+    if args.method == "minhash":
+        print(convergence)
     print("\n".join(lines))
     log.info("%s done in %.1fs", what, time.time() - start)
     return 0

@@ -33,12 +33,15 @@ EXTRACTOR = "resiliparse+math"
 # Boilerplate Resiliparse's main-content heuristics may keep: consent banners and share widgets.
 SKIP = [".cookie-banner", "#cookie-consent", "[class*=cookie]", "[id*=cookie]", ".share-buttons", ".MathJax_Preview",
         ".MathJax_Display", "span.MathJax", ".MathJax_SVG", ".MathJax_CHTML", ".katex-html"]
+# One selector list, so Resiliparse matches the page against it in one pass rather than one per selector.
+_SKIP = [", ".join(SKIP)]
 FORMULA_IMAGE_SRC = re.compile(r"codecogs\.com|latex\.php|tex\.cgi|mathtex\.cgi|chart\?cht=tx|/latex\?|wp\.com/latex")
 FORMULA_IMAGE_CLASS = {"tex", "latex", "math", "equation", "mwe-math-fallback-image-inline",
                        "mwe-math-fallback-image-display", "latexrender"}
 _INLINE_CONFIG = re.compile(r"inlineMath\s*:\s*\[(.*?)\]\s*\]", re.S)
 _PAIR = re.compile(r"\[\s*(['\"])(.*?)\1\s*,\s*(['\"])(.*?)\3\s*\]")
 STANDARD_INLINE = {("$", "$"), ("\\(", "\\)")}
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 # Formulas in extracted text: $$..$$, $..$, \(..\), \[..\], and equation environments.
 FORMULA = re.compile(
@@ -48,9 +51,8 @@ FORMULA = re.compile(
 )
 
 
-# Cheap test on the raw HTML: pages without any of these cannot hold math markup, so the DOM walk
-# for math is skipped (most of a crawl; OpenWebMath prefilters on similar keywords). Substring
-# tests on the lowercased page: a case-insensitive regex alternation is ~50x slower on 20 KB.
+# Pages without any of these words (lowercased) are left as they are: OpenWebMath prefilters on
+# similar keywords, and a formula image with a bare class="equation" on such a page keeps no formula.
 MATH_KEYWORDS = ("math", "katex", "mjx-", "latex", "codecogs", "tex.cgi", '"tex"', '"tex ', ' tex"', "'tex'")
 
 
@@ -69,6 +71,8 @@ class Extraction:
 
 def count_formulas(text: str) -> int:
     """How many formulas a text holds, by their delimiters (the same rule for every extractor)."""
+    if "$" not in text and "\\" not in text:  # every delimiter starts with one of them; most pages have none
+        return 0
     return len(FORMULA.findall(text))
 
 
@@ -87,7 +91,7 @@ def _replace(tree: HTMLTree, node, text: str) -> None:
 
 def _tex_of_math(node) -> tuple[str, bool]:
     """(LaTeX, found-without-conversion) for a `<math>` element."""
-    for ann in node.query_selector_all("annotation"):
+    for ann in node.query_selector_all("annotation").values():
         enc = (ann.getattr("encoding") or "").lower()
         if "tex" in enc:
             return ann.text.strip(), True
@@ -128,8 +132,51 @@ def _image_tex(img) -> str | None:
     return None
 
 
-def rewrite_math(tree: HTMLTree) -> list[str]:
-    """Replace every math element of `tree` by its LaTeX text; returns the markups found."""
+# Every formula image has one of these in its class or its src (a superset of `_image_tex`'s test, so
+# Resiliparse hands back a few candidates instead of every image of the page).
+_FORMULA_IMAGES = ", ".join(
+    [f'img[class*="{c}"]' for c in ("tex", "math", "equation")]
+    + [f'img[src*="{s}"]' for s in ("codecogs.com", "latex.php", "tex.cgi", "chart?cht=tx", "/latex?", "wp.com/latex")])
+# What each pass of `rewrite_math` looks for, in the order the passes run.
+_PASSES = {
+    "mwe": ".mwe-math-element", "katex": ".katex-display, .katex", "mjx": "mjx-container",
+    "script_tex": 'script[type^="math/tex"]', "script_mml": 'script[type^="math/mml"]', "math": "math",
+    "img": _FORMULA_IMAGES, "wp_katex": ".wp-katex-eq", "math_container": ".math-container",
+}
+_ANY_MATH = ", ".join(_PASSES.values())
+_BY_TAG = {"mjx-container": ("mjx",), "script": ("script_tex", "script_mml"), "math": ("math",), "img": ("img",)}
+_BY_CLASS = (("mwe-math-element", "mwe"), ("katex", "katex"), ("wp-katex-eq", "wp_katex"),
+             ("math-container", "math_container"))
+
+
+def _all(root, selector: str) -> list:
+    # NodeList.values(): iterating the list itself builds every node's wrapper once per item
+    # (quadratic in the matches; it was 70% of the extraction on real pages).
+    return root.query_selector_all(selector).values()
+
+
+def math_candidates(tree: HTMLTree) -> list:
+    """Every element any pass of `rewrite_math` could touch, in one walk of the tree (empty on most
+    pages, where the rewrite is then skipped without reading the page's text)."""
+    return _all(tree.document, _ANY_MATH)
+
+
+def _passes_needed(candidates: list) -> set[str]:
+    """The passes whose selector may match one of `candidates` (a superset: each pass queries again)."""
+    needed = set()
+    for node in candidates:
+        needed.update(_BY_TAG.get(node.tag, ()))
+        cls = (node.getattr("class") or "").lower()  # quirks mode matches classes case-insensitively
+        needed.update(name for word, name in _BY_CLASS if word in cls)
+    return needed
+
+
+def rewrite_math(tree: HTMLTree, candidates: list | None = None) -> list[str]:
+    """Replace every math element of `tree` by its LaTeX text; returns the markups found.
+
+    `candidates` (from `math_candidates`) lets the passes whose markup the page lacks be skipped."""
+    needed = _passes_needed(candidates) if candidates is not None else set(_PASSES)
+
     formats: list[str] = []
     doc = tree.document
 
@@ -137,61 +184,71 @@ def rewrite_math(tree: HTMLTree) -> list[str]:
         if name not in formats:
             formats.append(name)
 
-    # Outer constructs first: Wikipedia, KaTeX and MathJax v3 wrap a <math> of their own.
-    for node in doc.query_selector_all(".mwe-math-element"):  # hidden MathML + a fallback image: one formula
-        math = node.query_selector("math")
-        img = node.query_selector("img")
-        tex = _tex_of_math(math)[0] if math is not None else (_image_tex(img) if img is not None else None)
-        if tex:
-            display = "mwe-math-mathml-display" in node.html or "fallback-image-display" in node.html
-            _replace(tree, node, _wrap(tex, display))
-            note("mathml")
-    for node in doc.query_selector_all(".katex-display, .katex"):
-        if node.parent is None:
-            continue
-        ann = node.query_selector("annotation")
-        if ann is None:
-            continue
-        display = "katex-display" in (node.getattr("class") or "") or node.parent.getattr("class") == "katex-display"
-        _replace(tree, node, _wrap(ann.text, display))
-        note("katex")
-    for node in doc.query_selector_all("mjx-container"):
-        tex = node.getattr("data-latex")
-        inner = node.query_selector("[data-latex]") if not tex else None
-        if inner is not None:
-            tex = inner.getattr("data-latex")
-        display = node.getattr("display") == "true"
-        if not tex:
+    # Outer constructs first: Wikipedia, KaTeX and MathJax v3 wrap a <math> of their own. Each pass
+    # queries the tree as the passes before it left it, so a replaced element's parts are not seen again.
+    if "mwe" in needed:
+        for node in _all(doc, ".mwe-math-element"):  # hidden MathML + a fallback image: one formula
             math = node.query_selector("math")
-            if math is None:
+            img = node.query_selector("img")
+            tex = _tex_of_math(math)[0] if math is not None else (_image_tex(img) if img is not None else None)
+            if tex:
+                display = "mwe-math-mathml-display" in node.html or "fallback-image-display" in node.html
+                _replace(tree, node, _wrap(tex, display))
+                note("mathml")
+    if "katex" in needed:
+        for node in _all(doc, ".katex-display, .katex"):
+            if node.parent is None:
                 continue
-            tex, _ = _tex_of_math(math)
-            display = display or math.getattr("display") == "block"
-        _replace(tree, node, _wrap(tex, display))
-        note("mathjax3")
-    for node in doc.query_selector_all('script[type^="math/tex"]'):
-        _replace(tree, node, _wrap(node.text, "mode=display" in (node.getattr("type") or "")))
-        note("mathjax_script")
-    for node in doc.query_selector_all('script[type^="math/mml"]'):  # MathJax v2 with MathML source
-        inner = HTMLTree.parse(f"<html><body>{node.text}</body></html>").document.query_selector("math")
-        if inner is not None:
-            tex, _ = _tex_of_math(inner)
-            _replace(tree, node, _wrap(tex, "mode=display" in (node.getattr("type") or "") or
-                                       inner.getattr("display") == "block"))
+            ann = node.query_selector("annotation")
+            if ann is None:
+                continue
+            display = ("katex-display" in (node.getattr("class") or "")
+                       or node.parent.getattr("class") == "katex-display")
+            _replace(tree, node, _wrap(ann.text, display))
+            note("katex")
+    if "mjx" in needed:
+        for node in _all(doc, "mjx-container"):
+            tex = node.getattr("data-latex")
+            inner = node.query_selector("[data-latex]") if not tex else None
+            if inner is not None:
+                tex = inner.getattr("data-latex")
+            display = node.getattr("display") == "true"
+            if not tex:
+                math = node.query_selector("math")
+                if math is None:
+                    continue
+                tex, _ = _tex_of_math(math)
+                display = display or math.getattr("display") == "block"
+            _replace(tree, node, _wrap(tex, display))
+            note("mathjax3")
+    if "script_tex" in needed:
+        for node in _all(doc, 'script[type^="math/tex"]'):
+            _replace(tree, node, _wrap(node.text, "mode=display" in (node.getattr("type") or "")))
             note("mathjax_script")
-    for node in doc.query_selector_all("math"):
-        tex, direct = _tex_of_math(node)
-        _replace(tree, node, _wrap(tex, node.getattr("display") == "block" or node.getattr("mode") == "display"))
-        note("mathml" if direct else "mathml_converted")
-    for node in doc.query_selector_all("img"):
-        tex = _image_tex(node)
-        if tex:
-            _replace(tree, node, _wrap(tex, False))
-            note("image")
-    for node in doc.query_selector_all(".wp-katex-eq"):
-        _replace(tree, node, _wrap(node.text, node.getattr("data-display") == "true"))
-        note("wp_katex")
-    if doc.query_selector(".math-container") is not None:
+    if "script_mml" in needed:
+        for node in _all(doc, 'script[type^="math/mml"]'):  # MathJax v2 with MathML source
+            inner = HTMLTree.parse(f"<html><body>{node.text}</body></html>").document.query_selector("math")
+            if inner is not None:
+                tex, _ = _tex_of_math(inner)
+                _replace(tree, node, _wrap(tex, "mode=display" in (node.getattr("type") or "") or
+                                           inner.getattr("display") == "block"))
+                note("mathjax_script")
+    if "math" in needed:
+        for node in _all(doc, "math"):
+            tex, direct = _tex_of_math(node)
+            _replace(tree, node, _wrap(tex, node.getattr("display") == "block" or node.getattr("mode") == "display"))
+            note("mathml" if direct else "mathml_converted")
+    if "img" in needed:
+        for node in _all(doc, _FORMULA_IMAGES):
+            tex = _image_tex(node)
+            if tex:
+                _replace(tree, node, _wrap(tex, False))
+                note("image")
+    if "wp_katex" in needed:
+        for node in _all(doc, ".wp-katex-eq"):
+            _replace(tree, node, _wrap(node.text, node.getattr("data-display") == "true"))
+            note("wp_katex")
+    if "math_container" in needed and doc.query_selector(".math-container") is not None:
         note("math_container")
     return formats
 
@@ -201,19 +258,21 @@ def extract(html: str, main_content: bool = True) -> Extraction:
     tree = HTMLTree.parse(html)
     if tree.body is None:
         return Extraction("")
-    has_markup = maybe_math(html)
     delimiters = _inline_delimiters(html) if "inlineMath" in html else []
-    formats = rewrite_math(tree) if has_markup else []
+    candidates = math_candidates(tree)
+    formats = rewrite_math(tree, candidates) if candidates and maybe_math(html) else []
     text = extract_plain_text(
         tree, preserve_formatting=True, main_content=main_content, alt_texts=False, links=False,
-        form_fields=False, noscript=False, skip_elements=SKIP,
+        form_fields=False, noscript=False, skip_elements=_SKIP,
     )
     for open_, close in delimiters:
         pattern = re.compile(re.escape(open_) + r"(.+?)" + re.escape(close), re.S)
         text, k = pattern.subn(lambda m: "$" + m.group(1) + "$", text)
         if k:
             formats.append("mathjax_config")
-    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    if "\n\n\n" in text:
+        text = _BLANK_LINES.sub("\n\n", text)
+    text = text.strip()
     n = count_formulas(text)
     if n and not formats:
         formats.append("tex_delimiters")

@@ -25,7 +25,7 @@ FUNCTIONS = {"sin", "cos", "tan", "log", "ln", "exp", "lim", "max", "min", "det"
 
 
 def _elements(node: DOMNode) -> list[DOMNode]:
-    return [c for c in node.child_nodes if c.type == NodeType.ELEMENT]
+    return [c for c in node.child_nodes.values() if c.type == NodeType.ELEMENT]
 
 
 def _token(text: str) -> str:
@@ -93,4 +93,4 @@ def to_latex(node: DOMNode) -> str:
         rows = [" & ".join(to_latex(cell) for cell in _elements(r)) for r in kids]
         return r"\begin{matrix} " + r" \\ ".join(rows) + r" \end{matrix}"
     # math, mrow, mstyle, mpadded, merror, mtd, unknown: the children in order
-    return " ".join(part for part in (to_latex(k) for k in node.child_nodes) if part)
+    return " ".join(part for part in (to_latex(k) for k in node.child_nodes.values()) if part)

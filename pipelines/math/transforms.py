@@ -28,7 +28,7 @@ class ReadCrawlFn(beam.DoFn):
 
     def process(self, path: str):
         errors = []
-        yield from iter_pages(path, self._count, lambda f, msg: errors.append({"file": f, "error": msg}))
+        yield from iter_pages(path, self._count, errors.append)
         for err in errors:
             yield beam.pvalue.TaggedOutput("errors", err)
 

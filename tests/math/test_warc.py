@@ -1,4 +1,5 @@
-"""Reading crawl files: HTML responses only, charsets honoured, broken records and files counted."""
+"""Reading crawl files: HTML responses only, charsets honoured; a cut file is `truncated`, garbage is
+`corrupt`, a missing file `failed`, each counted and reported with the records read before it."""
 
 import gzip
 import os
@@ -12,13 +13,13 @@ from pipelines.math.warc import iter_pages
 HTML = "<html><body><p>Théorème: $a^2+b^2=c^2$.</p></body></html>"
 
 
-def counted(path):
+def counted(path, errors=None):
     counts = {}
 
     def count(name, n=1):
         counts[name] = counts.get(name, 0) + n
 
-    return list(iter_pages(path, count)), counts
+    return list(iter_pages(path, count, errors.append if errors is not None else None)), counts
 
 
 def write(path, *records):
@@ -59,27 +60,56 @@ def test_undeclared_charset_is_detected(tmp_path):
     assert "Théorème" in page["html"]
 
 
-def test_truncated_record_is_counted_and_skipped(tmp_path):
+def test_a_file_cut_inside_a_gzip_member_is_truncated_not_a_clean_end(tmp_path):
     good = response("https://x.org/1", HTML.encode())
     broken = response("https://x.org/2", HTML.encode() * 50)
-    path = write(tmp_path / "t.warc.gz", good, broken[: len(broken) // 2])
-    pages, counts = counted(path)
+    errors = []
+    pages, counts = counted(write(tmp_path / "t.warc.gz", good, broken[: len(broken) // 2]), errors)
     assert [p["url"] for p in pages] == ["https://x.org/1"]
-    assert counts["corrupt_records"] == 1
+    assert counts["truncated_files"] == 1 and "files_read" not in counts
+    assert errors[0]["kind"] == "truncated" and errors[0]["records_read"] == 1 and "gzip member 2" in errors[0]["error"]
+    # only the trailer missing: every record is there, the file is still reported as cut
+    errors = []
+    pages, counts = counted(write(tmp_path / "u.warc.gz", good, broken[:-4]), errors)
+    assert len(pages) == 2 and counts["truncated_files"] == 1 and errors[0]["records_read"] == 2
+
+
+def test_the_bundled_crawl_cut_in_half_is_reported_with_the_records_read(tmp_path):
+    data = open(samples.path("crawl", "crawl-00000.warc.gz"), "rb").read()
+    full, _ = counted(samples.path("crawl", "crawl-00000.warc.gz"))
+    errors = []
+    half, counts = counted(write(tmp_path / "half.warc.gz", data[: len(data) // 2]), errors)
+    assert 0 < len(half) < len(full) and [p["id"] for p in half] == [p["id"] for p in full[: len(half)]]
+    assert errors == [{"file": str(tmp_path / "half.warc.gz"), "kind": "truncated", "error": errors[0]["error"],
+                       "records_read": len(half), "bytes_read": len(data) // 2}]
+
+
+def test_an_uncompressed_file_ending_inside_a_record_is_truncated(tmp_path):
+    raw = gzip.decompress(response("https://x.org/1", HTML.encode())) + \
+        gzip.decompress(response("https://x.org/2", HTML.encode() * 50))
+    errors = []
+    pages, counts = counted(write(tmp_path / "t.warc", raw[:-100]), errors)
+    assert [p["url"] for p in pages] == ["https://x.org/1"]
+    assert counts["truncated_records"] == 1 and counts["records"] == 2 and errors[0]["kind"] == "truncated"
 
 
 def test_garbled_file_is_reported_not_fatal(tmp_path, caplog):
     good = response("https://x.org/1", HTML.encode())
+    errors = []
     path = write(tmp_path / "g.warc.gz", good, b"not gzip at all\r\n" * 3, response("https://x.org/3", HTML.encode()))
-    pages, counts = counted(path)
+    pages, counts = counted(path, errors)
     assert [p["url"] for p in pages] == ["https://x.org/1"]
-    assert counts["corrupt_files"] == 1
-    assert "g.warc.gz: unreadable" in caplog.text
+    assert counts["corrupt_files"] == 1 and errors[0]["kind"] == "corrupt" and errors[0]["records_read"] == 1
+    assert "g.warc.gz: not gzip data" in caplog.text
+    plain = write(tmp_path / "p.warc", gzip.decompress(good), b"not a WARC header\r\n\r\n")
+    pages, counts = counted(plain, errors)
+    assert len(pages) == 1 and counts["corrupt_files"] == 1 and "unreadable after record" in errors[-1]["error"]
 
 
 def test_missing_file_is_counted(tmp_path):
-    pages, counts = counted(str(tmp_path / "nope.warc.gz"))
-    assert pages == [] and counts["corrupt_files"] == 1
+    errors = []
+    pages, counts = counted(str(tmp_path / "nope.warc.gz"), errors)
+    assert pages == [] and counts["failed_files"] == 1 and errors[0]["kind"] == "failed"
 
 
 def test_zstd_warc(tmp_path):
@@ -89,6 +119,10 @@ def test_zstd_warc(tmp_path):
     path.write_bytes(zstandard.ZstdCompressor().compress(raw))
     pages, _ = counted(str(path))
     assert [p["url"] for p in pages] == ["https://x.org/z"]
+    cut = tmp_path / "cut.warc.zst"
+    cut.write_bytes(path.read_bytes()[:-6])
+    errors = []
+    assert counted(str(cut), errors)[1]["truncated_files"] == 1 and "zstd member" in errors[0]["error"]
 
 
 def test_bundled_crawl_reads_every_page():
@@ -96,7 +130,7 @@ def test_bundled_crawl_reads_every_page():
     for name in sorted(os.listdir(samples.path("crawl"))):
         pages, counts = counted(samples.path("crawl", name))
         total += len(pages)
-        assert counts.get("corrupt_files", 0) == 0
+        assert counts["files_read"] == 1 and counts["records"] == counts["html"] + counts.get("skipped_not_html", 0)
     assert total >= 300
 
 

@@ -1,0 +1,197 @@
+"""The real-page set: ~300 saved public web pages (news, blogs, shops, Q&A and encyclopedia math) as WARC.
+
+The pages come from public repositories that redistribute saved pages under a licence (extraction
+benchmarks and test fixtures: scrapinghub's article and product benchmarks, mozilla/readability,
+trafilatura, postlight/parser; Wikipedia / Stack Exchange / OpenStax pages under their content's
+CC licence). `real_pages_manifest.jsonl` beside this file is the set's single source of truth: one
+row per page with its URL, source repository, commit, path, git blob, sha256, size, language, the
+math markups it holds, its licence and the attribution to give, and the WARC shard it lives in.
+
+The WARC shards are data, not code, and are not committed here: the set lives in a directory that
+holds `real-0000K.warc.gz` and a copy of the manifest, found (first hit wins) at
+
+    $DEEPCORPUS_REAL_PAGES, benchmarks/data/real_pages/, ../shared/data/real_pages/
+
+    python -m benchmarks.real_pages build --sources DIR [--output benchmarks/data/real_pages]
+        # rebuild the shards from git clones of the source repositories under DIR
+        # (DIR/owner+name or DIR/owner/name, bare or with a work tree); every page is checked by sha256
+    python -m benchmarks.real_pages replicate --copies 16 --output /tmp/crawl16
+        # N copies of every shard (distinct record ids, URLs made unique per copy): a crawl N times as big
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+
+from deepcorpus.samples.make_crawl import http_response, warc_record
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+MANIFEST = os.path.join(HERE, "real_pages_manifest.jsonl")
+DEFAULT_DIR = os.path.join(HERE, "data", "real_pages")
+SHARED_DIR = os.path.join(os.path.dirname(ROOT), "shared", "data", "real_pages")
+DATE = "2024-01-01T00:00:00Z"  # one crawl date for every record: the pages' own dates are in their repositories
+_META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+NS = uuid.UUID("6f1c1d2e-5a1b-4c55-9d2e-0b7d1f3c8a11")
+
+
+def manifest(path: str = MANIFEST) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def shards(rows: list[dict]) -> list[str]:
+    return sorted({r["shard"] for r in rows})
+
+
+def locate() -> str | None:
+    """The directory holding every shard the manifest names, or None when the set is not here."""
+    want = shards(manifest())
+    for d in (os.environ.get("DEEPCORPUS_REAL_PAGES"), DEFAULT_DIR, SHARED_DIR):
+        if d and all(os.path.isfile(os.path.join(d, s)) for s in want):
+            return d
+    return None
+
+
+def warc_files(directory: str) -> list[str]:
+    return [os.path.join(directory, s) for s in shards(manifest())]
+
+
+def _git_dir(sources: str, repo: str) -> str:
+    owner, name = repo.split("/")
+    for base in (os.path.join(sources, f"{owner}+{name}"), os.path.join(sources, owner, name)):
+        for g in (os.path.join(base, "repo", ".git"), os.path.join(base, "repo"), os.path.join(base, ".git"), base):
+            if os.path.isdir(os.path.join(g, "objects")):
+                return g
+    raise SystemExit(f"{sources}: no git clone of {repo} (looked for {owner}+{name} and {owner}/{name})")
+
+
+def _page_bytes(git_dir: str, row: dict) -> bytes:
+    data = subprocess.run(["git", "--git-dir", git_dir, "cat-file", "blob", row["blob"]], capture_output=True,
+                          check=True).stdout
+    if row["path"].endswith(".gz"):
+        data = gzip.decompress(data)
+    if hashlib.sha256(data).hexdigest() != row["sha256"]:
+        raise SystemExit(f"{row['repo']} {row['path']}: content differs from the manifest's sha256")
+    return data
+
+
+def content_type(body: bytes) -> str:
+    """The Content-Type a server would send: with the charset the page's own <meta> declares when the
+    bytes decode with it (the saved pages lost their HTTP headers), else none, for the reader to detect."""
+    m = _META_CHARSET.search(body[:65536])
+    if m:
+        charset = m.group(1).decode("ascii").lower()
+        try:
+            body.decode(charset)
+            return f"text/html; charset={charset}"
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return "text/html"
+
+
+def _response(url: str, body: bytes, copy: int) -> bytes:
+    # The payload type is declared as Common Crawl does (readers such as datatrove's skip records
+    # that lack it unless libmagic recognises the bytes as HTML).
+    return warc_record("response", url, DATE, http_response(body, content_type(body)),
+                       {"Content-Type": "application/http; msgtype=response", "WARC-Identified-Payload-Type": "text/html",
+                        "WARC-Payload-Digest": "sha256:" + hashlib.sha256(body).hexdigest(),
+                        "WARC-Record-ID": f"<urn:uuid:{uuid.uuid5(NS, f'{copy}|{url}')}>"})
+
+
+def _warcinfo(name: str) -> bytes:
+    return warc_record("warcinfo", None, DATE, f"software: deepcorpus benchmarks.real_pages\r\nisPartOf: {name}\r\n"
+                       .encode(), {"Content-Type": "application/warc-fields"})
+
+
+def build(sources: str, out_dir: str = DEFAULT_DIR) -> list[str]:
+    """Write the shards (and a copy of the manifest) into `out_dir` from clones of the source repositories."""
+    rows = manifest()
+    os.makedirs(out_dir, exist_ok=True)
+    gits = {repo: _git_dir(sources, repo) for repo in sorted({r["repo"] for r in rows})}
+    paths = []
+    for shard in shards(rows):
+        path = os.path.join(out_dir, shard)
+        with open(path + ".part", "wb") as f:
+            f.write(_warcinfo(shard))
+            for r in rows:
+                if r["shard"] == shard:
+                    f.write(_response(r["url"], _page_bytes(gits[r["repo"]], r), 0))
+        os.replace(path + ".part", path)
+        paths.append(path)
+    shutil.copyfile(MANIFEST, os.path.join(out_dir, os.path.basename(MANIFEST)))
+    return paths
+
+
+def copy_url(url: str, copy: int) -> str:
+    """The URL of page `url` in copy `copy` (copy 0 keeps it): distinct, so URL dedup keeps every copy."""
+    if copy == 0:
+        return url
+    base, _, frag = url.partition("#")
+    return f"{base}{'&' if '?' in base else '?'}copy={copy}" + (f"#{frag}" if frag else "")
+
+
+def iter_records(warc_path: str) -> Iterator[tuple[str, bytes]]:
+    """(url, HTML bytes) of each response in one shard."""
+    from fastwarc.warc import ArchiveIterator, WarcRecordType
+
+    for rec in ArchiveIterator(open(warc_path, "rb"), record_types=WarcRecordType.response, parse_http=True):
+        yield rec.headers.get("WARC-Target-URI"), rec.reader.read()
+
+
+def replicate(copies: int, out_dir: str, set_dir: str | None = None) -> list[str]:
+    """`copies` x the shards into `out_dir` (real-cCCC-0000K.warc.gz): a crawl `copies` times as large,
+    each copy's records with their own ids and URLs (the HTML is the same)."""
+    set_dir = set_dir or locate()
+    if set_dir is None:
+        raise SystemExit("the real-page set is not here (see benchmarks/real_pages.py)")
+    os.makedirs(out_dir, exist_ok=True)
+    paths = []
+    for c in range(copies):
+        for src in warc_files(set_dir):
+            path = os.path.join(out_dir, f"real-c{c:04d}-{os.path.basename(src)[len('real-'):]}")
+            with open(path, "wb") as f:
+                f.write(_warcinfo(os.path.basename(path)))
+                for url, body in iter_records(src):
+                    f.write(_response(copy_url(url, c), body, c))
+            paths.append(path)
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="write the WARC shards from clones of the source repositories")
+    b.add_argument("--sources", required=True, help="directory of git clones (owner+name or owner/name)")
+    b.add_argument("--output", default=DEFAULT_DIR)
+    r = sub.add_parser("replicate", help="N copies of the set as WARC files (for scale curves)")
+    r.add_argument("--copies", type=int, required=True)
+    r.add_argument("--output", required=True)
+    r.add_argument("--set", default=None, help="the set's directory (default: found as the module says)")
+    sub.add_parser("where", help="print the set's directory (exit 1 if it is not here)")
+    a = parser.parse_args(argv)
+    if a.cmd == "build":
+        for p in build(a.sources, a.output):
+            print(p)
+    elif a.cmd == "replicate":
+        for p in replicate(a.copies, a.output, a.set):
+            print(p)
+    else:
+        d = locate()
+        print(d or "not here")
+        return 0 if d else 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

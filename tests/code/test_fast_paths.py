@@ -1,0 +1,109 @@
+"""The fast paths of repository assembly give exactly what the plain code they replace gives."""
+
+import itertools
+import posixpath
+import random
+import re
+
+import pytest
+
+from deepcorpus.core.text import _TOKEN, approx_token_count
+from pipelines.code.dependencies import _PY_FROM, _PY_IMPORT, _import_lines, _normpath, _python_refs
+from pipelines.code.quality import _LETTERS, COMMENT_MARKERS, letter_count, quality_signals
+
+ASCII = [chr(c) for c in range(128)]
+OTHER = ["é", "中", "\u00a0", "\u2028", "\u212a", "\x85", "ß", "٣"]
+
+
+def _texts(seed: int, n: int = 400):
+    rng = random.Random(seed)
+    for k in range(n):
+        size = rng.choice([0, 1, 7, 300, 5000, 70_000, 200_000 if k < 8 else 40])
+        chars = rng.choices(ASCII + ["\n"] * 8 + [" "] * 8, k=size)
+        if k % 2 and chars:
+            for _ in range(rng.randint(1, 6)):
+                chars[rng.randrange(len(chars))] = rng.choice(OTHER)
+        yield "".join(chars)
+
+
+def test_token_count_is_the_regex_count():
+    for text in _texts(0):
+        assert approx_token_count(text) == len(_TOKEN.findall(text))
+
+
+def test_letter_count_is_the_regex_count():
+    for text in _texts(1):
+        assert letter_count(text) == len(text) - len(_LETTERS.sub("", text))
+
+
+def test_normpath_is_posixpath_normpath():
+    rng = random.Random(2)
+    parts = ["a", "b.", ".", "..", "", "x.py", "...", "__init__.py", ".c", "d/"]
+    for _ in range(20_000):
+        path = ("/" if rng.random() < 0.3 else "") + "/".join(rng.choice(parts) for _ in range(rng.randint(0, 5)))
+        assert _normpath(path) == posixpath.normpath(path), path
+
+
+PY = '''import os, sys as system
+from . import sibling
+from .pkg.mod import (a,
+    b as c)
+x = "import inside a string"
+  import numpy.linalg
+from typing import Any  # import
+def f():
+    from ..up import thing; import json
+importer = 1
+from x import y, \\
+    z
+cimport cython
+'''
+
+
+@pytest.mark.parametrize("text", [PY, PY.replace("\n", "\r\n"), "import", "", "from a import b", "\nimport x\n" * 3])
+def test_import_lines_are_the_regex_matches(text):
+    for pattern in (_PY_IMPORT, _PY_FROM):
+        assert [m.span() for m in _import_lines(pattern, text)] == [m.span() for m in pattern.finditer(text)]
+    assert _python_refs(text) == _python_refs_plain(text)
+
+
+def _python_refs_plain(text: str) -> list[str]:
+    refs = []
+    for m in _PY_IMPORT.finditer(text):
+        refs += [p.split(" as ")[0].strip() for p in m.group(1).split(",")]
+    for m in _PY_FROM.finditer(text):
+        names = m.group(2).replace("(", " ").replace(")", " ").replace("\\", " ")
+        for n in names.split(","):
+            n = n.split(" as ")[0].strip()
+            if n and n != "*":
+                refs.append(f"{m.group(1)}:{n}")
+        refs.append(m.group(1))
+    return refs
+
+
+def _quality_plain(records, graph):
+    """quality_signals as it was written before issue #22."""
+    lines = [line for r in records for line in r["text"].splitlines()]
+    nonblank = [line for line in (raw.strip() for raw in lines) if line]
+    lengths = list(map(len, lines))
+    chars = sum(len(r["text"]) for r in records) or 1
+    test_path = re.compile(r"(^|/)(tests?|spec|__tests__)(/|$)|(^|/)test_[^/]*$|_test\.\w+$|\.(test|spec)\.\w+$")
+    linked = {p for p, deps in graph.items() if deps} | {d for deps in graph.values() for d in deps}
+    return {
+        "n_files": float(len(records)), "n_languages": float(len({r["language"] for r in records})),
+        "n_lines": float(len(lines)), "mean_file_chars": chars / max(len(records), 1),
+        "mean_line_length": sum(lengths) / max(len(lines), 1), "max_line_length": float(max(lengths, default=0)),
+        "alpha_fraction": sum(len(r["text"]) - len(_LETTERS.sub("", r["text"])) for r in records) / chars,
+        "comment_line_fraction": sum(1 for s in nonblank if s.startswith(COMMENT_MARKERS)) / max(len(nonblank), 1),
+        "duplicate_line_fraction": (len(nonblank) - len(set(nonblank))) / max(len(nonblank), 1),
+        "test_file_fraction": sum(1 for r in records if test_path.search(r["path"])) / max(len(records), 1),
+        "dependency_edges": float(sum(len(d) for d in graph.values())), "dependency_coverage": len(linked) / max(len(records), 1),
+    }
+
+
+def test_quality_signals_are_the_plain_ones():
+    texts = list(itertools.islice(_texts(3), 60)) + [PY, "# c\n\n  // d\n# c\n", "", "\n\n", "x\r\ny\x0bz\x1c"]
+    records = [{"path": f"pkg/{'tests/' if k % 5 == 0 else ''}m{k}.py", "language": "Python" if k % 3 else "C",
+                "text": t} for k, t in enumerate(texts)]
+    graph = {r["path"]: ({records[0]["path"]} if k % 4 == 1 else set()) for k, r in enumerate(records)}
+    assert quality_signals(records, graph) == _quality_plain(records, graph)
