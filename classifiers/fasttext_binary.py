@@ -19,8 +19,12 @@ import tempfile
 from dataclasses import asdict, dataclass
 
 from deepcorpus.core import storage
+from deepcorpus.core.errors import UserError
 
 log = logging.getLogger(__name__)
+
+# A fastText binary model (.bin, .ftz) opens with this int32, little-endian (FASTTEXT_FILEFORMAT_MAGIC_INT32).
+MAGIC = 793712314
 
 # fasttext-numpy2-wheel 0.9.2 trains in the calling thread and inherits its state: in a long-lived
 # process (a test worker that ran torch before, a notebook) it can report NaN on data and a seed that
@@ -95,6 +99,16 @@ def _train_to(train_file: str, model_path: str, params: FastTextParams) -> None:
             raise _NaN(str(e)) from None
         raise ValueError(f"fastText training failed: {e}") from None
     model.save_model(model_path)
+
+
+def check_model_file(path: str, what: str = "model") -> None:
+    """A UserError naming `path` unless it exists and opens as a fastText model; read in the launcher
+    (its first 4 bytes), so a wrong file is refused before the workers try to load it."""
+    if not storage.exists(path):
+        raise UserError(f"{path}: no such {what} file")
+    head = storage.peek(path, 4)
+    if len(head) < 4 or int.from_bytes(head, "little") != MAGIC:
+        raise UserError(f"{path}: not a fastText {what} (fastText's binary .bin or .ftz format)")
 
 
 def load_binary(path: str):

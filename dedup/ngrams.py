@@ -30,6 +30,7 @@ from deepcorpus.core.errors import UserError
 DEFAULT_FIELDS = ("question", "problem", "prompt", "text", "formal_statement", "informal_prefix", "lean")
 ID_FIELDS = ("task_id", "id", "unique_id", "name", "idx")
 MIN_WORDS = 3
+BENCHMARK_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".ndjson", ".parquet")
 
 
 def text_ngrams(text: str, n: int) -> np.ndarray:
@@ -43,6 +44,35 @@ def _item_label(path: str, row: dict, line: int) -> str:
         if row.get(key) is not None:
             return f"{name}#{row[key]}"
     return f"{name}#{line}"
+
+
+def benchmark_files(specs: list[str]) -> list[str]:
+    """Benchmark files from paths, globs and directories (searched recursively)."""
+    files: list[str] = []
+    for spec in specs:
+        if storage.is_dir(spec):
+            found = sorted(
+                os.path.join(root, f) for root, _, names in os.walk(spec) for f in names
+                if f.endswith(BENCHMARK_SUFFIXES)
+            ) if not storage.is_remote(spec) else [
+                f for f in storage.expand(storage.join(spec, "**")) if f.endswith(BENCHMARK_SUFFIXES)]
+            if not found:
+                raise UserError(f"{spec}: directory holds no JSONL or Parquet benchmark files")
+            files += found
+            continue
+        found = storage.expand(spec)
+        if not found:
+            raise UserError(f"{spec}: no such benchmark file")
+        files += found
+    return files
+
+
+def check_benchmarks(paths: Iterable[str], fields: Iterable[str] | None = None) -> int:
+    """Read every benchmark file once, in the launcher, before any pipeline runs: a missing, malformed
+    or empty one is a UserError naming it now, not after the corpus was built. Benchmark sets are
+    small by construction (all of GSM8K, HumanEval, MBPP, MATH and miniF2F: 16,406 items). Returns
+    the number of items."""
+    return sum(1 for _ in read_benchmark_items(list(paths), fields))
 
 
 def read_benchmark_items(paths: Iterable[str], fields: Iterable[str] | None = None) -> Iterator[tuple[str, str]]:
@@ -68,8 +98,10 @@ def read_benchmark_items(paths: Iterable[str], fields: Iterable[str] | None = No
                 if isinstance(value, str) and value.strip():
                     found_any = True
                     yield label, value
-        if fields and not found_any:
-            raise UserError(f"{path}: no rows have the field(s) {', '.join(fields)}")
+        if not found_any:  # an empty file, or one without text: silently no decontamination
+            if fields:
+                raise UserError(f"{path}: no rows have the field(s) {', '.join(fields)}")
+            raise UserError(f"{path}: no benchmark text (an empty file, or rows without string fields)")
 
 
 @dataclass

@@ -1,9 +1,10 @@
 """The `deepcorpus` command line. Each sub-command is defined once, by the package that owns it
 (`COMMANDS` says where), and registered here.
 
-Pipeline commands (`math`, `code`, `formal`, `dedup`, `tokenize run`) pass every option they do not
-know to Beam unchanged, so `--runner DataflowRunner --project ... --region ...` work as in any Beam
-program. Errors the user can fix print one line and exit 2; `--debug` shows the traceback.
+Pipeline commands (`math`, `code`, `formal`, `dedup`, `tokenize run`) pass every option Beam knows
+and they do not to Beam unchanged, so `--runner DataflowRunner --project ... --region ...` work as in
+any Beam program; an option neither knows is an error naming the closest one. Errors the user can
+fix print one line and exit 2; `--debug` shows the traceback.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import logging
 import sys
 
+from deepcorpus.core.command import CommandParser, empty_value, leaf_parser, option_strings, show_ranges, unknown_option
 from deepcorpus.core.errors import ConservationError, UserError
 
 # Sub-command -> the module that defines it (its `register(sub)` adds the parser and its handler).
@@ -37,7 +39,7 @@ COMMANDS = {
 def build_parser() -> argparse.ArgumentParser:
     import importlib
 
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="deepcorpus",
         description="Build DeepSeek-style training corpora and train a DeepSeek-style model on them.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -54,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS.values():
         importlib.import_module(module).register(sub)
+    show_ranges(parser)  # every numeric option's --help says its range
     return parser
 
 
@@ -69,13 +72,39 @@ def _setup_logging(debug: bool) -> None:
             handler.addFilter(_drop_known_noise)
         for noisy in ("apache_beam", "urllib3", "matplotlib", "fsspec", "filelock", "datatrove"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
-        # Local Beam workers relay their start-up warnings (no semi_persistent_directory) per pipeline.
-        logging.getLogger("apache_beam.runners.portability.local_job_service").setLevel(logging.ERROR)
+        # Local Beam workers relay their start-up warnings (no semi_persistent_directory) per pipeline,
+        # and Beam logs a failing step's traceback (in the launcher and once more per worker) before
+        # raising it: the raised error is what the user sees, one line for a UserError.
+        for relay in ("apache_beam.runners.portability.local_job_service", "apache_beam.runners.common",
+                      "apache_beam.runners.worker.sdk_worker"):
+            logging.getLogger(relay).setLevel(logging.CRITICAL)
 
 
 def _drop_known_noise(record: logging.LogRecord) -> bool:
     # Beam warns on import that its optional GCP client is missing; local runs never need it.
     return "apitools not found" not in record.getMessage()
+
+
+def _refuse_unknown_options(parser: CommandParser, args: argparse.Namespace, extra: list[str]) -> None:
+    """Pipeline commands hand Beam what they do not know themselves, but only what Beam knows: a
+    typo of one of our options (`--iteratons 1`) is an error naming the closest option, not a
+    warning from Beam while the run goes on with the default."""
+    leaf = leaf_parser(parser, args)
+    own = option_strings(leaf)
+    if getattr(args, "beam_args", False):
+        from pipelines.runner import beam_option_strings, unknown_beam_args
+
+        unknown = unknown_beam_args(extra)
+        if unknown and not unknown[0].startswith("-"):
+            leaf.error(f"unrecognized argument {unknown[0]} (to give an option several values, repeat it: "
+                       "--input A --input B)")
+        if unknown:
+            leaf.error(unknown_option(unknown[0], own + sorted(beam_option_strings())))
+        return
+    first = next((a for a in extra if a.startswith("-")), None)
+    if first is None:
+        leaf.error(f"unrecognized arguments: {' '.join(extra)}")
+    leaf.error(unknown_option(first, own))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,19 +119,26 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2 if args.command is None and argv else 0
-    if extra and not getattr(args, "beam_args", False):
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    _setup_logging(args.debug)
+    if extra:
+        _refuse_unknown_options(parser, args, extra)
+    empty = empty_value(leaf_parser(parser, args), args)
+    if empty:
+        leaf_parser(parser, args).error(f"{empty}: an empty value")
     # What manifests and run summaries record, as typed: the demo runs commands in-process, where
     # sys.argv is the demo's own. Handlers pass it down; the data layer records what it is given.
     args.command_line = ["deepcorpus", *argv]
-    _setup_logging(args.debug)
     try:
+        if extra and getattr(args, "beam_args", False):
+            from pipelines.runner import check_beam_args
+
+            extra = check_beam_args(extra)  # Beam's values and runner name, before any work
         result = args.func(args, extra) if getattr(args, "beam_args", False) else args.func(args)
         return int(result or 0)
     except (UserError, ConservationError) as e:
         if args.debug:
             raise
-        print(f"deepcorpus {args.command}: error: {e}", file=sys.stderr)
+        print(f"{leaf_parser(parser, args).prog}: error: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("deepcorpus: interrupted; nothing was committed for the unfinished stage", file=sys.stderr)

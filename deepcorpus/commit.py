@@ -37,7 +37,7 @@ def commit_one(path: str, command: list[str] | None) -> str:
 def run(args) -> int:
     for spec in args.dirs:
         if not storage.is_dir(spec):
-            raise UserError(f"{spec}: no such directory")
+            raise UserError(f"{spec}: {'a file, not a' if storage.exists(spec) else 'no such'} directory")
         names = storage.entries(spec)
         if datasets.MANIFEST in names or datasets.pending_runs(spec):
             print(commit_one(spec, args.command_line))

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 
 from deepcorpus import samples
-from deepcorpus.core.command import command_parser
+from deepcorpus.core.command import command_parser, output_dir, positive_int
 from deepcorpus.core.errors import UserError
 
 DEFAULT_TRAIN_STEPS = 80
@@ -235,6 +235,6 @@ def register(sub) -> None:
     p = command_parser(sub, "demo", "Run every stage on the bundled samples, then print the summary.", [
         "deepcorpus demo --output demo-out",
     ])
-    p.add_argument("--output", default="demo-out", help="a fresh directory for everything the demo writes")
-    p.add_argument("--steps", type=int, default=None, help="training steps (default: the demo's own)")
+    p.add_argument("--output", default="demo-out", type=output_dir, help="a fresh directory for everything the demo writes")
+    p.add_argument("--steps", type=positive_int, default=None, help="training steps (default: the demo's own)")
     p.set_defaults(func=lambda args: run_demo(args.output, train_steps=args.steps))

@@ -6,18 +6,26 @@
 Every dataset is checked through its manifest first (an unfinished write is refused, as everywhere).
 Datasets of the same kind are unioned into one view with a `dataset` column saying where a row
 came from, so all iterations of a math run can be queried together.
+
+A local analyst's tool, in two modes (the README's "Inspecting outputs with DuckDB" says which is which):
+- default: one statement per query, any DuckDB statement except those that write files (COPY,
+  EXPORT, ATTACH: results are written with --format/--output, never inside a dataset); the parts
+  are only ever read; `--where` is one SQL expression, never a statement.
+- `--read-only`, for serving it to other users: the same, and once the views exist DuckDB's
+  external access is off (no file but the listed parts can be read, none written), extensions are
+  neither installed nor loaded, and the configuration is locked so no statement can undo that.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import textwrap
-import warnings
 
 from deepcorpus.core import datasets, storage
-from deepcorpus.core.command import command_parser
+from deepcorpus.core.command import command_parser, integer, output_file, positive_int
 from deepcorpus.core.contracts import (
     CODE_REPO,
     DOCUMENTS,
@@ -81,10 +89,28 @@ def _sql_list(items: list[str]) -> str:
     return "[" + ", ".join("'" + i.replace("'", "''") + "'" for i in items) + "]"
 
 
-class Catalog:
-    """A DuckDB connection with a view per contract kind over the given datasets."""
+# Statements that write files: refused in every mode (a COPY over a part corrupts the dataset
+# behind its manifest). Results are written with --format and --output instead.
+WRITING_STATEMENTS = ("COPY", "EXPORT", "COPY_DATABASE", "ATTACH")
+# What --read-only sets once the views exist; the last one keeps every statement from undoing them.
+READ_ONLY_SETTINGS = (
+    "SET enable_external_access = false",
+    "SET autoinstall_known_extensions = false",
+    "SET autoload_known_extensions = false",
+    "SET allow_community_extensions = false",
+    "SET lock_configuration = true",
+)
 
-    def __init__(self, paths: list[str]):
+
+# DuckDB's errors that a damaged file raises, as well as others (a failed cast is not among them).
+_READ_FAILURES = ("Error", "IOException", "InvalidInputException", "InternalException", "SerializationException")
+
+
+class Catalog:
+    """A DuckDB connection with a view per contract kind over the given datasets; `read_only`
+    locks it down for serving to other users (see the module docstring)."""
+
+    def __init__(self, paths: list[str], read_only: bool = False):
         import duckdb
 
         self.con = duckdb.connect()
@@ -104,6 +130,13 @@ class Catalog:
                 self.con.execute(f"CREATE VIEW {name} AS {sql}")
                 self.views.append(name)
         self._create_manifest_views()
+        self.read_only = read_only
+        if read_only:
+            # Only the listed parts stay readable once external access is off (the views read them).
+            parts = [f for group in self.kinds.values() for ds in group for f in ds.files if not storage.is_remote(f)]
+            self.con.execute(f"SET allowed_paths = {_sql_list(parts)}")
+            for setting in READ_ONLY_SETTINGS:
+                self.con.execute(setting)
 
     def _create_main_view(self, view: str, group: list[datasets.Dataset]) -> None:
         selects = []
@@ -154,13 +187,61 @@ class Catalog:
         )
         self.views += ["manifests", "counters", "dropped_by_rule"]
 
-    def query(self, sql: str):
+    def check_statement(self, sql: str) -> None:
+        """One statement, and not one that writes files; a UserError saying why not otherwise."""
         import duckdb
 
         try:
-            return self.con.execute(sql)
+            statements = self.con.extract_statements(sql)
         except duckdb.Error as e:
             raise UserError(f"SQL error: {str(e).splitlines()[0]}") from None
+        if len(statements) != 1:
+            raise UserError(f"one statement per query, not {len(statements)}; run them one at a time")
+        kind = statements[0].type.name
+        if kind == "EXPLAIN":  # EXPLAIN ANALYZE runs the statement it explains
+            self.check_statement(re.sub(r"^\s*EXPLAIN(\s+ANALY[SZ]E)?", "", sql, count=1, flags=re.IGNORECASE))
+        elif kind in WRITING_STATEMENTS:
+            raise UserError(f"{kind} statements are refused: inspect only reads (write a result with "
+                            "--format csv|json|parquet --output FILE)")
+
+    def split(self, text: str) -> list[str]:
+        """The statements in `text`, each as its own SQL."""
+        import duckdb
+
+        try:
+            return [s.query for s in self.con.extract_statements(text)]
+        except duckdb.Error as e:
+            raise UserError(f"SQL error: {str(e).splitlines()[0]}") from None
+
+    def query(self, sql: str):
+        """Run one statement; its result as a DuckDB relation (fetchall, columns, to_arrow_table)."""
+        import duckdb
+
+        self.check_statement(sql)
+        try:
+            return self.con.sql(sql)
+        except duckdb.Error as e:
+            raise UserError(f"SQL error: {str(e).splitlines()[0]}") from None
+
+    def failure(self, e: Exception) -> UserError:
+        """The error of a query that failed while it ran. DuckDB may fail on a corrupt part without
+        naming it ("don't know what type"); then the parts are read once more, with pyarrow, to find
+        the one that is unreadable (the query had read them anyway), and that is the error."""
+        message = str(e).splitlines()[0]
+        parts = [f for group in self.kinds.values() for ds in group for f in ds.files]
+        named = next((p for p in parts if p in message), None)
+        if named is not None and type(e).__name__ in _READ_FAILURES:
+            # "Invalid Input Error: Failed to read file "PART": ZSTD Decompression failure"
+            reason = message.split(named, 1)[1].lstrip("\"': ") or message
+            return datasets.DatasetError(f"{named}: not a readable Parquet file ({reason})")
+        if type(e).__name__ in _READ_FAILURES and named is None:
+            for part in parts:
+                try:
+                    for _ in datasets.iter_parquet_batches(part):
+                        pass
+                except datasets.DatasetError as bad:
+                    return bad
+        return UserError(f"SQL error: {message}")
 
     def describe(self) -> str:
         lines = []
@@ -209,15 +290,34 @@ def format_table(columns: list[str], rows: list[tuple], max_width: int = 60) -> 
     return "\n".join(out)
 
 
-def write_result(cursor, fmt: str, output: str | None) -> None:
-    if fmt == "table":
-        columns = [d[0] for d in cursor.description]
-        text = format_table(columns, cursor.fetchall())
-        _emit(text, output)
+def fetch(result, catalog: Catalog | None = None) -> tuple[list[str], list[tuple]]:
+    """(columns, rows) of a relation; it runs when fetched, so errors past binding (a failed cast, a
+    corrupt part) surface here."""
+    import duckdb
+
+    try:
+        return list(result.columns), result.fetchall()
+    except duckdb.Error as e:
+        raise (catalog.failure(e) if catalog else _sql_error(e)) from None
+
+
+def _sql_error(e: Exception) -> UserError:
+    return UserError(f"SQL error: {str(e).splitlines()[0]}")
+
+
+def write_result(result, fmt: str, output: str | None, catalog: Catalog | None = None) -> None:
+    """Print (or write to `output`) a query's result; a statement without one prints nothing."""
+    import duckdb
+
+    if result is None:
         return
-    with warnings.catch_warnings():  # DuckDB notes the copy a DB-API result makes; these results are small
-        warnings.simplefilter("ignore", UserWarning)
-        table = cursor.to_arrow_table()
+    if fmt == "table":
+        _emit(format_table(*fetch(result, catalog)), output)
+        return
+    try:
+        table = result.to_arrow_table()
+    except duckdb.Error as e:
+        raise (catalog.failure(e) if catalog else _sql_error(e)) from None
     if fmt == "parquet":
         if not output:
             raise UserError("--format parquet needs --output FILE")
@@ -234,17 +334,29 @@ def write_result(cursor, fmt: str, output: str | None) -> None:
         pacsv.write_csv(table, buf)
         _emit(buf.getvalue().decode(), output)
     elif fmt == "json":
-        rows = table.to_pylist()
-        _emit("\n".join(json.dumps(r, default=str, ensure_ascii=False) for r in rows), output)
+        _emit("".join(json.dumps(r, default=str, ensure_ascii=False) + "\n" for r in table.to_pylist()), output)
 
 
 def _emit(text: str, output: str | None) -> None:
+    """`text` ending in exactly one newline (none when empty), to stdout or `output`."""
+    if text and not text.endswith("\n"):
+        text += "\n"
     if output:
-        with open(output, "w") as f:
-            f.write(text if text.endswith("\n") else text + "\n")
+        storage.write_bytes_atomic(output, text.encode())
         print(f"wrote {output}", file=sys.stderr)
     else:
-        print(text)
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def sql_expression(text: str) -> str:
+    """`text` as one SQL expression, rendered back by DuckDB's parser: never a second statement."""
+    import duckdb
+
+    try:
+        return str(duckdb.SQLExpression(text))
+    except duckdb.Error as e:
+        raise UserError(f"--where: not an SQL expression ({str(e).splitlines()[0]})") from None
 
 
 def print_samples(catalog: Catalog, n: int, where: str | None, width: int, max_chars: int) -> None:
@@ -253,11 +365,10 @@ def print_samples(catalog: Catalog, n: int, where: str | None, width: int, max_c
     view = VIEW_NAMES[kind]
     text_col = TEXT_COLUMNS[kind]
     # USING SAMPLE applies before WHERE, so filter in a subquery first.
-    inner = f"SELECT * FROM {view}" + (f" WHERE {where}" if where else "")
+    inner = f"SELECT * FROM {view}" + (f" WHERE ({sql_expression(where)})" if where else "")
     sql = f"SELECT * FROM ({inner}) USING SAMPLE reservoir({int(n)} ROWS) REPEATABLE ({SAMPLE_SEED})"
-    cur = catalog.query(sql)
-    columns = [d[0] for d in cur.description]
-    for row in cur.fetchall():
+    columns, rows = fetch(catalog.query(sql), catalog)
+    for row in rows:
         doc = dict(zip(columns, row))
         fields = {k: v for k, v in doc.items() if k not in (text_col, "dataset", "files", "messages", "tokens")
                   and v is not None and not isinstance(v, (list, dict))}
@@ -299,13 +410,12 @@ def interactive(catalog: Catalog) -> None:
         buffer += line + "\n"
         if stripped and not stripped.endswith(";"):
             continue  # as in duckdb and psql, a statement may span lines
-        statement = buffer.strip().rstrip(";").strip()
-        buffer = ""
-        if statement:
-            try:
-                write_result(catalog.query(statement), "table", None)
-            except UserError as e:
-                print(f"error: {e}")
+        text, buffer = buffer, ""
+        try:
+            for statement in catalog.split(text):  # a line may hold several: each runs on its own
+                write_result(catalog.query(statement), "table", None, catalog)
+        except UserError as e:
+            print(f"error: {e}")
 
 
 def _split_sql(positional: list[str]) -> tuple[list[str], str | None]:
@@ -320,16 +430,18 @@ def _split_sql(positional: list[str]) -> tuple[list[str], str | None]:
 def run(args) -> int:
     paths, sql = _split_sql(args.datasets)
     sql = args.sql_opt or sql
+    if args.where and not args.sample:
+        raise UserError("--where filters --sample; in SQL, write the WHERE clause yourself")
     if args.output:
         from deepcorpus.core import outputs
 
         outputs.check_file_output(args.output)  # never a directory, nor a file inside a dataset
-    catalog = Catalog(paths)
+    catalog = Catalog(paths, read_only=args.read_only)
     if args.sample:
         print_samples(catalog, args.sample, args.where, args.width, args.max_chars)
         return 0
     if sql:
-        write_result(catalog.query(sql), args.format, args.output)
+        write_result(catalog.query(sql), args.format, args.output, catalog)
         return 0
     if not sys.stdin.isatty():
         # No SQL and no terminal: list what can be queried rather than wait for input.
@@ -351,9 +463,13 @@ def register(sub) -> None:
     p.add_argument("--sql", dest="sql_opt", help="SQL to run (instead of a final positional)")
     p.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table",
                    help="how to print the result (parquet needs --output)")
-    p.add_argument("--output", help="write the result to this file instead of stdout")
-    p.add_argument("--sample", type=int, metavar="N", help="print N random documents readably")
-    p.add_argument("--where", help="with --sample: a SQL condition on the main view")
-    p.add_argument("--width", type=int, default=100, help="with --sample: wrap text to this width")
-    p.add_argument("--max-chars", type=int, default=1500, help="with --sample: cut each text after this many characters")
+    p.add_argument("--output", type=output_file, help="write the result to this file instead of stdout")
+    p.add_argument("--sample", type=positive_int, metavar="N", help="print N random documents readably")
+    p.add_argument("--where", help="with --sample: an SQL expression on the main view (not a statement)")
+    p.add_argument("--width", type=integer(20), default=100, help="with --sample: wrap text to this width")
+    p.add_argument("--max-chars", type=positive_int, default=1500,
+                   help="with --sample: cut each text after this many characters")
+    p.add_argument("--read-only", action="store_true",
+                   help="for serving to other users: no file but the datasets' parts can be read or written, "
+                        "no extensions, settings locked (see the README)")
     p.set_defaults(func=run)

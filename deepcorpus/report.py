@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from deepcorpus.core import datasets, storage
-from deepcorpus.core.command import command_parser
+from deepcorpus.core.command import command_parser, output_file
 from deepcorpus.core.contracts import CODE_REPO, FORMAL_PROOF, TOKEN_SHARD, WEB_DOC
 from deepcorpus.core.errors import UserError
 from deepcorpus.core.metrics import read_metrics
@@ -577,7 +577,7 @@ def build_html(run_dir: str) -> tuple[str, int]:
 
 def write_report(run_dir: str, output: str) -> int:
     if not os.path.isdir(run_dir):
-        raise UserError(f"{run_dir}: no such run directory")
+        raise UserError(f"{run_dir}: {'a file, not a' if os.path.exists(run_dir) else 'no such'} run directory")
     from deepcorpus.core import outputs
 
     outputs.check_file_output(output)  # never a directory, nor a file inside a dataset
@@ -593,5 +593,5 @@ def register(sub) -> None:
         "deepcorpus report demo-out --output demo-out/report.html",
     ])
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory (e.g. demo-out, out/math, runs/x)")
-    p.add_argument("--output", required=True, help="the HTML file to write")
+    p.add_argument("--output", required=True, type=output_file, help="the HTML file to write")
     p.set_defaults(func=lambda args: write_report(args.run_dir, args.output))

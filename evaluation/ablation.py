@@ -37,8 +37,9 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
+from deepcorpus.core import command as opt
 from deepcorpus.core import datasets, storage
-from deepcorpus.core.command import command_parser
+from deepcorpus.core.command import command_parser, output_dir
 from deepcorpus.core.errors import UserError
 
 log = logging.getLogger("ablate")
@@ -114,16 +115,35 @@ def config_from_mapping(data, where: str = "config") -> AblationConfig:
     seeds = cfg.seeds if isinstance(cfg.seeds, list) else [cfg.seeds]
     if not seeds or not all(isinstance(s, int) for s in seeds) or len(set(seeds)) != len(seeds):
         raise UserError(f"{where}: 'seeds' must be distinct integers")
-    cfg.seeds = seeds
+    cfg.seeds = [opt.seed.check(s, f"{where}: seeds") for s in seeds]
     if (cfg.tokens is None) == (cfg.steps is None):
         raise UserError(f"{where}: give the training length as exactly one of 'tokens' or 'steps'")
+    for key in ("tokens", "steps"):
+        if getattr(cfg, key) is not None:
+            setattr(cfg, key, opt.positive_int.check(getattr(cfg, key), f"{where}: {key}"))
     for key in ("train", "model", "eval"):
         if not isinstance(getattr(cfg, key), dict):
             raise UserError(f"{where}: '{key}' must be a mapping")
     for key in ("data", "mixture", "steps", "seed", "output", "resume", "preset"):
         if key in cfg.train or key.replace("_", "-") in cfg.train:
             raise UserError(f"{where}: train: {key!r} is set per arm by ablate; give it at the top level or in an arm")
+    _check_train_values(cfg, where)
+    try:
+        eval_config_from(cfg.eval)  # now, not after the first arm has trained
+    except UserError as e:
+        raise UserError(f"{where}: {e}") from None
     return cfg
+
+
+def _check_train_values(cfg: AblationConfig, where: str) -> None:
+    """The `train` block gets `deepcorpus train`'s checks now, naming this file: not in the first
+    arm's training run, against the train.yaml that ablate writes for it."""
+    from train.config import TrainConfig, from_mapping
+
+    try:
+        TrainConfig(**from_mapping(dict(cfg.train), "train")).validate()
+    except UserError as e:
+        raise UserError(f"{where}: {e}") from None
 
 
 # --- the shards each arm trains on ---------------------------------------------------------------
@@ -323,5 +343,6 @@ def register(sub) -> None:
         "deepcorpus ablate --config ablate.yaml --output out/ablation   # again: resumes arm by arm",
     ])
     p.add_argument("--config", required=True, help="the ablation YAML: arms, benchmarks, preset, tokens, seeds")
-    p.add_argument("--output", required=True, help="directory for the runs, their evaluations, the table and the plot")
+    p.add_argument("--output", required=True, type=output_dir,
+                   help="directory for the runs, their evaluations, the table and the plot")
     p.set_defaults(func=lambda args: run_ablation(load_config(args.config), args.output, command=args.command_line) and 0)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from deepcorpus.core.command import command_parser
+from deepcorpus.core.command import (
+    command_parser,
+    nonnegative,
+    nonnegative_int,
+    number,
+    output_dir,
+    positive,
+    positive_int,
+    seed,
+)
 from deepcorpus.core.errors import UserError
 
 
@@ -18,32 +27,32 @@ def register(sub) -> None:
     p.add_argument("--benchmark", action="append", required=True, metavar="[NAME=]PATH",
                    help="a benchmark file (GSM8K, MATH, HumanEval, MBPP, miniF2F, prompt/answer or text JSONL/Parquet); "
                         "repeatable")
-    p.add_argument("--output", help="directory for results.json and the items dataset")
+    p.add_argument("--output", type=output_dir, help="directory for results.json and the items dataset")
     p.add_argument("--metrics", default="bpb,generate", help="bpb, generate or both (default: bpb,generate)")
-    p.add_argument("--limit", type=int, help="evaluate the first N items of each benchmark")
+    p.add_argument("--limit", type=positive_int, help="evaluate the first N items of each benchmark")
     p.add_argument("--split", default="test", help="rows of this split where a file has a split field (default: test)")
-    p.add_argument("--shots", type=int, help="few-shot examples (default: GSM8K 8, MATH 4, MBPP 3, others 0)")
+    p.add_argument("--shots", type=nonnegative_int, help="few-shot examples (default: GSM8K 8, MATH 4, MBPP 3, others 0)")
     p.add_argument("--few-shot", action="append", default=[], metavar="FILE",
                    help="take the exemplars from this file's first rows (e.g. GSM8K train.jsonl), by kind")
-    p.add_argument("--max-new-tokens", type=int, help="tokens per completion (default per kind: 256 to 512)")
-    p.add_argument("--temperature", type=float, default=0.0, help="0 is greedy (default)")
-    p.add_argument("--top-p", type=float, default=0.95, help="nucleus sampling when the temperature is above 0")
-    p.add_argument("--samples", type=int, default=1, help="completions per item (pass@k needs at least k)")
+    p.add_argument("--max-new-tokens", type=positive_int, help="tokens per completion (default per kind: 256 to 512)")
+    p.add_argument("--temperature", type=nonnegative, default=0.0, help="0 is greedy (default)")
+    p.add_argument("--top-p", type=number(0, 1, lo_open=True), default=0.95, help="nucleus sampling when the temperature is above 0")
+    p.add_argument("--samples", type=positive_int, default=1, help="completions per item (pass@k needs at least k)")
     p.add_argument("--k", default="1", help="pass@k for these k, comma-separated (default: 1)")
-    p.add_argument("--batch-size", type=int, default=16, help="prompts generated together (default: 16)")
-    p.add_argument("--seed", type=int, default=0, help="sampling seed (default: 0)")
+    p.add_argument("--batch-size", type=positive_int, default=16, help="prompts generated together (default: 16)")
+    p.add_argument("--seed", type=seed, default=0, help="sampling seed (default: 0)")
     p.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
     p.add_argument("--tokenizer", help="tokenizer.json, when the run's recorded one has moved")
     g = p.add_argument_group("code sandbox (HumanEval, MBPP)")
-    g.add_argument("--timeout", type=float, default=10.0, help="seconds per program (default: 10)")
-    g.add_argument("--memory-mb", type=int, default=1024, help="address-space limit per program (default: 1024)")
-    g.add_argument("--workers", type=int, default=4, help="programs (or Lean checks) at once (default: 4)")
+    g.add_argument("--timeout", type=positive, default=10.0, help="seconds per program (default: 10)")
+    g.add_argument("--memory-mb", type=positive_int, default=1024, help="address-space limit per program (default: 1024)")
+    g.add_argument("--workers", type=positive_int, default=4, help="programs (or Lean checks) at once (default: 4)")
     g = p.add_argument_group("Lean (miniF2F)")
     g.add_argument("--lean-server", help="URL of a Kimina Lean Server (or DEEPCORPUS_LEAN_SERVER)")
     g.add_argument("--repl-command", help="command that starts the Lean REPL (default: repl on PATH)")
     g.add_argument("--lean-project", help="a Lake project (e.g. Mathlib) to run the REPL in")
-    g.add_argument("--lean-timeout", type=float, default=300.0, help="seconds per proof (default: 300)")
-    p.add_argument("--lm-eval-tasks", metavar="DIR",
+    g.add_argument("--lean-timeout", type=positive, default=300.0, help="seconds per proof (default: 300)")
+    p.add_argument("--lm-eval-tasks", metavar="DIR", type=output_dir,
                    help="instead of evaluating: write lm-evaluation-harness task files for the benchmarks to DIR "
                         "and print the lm_eval command")
     p.set_defaults(func=run)

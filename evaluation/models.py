@@ -150,6 +150,20 @@ class CheckpointModel(LanguageModel):
                 "max_len": self.max_len, "parameters": sum(p.numel() for p in self.model.parameters())}
 
 
+def _quiet_transformers() -> None:
+    """No loading progress bar and no load report: an exported checkpoint's multi-token-prediction
+    layer is one transformers does not use, and it lists each of its tensors as UNEXPECTED. Errors
+    still show; `--debug` (the root logger at DEBUG) keeps everything."""
+    import logging
+
+    if logging.getLogger().isEnabledFor(logging.DEBUG):
+        return
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
 class HFModel(LanguageModel):
     """A Hugging Face model directory, loaded offline through AutoModelForCausalLM (the `hf` extra)."""
 
@@ -162,6 +176,7 @@ class HFModel(LanguageModel):
         except ImportError:
             raise UserError(f"{path}: a Hugging Face directory; evaluating it needs transformers: "
                             "pip install 'deepcorpus[hf]'") from None
+        _quiet_transformers()
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
             dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from deepcorpus.core.command import command_parser
+from deepcorpus.core.command import command_parser, nonnegative_int, output_dir
 
 
 def register(sub) -> None:
@@ -15,10 +15,10 @@ def register(sub) -> None:
         "deepcorpus export runs/v3 --format hf --max-shard-size 4GB --output exports/v3",
     ])
     p.add_argument("run", metavar="RUN_DIR", help="run directory (its newest complete checkpoint) or a checkpoint")
-    p.add_argument("--step", type=int, help="export the checkpoint of this step (default: the newest)")
+    p.add_argument("--step", type=nonnegative_int, help="export the checkpoint of this step (default: the newest)")
     p.add_argument("--format", default="hf", choices=["hf"],
                    help="hf: a Hugging Face directory (config.json, sharded safetensors, tokenizer); the default")
-    p.add_argument("--output", required=True, help="directory to create (must not exist or be empty)")
+    p.add_argument("--output", required=True, type=output_dir, help="directory to create (must not exist or be empty)")
     p.add_argument("--dtype", default="bf16", choices=["bf16", "fp32"],
                    help="weight precision (default bf16; the router stays fp32 either way)")
     p.add_argument("--max-shard-size", default="5GB", help="largest safetensors shard, e.g. 5GB or 500MB (default 5GB)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from apache_beam.options.pipeline_options import (
     StandardOptions,
 )
 
-from deepcorpus.core.errors import UserError
+from deepcorpus.core.errors import DatasetError, UserError
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,9 @@ def pipeline_options(beam_args: list[str], config: RunnerConfig | None = None) -
         if "--direct_running_mode" not in " ".join(beam_args):
             direct.direct_running_mode = "in_memory" if config.in_memory else "multi_processing"
         if "--direct_num_workers" not in " ".join(beam_args):
-            direct.direct_num_workers = config.num_workers or os.cpu_count() or 1
+            # In-process runs have one worker (more only make Beam warn that they do nothing).
+            in_process = direct.direct_running_mode == "in_memory"
+            direct.direct_num_workers = 1 if in_process else config.num_workers or os.cpu_count() or 1
     else:
         if _runner_name(runner) == "dataflowrunner":
             _check_dataflow(options)
@@ -138,7 +141,7 @@ def _local_runner(worker_log_level: int):
             # outlives a killed launcher. Start ours instead: give it the environment, and a mode
             # name that none of FnApiRunner's branches replaces it for.
             self._default_environment = environments.SubprocessSDKEnvironment.from_command_string(
-                command_string=worker.command())
+                command_string=worker.command(debug=worker_log_level <= logging.DEBUG))
             direct.direct_running_mode = "multi_processing (deepcorpus workers)"
             try:
                 return super().run_pipeline(pipeline, options)
@@ -172,17 +175,136 @@ def is_local(options: PipelineOptions) -> bool:
 
 def new_pipeline(beam_args: list[str], config: RunnerConfig | None = None) -> beam.Pipeline:
     options = pipeline_options(beam_args, config)
-    return beam.Pipeline(runner=make_runner(options), options=options)
+    try:
+        return beam.Pipeline(runner=make_runner(options), options=options)
+    except ValueError as e:
+        # Beam's own checks of its options (a runner's required flags, a malformed gs:// path):
+        # "Pipeline has validations errors:" and one line per problem.
+        problems = [line.strip().rstrip(".") for line in str(e).splitlines()[1:] if line.strip()]
+        if not str(e).startswith("Pipeline has validations errors") or not problems:
+            raise
+        raise UserError("Beam options: " + "; ".join(problems)) from None
 
 
 def run(pipeline: beam.Pipeline, what: str):
-    """Run to completion and return the result; time it for the summary."""
+    """Run to completion and return the result; time it for the summary. A UserError raised in a
+    worker (a malformed line, a corrupt part) comes back as that UserError, its one line as the
+    worker wrote it, not as Beam's RuntimeError carrying every worker's traceback."""
     start = time.time()
-    log.info("running %s on %s", what, type(pipeline.runner).__name__)
-    result = pipeline.run()
-    result.wait_until_finish()
+    beam_class = next((c for c in type(pipeline.runner).__mro__ if c.__module__.startswith("apache_beam")),
+                      type(pipeline.runner))
+    log.info("running %s on %s", what, beam_class.__name__)  # FnApiRunner, DataflowRunner, ...
+    try:
+        result = pipeline.run()
+        result.wait_until_finish()
+    except Exception as e:
+        user_error = worker_user_error(e)
+        if user_error is None:
+            raise
+        raise user_error from e  # --debug shows the worker's traceback as the cause
     log.info("%s finished in %.1fs", what, time.time() - start)
     return result
+
+
+_USER_ERROR = re.compile(r"deepcorpus\.core\.errors\.(UserError|DatasetError): (.*)")
+_WHILE_RUNNING = re.compile(r"( \[while running '[^']*'\])+$")
+
+
+def worker_user_error(e: BaseException) -> UserError | None:
+    """The UserError a failed pipeline run carries: the exception itself (in-process workers raise it
+    again with Beam's "[while running 'Step']" appended), or the last one named in the text of the
+    error a worker process or a remote runner sent back."""
+    if isinstance(e, UserError):
+        return type(e)(_WHILE_RUNNING.sub("", str(e)))
+    found = _USER_ERROR.findall(str(e))
+    if not found:
+        return None
+    kind, message = found[-1]
+    return (DatasetError if kind == "DatasetError" else UserError)(_WHILE_RUNNING.sub("", message.strip()))
+
+
+def _beam_actions() -> dict:
+    """Option string -> argparse action, for every option Beam's registry of PipelineOptions knows."""
+    actions: dict = {}
+
+    def capture(parser):
+        actions.update((s, action) for action in parser._actions for s in action.option_strings)
+
+    PipelineOptions([]).get_all_options(add_extra_args_fn=capture)
+    return actions
+
+
+def beam_option_strings() -> set[str]:
+    """Every option Beam's registry of PipelineOptions knows (--runner, --temp_location, ...)."""
+    return set(_beam_actions())
+
+
+def check_beam_args(beam_args: list[str]) -> list[str]:
+    """`beam_args` as Beam will read them, checked before any work: a value Beam's parser rejects
+    (`--direct_num_workers abc`) and a runner Beam does not know (`--runner Foo`) are one-line
+    UserErrors; a runner named as Beam allows it (`dataflow`, `Dataflowrunner`, `direct`) is written
+    as its class name, so that our own checks of the runner (local defaults, Dataflow's options) see
+    the runner Beam will use."""
+    import contextlib
+    import io
+
+    stderr = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(stderr):
+            runner = PipelineOptions(beam_args).get_all_options()["runner"]
+    except SystemExit:  # Beam's argparse printed a usage block and the reason on its last line
+        reason = stderr.getvalue().strip().splitlines()[-1:] or ["invalid Beam option"]
+        raise UserError(re.sub(r"^[^:]*: error: ", "", reason[0])) from None
+    if not runner:
+        return list(beam_args)
+    name = canonical_runner(runner)
+    out, i = [], 0
+    while i < len(beam_args):
+        a = beam_args[i]
+        if a == "--runner" and i + 1 < len(beam_args):
+            out += ["--runner", name]
+            i += 2
+            continue
+        out.append(f"--runner={name}" if a.startswith("--runner=") else a)
+        i += 1
+    if name == "DataflowRunner":
+        _check_dataflow(PipelineOptions(out))
+    return out
+
+
+def canonical_runner(name: str) -> str:
+    """Beam's class name for a runner as Beam's `create_runner` resolves it (case-insensitive, the
+    'Runner' suffix optional), a fully qualified class name as given, or a UserError naming the
+    closest known runner."""
+    import difflib
+
+    from apache_beam.runners.runner import _RUNNER_MAP
+
+    if "." in name:
+        return name
+    path = _RUNNER_MAP.get(name.lower()) or _RUNNER_MAP.get(name.lower() + "runner")
+    if path:
+        return path.rsplit(".", 1)[-1]
+    known = list(StandardOptions.KNOWN_RUNNER_NAMES)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.5)
+    hint = f"did you mean {close[0]}? " if close else ""
+    raise UserError(f"--runner {name}: not a Beam runner ({hint}known: {', '.join(known)}, or a class's full name)")
+
+
+def unknown_beam_args(beam_args: list[str]) -> list[str]:
+    """The options among `beam_args` that Beam does not know (it would drop them with a warning),
+    and words that are no option's value (`--input a.jsonl b.jsonl`: b.jsonl would be ignored)."""
+    known = _beam_actions()
+    unknown, i = [], 0
+    while i < len(beam_args):
+        a = beam_args[i]
+        name = a.split("=", 1)[0]
+        if name not in known:
+            unknown.append(a)  # an option Beam does not know, or a stray word Beam would drop
+        elif "=" not in a and known[name].nargs != 0 and i + 1 < len(beam_args):
+            i += 1  # the option's value
+        i += 1
+    return unknown
 
 
 def quiet_beam_logging() -> None:

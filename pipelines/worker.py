@@ -6,10 +6,19 @@ PID`, so the worker is the launcher's own child. It asks the kernel for SIGKILL 
 dies (Linux `PR_SET_PDEATHSIG`, which fires even when the parent is SIGKILLed) and, everywhere,
 watches its parent's pid once a second; then it runs Beam's own worker main. Without this a killed
 launcher leaves its workers running for minutes, holding memory and files.
+
+It is also quiet. Beam's harness sends every log record, and a failed bundle's traceback, to the
+runner, which decides what the user sees (one line for a UserError). Started as Beam starts it,
+each worker also wrote to the terminal: a module-level `logging.warning()` before any handler
+exists (Beam's "apitools not found" on import) gives the root logger a stderr handler that then
+printed every record again, and the harness prints each failed bundle's traceback to stderr itself.
+Without `--debug` the worker's Python-level stderr goes nowhere; a native crash still reaches the
+terminal through file descriptor 2.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shlex
 import signal
@@ -20,10 +29,10 @@ import time
 PR_SET_PDEATHSIG = 1
 
 
-def command(parent: int | None = None) -> str:
-    """The shell command the runner starts a worker with."""
+def command(parent: int | None = None, debug: bool = False) -> str:
+    """The shell command the runner starts a worker with (`debug`: the worker keeps its stderr)."""
     parent = os.getpid() if parent is None else parent
-    return f"exec {shlex.quote(sys.executable)} -m pipelines.worker --parent {parent}"
+    return f"exec {shlex.quote(sys.executable)} -m pipelines.worker --parent {parent}" + (" --debug" if debug else "")
 
 
 def die_with(parent: int) -> None:
@@ -50,6 +59,9 @@ def die_with(parent: int) -> None:
 def main(argv: list[str]) -> None:
     if "--parent" in argv:
         die_with(int(argv[argv.index("--parent") + 1]))
+    logging.getLogger().addHandler(logging.NullHandler())  # a handler exists: no implicit stderr one
+    if "--debug" not in argv:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the process's life
     from apache_beam.runners.worker import sdk_worker_main
 
     sdk_worker_main.main(argv)

@@ -13,6 +13,7 @@ import argparse
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from deepcorpus.core import command as opt
 from deepcorpus.core.errors import UserError
 from train import config as train_config
 from train.config import TrainConfig
@@ -41,8 +42,8 @@ class SFTConfig(TrainConfig):
     COMMAND: ClassVar[str] = "sft"
     data: list = _f([], "prompt/completion (or chat `messages`) JSONL or Parquet file(s), mixed in one shuffled order")
     schedule: str = _f("constant", "learning-rate schedule after warm-up", choices=train_config.SCHEDULES)
-    lr: float | None = _f(None, f"peak learning rate (default {SFT_LR:g}, DeepSeekMath-Instruct's)")
-    seq_len: int = _f(1024, "tokens per packed row; examples are packed whole, each attending only to itself")
+    lr: float | None = _f(None, f"peak learning rate (default {SFT_LR:g}, DeepSeekMath-Instruct's)", range=opt.positive)
+    seq_len: int = _f(1024, "tokens per packed row; examples are packed whole, each attending only to itself", range=opt.positive_int)
     prompt_template: str = _f("none", PROMPT_TEMPLATE_HELP)
     chat_template: str | None = _f(None, CHAT_TEMPLATE_HELP)
 
@@ -67,11 +68,11 @@ BACKENDS = ("model", "vllm")
 @dataclass
 class GRPOConfig(TrainConfig):
     COMMAND: ClassVar[str] = "grpo"
-    steps: int = _f(1000, "optimizer steps (each rollout batch gives policy_updates x mini_batches of them)")
-    lr: float | None = _f(None, f"peak learning rate (default {GRPO_LR:g}, DeepSeekMath-RL's)")
+    steps: int = _f(1000, "optimizer steps (each rollout batch gives policy_updates x mini_batches of them)", range=opt.positive_int)
+    lr: float | None = _f(None, f"peak learning rate (default {GRPO_LR:g}, DeepSeekMath-RL's)", range=opt.positive)
     schedule: str = _f("constant", "learning-rate schedule after warm-up", choices=train_config.SCHEDULES)
-    warmup_steps: int | None = _f(0, "linear warm-up steps")
-    micro_batch_size: int = _f(0, "sequences per forward pass on one rank (0: a whole mini-batch at once)")
+    warmup_steps: int | None = _f(0, "linear warm-up steps", range=opt.nonnegative_int)
+    micro_batch_size: int = _f(0, "sequences per forward pass on one rank (0: a whole mini-batch at once)", range=opt.nonnegative_int)
     # what to optimise
     prompts: list = _f([], "prompt JSONL or Parquet file(s): `prompt` (or chat `messages`) and what the reward "
                        "checks: `answer` (math), `tests`/`test_list`/`test` (code), `formal_statement` (lean)")
@@ -79,13 +80,13 @@ class GRPOConfig(TrainConfig):
     prompt_template: str = _f("none", PROMPT_TEMPLATE_HELP)
     chat_template: str | None = _f(None, CHAT_TEMPLATE_HELP)
     # rollouts
-    group_size: int = _f(16, "G: outputs sampled per prompt (DeepSeekMath-RL used 64)")
-    prompts_per_step: int = _f(32, "prompts per rollout batch, over all ranks")
-    max_new_tokens: int = _f(1024, "longest output sampled (DeepSeekMath-RL: 1024)")
-    temperature: float = _f(1.0, "sampling temperature of the rollouts")
-    top_p: float = _f(1.0, "nucleus sampling of the rollouts (1: off)")
+    group_size: int = _f(16, "G: outputs sampled per prompt (DeepSeekMath-RL used 64)", range=opt.integer(2))
+    prompts_per_step: int = _f(32, "prompts per rollout batch, over all ranks", range=opt.positive_int)
+    max_new_tokens: int = _f(1024, "longest output sampled (DeepSeekMath-RL: 1024)", range=opt.positive_int)
+    temperature: float = _f(1.0, "sampling temperature of the rollouts", range=opt.number(0, lo_open=True))
+    top_p: float = _f(1.0, "nucleus sampling of the rollouts (1: off)", range=opt.number(0, 1, lo_open=True))
     generation_backend: str = _f("model", "model (its own batched generation with the KV cache) or vllm", choices=BACKENDS)
-    generation_batch: int = _f(0, "sequences generated together on one rank (0: a whole rollout batch)")
+    generation_batch: int = _f(0, "sequences generated together on one rank (0: a whole rollout batch)", range=opt.nonnegative_int)
     # the objective
     variant: str = _f("grpo", "grpo (DeepSeekMath eq. 3), r1 (DeepSeek-R1 eq. 1: ratio and KL of whole outputs) or "
                       "dr-grpo (Dr. GRPO: no std normalisation, token sums over a constant)", choices=VARIANTS)
@@ -95,21 +96,21 @@ class GRPOConfig(TrainConfig):
                                "tokens; constant: token sums / max_new_tokens (default: the variant's)", cli_choices=AGGREGATES)
     ratio: str | None = _f(None, "token: per-token ratio and KL; sequence: of whole outputs (default: the variant's)",
                            cli_choices=RATIOS)
-    clip_eps: float = _f(0.2, "epsilon of the clipped ratio")
+    clip_eps: float = _f(0.2, "epsilon of the clipped ratio", range=opt.number(0, lo_open=True))
     beta: float = _f(0.04, "KL coefficient against the reference (DeepSeekMath 0.04; DeepSeek-R1-Zero 0.001; 0: no "
-                     "reference model)")
-    policy_updates: int = _f(1, "mu: passes over each rollout batch (DeepSeekMath: 1)")
-    mini_batches: int = _f(1, "optimizer steps per pass, each on a random share of the rollout batch")
-    ref_refresh_every: int = _f(0, "copy the policy into the reference every K steps (iterative GRPO; 0: never)")
+                     "reference model)", range=opt.nonnegative)
+    policy_updates: int = _f(1, "mu: passes over each rollout batch (DeepSeekMath: 1)", range=opt.positive_int)
+    mini_batches: int = _f(1, "optimizer steps per pass, each on a random share of the rollout batch", range=opt.positive_int)
+    ref_refresh_every: int = _f(0, "copy the policy into the reference every K steps (iterative GRPO; 0: never)", range=opt.nonnegative_int)
     # the rewards' verifiers
     lean_backend: str = _f("auto", "Lean runner for the lean reward", choices=("auto", "repl", "server", "leandojo"))
     lean_server: str | None = _f(None, "URL of a Kimina Lean Server (or DEEPCORPUS_LEAN_SERVER)")
     repl_command: str | None = _f(None, "command that starts a Lean REPL (or DEEPCORPUS_REPL_COMMAND)")
     lean_project: str | None = _f(None, "Lake project (e.g. with Mathlib) to run the REPL in")
-    lean_timeout: float = _f(60.0, "seconds per proof")
-    code_timeout: float = _f(10.0, "seconds per program in the sandbox (the code reward)")
-    reward_workers: int = _f(4, "proofs or programs checked at once")
-    log_rollouts: int = _f(4, "rollouts per step written to RUN/rollouts.jsonl (prompt, output, reward)")
+    lean_timeout: float = _f(60.0, "seconds per proof", range=opt.positive)
+    code_timeout: float = _f(10.0, "seconds per program in the sandbox (the code reward)", range=opt.positive)
+    reward_workers: int = _f(4, "proofs or programs checked at once", range=opt.positive_int)
+    log_rollouts: int = _f(4, "rollouts per step written to RUN/rollouts.jsonl (prompt, output, reward)", range=opt.nonnegative_int)
 
     def peak_lr(self) -> float:
         return self.lr if self.lr is not None else GRPO_LR
@@ -177,7 +178,9 @@ def add_config_options(p: argparse.ArgumentParser, cls: type, taken: set[str]) -
         elif f.type.startswith("bool"):
             p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         else:
-            kind = int if f.type.startswith("int") else float if f.type.startswith("float") else str
+            # A field's own range (train/config.py's fields and those below) parses and checks it.
+            kind = f.metadata.get("range") or (int if f.type.startswith("int") else float if f.type.startswith("float")
+                                               else str)
             choices = f.metadata.get("choices") or f.metadata.get("cli_choices")
             p.add_argument(flag, type=kind, default=None, choices=choices, help=help_text)
 

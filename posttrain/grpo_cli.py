@@ -4,7 +4,7 @@ Besides the options below, every GRPOConfig field is an option of its own (`--gr
 `--variant`, `--policy-updates`, `--ref-refresh-every`, ...), generated from posttrain/config.py.
 """
 
-from deepcorpus.core.command import command_parser
+from deepcorpus.core.command import command_parser, positive_int
 
 
 def register(sub) -> None:
@@ -23,7 +23,7 @@ def register(sub) -> None:
                    help="the policy to start from: a run (or checkpoint) of ours, or a Hugging Face DeepSeek directory")
     p.add_argument("--prompts", action="append", help="prompt JSONL or Parquet file (repeatable)")
     p.add_argument("--reward", help="math, format, lean, code, or a weighted sum like 'math+0.5*format' (default math)")
-    p.add_argument("--steps", type=int, help="optimizer steps (default 1000)")
+    p.add_argument("--steps", type=positive_int, help="optimizer steps (default 1000)")
     p.add_argument("--output", help="run directory (checkpoints, metrics.jsonl, rollouts.jsonl, reference/)")
     p.add_argument("--resume", action="store_true", help="continue from the newest complete checkpoint")
     p.add_argument("--config", help="TOML or YAML file with GRPOConfig fields (options given here override it)")

@@ -4,7 +4,7 @@ Besides the options below, every SFTConfig field is an option of its own (`--bat
 `--seq-len`, `--distributed`, ...), generated from posttrain/config.py.
 """
 
-from deepcorpus.core.command import command_parser
+from deepcorpus.core.command import command_parser, positive_int
 
 
 def register(sub) -> None:
@@ -19,7 +19,7 @@ def register(sub) -> None:
     p.add_argument("--init-from", "--init", dest="init_from",
                    help="the checkpoint to fine-tune: a run (or checkpoint) of ours, or a Hugging Face DeepSeek directory")
     p.add_argument("--data", action="append", help="prompt/completion or `messages` JSONL or Parquet file (repeatable)")
-    p.add_argument("--steps", type=int, help="optimizer steps (default 1000)")
+    p.add_argument("--steps", type=positive_int, help="optimizer steps (default 1000)")
     p.add_argument("--output", help="run directory (checkpoints, metrics.jsonl, summary.json, sft_data/)")
     p.add_argument("--resume", action="store_true", help="continue from the newest complete checkpoint")
     p.add_argument("--config", help="TOML or YAML file with SFTConfig fields (options given here override it)")

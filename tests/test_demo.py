@@ -48,12 +48,12 @@ def test_views_on_the_demo_outputs(demo):
     out, _ = demo
     iters = sorted(str(p) for p in out.glob("math/iter_*/collected"))
     cat = Catalog([str(out / "math"), str(out / "code"), str(out / "formal"), str(out / "tokens"), *iters])
-    assert cat.query("SELECT count(*) FROM docs").fetchone()[0] > 0
-    assert cat.query("SELECT count(DISTINCT iteration) FROM docs_by_iteration").fetchone()[0] >= 2
-    assert cat.query("SELECT count(*) FROM repos_by_language").fetchone()[0] >= 3
-    assert cat.query("SELECT sum(n) FROM proofs_by_status").fetchone()[0] > 0
-    assert cat.query("SELECT sum(tokens) FROM tokens_by_source").fetchone()[0] > 0
-    assert cat.query("SELECT count(*) FROM dropped_by_rule").fetchone()[0] > 0
+    assert cat.query("SELECT count(*) FROM docs").fetchall()[0][0] > 0
+    assert cat.query("SELECT count(DISTINCT iteration) FROM docs_by_iteration").fetchall()[0][0] >= 2
+    assert cat.query("SELECT count(*) FROM repos_by_language").fetchall()[0][0] >= 3
+    assert cat.query("SELECT sum(n) FROM proofs_by_status").fetchall()[0][0] > 0
+    assert cat.query("SELECT sum(tokens) FROM tokens_by_source").fetchall()[0][0] > 0
+    assert cat.query("SELECT count(*) FROM dropped_by_rule").fetchall()[0][0] > 0
 
 
 def test_demo_report_renders_in_chromium(demo, tmp_path):

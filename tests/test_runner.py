@@ -146,3 +146,62 @@ def test_summary_table_from_beam_counters():
     assert counters["extract"] == {"dropped_odd": 5, "in": 10}
     table = summary.format_table(counters)
     assert "dropped_odd" in table and "10" in table
+
+
+def test_in_process_runs_have_one_worker_unless_asked():
+    options = runner.pipeline_options([], runner.RunnerConfig(in_memory=True))
+    assert options.view_as(DirectOptions).direct_num_workers == 1  # Beam warns about more, which do nothing
+    options = runner.pipeline_options(["--direct_running_mode=in_memory", "--direct_num_workers=3"])
+    assert options.view_as(DirectOptions).direct_num_workers == 3
+
+
+def test_local_workers_keep_their_stderr_only_under_debug():
+    from pipelines import worker
+
+    assert "--debug" not in worker.command(123)
+    assert worker.command(123, debug=True).endswith(" --debug")
+
+
+def test_a_user_error_raised_in_a_worker_comes_back_as_that_error():
+    augmented = UserError("docs.jsonl:7: malformed JSON (Expecting value) [while running 'Read[0]Rows']")
+    assert str(runner.worker_user_error(augmented)) == "docs.jsonl:7: malformed JSON (Expecting value)"
+    relayed = RuntimeError("Traceback (most recent call last):\n  File ...\n"
+                           "deepcorpus.core.errors.DatasetError: d/part-1.parquet: not a readable Parquet file (x)\n"
+                           "\nDuring handling ...\ndeepcorpus.core.errors.DatasetError: d/part-1.parquet: not a "
+                           "readable Parquet file (x) [while running 'Read[0]Rows']\n")
+    error = runner.worker_user_error(relayed)
+    assert type(error).__name__ == "DatasetError" and str(error) == "d/part-1.parquet: not a readable Parquet file (x)"
+    assert runner.worker_user_error(RuntimeError("ZeroDivisionError: division by zero")) is None
+
+
+def _bad_line_file(tmp_path):
+    path = tmp_path / "docs.jsonl"
+    lines = [f'{{"id": "{i}", "text": "document {i}"}}\n' for i in range(50)]
+    lines[30] = '{"id": "30", "text": \n'  # cut: past the head the launcher checks, so a worker finds it
+    path.write_text("".join(lines))
+    return path
+
+
+def test_a_bad_line_found_by_a_worker_process_is_one_line_naming_file_and_line(tmp_path):
+    """The local default (multi_processing): Beam relayed each worker's traceback, 35 KB of stderr."""
+    docs = _bad_line_file(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "deepcorpus", "dedup", "exact", "--input", str(docs), "--output", str(tmp_path / "out"),
+         "--direct_num_workers", "2"],
+        capture_output=True, text=True, cwd=REPO, timeout=300,
+    )
+    assert proc.returncode == 2
+    errors = [line for line in proc.stderr.splitlines() if " I " not in line[:12]]  # progress lines aside
+    assert len(errors) == 1 and errors[0].startswith(f"deepcorpus dedup exact: error: {docs}:31: malformed JSON")
+    assert "apitools" not in proc.stderr and "Logging handler" not in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_in_process_a_bad_line_is_the_same_one_line_error(tmp_path, capsys):
+    from deepcorpus.cli import main
+
+    docs = _bad_line_file(tmp_path)
+    assert main(["dedup", "exact", "--input", str(docs), "--output", str(tmp_path / "out"),
+                 "--direct_running_mode", "in_memory"]) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith(f"deepcorpus dedup exact: error: {docs}:31: malformed JSON") and "while running" not in last

@@ -6,7 +6,7 @@ Besides the contract options below, every TrainConfig field is an option of its 
 
 import argparse
 
-from deepcorpus.core.command import command_parser
+from deepcorpus.core.command import command_parser, output_dir
 
 
 def register(sub) -> None:
@@ -20,8 +20,8 @@ def register(sub) -> None:
     ])
     p.add_argument("--preset", help="model preset: tiny, small, v2-lite, v3 (default tiny)")
     p.add_argument("--data", action="append", help="token-shard dataset(s)")
-    p.add_argument("--steps", type=int, help="optimizer steps")
-    p.add_argument("--output", help="run directory (checkpoints, metrics.jsonl)")
+    p.add_argument("--steps", type=_range("steps"), help="optimizer steps")
+    p.add_argument("--output", type=output_dir, help="run directory (checkpoints, metrics.jsonl)")
     p.add_argument("--resume", action="store_true", help="continue from the newest complete checkpoint")
     p.add_argument("--count-params", action="store_true", help="report total and activated parameters")
     p.add_argument("--json", action="store_true", help="with --count-params: print JSON")
@@ -44,8 +44,15 @@ def _add_config_options(p) -> None:
         elif f.type.startswith("bool"):
             p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         else:
-            kind = int if f.type.startswith("int") else float if f.type.startswith("float") else str
+            # Numbers are parsed and range-checked by the field's own range (train/config.py).
+            kind = f.metadata.get("range") or str
             p.add_argument(flag, type=kind, default=None, choices=f.metadata.get("choices"), help=help_text)
+
+
+def _range(name: str):
+    from train.config import FIELDS
+
+    return FIELDS[name].metadata["range"]
 
 
 def _run(args):

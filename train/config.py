@@ -18,8 +18,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from dataclasses import dataclass, field
 
+from deepcorpus.core import command as opt
 from deepcorpus.core.errors import UserError
 
 SCHEDULES = ("multistep", "cosine", "constant")
@@ -38,6 +40,8 @@ INIT_FROM_LR = 1e-4
 
 
 def _f(default, help: str, **kw):
+    """A field with its --help text; `range=` (a deepcorpus.core.command type such as positive_int)
+    is both the command-line option's parser and the check of a value from a config file."""
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda d=default: type(d)(d), metadata={"help": help, **kw})
     return field(default=default, metadata={"help": help, **kw})
@@ -56,20 +60,23 @@ class TrainConfig:
     init_from: str | None = _f(None, "start from these weights (step 0, fresh optimizer): a local Hugging Face "
                                "DeepSeek-V2/V3 checkpoint, whose config.json gives the architecture, or a run of ours")
     # length of the run and batch: build_trainer, build_data
-    steps: int = _f(1000, "optimizer steps")
-    batch_size: int = _f(16, "sequences per optimizer step, over all ranks (the global batch)")
-    micro_batch_size: int = _f(0, "sequences per forward pass on one rank (0: batch_size / ranks, no accumulation)")
-    seed: int = _f(0, "seed for initialisation and the data order")
+    steps: int = _f(1000, "optimizer steps", range=opt.positive_int)
+    batch_size: int = _f(16, "sequences per optimizer step, over all ranks (the global batch)", range=opt.positive_int)
+    micro_batch_size: int = _f(0, "sequences per forward pass on one rank (0: batch_size / ranks, no accumulation)",
+                               range=opt.nonnegative_int)
+    seed: int = _f(0, "seed for initialisation and the data order", range=opt.seed)
     # optimizer and schedule: build_optimizer, build_schedule
-    lr: float | None = _f(None, "peak learning rate (default by preset: tiny 2e-3 ... v3 2.2e-4; 1e-4 with --init-from)")
+    lr: float | None = _f(None, "peak learning rate (default by preset: tiny 2e-3 ... v3 2.2e-4; 1e-4 with --init-from)",
+                          range=opt.positive)
     schedule: str = _f("multistep", "learning-rate schedule after warm-up", choices=SCHEDULES)
-    warmup_steps: int | None = _f(None, "linear warm-up steps (default: 10%% of steps, at most 2000)")
-    min_lr_ratio: float = _f(0.1, "cosine: final lr as a fraction of the peak")
-    weight_decay: float = _f(0.1, "AdamW weight decay (matrices only; norms and biases get none)")
-    beta1: float = _f(0.9, "AdamW beta1")
-    beta2: float = _f(0.95, "AdamW beta2")
-    eps: float = _f(1e-8, "AdamW epsilon")
-    grad_clip: float = _f(1.0, "clip the global gradient norm to this (0: off)")
+    warmup_steps: int | None = _f(None, "linear warm-up steps (default: 10%% of steps, at most 2000)",
+                                  range=opt.nonnegative_int)
+    min_lr_ratio: float = _f(0.1, "cosine: final lr as a fraction of the peak", range=opt.fraction)
+    weight_decay: float = _f(0.1, "AdamW weight decay (matrices only; norms and biases get none)", range=opt.nonnegative)
+    beta1: float = _f(0.9, "AdamW beta1", range=opt.number(0, 1, hi_open=True))
+    beta2: float = _f(0.95, "AdamW beta2", range=opt.number(0, 1, hi_open=True))
+    eps: float = _f(1e-8, "AdamW epsilon", range=opt.positive)
+    grad_clip: float = _f(1.0, "clip the global gradient norm to this (0: off)", range=opt.nonnegative)
     # numerics and parallelism: build_parallel, build_model, build_trainer
     device: str = _f("auto", "auto (cuda when available), cpu or cuda", choices=DEVICES)
     dtype: str = _f("auto", "autocast dtype: auto (bf16 on GPU, fp32 on CPU), bf16 or fp32", choices=DTYPES)
@@ -77,17 +84,19 @@ class TrainConfig:
     fp8_backend: str = _f("triton", "FP8 kernels: triton, or the pure-PyTorch reference (tests)", choices=FP8_BACKENDS)
     distributed: str = _f("auto", "under torchrun: ddp or fsdp (FSDP2 fully_shard); auto = ddp", choices=DISTRIBUTED)
     compile: bool = _f(False, "torch.compile the model")
-    cpu_threads: int = _f(0, "CPU: intra-op threads per rank (0: $OMP_NUM_THREADS, else half the cores per rank)")
+    cpu_threads: int = _f(0, "CPU: intra-op threads per rank (0: $OMP_NUM_THREADS, else half the cores per rank)",
+                          range=opt.nonnegative_int)
     activation_checkpointing: bool = _f(False, "recompute each block in the backward pass to save memory")
     # data loader: build_data
     doc_mask: bool = _f(False, "reset attention and positions at the recorded document starts")
-    shuffle_buffer: int = _f(8192, "rows shuffled together (a window of chunks), per source")
-    chunk_rows: int = _f(1024, "rows per chunk, the unit the data order is first shuffled in")
-    loader_workers: int = _f(2, "threads reading and assembling batches ahead of the step")
+    shuffle_buffer: int = _f(8192, "rows shuffled together (a window of chunks), per source", range=opt.positive_int)
+    chunk_rows: int = _f(1024, "rows per chunk, the unit the data order is first shuffled in", range=opt.positive_int)
+    loader_workers: int = _f(2, "threads reading and assembling batches ahead of the step", range=opt.nonnegative_int)
     # logging and checkpoints: build_metrics, build_checkpointer
-    log_every: int = _f(10, "print a progress line every N steps")
-    checkpoint_every: int = _f(500, "write a checkpoint every N steps (and always at the end; 0: end only)")
-    keep_checkpoints: int = _f(3, "keep the newest K complete checkpoints")
+    log_every: int = _f(10, "print a progress line every N steps", range=opt.positive_int)
+    checkpoint_every: int = _f(500, "write a checkpoint every N steps (and always at the end; 0: end only)",
+                               range=opt.nonnegative_int)
+    keep_checkpoints: int = _f(3, "keep the newest K complete checkpoints", range=opt.positive_int)
     checkpoint_format: str = _f("auto", "full (model.pt on rank 0) or sharded (torch.distributed.checkpoint, "
                                 "every rank writes its shards); auto = sharded under FSDP", choices=CKPT_FORMATS)
     tensorboard: bool = _f(False, "also write TensorBoard event files to RUN/tensorboard")
@@ -105,18 +114,15 @@ class TrainConfig:
         return min(2000, self.steps // 10)
 
     def validate(self) -> TrainConfig:
-        for name in ("steps", "batch_size", "shuffle_buffer", "chunk_rows", "log_every", "keep_checkpoints"):
-            if getattr(self, name) < 1:
-                raise UserError(f"{name} must be at least 1 (got {getattr(self, name)})")
-        for name in ("micro_batch_size", "loader_workers", "cpu_threads", "checkpoint_every", "grad_clip", "weight_decay"):
-            if getattr(self, name) < 0:
-                raise UserError(f"{name} must not be negative (got {getattr(self, name)})")
+        """Every field's range and choices, whichever of defaults, file and options it came from."""
         for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.metadata.get("range") is not None and value is not None:
+                setattr(self, f.name, f.metadata["range"].check(value, f.name))
             choices = f.metadata.get("choices")
-            if choices and getattr(self, f.name) not in choices:
-                raise UserError(f"{f.name} must be one of {', '.join(choices)} (got {getattr(self, f.name)!r})")
-        if not 0 <= self.min_lr_ratio <= 1:
-            raise UserError(f"min_lr_ratio must be within [0, 1] (got {self.min_lr_ratio})")
+            if choices and value not in choices:
+                raise UserError(f"{f.name} must be one of {', '.join(choices)} (got {value!r})")
+        self.model = check_model_overrides(self.model, "model")
         return self
 
 
@@ -137,7 +143,7 @@ def _coerce(name: str, value, where: str, cls: type | None = None):
     if isinstance(default, dict):
         if not isinstance(value, dict):
             raise UserError(f"{where}: [{name}] must be a table of ModelArgs overrides")
-        return dict(value)
+        return check_model_overrides(dict(value), f"{where}: [model]") if name == "model" else dict(value)
     if isinstance(default, bool) or ftype.startswith("bool"):
         if not isinstance(value, bool):
             raise UserError(f"{where}: {name} must be true or false (got {value!r})")
@@ -199,6 +205,33 @@ def load_file(path: str, cls: type | None = None) -> dict:
     return from_mapping(data, path, cls)
 
 
+def check_model_overrides(overrides: dict, where: str) -> dict:
+    """ModelArgs overrides with known names and values of the field's type (an int may stand for a
+    float); a UserError naming the key, and the closest field for an unknown one, otherwise."""
+    if not overrides:
+        return {}
+    import difflib
+
+    from model.config import ModelArgs  # (imports the model package, and torch with it)
+
+    types = {f.name: f.type for f in dataclasses.fields(ModelArgs)}
+    out = {}
+    for key, value in overrides.items():
+        if key not in types:
+            close = difflib.get_close_matches(key, types, n=1)
+            raise UserError(f"{where}: unknown model field {key!r}" + (f" (did you mean {close[0]}?)" if close else ""))
+        kind = types[key].split("|")[0].strip()  # "int", "float", "str", "bool | None"
+        ok = {"int": isinstance(value, int) and not isinstance(value, bool),
+              "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+              "bool": isinstance(value, bool) or value is None and "None" in types[key],
+              "str": isinstance(value, str)}.get(kind, True)
+        if not ok:
+            raise UserError(f"{where}: {key} must be {'a whole number' if kind == 'int' else 'a number' if kind == 'float' else kind}"
+                            f" (got {value!r})")
+        out[key] = float(value) if kind == "float" else value
+    return out
+
+
 def parse_model_overrides(items: list[str]) -> dict:
     """`n_layers=4`, `score_func=sigmoid`, `mtp_lambda=0.3` into typed values (TOML literals)."""
     import tomllib
@@ -213,13 +246,14 @@ def parse_model_overrides(items: list[str]) -> dict:
         except tomllib.TOMLDecodeError:
             value = text.strip()  # a bare word such as sigmoid
         out[key.strip()] = value
-    return out
+    return check_model_overrides(out, "--model")
 
 
 def build_config(cli_values: dict, config_path: str | None = None, cls: type | None = None) -> TrainConfig:
     """Defaults, then the file, then the options the user actually gave."""
     cls = cls or TrainConfig
     values = load_file(config_path, cls) if config_path else {}
+    file_keys = set(values)
     model = dict(values.get("model", {}))
     for name, value in cli_values.items():
         if value is None:
@@ -229,7 +263,14 @@ def build_config(cli_values: dict, config_path: str | None = None, cls: type | N
         else:
             values[name] = value
     values["model"] = model
-    return cls(**values).validate()
+    from_file = file_keys - {k for k, v in cli_values.items() if v is not None and k != "model"}
+    try:
+        return cls(**values).validate()
+    except UserError as e:
+        key = re.match(r"[A-Za-z_]+", str(e))
+        if key and key.group() in from_file:  # a value the file gave: name the file
+            raise UserError(f"{config_path}: {e}") from None
+        raise
 
 
 def effective_config(cli_values: dict, config_path: str | None, resume_from: str | None,

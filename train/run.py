@@ -24,6 +24,7 @@ import os
 import time
 
 from deepcorpus.core import storage
+from deepcorpus.core.command import check_output
 from deepcorpus.core.errors import UserError
 from train import config as config_mod
 
@@ -31,14 +32,17 @@ log = logging.getLogger("train")
 
 
 def run(args) -> int:
-    from train.checkpoint import newest_checkpoint
-
     if args.count_params:
         return count_params(args)
     values = cli_values(args)
     output = values["output"] or (config_mod.load_file(args.config).get("output") if args.config else None)
     if not output:
         raise UserError("--output RUN_DIR is required (checkpoints, metrics.jsonl and summary.json go there)")
+    check_output(output, "dir")  # given in --config: checked here, before any work, as the option is
+    if not args.resume:
+        config_mod.build_config(values, args.config)  # the file's values checked before torch loads
+    from train.checkpoint import newest_checkpoint
+
     resume_from = None
     if args.resume:
         resume_from = newest_checkpoint(output)

@@ -37,6 +37,7 @@ import re
 import subprocess
 import time
 import uuid
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -320,11 +321,14 @@ def cleanup(path: str, keep_runs: tuple[str, ...] = ()) -> int:
     holding the lock. Returns how many files it removed."""
     names = storage.entries(path)
     listed: set[str] = set()
+    committed = None
     if MANIFEST in names:
         try:
-            listed = {p["name"] for p in read_manifest(path).get("parts") or []}
+            manifest = read_manifest(path)
         except DatasetError:
             return 0  # a manifest we cannot read: touch nothing
+        listed = {p["name"] for p in manifest.get("parts") or []}
+        committed = manifest.get("run_id")
     removed = 0
     for name, info in names.items():
         if info.type.name != "File" or name in listed:
@@ -333,7 +337,11 @@ def cleanup(path: str, keep_runs: tuple[str, ...] = ()) -> int:
         if run is not None:
             mine = run in keep_runs
         elif name.startswith((PENDING_PREFIX, PART_LIST_PREFIX)) and name.endswith(".json"):
-            mine = name.split("-", 1)[1][:-5] in keep_runs
+            run = name.split("-", 1)[1][:-5]
+            if run == committed and run not in keep_runs:
+                storage.remove_file(storage.join(path, name))  # the committed run's own records: not news
+                continue
+            mine = run in keep_runs
         elif name.startswith(".") and storage.TMP_MARK in name and not storage.is_remote(path):
             storage.remove_stale_temporaries(storage.join(path, name[1:].split(storage.TMP_MARK)[0]))
             continue
@@ -342,7 +350,7 @@ def cleanup(path: str, keep_runs: tuple[str, ...] = ()) -> int:
         if not mine and storage.remove_file(storage.join(path, name)):
             removed += 1
     if removed:
-        log.info("%s: removed %d unlisted file(s)", path, removed)
+        log.info("%s: removed %d file(s) no manifest lists (an earlier or unfinished run's)", path, removed)
     return removed
 
 
@@ -562,10 +570,7 @@ class Dataset:
 
     def iter_batches(self, columns: list[str] | None = None, batch_size: int = 1024) -> Iterator[pa.RecordBatch]:
         for f in self.files:
-            with storage.open_random(f) as handle:
-                pf = pq.ParquetFile(handle)
-                self._check_rows(f, pf.metadata.num_rows)
-                yield from pf.iter_batches(batch_size=batch_size, columns=columns)
+            yield from iter_parquet_batches(f, columns, batch_size, rows=functools.partial(self._check_rows, f))
 
     def iter_rows(self, columns: list[str] | None = None) -> Iterator[dict]:
         for batch in self.iter_batches(columns):
@@ -653,8 +658,7 @@ def resolve_input(spec: str, expect: str | tuple[str, ...] | None = None) -> Sou
         raise UserError(f"{spec}: no such file")
     if all(f.endswith(".parquet") for f in files):
         for f in files:
-            if "text" not in parquet_schema(f).names:
-                raise UserError(f"{f}: Parquet file has no 'text' column")
+            _check_parquet(f)
         return Source(spec, "parquet", files)
     if all(_is_jsonl(f) for f in files):
         for f in files:
@@ -670,51 +674,106 @@ def resolve_inputs(specs: list[str], expect: str | tuple[str, ...] | None = None
     return [resolve_input(s, expect) for s in specs]
 
 
-def _open_text(path: str) -> io.TextIOBase:
-    raw = storage.open_read(path)
-    if path.endswith(".gz"):
-        # Local and cloud streams come decompressed already (Arrow detects .gz); https ones do not.
-        raw = io.BufferedReader(raw)
-        if raw.peek(2)[:2] == b"\x1f\x8b":
-            raw = gzip.GzipFile(fileobj=raw)
-    return io.TextIOWrapper(raw, encoding="utf-8")
+def _open_lines(path: str) -> io.BufferedReader:
+    raw = io.BufferedReader(storage.open_read(path))
+    # Local and cloud streams come decompressed already (Arrow detects .gz); https ones do not.
+    if path.endswith(".gz") and raw.peek(2)[:2] == b"\x1f\x8b":
+        raw = io.BufferedReader(gzip.GzipFile(fileobj=raw))
+    return raw
+
+
+def _numbered_jsonl(path: str) -> Iterator[tuple[int, dict]]:
+    """(line number, object) for each non-blank line; a UserError naming the file and line for a
+    line that is not UTF-8, not JSON or not an object, and for a stream that breaks (a corrupt or
+    cut .gz)."""
+    lineno = 0
+    try:
+        with _open_lines(path) as f:
+            for lineno, raw in enumerate(f, 1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    raise UserError(f"{path}:{lineno}: not UTF-8 text (byte 0x{raw[e.start]:02x} at column "
+                                    f"{e.start + 1})") from None
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line.rstrip("\r\n"))  # columns count within the line
+                except json.JSONDecodeError as e:
+                    raise UserError(f"{path}:{lineno}: malformed JSON ({e.msg} at column {e.colno})") from None
+                if not isinstance(obj, dict):
+                    raise UserError(f"{path}:{lineno}: expected a JSON object per line")
+                yield lineno, obj
+    except (OSError, EOFError, zlib.error, pa.ArrowException) as e:
+        if isinstance(e, FileNotFoundError) and lineno == 0:
+            raise UserError(f"{path}: no such file") from None
+        raise UserError(f"{path}:{lineno + 1}: unreadable ({str(e).splitlines()[0] or type(e).__name__})") from None
 
 
 def iter_jsonl(path: str) -> Iterator[dict]:
-    with _open_text(path) as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise UserError(f"{path}:{lineno}: malformed JSON ({e.msg})") from None
-            if not isinstance(obj, dict):
-                raise UserError(f"{path}:{lineno}: expected a JSON object per line")
-            yield obj
+    for _, obj in _numbered_jsonl(path):
+        yield obj
+
+
+def check_text(value, path: str, line: int | None = None) -> None:
+    """A document's `text` is a string (or missing); anything else is the input's error, named."""
+    if value is not None and not isinstance(value, str):
+        where = f"{path}:{line}" if line is not None else path
+        raise UserError(f"{where}: 'text' is {type(value).__name__}, not a string")
 
 
 def _check_jsonl(path: str) -> None:
-    for obj in iter_jsonl(path):
+    for lineno, obj in _numbered_jsonl(path):
         if "text" not in obj:
             raise UserError(f"{path}: JSONL rows have no 'text' field")
+        check_text(obj["text"], path, lineno)
         return
     raise UserError(f"{path}: empty file")
 
 
+def _check_parquet(path: str) -> None:
+    schema = parquet_schema(path)
+    if "text" not in schema.names:
+        raise UserError(f"{path}: Parquet file has no 'text' column")
+    kind = schema.field("text").type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_null(kind)):
+        raise UserError(f"{path}: Parquet column 'text' is {kind}, not a string")
+
+
 def iter_file_rows(path: str, kind: str, columns: list[str] | None = None) -> Iterator[dict]:
-    """Rows of one JSONL or Parquet file, streamed; rows without an `id` get `FILE:N`."""
-    rows = iter_jsonl(path) if kind == "jsonl" else _iter_parquet_rows(path, columns)
-    for i, row in enumerate(rows):
+    """Rows of one JSONL or Parquet file, streamed; rows without an `id` get `FILE:N`. A row whose
+    `text` is not a string, or a file that turns out corrupt, is a UserError naming it."""
+    if kind == "jsonl":
+        for i, (lineno, row) in enumerate(_numbered_jsonl(path)):
+            check_text(row.get("text"), path, lineno)
+            if row.get("id") is None:
+                row["id"] = f"{storage.basename(path)}:{i}"
+            yield {k: row.get(k) for k in columns} if columns else row
+        return
+    for i, row in enumerate(_iter_parquet_rows(path, columns)):
         if row.get("id") is None:
             row["id"] = f"{storage.basename(path)}:{i}"
         yield {k: row.get(k) for k in columns} if columns else row
 
 
 def _iter_parquet_rows(path: str, columns: list[str] | None) -> Iterator[dict]:
-    with storage.open_random(path) as handle:  # row group by row group, never the whole file
-        for batch in pq.ParquetFile(handle).iter_batches(batch_size=1024, columns=columns):
-            yield from batch.to_pylist()
+    for batch in iter_parquet_batches(path, columns):
+        yield from batch.to_pylist()
+
+
+def iter_parquet_batches(path: str, columns: list[str] | None = None, batch_size: int = 1024,
+                         rows=None) -> Iterator[pa.RecordBatch]:
+    """A Parquet file's record batches, row group by row group (never the whole file); a file that
+    is not Parquet, is cut short or has a corrupt page is a DatasetError naming it. `rows(n)` hears
+    the footer's row count before the first batch (a dataset checks it against its manifest)."""
+    try:
+        with storage.open_random(path) as handle:
+            pf = pq.ParquetFile(handle)
+            if rows is not None:
+                rows(pf.metadata.num_rows)
+            yield from pf.iter_batches(batch_size=batch_size, columns=columns)
+    except (pa.ArrowException, OSError) as e:
+        raise DatasetError(f"{path}: not a readable Parquet file ({str(e).splitlines()[0]})") from None
 
 
 def iter_source_rows(source: Source, columns: list[str] | None = None) -> Iterator[dict]:

@@ -7,6 +7,13 @@ class UserError(Exception):
 
     exit_code = 2
 
+    def __init__(self, message: object = "", *args):
+        # One line, whatever a library's reason holds (tarfile lists each method it tried on its own line).
+        text = str(message)
+        if "\n" in text:
+            text = " ".join(line.strip() for line in text.splitlines() if line.strip())
+        super().__init__(text, *args)
+
 
 class DatasetError(UserError):
     """A dataset that is missing, unfinished, of another schema or version, or malformed."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from deepcorpus.core import storage
+from deepcorpus.core import command, storage
 from deepcorpus.core.errors import UserError
 
 
@@ -60,8 +60,10 @@ def load_mixture(path: str) -> Mixture:
     for i, s in enumerate(data["sources"]):
         if not isinstance(s, dict) or "path" not in s or "weight" not in s:
             raise UserError(f"{path}: source {i} needs 'path' and 'weight'")
-        sources.append(MixtureSource(str(s.get("name", storage.basename(s["path"]))), str(s["path"]), float(s["weight"])))
+        weight = command.nonnegative.check(s["weight"], f"{path}: source {i} weight")  # not NaN, not 'a lot'
+        sources.append(MixtureSource(str(s.get("name", storage.basename(s["path"]))), str(s["path"]), weight))
+    seed = command.seed.check(data.get("seed", 0), f"{path}: seed")
     try:
-        return Mixture(sources, int(data.get("seed", 0)))
+        return Mixture(sources, seed)
     except UserError as e:
         raise UserError(f"{path}: {e}") from None

@@ -250,6 +250,25 @@ def remove_tree(path: str) -> None:
         fs.delete_file(p)
 
 
+def read_text(path: str) -> str:
+    """A small text file a user names (a header, an annotation file), as UTF-8; a UserError naming
+    the file, and the line for bytes that are not UTF-8, when it is missing or not text."""
+    from deepcorpus.core.errors import UserError
+
+    try:
+        data = read_bytes(path)
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except OSError as e:
+        raise UserError(f"{path}: cannot read ({e})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise UserError(f"{path}:{line}: not UTF-8 text (byte 0x{data[e.start]:02x} at column {column})") from None
+
+
 def peek(path: str, n: int) -> bytes:
     """The first `n` bytes of a file, without reading the rest."""
     with open_read(path) as f:

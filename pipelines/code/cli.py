@@ -2,7 +2,7 @@
 parser (`deepcorpus.cli`). A handler imports its step (`run.py`, `coverage.py`) when it runs, so
 `--help` stays quick."""
 
-from deepcorpus.core.command import command_parser
+from deepcorpus.core.command import command_parser, output_dir, positive_int, seed
 
 
 def register(sub) -> None:
@@ -20,14 +20,14 @@ def register(sub) -> None:
     ], beam=True)
     p.add_argument("--input", required=True, action="append",
                    help="a folder of repositories, .tar.gz/.zip archives, or a JSONL/Parquet file listing")
-    p.add_argument("--output", required=True, help="run directory; the documents go to OUTPUT/corpus")
+    p.add_argument("--output", required=True, type=output_dir, help="run directory; the documents go to OUTPUT/corpus")
     p.add_argument("--benchmark", action="append", default=[], help="benchmark JSONL/Parquet to decontaminate against")
-    p.add_argument("--seed", type=int, default=0, help="seed for tie-breaks in the dependency sort and random orders")
+    p.add_argument("--seed", type=seed, default=0, help="seed for tie-breaks in the dependency sort and random orders")
     p.add_argument("--order", choices=("dependency", "random"), default="dependency",
                    help="dependency: DeepSeek-Coder's sort where in-repo imports are found (default); "
                         "random: Coder-V2's shuffled concatenation for every repository")
-    p.add_argument("--max-file-bytes", type=int, default=1 << 20, help="skip files larger than this (default 1 MiB)")
-    p.add_argument("--max-doc-bytes", type=int, default=1 << 20,
+    p.add_argument("--max-file-bytes", type=positive_int, default=1 << 20, help="skip files larger than this (default 1 MiB)")
+    p.add_argument("--max-doc-bytes", type=positive_int, default=1 << 20,
                    help="split a larger repository into documents of at most this many bytes, between files along "
                         "its dependency order (default 1 MiB, ~256K tokens; ~4 x the training context makes one "
                         "document one context)")

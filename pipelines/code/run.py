@@ -106,10 +106,11 @@ LISTING_COLUMNS = ("repo", "repo_name", "max_stars_repo_name", "path", "max_star
 def read_records(pipeline, units: list[RepoUnit], max_file_bytes: int):
     """File records of every input. Repositories (folders, git, archives) are read one per element;
     all Parquet listings by ONE ReadAllFromParquet over their patterns (split by row groups, only the
-    columns a listing needs), all JSONL listings by one ReadAllFromText."""
+    columns a listing needs), all JSONL listings matched in the pipeline, each file read by one worker."""
     import apache_beam as beam
+    from apache_beam.io import fileio
 
-    from pipelines.code.transforms import ListingRowFn, ReadRepoFn
+    from pipelines.code.transforms import ListingRowFn, ReadJsonlListingFn, ReadRepoFn
 
     repos = [u for u in units if u.kind != "listing"]
     parquet = [u for u in units if u.kind == "listing" and u.path.endswith(".parquet")]
@@ -134,7 +135,9 @@ def read_records(pipeline, units: list[RepoUnit], max_file_bytes: int):
         parts.append(
             pipeline
             | "JsonlListings" >> beam.Create(sorted({u.pattern for u in jsonl}))
-            | "ReadJsonlListings" >> beam.io.ReadAllFromText(with_filename=True)
+            | "MatchJsonlListings" >> fileio.MatchAll()
+            | "SpreadJsonlListings" >> beam.Reshuffle()  # file names only: each worker reads whole files
+            | "ReadJsonlListings" >> beam.ParDo(ReadJsonlListingFn())
             | "JsonlRows" >> beam.ParDo(ListingRowFn())
         )
     return parts[0] if len(parts) == 1 else tuple(parts) | "AllFiles" >> beam.Flatten()
@@ -195,11 +198,16 @@ def run(args, beam_args: list[str]) -> int:
     units: list[RepoUnit] = []
     for spec in args.input:
         units += discover(spec)
-    for path in args.benchmark:
-        if not storage.exists(path):
-            raise UserError(f"{path}: no such benchmark file")
-    if args.quality_model and not storage.exists(args.quality_model):
-        raise UserError(f"{args.quality_model}: no such quality model file")
+    benchmarks: list[str] = []
+    if args.benchmark:  # read whole now: a malformed one must not wait until the corpus is built
+        from dedup.ngrams import benchmark_files, check_benchmarks
+
+        benchmarks = benchmark_files(args.benchmark)
+        check_benchmarks(benchmarks)
+    if args.quality_model:
+        from classifiers.fasttext_binary import check_model_file
+
+        check_model_file(args.quality_model, "quality model")
     extras = []
     for name in args.extra_language:
         from classifiers.code_language import known_language
@@ -217,21 +225,21 @@ def run(args, beam_args: list[str]) -> int:
     # quality model are small and are staged to --temp_location for them.
     options = runner.pipeline_options(beam_args)
     worker_paths.require(options, [("--input", u.path) for u in units] + [("--output", args.output)])
-    benchmarks = [worker_paths.stage(options, p, "--benchmark") for p in args.benchmark]
+    staged = [worker_paths.stage(options, p, "--benchmark") for p in benchmarks]
     quality_model = worker_paths.stage(options, args.quality_model, "--quality-model") if args.quality_model else None
     outputs.check_run_output(args.output, "code run")
     options = {"seed": args.seed, "ordering": args.order, "max_file_bytes": args.max_file_bytes,
                "file_dedup": not args.no_file_dedup, "near_dedup": not args.no_near_dedup,
-               "extra_languages": extras, "benchmarks": list(args.benchmark), "quality_model": args.quality_model,
+               "extra_languages": extras, "benchmarks": benchmarks, "quality_model": args.quality_model,
                "max_doc_bytes": args.max_doc_bytes}
     inputs = [p for u in units if u.kind in ("archive", "listing")
-              for p in (storage.expand(u.pattern) if u.pattern != u.path else [u.path])] + list(args.benchmark) + \
+              for p in (storage.expand(u.pattern) if u.pattern != u.path else [u.path])] + benchmarks + \
         ([args.quality_model] if args.quality_model else [])
     with locks.Lock(args.output, command=args.command_line), \
             Stage("code corpus", beam_args, command=args.command_line) as stage:
         outputs.mark_run_output(args.output, "code run", args.command_line)
         target = stage.output(final, CODE_REPO, inputs=inputs, options=options, replace=True)
-        build(stage.pipeline, units, target, benchmarks=benchmarks, seed=args.seed,
+        build(stage.pipeline, units, target, benchmarks=staged, seed=args.seed,
               ordering=args.order, max_file_bytes=args.max_file_bytes, file_dedup=not args.no_file_dedup,
               near_dedup=not args.no_near_dedup, quality_model=quality_model, extra_languages=tuple(extras),
               max_doc_bytes=args.max_doc_bytes)
@@ -241,7 +249,7 @@ def run(args, beam_args: list[str]) -> int:
             b.check()
         summary.check_committed(balances[-1], {"written": _listed_rows(final, target)})
         manifest = stage.commit(final, extra={"counters": counters, "seed": args.seed, "ordering": args.order,
-                                              "benchmarks": list(args.benchmark),
+                                              "benchmarks": benchmarks,
                                               "conservation": [b.line() for b in balances]})
         assemble = counters.get("assemble", {})
         report = {

@@ -304,7 +304,10 @@ def _read_archive(unit: RepoUnit, max_bytes: int) -> tuple[str | None, str | Non
                     f = t.extractfile(member)
                     files.append((member.name, f.read() if f else b""))
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as e:
-        raise UserError(f"{unit.path}: not a readable archive ({e})") from None
+        reason = str(e)
+        if "could not be opened successfully" in reason:  # tarfile tried every compression it knows
+            reason = "not a tar archive, plain or compressed with gzip, bzip2 or xz"
+        raise UserError(f"{unit.path}: not a readable archive ({reason})") from None
     files = [(posixpath.normpath(p).lstrip("./"), c) for p, c in files]
     files = [(p, c) for p, c in _strip_top_folder(files) if not p.startswith("../") and "/.git/" not in f"/{p}"]
     license_id = next((lic for p, c in files if is_license_file(p)

@@ -47,6 +47,18 @@ class ReadRepoFn(beam.DoFn):
             self.empty.inc()
 
 
+class ReadJsonlListingFn(beam.DoFn):
+    """A matched JSONL listing file -> (file, row), streamed by our reader, so a bad line is one
+    error naming the file and the line (Beam's text source splits files by byte range and knows
+    neither). Listings of a Stack-sized corpus are many files, which is where the parallelism is."""
+
+    def process(self, metadata):
+        from deepcorpus.core import datasets
+
+        for row in datasets.iter_jsonl(metadata.path):
+            yield metadata.path, row
+
+
 class ListingRowFn(beam.DoFn):
     """(listing file, row) -> a file record; the row is a dict (Parquet) or a JSON line."""
 

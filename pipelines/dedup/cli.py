@@ -1,7 +1,7 @@
 """`deepcorpus dedup METHOD`, the whole command: its parsers and handler, registered with the top-level
 parser (`deepcorpus.cli`). The handler imports `run.py` when it runs, so `--help` stays quick."""
 
-from deepcorpus.core.command import command_parser
+from deepcorpus.core.command import command_parser, integer, number, output_dir, positive_int, seed
 
 EXAMPLES = {
     "exact": ["deepcorpus dedup exact --input docs.jsonl --output out/exact --removed out/exact_dups --punctuation"],
@@ -34,8 +34,8 @@ def register(sub) -> None:
             f"deepcorpus dedup {method} --input DATA --output DATA --removed DATA", *EXAMPLES[method],
         ], beam=True)
         p.add_argument("--input", required=True, action="append", help="dataset or JSONL/Parquet with id and text")
-        p.add_argument("--output", required=True, help="the kept documents, every input column")
-        p.add_argument("--removed", help="the dropped documents with id and duplicate_of")
+        p.add_argument("--output", required=True, type=output_dir, help="the kept documents, every input column")
+        p.add_argument("--removed", type=output_dir, help="the dropped documents with id and duplicate_of")
         force_option(p)
         if method == "exact":
             p.add_argument("--keep-case", action="store_true", help="do not fold case before hashing")
@@ -47,26 +47,26 @@ def register(sub) -> None:
         if method == "minhash":
             p.add_argument("--preset", choices=["web", "code"], default="web",
                            help="web: 5-grams, 20x13 bands, 0.8; code: BigCode's 5-grams, 25x10 bands, 0.7")
-            p.add_argument("--ngram", type=int, help="shingle size (default from the preset: 5)")
+            p.add_argument("--ngram", type=positive_int, help="shingle size (default from the preset: 5)")
             p.add_argument("--shingle", choices=["word", "char"], help="word or character n-grams (default word)")
-            p.add_argument("--num-perm", type=int, help="number of permutations")
-            p.add_argument("--bands", type=int, help="LSH bands")
-            p.add_argument("--rows", type=int, help="rows per band")
-            p.add_argument("--threshold", type=float, help="Jaccard threshold used by --verify")
-            p.add_argument("--seed", type=int, default=42, help="permutation seed")
+            p.add_argument("--num-perm", type=positive_int, help="number of permutations")
+            p.add_argument("--bands", type=positive_int, help="LSH bands")
+            p.add_argument("--rows", type=positive_int, help="rows per band")
+            p.add_argument("--threshold", type=number(0, 1, lo_open=True), help="Jaccard threshold used by --verify")
+            p.add_argument("--seed", type=seed, default=42, help="permutation seed")
             p.add_argument("--verify", action="store_true",
                            help="compare each cluster's members with its keeper by true Jaccard; those below "
                                 "the threshold are kept")
-            p.add_argument("--verify-limit", type=int, default=1000,
+            p.add_argument("--verify-limit", type=positive_int, default=1000,
                            help="members compared per cluster with --verify, the smallest-ranked first; the "
                                 "rest keep their candidate decision and are counted as skipped (default 1000)")
-            p.add_argument("--cc-rounds", type=int, default=16,
+            p.add_argument("--cc-rounds", type=positive_int, default=16,
                            help="most large-star/small-star rounds of connected components; the summary says "
                                 "whether they converged (default 16)")
-            p.add_argument("--bucket-shards", type=int, default=None,
+            p.add_argument("--bucket-shards", type=positive_int, default=None,
                            help="shards of the LSH band hashes (default: from the number of distinct texts, "
                                 "~1M band hashes per shard, counted inside the pipeline)")
-            p.add_argument("--batch-size", type=int, default=1024,
+            p.add_argument("--batch-size", type=positive_int, default=1024,
                            help="documents hashed together (default 1024); the result does not depend on it")
         if method == "decontaminate":
             decontaminate_options(p)
@@ -87,8 +87,8 @@ def decontaminate_options(p) -> None:
     p.add_argument("--field", action="append",
                    help="benchmark text field (repeatable; default: question, problem, prompt, text, "
                         "formal_statement, informal_prefix, lean)")
-    p.add_argument("--ngram", type=int, default=10, help="n-gram length (default 10)")
-    p.add_argument("--max-items", type=int, default=10,
+    p.add_argument("--ngram", type=integer(3), default=10, help="n-gram length, at least 3 (default 10)")
+    p.add_argument("--max-items", type=positive_int, default=10,
                    help="ignore n-grams found in more than this many benchmark items (boilerplate)")
     p.add_argument("--mode", choices=["drop", "flag"], default="drop",
                    help="drop matches, or keep everything and only list matches in --removed")

@@ -21,14 +21,12 @@ import time
 
 import pyarrow as pa
 
-from deepcorpus.core import datasets, storage
+from dedup.ngrams import benchmark_files
+from deepcorpus.core import datasets
 from deepcorpus.core.contracts import DOCUMENTS, TOKEN_SHARD, WEB_DOC, contract
 from deepcorpus.core.errors import UserError
 
 log = logging.getLogger(__name__)
-
-BENCHMARK_SUFFIXES = (".jsonl", ".jsonl.gz", ".json", ".ndjson", ".parquet")
-
 
 @dataclasses.dataclass
 class Plan:
@@ -88,27 +86,6 @@ def plan(specs: list[str], plain_as_web_doc: bool = False) -> Plan:
 def removed_schema(schema: pa.Schema) -> pa.Schema:
     extra = [pa.field(n, pa.string()) for n in ("duplicate_of", "dedup_reason") if n not in schema.names]
     return pa.schema(list(schema) + extra)
-
-
-def benchmark_files(specs: list[str]) -> list[str]:
-    """Benchmark files from paths, globs and directories (searched recursively)."""
-    files: list[str] = []
-    for spec in specs:
-        if storage.is_dir(spec):
-            found = sorted(
-                os.path.join(root, f) for root, _, names in os.walk(spec) for f in names
-                if f.endswith(BENCHMARK_SUFFIXES)
-            ) if not storage.is_remote(spec) else [
-                f for f in storage.expand(storage.join(spec, "**")) if f.endswith(BENCHMARK_SUFFIXES)]
-            if not found:
-                raise UserError(f"{spec}: directory holds no JSONL or Parquet benchmark files")
-            files += found
-            continue
-        found = storage.expand(spec)
-        if not found:
-            raise UserError(f"{spec}: no such benchmark file")
-        files += found
-    return files
 
 
 def transform(args, options=None):

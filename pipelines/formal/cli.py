@@ -1,7 +1,17 @@
 """`deepcorpus formal STEP`, the whole command: its parsers and handler, registered with the top-level
 parser (`deepcorpus.cli`). The handler imports `run.py` when it runs, so `--help` stays quick."""
 
-from deepcorpus.core.command import command_parser
+from deepcorpus.core.command import (
+    command_parser,
+    fraction,
+    nonnegative,
+    nonnegative_int,
+    output_dir,
+    output_file,
+    positive,
+    positive_int,
+    seed,
+)
 
 
 def register(sub) -> None:
@@ -20,24 +30,25 @@ def register(sub) -> None:
     ], beam=True)
     p.add_argument("--generator", choices=["template", "hf", "checkpoint"], default="template")
     p.add_argument("--problems", help="JSONL/Parquet of natural-language problems")
-    p.add_argument("--count", type=int, default=200, help="statements to generate per round")
-    p.add_argument("--output", required=True, help="run directory; the data goes to OUTPUT/corpus")
+    p.add_argument("--count", type=positive_int, default=200, help="statements to generate per round")
+    p.add_argument("--output", required=True, type=output_dir, help="run directory; the data goes to OUTPUT/corpus")
 
     g = p.add_argument_group("generator")
     g.add_argument("--model", help="hf: a local Hugging Face model directory; checkpoint: a run or checkpoint dir")
     g.add_argument("--tokenizer", help="checkpoint: tokenizer.json when the checkpoint does not name one")
-    g.add_argument("--min-quality", type=float, default=0.5,
+    g.add_argument("--min-quality", type=fraction, default=0.5,
                    help="model generators: drop formalizations graded below this (fair=0.4, poor=0.2)")
-    g.add_argument("--temperature", type=float, default=1.0, help="model generators: sampling temperature of proofs")
-    g.add_argument("--seed", type=int, default=0, help="template generator: seed of the statement families")
+    g.add_argument("--temperature", type=nonnegative, default=1.0,
+                   help="model generators: sampling temperature of proofs (0: greedy)")
+    g.add_argument("--seed", type=seed, default=0, help="template generator: seed of the statement families")
 
     s = p.add_argument_group("synthesis")
     s.add_argument("--header", default="core",
                    help="Lean header: 'core' (no Mathlib), 'mathlib' (Prover-V1.5's), or a file of header lines")
-    s.add_argument("--rounds", type=int, default=1, help="expert-iteration rounds (default 1)")
-    s.add_argument("--attempts", type=int, default=8, help="proof attempts per statement and round (default 8)")
-    s.add_argument("--timeout", type=float, default=60.0, help="seconds per Lean request (default 60)")
-    s.add_argument("--batch-size", type=int, default=16, help="statements per batch sent to a worker's pool")
+    s.add_argument("--rounds", type=positive_int, default=1, help="expert-iteration rounds (default 1)")
+    s.add_argument("--attempts", type=positive_int, default=8, help="proof attempts per statement and round (default 8)")
+    s.add_argument("--timeout", type=positive, default=60.0, help="seconds per Lean request (default 60)")
+    s.add_argument("--batch-size", type=positive_int, default=16, help="statements per batch sent to a worker's pool")
     s.add_argument("--no-negation", action="store_true", help="do not try to prove the negation")
     s.add_argument("--no-hypothesis-check", action="store_true", help="do not test the hypotheses for False")
     s.add_argument("--no-decompose", action="store_true", help="no subgoal decomposition of sketches")
@@ -52,11 +63,11 @@ def register(sub) -> None:
     v.add_argument("--lean-project", help="Lake project directory to run the REPL in (e.g. one with Mathlib)")
     v.add_argument("--require-verification", action="store_true",
                    help="fail (exit 2) instead of writing unverified statements when no Lean runner is found")
-    v.add_argument("--workers", type=int, default=1, help="Lean REPL processes per Beam worker, or requests in flight to --lean-server (default 1)")
-    v.add_argument("--memory-mb", type=int, default=8192, help="memory cap per REPL process, MiB (0 = none)")
-    v.add_argument("--max-uses", type=int, default=200, help="commands per REPL process before a restart")
+    v.add_argument("--workers", type=positive_int, default=1, help="Lean REPL processes per Beam worker, or requests in flight to --lean-server (default 1)")
+    v.add_argument("--memory-mb", type=nonnegative_int, default=8192, help="memory cap per REPL process, MiB (0 = none)")
+    v.add_argument("--max-uses", type=positive_int, default=200, help="commands per REPL process before a restart")
     v.add_argument("--toolchain", help="Lean version label (default: asked from Lean)")
-    v.add_argument("--cache", help="verification cache file (default OUTPUT/verify_cache.sqlite)")
+    v.add_argument("--cache", type=output_file, help="verification cache file (default OUTPUT/verify_cache.sqlite)")
     v.add_argument("--no-cache", action="store_true", help="verify everything again")
     p.set_defaults(func=_run)
 

@@ -37,8 +37,7 @@ def _header(spec: str) -> str:
     if spec == "mathlib":
         return MATHLIB_HEADER
     if os.path.isfile(spec):
-        with open(spec, encoding="utf-8") as f:
-            return normalize_header(f.read())
+        return normalize_header(storage.read_text(spec))
     raise UserError(f"--header {spec}: not 'core', 'mathlib' or a file of Lean header lines")
 
 

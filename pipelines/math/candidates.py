@@ -9,6 +9,7 @@ import apache_beam as beam
 
 from deepcorpus.core import datasets, fingerprint, storage
 from deepcorpus.core.contracts import WEB_DOC
+from deepcorpus.core.errors import UserError
 from pipelines.io import WriteDataset, WriteJsonl
 from pipelines.math import transforms as T
 from pipelines.math.config import MathRunConfig
@@ -70,5 +71,27 @@ def build_candidates(cfg: MathRunConfig, files: list[str], beam_args: list[str],
         target = stage.output(path, WEB_DOC, inputs=files, options=options, replace=True, base=cfg.output)
         candidates_graph(stage.pipeline, cfg, files, target)
         counters = stage.run()
+        check_something_was_read(counters, files, cfg.output)
         stage.commit(path, extra={"counters": counters})
     return counters
+
+
+def check_something_was_read(counters: dict, files: list[str], output: str) -> None:
+    """A crawl of which not one record could be read is the input's fault, said as such (one bad
+    file among many is only reported, in read_errors.jsonl): not "no negative examples" later."""
+    if counters.get("read", {}).get("records", 0):
+        return
+    errors_path = storage.join(output, "read_errors.jsonl")
+    errors = {r["file"]: r["error"] for r in datasets.iter_jsonl(errors_path)} if storage.exists(errors_path) else {}
+
+    def why(f: str) -> str:
+        if f in errors:
+            return errors[f]
+        if not (storage.is_remote(f) or storage.is_http(f)) and storage.size(f) == 0:
+            return "empty file"
+        return "no WARC/WET records in it"
+
+    if len(files) == 1:
+        raise UserError(f"{files[0]}: {why(files[0])}")
+    raise UserError(f"none of the {len(files)} crawl files holds a readable record ({files[0]}: {why(files[0])}; "
+                    f"see {errors_path})")

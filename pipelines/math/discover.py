@@ -85,10 +85,7 @@ def load_annotations(path: str) -> dict[str, bool]:
 
     Accepted shapes: a list of prefixes (all approved); `{"approved": [...], "rejected": [...]}`;
     `{prefix: true/false}`; or a review file written by this module with `approved:` filled in."""
-    try:
-        raw = storage.read_bytes(path).decode("utf-8")
-    except (OSError, FileNotFoundError):
-        raise UserError(f"{path}: cannot read the annotation file") from None
+    raw = storage.read_text(path)
     try:
         if path.endswith(".json"):
             data = json.loads(raw)

@@ -59,6 +59,9 @@ def load_labelled(path: str) -> tuple[list[str], list[int]]:
                             datasets.read_parquet(path).to_pylist()):
         if "text" not in row or "label" not in row:
             raise UserError(f"{path}: row {i + 1} needs 'text' and 'label' (1 = math, 0 = not)")
+        datasets.check_text(row["text"], path, i + 1)
+        if row["label"] not in (0, 1, "0", "1"):  # True and False are 1 and 0 too
+            raise UserError(f"{path}: row {i + 1}: label must be 1 (math) or 0 (not), not {row['label']!r}")
         texts.append(row["text"])
         labels.append(int(row["label"]))
     if not texts or len(set(labels)) < 2:

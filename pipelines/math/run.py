@@ -45,15 +45,23 @@ from pipelines.runner import quiet_beam_logging
 log = logging.getLogger(__name__)
 
 
+CRAWL_SUFFIXES = (".warc", ".warc.gz", ".warc.zst", ".warc.lz4", ".wet", ".wet.gz", ".wet.zst", ".arc.gz")
+
+
 def crawl_files(specs: list[str]) -> list[str]:
+    """The crawl files named by paths, globs or directories (a directory: the crawl files in it)."""
     files = []
     for spec in specs:
-        found = storage.expand(spec)
+        if storage.is_dir(spec):
+            found = [f for f in storage.expand(storage.join(spec, "*")) if f.endswith(CRAWL_SUFFIXES)]
+            if not found:
+                raise UserError(f"{spec}: a directory with no WARC/WET files (.warc[.gz|.zst|.lz4] or .wet[.gz|.zst])")
+        else:
+            found = storage.expand(spec)
         if not found:
             raise UserError(f"{spec}: no such file")
         files.extend(found)
-    bad = [f for f in files if not f.endswith((".warc", ".warc.gz", ".warc.zst", ".warc.lz4", ".wet", ".wet.gz",
-                                                 ".wet.zst", ".arc.gz"))]
+    bad = [f for f in files if not f.endswith(CRAWL_SUFFIXES)]
     if bad:
         raise UserError(f"{bad[0]}: not a WARC/WET file (.warc[.gz|.zst|.lz4] or .wet[.gz|.zst])")
     return sorted(dict.fromkeys(files))
@@ -118,9 +126,11 @@ def mine(cfg: MathRunConfig, beam_args: list[str], command: list[str]) -> int:
     files = crawl_files(cfg.inputs)
     beam_args = local_runner_args(files, beam_args)
     datasets.resolve_input(cfg.seed)  # fails early, naming the file, if the seed is unusable
-    for b in cfg.benchmarks:
-        if not storage.expand(b):
-            raise UserError(f"{b}: no such file")
+    if cfg.benchmarks:  # read whole now: a malformed one must not wait for the last stage
+        from dedup.ngrams import benchmark_files, check_benchmarks
+
+        cfg.benchmarks = benchmark_files(cfg.benchmarks)
+        check_benchmarks(cfg.benchmarks)
     load_labelled(cfg.eval_path)
     annotations = load_annotations(cfg.approved_path) if cfg.approved_path else None
     outputs.check_run_output(cfg.output, "math run")

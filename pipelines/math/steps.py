@@ -13,8 +13,9 @@ import sys
 import apache_beam as beam
 
 from classifiers.evaluation import binary_metrics
+from classifiers.fasttext_binary import check_model_file
 from classifiers.math_classifier import ClassifierConfig, train_classifier
-from deepcorpus.core import datasets, outputs, storage
+from deepcorpus.core import datasets, outputs
 from deepcorpus.core.contracts import WEB_DOC
 from deepcorpus.core.errors import UserError
 from pipelines import summary
@@ -67,8 +68,7 @@ class _KeepScored(beam.DoFn):
 
 def score_step(args, beam_args) -> int:
     sources = datasets.resolve_inputs(args.input)
-    if not storage.exists(args.model):
-        raise UserError(f"{args.model}: no such model file")
+    check_model_file(args.model)
     quiet_beam_logging()
     inputs = [p for s in sources for p in ([s.dataset.path] if s.dataset else s.files)] + [args.model]
     with Stage("score", beam_args, command=args.command_line) as stage:

@@ -4,7 +4,8 @@ Per contract: `web_doc` -> its `text`; `code_repo` -> its `text` (code, so FIM a
 `formal_proof` -> its `text` (informal problem + statement + proof), rebuilt from the parts when a
 row lacks it, with proofs Lean rejected left out (see FORMAL_KEEP); plain JSONL/Parquet -> `text`,
 code when a row carries a programming-language marker (`languages`, or a `language`/`lang` that
-names one of the Coder-V2 languages, so web documents' "en" stays natural language).
+names one of the Coder-V2 languages, so web documents' "en" stays natural language); a `documents`
+dataset (what `dedup` writes from plain files) -> as the plain files it was made from.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import functools
 import os
 
 from deepcorpus.core import storage
-from deepcorpus.core.contracts import CODE_REPO, FORMAL_PROOF, TOKEN_SHARD, WEB_DOC
+from deepcorpus.core.contracts import CODE_REPO, DOCUMENTS, FORMAL_PROOF, TOKEN_SHARD, WEB_DOC
 from deepcorpus.core.datasets import Source
 from deepcorpus.core.errors import UserError
 
-READABLE = (WEB_DOC, CODE_REPO, FORMAL_PROOF)
+READABLE = (WEB_DOC, CODE_REPO, FORMAL_PROOF, DOCUMENTS)
 # The columns read per contract; plain files are read with whichever of PLAIN_COLUMNS they have.
 COLUMNS = {
     WEB_DOC: ["id", "text"],
@@ -49,6 +50,9 @@ def check_readable(source: Source) -> None:
 
 def columns_for(source: Source) -> list[str] | None:
     """The columns to read from a source (None: all of a JSONL row, which is read whole anyway)."""
+    if source.schema_name == DOCUMENTS:  # plain rows committed as a dataset: its parts say which columns
+        names = set(_parquet_file(source.dataset.files[0]).schema_arrow.names) if source.dataset.files else set()
+        return [c for c in PLAIN_COLUMNS if c in names]
     if source.schema_name is not None:
         return COLUMNS[source.schema_name]
     if source.kind == "parquet":
@@ -98,7 +102,7 @@ def is_code(row: dict, schema: str | None) -> bool:
     """Whether FIM applies: code repositories, or plain rows that name a programming language."""
     if schema == CODE_REPO:
         return True
-    if schema is not None:
+    if schema not in (None, DOCUMENTS):
         return False
     if isinstance(row.get("languages"), list) and row["languages"]:
         return True

@@ -35,6 +35,9 @@ SPECIAL_TOKENS = (BOS, EOS, PAD, FIM_BEGIN, FIM_HOLE, FIM_END)
 
 # 256 byte symbols, the special tokens and at least one merge.
 MIN_VOCAB_SIZE = 256 + len(SPECIAL_TOKENS) + 1
+# The BPE trainer (Rust) reserves ~66 bytes per vocabulary entry up front and aborts the process when
+# that fails (2^31 asks for 141 GB). 2^24 (~1.1 GB) is 130x DeepSeek-V3's 129,280.
+MAX_VOCAB_SIZE = 2**24
 
 DIGITS = r"\p{N}"
 CJK = r"[一-龥぀-ゟ゠-ヿ]+"  # CJK ideographs, hiragana, katakana
@@ -85,6 +88,8 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, min_frequency: int = 
 
     if vocab_size < MIN_VOCAB_SIZE:
         raise UserError(f"--vocab-size must be at least {MIN_VOCAB_SIZE} (256 bytes + {len(SPECIAL_TOKENS)} special tokens + 1)")
+    if vocab_size > MAX_VOCAB_SIZE:
+        raise UserError(f"--vocab-size must be at most {MAX_VOCAB_SIZE:,} (got {vocab_size:,})")
     tok = build_tokenizer()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,

@@ -82,6 +82,14 @@ def test_a_github_style_tar_gz_loses_its_top_folder(tmp_path):
     assert paths(read_unit(unit)) == ["Cargo.toml", "src/counter.rs", "src/main.rs", "src/tokenize.rs"]
 
 
+def test_an_archive_that_is_not_one_is_a_one_line_error(tmp_path):
+    archive = tmp_path / "repo.tar.gz"
+    archive.write_bytes(os.urandom(100))
+    with pytest.raises(UserError) as e:
+        list(read_unit(discover(str(archive))[0]))
+    assert str(e.value) == f"{archive}: not a readable archive (not a tar archive, plain or compressed with gzip, bzip2 or xz)"
+
+
 def test_a_zip_archive(tmp_path):
     archive = tmp_path / "wc.zip"
     with zipfile.ZipFile(archive, "w") as z:

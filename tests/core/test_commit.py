@@ -57,7 +57,7 @@ def test_readers_ignore_unlisted_files_and_refuse_missing_or_resized_parts(tmp_p
     pq.write_table(pa.table({"id": ["x"], "text": ["foreign"]}), foreign)
     pq.write_table(pa.table({"id": ["y"], "text": ["stray"]}), os.path.join(path, "extra.parquet"))
     assert datasets.open_dataset(path).read().num_rows == 9
-    assert Catalog([path]).query("SELECT count(*) FROM docs").fetchone()[0] == 9  # DuckDB opens the listed parts
+    assert Catalog([path]).query("SELECT count(*) FROM docs").fetchall()[0][0] == 9  # DuckDB opens the listed parts
 
     first, second = ds.files
     data = open(second, "rb").read()
@@ -227,3 +227,19 @@ def test_a_retried_bundles_orphan_part_is_never_listed_and_is_removed_at_the_com
         manifest = stage.commit(path)
     assert os.path.basename(orphan) not in {p["name"] for p in manifest["parts"]}
     assert not os.path.exists(orphan) and manifest["row_count"] == 20
+
+
+def test_a_commit_removes_its_own_records_without_reporting_them(tmp_path, caplog):
+    """The pending record and part list of the run just committed are bookkeeping, not leftovers: a
+    fresh write must not say it 'removed 2 files'. Another run's leftovers are still reported."""
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="deepcorpus.core.datasets"):
+        path = write(tmp_path / "docs", docs(3))
+    assert not [r for r in caplog.records if "removed" in r.getMessage()]
+    assert sorted(os.listdir(path)) == sorted([datasets.MANIFEST, *(p["name"] for p in datasets.read_manifest(path)["parts"])])
+    open(os.path.join(path, "part-20240101T000000Z-0123abcd-00000.parquet"), "w").write("x")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="deepcorpus.core.datasets"):
+        assert datasets.cleanup(path) == 1
+    assert any("removed 1 file(s) no manifest lists" in r.getMessage() for r in caplog.records)

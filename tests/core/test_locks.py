@@ -48,7 +48,10 @@ def inputs(tmp_path_factory):
     bench = root / "bench.jsonl"
     bench.write_text(json.dumps({"question": "what is one plus one and why is it two"}) + "\n")
     model = root / "model.bin"
-    model.write_bytes(b"not used: the lock is refused first")
+    from classifiers.fasttext_binary import MAGIC
+
+    # Its head is checked before the lock (inputs first); the rest is never read: the lock refuses.
+    model.write_bytes(MAGIC.to_bytes(4, "little") + b"not used: the lock is refused first")
     return {"docs": str(docs), "bench": str(bench), "model": str(model)}
 
 

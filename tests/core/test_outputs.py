@@ -9,8 +9,17 @@ import os
 import pytest
 
 from deepcorpus import samples
-from deepcorpus.cli import main
+from deepcorpus.cli import main as cli_main
 from deepcorpus.core import contracts, datasets
+
+
+def main(argv: list[str]) -> int:
+    """The exit status: an output of the wrong kind is refused while the options are parsed
+    (argparse's SystemExit 2), other refusals when the command runs (the status returned)."""
+    try:
+        return cli_main(argv)
+    except SystemExit as e:
+        return e.code
 
 IN_MEMORY = ["--direct_running_mode", "in_memory", "--direct_num_workers", "1"]
 

@@ -98,9 +98,15 @@ def test_bad_configs_are_refused_before_training(arms, tmp_path, capsys):
         ({"train": {"data": ["x"]}}, "set per arm by ablate"),
         ({"eval": {"metrics": ["bleu"]}}, "--metrics takes"),
         ({"colour": "blue"}, "unknown key 'colour'"),
+        # Values get the checks of `deepcorpus train` and `eval` now, naming this file, not the first run's train.yaml.
+        ({"steps": None, "tokens": -5}, ".yaml: tokens: expected a whole number >= 1, got -5"),
+        ({"seeds": [-1]}, ".yaml: seeds: expected a whole number in [0, 4294967295], got -1"),
+        ({"train": {"lr": -1}}, ".yaml: lr: expected a number > 0, got -1"),
+        ({"train": {"lrr": 1}}, ".yaml: train: unknown config key 'lrr'"),
+        ({"eval": {"limit": 0}}, ".yaml: --limit must be at least 1"),
     ]
     for overrides, message in cases:
         assert main(["ablate", "--config", config(root, benchmarks, **overrides), "--output", str(tmp_path / "o")]) == 2
-        err = capsys.readouterr().err
-        assert message in err, err
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0], err
     assert not (tmp_path / "o" / "runs").exists()

@@ -88,3 +88,15 @@ def test_lm_eval_scores_the_same_bits_per_byte(hf_dir, texts, tmp_path):
     theirs = found[0]["results"]["deepcorpus_mixed_bpb"]["bits_per_byte,none"]
     mine = json.loads((ours / "results.json").read_text())["benchmarks"]["mixed"]["scores"]["bpb"]["value"]
     assert theirs == pytest.approx(mine, rel=1e-3)
+
+
+def test_an_exported_checkpoint_evaluates_without_transformers_load_report(tiny_run, texts, tmp_path):
+    """Our export carries the multi-token-prediction layer, which transformers does not use; its load
+    report (a line per tensor, UNEXPECTED) and progress bar are noise a user should not see."""
+    exported = tmp_path / "hf"
+    assert main(["export", tiny_run["run"], "--format", "hf", "--output", str(exported)]) == 0
+    proc = subprocess.run([sys.executable, "-m", "deepcorpus", "eval", str(exported), "--benchmark", texts,
+                           "--output", str(tmp_path / "eval")], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "UNEXPECTED" not in proc.stderr and "Loading weights" not in proc.stderr, proc.stderr[-2000:]
+    assert json.loads((tmp_path / "eval" / "results.json").read_text())["benchmarks"]["mixed"]["scores"]["bpb"]["value"] > 0

@@ -39,5 +39,21 @@ def test_defaults_are_the_papers():
 
 
 def test_bad_threshold_is_a_one_line_error(capsys):
-    assert main(["math", "run", "--input", "a.warc.gz", "--seed", "s.jsonl", "--output", "o", "--threshold", "x"]) == 2
-    assert "--threshold" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:  # refused while the options are parsed, before any work
+        main(["math", "run", "--input", "a.warc.gz", "--seed", "s.jsonl", "--output", "o", "--threshold", "x"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--threshold" in err[0] and "'auto'" in err[0]
+
+
+def test_a_crawl_directory_means_the_crawl_files_in_it(tmp_path):
+    from deepcorpus.core.errors import UserError
+    from pipelines.math.run import crawl_files
+
+    (tmp_path / "crawl").mkdir()
+    for name in ("b.warc.gz", "a.wet.gz", "notes.txt"):
+        (tmp_path / "crawl" / name).write_bytes(b"")
+    assert crawl_files([str(tmp_path / "crawl")]) == [str(tmp_path / "crawl" / n) for n in ("a.wet.gz", "b.warc.gz")]
+    (tmp_path / "repos").mkdir()
+    with pytest.raises(UserError, match=r"repos: a directory with no WARC/WET files"):
+        crawl_files([str(tmp_path / "repos")])

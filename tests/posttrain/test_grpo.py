@@ -101,8 +101,10 @@ def test_the_report_has_a_grpo_section_with_the_reward_curve(task, tmp_path, one
 def test_bad_options_and_prompts_are_one_line(task, tmp_path, capsys):
     assert grpo(task["base"], task, tmp_path / "a", "--steps", "1", "--reward", "math+bogus") == 2
     assert "'bogus' is not a reward" in capsys.readouterr().err
-    assert grpo(task["base"], task, tmp_path / "b", "--steps", "1", "--group-size", "1") == 2
-    assert "group_size must be at least 2" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:  # refused while the options are parsed, by the field's range
+        grpo(task["base"], task, tmp_path / "b", "--steps", "1", "--group-size", "1")
+    assert refused.value.code == 2
+    assert "argument --group-size: expected a whole number >= 2, got 1" in capsys.readouterr().err
     bad = tmp_path / "p.jsonl"
     bad.write_text('{"prompt": "1+1=", "answer": "2"}\n{"prompt": "2+2="}\n')
     assert main(["grpo", "--init", task["base"], "--prompts", str(bad), "--output", str(tmp_path / "c"), *SMALL]) == 2

@@ -55,3 +55,29 @@ def test_text_size_comes_from_parquet_metadata(tmp_path):
     (source,) = datasets.resolve_inputs([path])
     text_bytes = sum(len(r["text"].encode()) for r in rows)
     assert text_bytes <= documents.estimate_text_bytes(source) < text_bytes * 1.5
+
+
+def test_a_documents_dataset_is_read_as_the_plain_files_it_was_made_from(tmp_path):
+    """`dedup` run on plain JSONL/Parquet commits a `documents` dataset: it tokenizes like those files
+    (their columns, and a row naming a programming language is code)."""
+    import pyarrow as pa
+
+    schema = pa.schema([("id", pa.string()), ("text", pa.string()), ("language", pa.string())])
+    with datasets.DatasetWriter(str(tmp_path / "d"), contracts.DOCUMENTS, schema=schema) as w:
+        w.write_rows([{"id": "1", "text": "def f(): pass", "language": "Python"},
+                      {"id": "2", "text": "a page", "language": "en"}])
+    (source,) = datasets.resolve_inputs([str(tmp_path / "d")])
+    documents.check_readable(source)
+    assert documents.columns_for(source) == ["id", "text", "language"]
+    rows = list(datasets.iter_source_rows(source, documents.columns_for(source)))
+    assert [documents.is_code(r, source.schema_name) for r in rows] == [True, False]
+    assert [documents.document_text(r, source.schema_name) for r in rows] == ["def f(): pass", "a page"]
+
+
+def test_dedups_output_of_plain_files_trains_a_tokenizer(tmp_path):
+    from deepcorpus.cli import main
+
+    path = write(tmp_path / "d", contracts.DOCUMENTS, [{"id": str(i), "text": r["text"]} for i, r in enumerate(web_rows(30))])
+    out = tmp_path / "tok.json"
+    assert main(["tokenize", "train-tokenizer", "--input", path, "--vocab-size", "300", "--output", str(out)]) == 0
+    assert json.loads(out.read_text())["model"]["type"] == "BPE"

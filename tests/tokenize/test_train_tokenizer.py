@@ -59,11 +59,14 @@ def test_plain_jsonl_works_too(tmp_path):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--vocab-size", "100"], "--vocab-size must be at least"),
-    (["--sample-bytes", "0"], "--sample-bytes"),
+    (["--vocab-size", "100"], "--vocab-size: expected a whole number in [263, 16777216], got 100"),
+    (["--sample-bytes", "0"], "--sample-bytes: expected a whole number >= 1, got 0"),
 ])
 def test_bad_options_are_one_line_errors(corpora, tmp_path, capsys, argv, message):
-    assert main(["tokenize", "train-tokenizer", "--input", corpora["math"], "--vocab-size", "300",
-                 "--output", str(tmp_path / "t.json"), *argv]) == 2
-    assert message in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:  # refused while the options are parsed
+        main(["tokenize", "train-tokenizer", "--input", corpora["math"], "--vocab-size", "300",
+              "--output", str(tmp_path / "t.json"), *argv])
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
     assert not (tmp_path / "t.json").exists()

@@ -45,8 +45,10 @@ def test_bad_files_say_what_is_wrong(tmp_path, content, message):
 def test_values_are_checked():
     with pytest.raises(UserError, match="schedule must be one of"):
         build_config({"schedule": "linear"})
-    with pytest.raises(UserError, match="steps must be at least 1"):
+    with pytest.raises(UserError, match="steps: expected a whole number >= 1, got 0"):
         build_config({"steps": 0})
+    with pytest.raises(UserError, match="lr: expected a number > 0, got nan"):
+        build_config({"lr": float("nan")})
 
 
 def test_model_overrides_are_typed():
