@@ -680,6 +680,11 @@ def _open_text(path: str) -> io.TextIOBase:
     return io.TextIOWrapper(raw, encoding="utf-8")
 
 
+def open_text(path: str) -> io.TextIOBase:
+    """A UTF-8 text stream over a local, remote or https file, gzip or not (by its magic number)."""
+    return _open_text(path)
+
+
 def iter_jsonl(path: str) -> Iterator[dict]:
     with _open_text(path) as f:
         for lineno, line in enumerate(f, 1):
