@@ -146,10 +146,16 @@ def new_pipeline(beam_args: list[str], config: RunnerConfig | None = None) -> be
 
 
 def run(pipeline: beam.Pipeline, what: str):
-    """Run to completion and return the result; time it for the summary."""
+    """Run to completion and return the result; time it for the summary. A remote job's URL and
+    its counters as they advance are printed while it runs (`pipelines.progress.watch_remote`)."""
     start = time.time()
     log.info("running %s on %s", what, type(pipeline.runner).__name__)
     result = pipeline.run()
+    if not is_local(pipeline.options):
+        from pipelines import progress
+
+        progress.watch_remote(result, what, pipeline.options, every_s=float(os.environ.get(
+            "DEEPCORPUS_REMOTE_PROGRESS_EVERY", "30")))
     result.wait_until_finish()
     log.info("%s finished in %.1fs", what, time.time() - start)
     return result
