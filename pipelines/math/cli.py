@@ -30,7 +30,15 @@ def register(sub) -> None:
         "deepcorpus math run --input 'crawl/*.warc.gz' --seed owm.parquet --output out/math \\",
         "    --benchmark gsm8k/test.jsonl --benchmark math/math_test.jsonl --auto-approve 0.6 --token-budget 40000000000",
     ], beam=True)
-    p.add_argument("--input", required=True, action="append", help="WARC/WET files or globs (repeatable)")
+    p.add_argument("--input", action="append",
+                   help="WARC/WET files or globs, local, gs://, s3:// or https://, or Common Crawl's listing "
+                        "warc.paths.gz / wet.paths.gz (repeatable)")
+    p.add_argument("--input-list", action="append", metavar="FILE",
+                   help="a text file (.gz too) naming one crawl file per line, read inside the pipeline: for "
+                        "thousands of files (repeatable)")
+    p.add_argument("--crawl-base", metavar="URL",
+                   help="what relative lines of listings are resolved against (default "
+                        "https://data.commoncrawl.org/; a same-region s3:// or gs:// mirror reads faster)")
     p.add_argument("--seed", required=True, help="JSONL/Parquet of math texts (a `text` column)")
     p.add_argument("--output", required=True, help="run directory: iter_K/ per iteration, corpus/ at the end")
     p.add_argument("--iterations", type=int, default=4, help="maximum iterations (default 4)")

@@ -1,0 +1,74 @@
+"""inputs.py: Common Crawl's listings and --input-list, resolved against --crawl-base, read inside
+the pipeline; the launcher checks only their first lines."""
+
+import gzip
+import shutil
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from deepcorpus import samples
+from deepcorpus.core.errors import UserError
+from pipelines.math import inputs
+
+CRAWL = sorted(__import__("glob").glob(samples.path("crawl", "*.warc.gz")))
+
+
+@pytest.fixture
+def mirror(tmp_path):
+    """A Common Crawl-like tree and its warc.paths.gz (relative lines, as Common Crawl writes them)."""
+    lines = []
+    for i, f in enumerate(CRAWL):
+        rel = f"crawl-data/CC-MAIN-2024-10/segments/{i}/warc/{i:05d}.warc.gz"
+        (tmp_path / rel).parent.mkdir(parents=True)
+        shutil.copy(f, tmp_path / rel)
+        lines.append(rel)
+    listing = tmp_path / "warc.paths.gz"
+    listing.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    return tmp_path, listing, lines
+
+
+def test_kinds_and_resolution():
+    assert inputs.classify("https://data.commoncrawl.org/crawl-data/CC-MAIN-2024-10/warc.paths.gz").kind == "listing"
+    assert inputs.classify("crawl/*.warc.gz").kind == "glob"
+    assert inputs.classify("https://x.org/a.warc.gz").kind == "url"
+    assert inputs.classify("files.txt", from_list=True).kind == "list"
+    assert inputs.resolve("crawl-data/a.warc.gz", inputs.CC_BASE) == "https://data.commoncrawl.org/crawl-data/a.warc.gz"
+    assert inputs.resolve("crawl-data/a.warc.gz", "s3://mirror/cc/") == "s3://mirror/cc/crawl-data/a.warc.gz"
+    assert inputs.resolve("gs://b/a.warc.gz", "s3://mirror") == "gs://b/a.warc.gz"
+    assert inputs.resolve("/abs/a.warc.gz", "/base") == "/abs/a.warc.gz"
+
+
+def test_a_listing_is_expanded_inside_the_pipeline(mirror):
+    base, listing, lines = mirror
+    specs = [inputs.classify(str(listing))]
+    assert inputs.check(specs, str(base)) == [str(listing)]  # the launcher names the listing, not its files
+    with BeamTestPipeline(runner="FnApiRunner") as p:
+        files = p | beam.Create(specs) | beam.ParDo(inputs.ExpandInputs(str(base)))
+        assert_that(files, equal_to([str(base / line) for line in lines]))
+
+
+def test_input_list_any_number_of_files_with_comments(tmp_path):
+    lst = tmp_path / "files.txt"
+    lst.write_text("# my crawl\n\n" + "\n".join(CRAWL) + "\n")
+    specs = [inputs.classify(str(lst), from_list=True)]
+    assert inputs.check(specs, inputs.CC_BASE) == [str(lst)]
+    assert list(inputs.iter_listing(str(lst), inputs.CC_BASE)) == CRAWL
+
+
+def test_bad_listings_are_one_line_errors(tmp_path):
+    missing = inputs.classify(str(tmp_path / "warc.paths.gz"))
+    with pytest.raises(UserError, match="no such file"):
+        inputs.check([missing], inputs.CC_BASE)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("# nothing\n")
+    with pytest.raises(UserError, match="lists no crawl files"):
+        inputs.check([inputs.classify(str(empty), from_list=True)], inputs.CC_BASE)
+    wrong = tmp_path / "wrong.txt"
+    wrong.write_text("a.warc.gz\nnotes.pdf\n")
+    with pytest.raises(UserError, match=r"wrong.txt: .*notes.pdf: not a WARC/WET file"):
+        inputs.check([inputs.classify(str(wrong), from_list=True)], str(tmp_path))
+    with pytest.raises(UserError, match="not a WARC/WET file"):
+        inputs.check([inputs.classify(str(empty))], inputs.CC_BASE)
