@@ -1,25 +1,31 @@
 """Binary fastText classifiers, shared by the math classifier and the code quality model.
 
 One place for what fastText needs around it: a training file written beside the model (not in a
-shared /tmp) and removed afterwards, fastText's occasional spurious "Encountered NaN" retried,
-models read from gs://, s3:// or https:// through a local copy (fastText opens local files only;
-`local_copy` streams it to disk once per machine), and the positive label's probability as the score. A model's `.json` sidecar is read by its classifier from where the model lives.
+shared /tmp) and removed afterwards, fastText's occasional spurious "Encountered NaN" retried in a
+fresh process, models read from gs://, s3:// or https:// through a local copy (fastText opens local
+files only; `local_copy` streams it to disk once per machine), and the positive label's probability as
+the score. A model's `.json` sidecar is read by its classifier from where the model lives.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import subprocess
+import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from deepcorpus.core import storage
 
 log = logging.getLogger(__name__)
 
-# fasttext-numpy2-wheel 0.9.2 now and then reports NaN on a busy machine and succeeds when run again
-# on the same data and seed; anything else, or NaN this many times in a row, is an error.
-TRAIN_ATTEMPTS = 10
+# fasttext-numpy2-wheel 0.9.2 trains in the calling thread and inherits its state: in a long-lived
+# process (a test worker that ran torch before, a notebook) it can report NaN on data and a seed that
+# train fine in a fresh process, e.g. when the thread flushes denormals to zero. So a NaN is retried
+# in a fresh interpreter, up to this many times; anything else, or NaN every time, is an error.
+TRAIN_ATTEMPTS = 3
 
 
 @dataclass
@@ -49,22 +55,45 @@ def train_binary(lines: list[str], model_path: str, params: FastTextParams):
     with open(train_file, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
     try:
-        for attempt in range(1, TRAIN_ATTEMPTS + 1):
-            try:
-                model = fasttext.train_supervised(
-                    input=train_file, dim=params.dim, lr=params.lr, wordNgrams=params.word_ngrams,
-                    minCount=params.min_count, epoch=params.epoch, bucket=params.bucket, thread=params.threads,
-                    seed=params.seed, verbose=0,
-                )
-                break
-            except RuntimeError as e:  # fastText reports NaN losses and empty vocabularies this way
-                if "NaN" not in str(e) or attempt == TRAIN_ATTEMPTS:
-                    raise ValueError(f"fastText training failed: {e}") from None
-                log.warning("fastText reported NaN (attempt %d of %d); training again", attempt, TRAIN_ATTEMPTS)
+        try:
+            _train_to(train_file, model_path, params)
+        except _NaN:
+            for attempt in range(1, TRAIN_ATTEMPTS + 1):
+                log.warning("fastText reported NaN; training again in a fresh process (%d of %d)", attempt,
+                            TRAIN_ATTEMPTS)
+                done = subprocess.run([sys.executable, "-m", "classifiers.fasttext_binary", train_file, model_path,
+                                       json.dumps(asdict(params))], capture_output=True, text=True)
+                if done.returncode == 0:
+                    break
+                if done.returncode != _NAN_EXIT or attempt == TRAIN_ATTEMPTS:
+                    raise ValueError(f"fastText training failed: {done.stderr.strip().splitlines()[-1:]}") from None
     finally:
         os.unlink(train_file)
+    return fasttext.load_model(model_path)
+
+
+class _NaN(Exception):
+    pass
+
+
+_NAN_EXIT = 3
+
+
+def _train_to(train_file: str, model_path: str, params: FastTextParams) -> None:
+    import fasttext
+
+    _quiet(fasttext)
+    try:
+        model = fasttext.train_supervised(
+            input=train_file, dim=params.dim, lr=params.lr, wordNgrams=params.word_ngrams,
+            minCount=params.min_count, epoch=params.epoch, bucket=params.bucket, thread=params.threads,
+            seed=params.seed, verbose=0,
+        )
+    except RuntimeError as e:  # fastText reports NaN losses and empty vocabularies this way
+        if "NaN" in str(e):
+            raise _NaN(str(e)) from None
+        raise ValueError(f"fastText training failed: {e}") from None
     model.save_model(model_path)
-    return model
 
 
 def load_binary(path: str):
@@ -112,3 +141,11 @@ def positive_probability(model, normalized_text: str, positive: str) -> float:
         if label == positive:
             return float(min(1.0, max(0.0, p)))
     return 0.0
+
+
+if __name__ == "__main__":  # the fresh process of a NaN retry: TRAIN_FILE MODEL_PATH PARAMS_JSON
+    try:
+        _train_to(sys.argv[1], sys.argv[2], FastTextParams(**json.loads(sys.argv[3])))
+    except _NaN as e:
+        print(e, file=sys.stderr)
+        sys.exit(_NAN_EXIT)

@@ -158,8 +158,10 @@ def run_demo(out: str, train_steps: int | None = None) -> int:
     os.makedirs(out, exist_ok=True)
     outputs.mark_run_output(out, "demo", ["deepcorpus", "demo", "--output", out])
     rows = []
-    os.makedirs(os.path.join(out, "ablation"))
-    for name, argv, product in demo_steps(out, train_steps or DEFAULT_TRAIN_STEPS):
+    steps = demo_steps(out, train_steps or DEFAULT_TRAIN_STEPS)
+    if steps:  # the ablation's inputs are written into it by `inspect --output`
+        os.makedirs(os.path.join(out, "ablation"))
+    for name, argv, product in steps:
         argv = argv() if callable(argv) else argv
         print(f"\n$ deepcorpus {shlex.join(argv)}", flush=True)
         start = time.time()
@@ -174,9 +176,10 @@ def run_demo(out: str, train_steps: int | None = None) -> int:
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
     ablation = os.path.join(out, "ablation", "ablation.md")
-    print(f"\n== data ablation: the math corpus against the crawl's other pages ({ablation}) ==")
-    with open(ablation) as f:
-        print(f.read().rstrip())
+    if os.path.exists(ablation):
+        print(f"\n== data ablation: the math corpus against the crawl's other pages ({ablation}) ==")
+        with open(ablation) as f:
+            print(f.read().rstrip())
     print(f"\nreport: {os.path.abspath(os.path.join(out, 'report.html'))}")
     print("next, look at the math corpus with DuckDB:")
     print(f"  deepcorpus inspect {out}/math/corpus \"SELECT domain, count(*) AS pages, "

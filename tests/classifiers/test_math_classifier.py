@@ -77,3 +77,18 @@ def test_a_model_over_https_loads_with_its_sidecar(model, http_root):
 def test_training_without_negatives_fails_clearly(tmp_path):
     with pytest.raises(ValueError, match="negatives"):
         train_classifier(["$x$ math"], [], str(tmp_path / "m.bin"))
+
+
+def test_a_nan_in_this_process_is_trained_again_in_a_fresh_one(tmp_path, monkeypatch):
+    # fastText's NaN depends on the calling thread's state (e.g. denormals flushed to zero by an
+    # earlier library); the in-process attempt is made to fail that way, the fresh process trains.
+    import classifiers.fasttext_binary as fb
+
+    def nan_here(*args):
+        raise fb._NaN("Encountered NaN.")
+
+    monkeypatch.setattr(fb, "_train_to", nan_here)
+    positives = ["we prove that x squared is at least zero for every real x"] * 20
+    negatives = ["whisk the eggs with the sugar and bake for twenty minutes"] * 20
+    clf = train_classifier(positives, negatives, str(tmp_path / "m.bin"), ClassifierConfig(dim=16))
+    assert clf.score("we prove that y squared is at least zero") > clf.score("bake the eggs with sugar")
