@@ -18,7 +18,7 @@ Each stage's lines are printed under its counter table and kept in `summary.json
 
 from __future__ import annotations
 
-from deepcorpus.core.errors import ConservationError
+from pipelines import summary
 from pipelines.summary import Balance
 
 
@@ -118,10 +118,8 @@ def corpus(counters: dict, collected: int) -> list[Balance]:
 
 
 def committed(what: str, counted: int, rows: int) -> None:
-    """A committed dataset holds exactly the rows the pipeline counted into it."""
-    if counted != rows:
-        raise ConservationError(f"{what}: {rows:,} rows committed, but the pipeline wrote {counted:,} "
-                                f"({rows - counted:+,})")
+    """A dataset about to be committed holds exactly the rows the pipeline counted into it."""
+    summary.check_committed(Balance(what, counted, {"rows": counted}), {"rows": rows})
 
 
 def lines(balances: list[Balance]) -> list[str]:
