@@ -104,6 +104,20 @@ def load_binary(path: str):
     return fasttext.load_model(local_copy(path))
 
 
+def version_stamp(path: str) -> str:
+    """What changes when the object at `path` is replaced: size and update time on object stores,
+    ETag / Last-Modified / Content-Length over https (from a HEAD request)."""
+    if not storage.is_http(path):
+        return f"{storage.size(path)}:{storage.mtime_ns(path)}"
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(urllib.request.Request(path, method="HEAD"), timeout=30) as r:  # noqa: S310
+            return "|".join(str(r.headers.get(h)) for h in ("ETag", "Last-Modified", "Content-Length"))
+    except OSError:
+        return "unknown"
+
+
 def local_copy(path: str) -> str:
     """A local file holding model `path`: the path itself when it is local, else a copy streamed to
     this machine's disk once (never through memory: DeepSeekMath-size models are ~2 GB) and shared
@@ -114,8 +128,7 @@ def local_copy(path: str) -> str:
 
     if not (storage.is_remote(path) or storage.is_http(path)):
         return path
-    stamp = "url" if storage.is_http(path) else f"{storage.size(path)}:{storage.mtime_ns(path)}"
-    key = hashlib.sha256(f"{path}\0{stamp}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{path}\0{version_stamp(path)}".encode()).hexdigest()[:16]
     folder = os.path.join(tempfile.gettempdir(), "deepcorpus-models", key)
     local = os.path.join(folder, storage.basename(path))
     os.makedirs(folder, exist_ok=True)

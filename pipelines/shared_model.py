@@ -49,7 +49,9 @@ class SharedModel:
         self.shared = shared
 
     def tag(self) -> str:
-        stamp = "url" if storage.is_http(self.path) else f"{storage.size(self.path)}:{storage.mtime_ns(self.path)}"
+        from classifiers.fasttext_binary import version_stamp
+
+        stamp = version_stamp(self.path)  # a replaced model gets its own server
         return "deepcorpus-model-" + hashlib.sha256(f"{self.path}\0{stamp}\0{os.getuid()}".encode()).hexdigest()[:16]
 
     def acquire(self):
