@@ -41,7 +41,9 @@ def extract_graph(p: beam.Pipeline, cfg: MathRunConfig, specs: list[Spec], targe
                                                                                              progress))
     read = (
         files
-        | "SpreadFiles" >> beam.Reshuffle()  # parallel over files; the pages are never shuffled
+        | "ByPath" >> beam.Map(lambda path: (path, None))
+        | "SpreadFiles" >> beam.GroupByKey()  # parallel over files, each once; the pages are never shuffled
+        | "OncePerPath" >> beam.ParDo(_OncePerPath())
         | "Read" >> beam.ParDo(T.ReadCrawlFn(progress)).with_outputs("errors", main="pages")
     )
     _ = read.errors | "WriteReadErrors" >> WriteJsonl(storage.join(cfg.output, "read_errors.jsonl"))
@@ -52,6 +54,20 @@ def extract_graph(p: beam.Pipeline, cfg: MathRunConfig, specs: list[Spec], targe
         | "LanguageId" >> beam.ParDo(T.LanguageIdFn(cfg.languages))
         | "WriteExtracted" >> WriteDataset(target)
     )
+
+
+class _OncePerPath(beam.DoFn):
+    """A crawl file listed more than once (overlapping globs, a repeated listing line) is read once."""
+
+    def __init__(self):
+        self.duplicates = Metrics.counter("read", "duplicate_files")
+
+    def process(self, element):
+        path, listed = element
+        extra = sum(1 for _ in listed) - 1
+        if extra:
+            self.duplicates.inc(extra)
+        yield path
 
 
 class _CountFormulas(beam.DoFn):

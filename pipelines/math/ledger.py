@@ -3,7 +3,7 @@ reason, from the pipeline's own counters, and each committed dataset holds exact
 into it. A check that fails raises `ConservationError` before the stage's datasets are committed (or
 right after, for the committed row counts): exit 1 with the numbers, never a silently smaller corpus.
 
-    read:      files listed = files read + corrupt + truncated + failed
+    read:      files listed = files read + corrupt + truncated + failed (+ listed twice)
                records = html + wet + skipped (not html, status, too large) + corrupt + truncated
     extract:   in = out + dropped_* (short, empty, too_large, too_deep, timeout, crashed, error_*)
     langid:    in = out + dropped_language
@@ -41,7 +41,8 @@ def extraction(counters: dict) -> list[Balance]:
     read = counters.get("read", {})
     files = Balance("read files", _c(counters, "read", "files_listed"),
                     {"read": _c(counters, "read", "files_read")},
-                    {k: read.get(k, 0) for k in ("corrupt_files", "truncated_files", "failed_files")})
+                    {k: read.get(k, 0) for k in ("corrupt_files", "truncated_files", "failed_files")}
+                    | ({"duplicate_files": read["duplicate_files"]} if read.get("duplicate_files") else {}))
     records = Balance("read records", _c(counters, "read", "records"),
                       {"html": _c(counters, "read", "html"), "wet": _c(counters, "read", "wet")},
                       {k: read.get(k, 0) for k in ("skipped_not_html", "skipped_status", "skipped_too_large",

@@ -72,3 +72,19 @@ def test_bad_listings_are_one_line_errors(tmp_path):
         inputs.check([inputs.classify(str(wrong), from_list=True)], str(tmp_path))
     with pytest.raises(UserError, match="not a WARC/WET file"):
         inputs.check([inputs.classify(str(empty))], inputs.CC_BASE)
+
+
+def test_a_file_listed_twice_is_read_once_and_counted(tmp_path):
+    from deepcorpus.cli import main
+
+    lst = tmp_path / "files.txt"
+    lst.write_text("\n".join(CRAWL + CRAWL[:1]) + "\n")
+    out = tmp_path / "math"
+    assert main(["math", "run", "--input-list", str(lst), "--input", CRAWL[0], "--seed", samples.path("math_seed.jsonl"),
+                 "--output", str(out), "--iterations", "1", "--direct_running_mode", "in_memory"]) == 0
+    summary = __import__("json").loads((out / "summary.json").read_text())
+    read = summary["counters"]["read"]
+    assert read["files_listed"] == 5 and read["files_read"] == 3 and read["duplicate_files"] == 2
+    assert read["html"] == 342
+    assert "read files: in 5 = read 3 + corrupt_files 0 + truncated_files 0 + failed_files 0 + duplicate_files 2" \
+        in summary["conservation"]
