@@ -48,6 +48,8 @@ class SlimRecordsFn(beam.DoFn):
 
     def _records(self, part: str, rows: list[dict]):
         signatures = self.hasher.signatures([r["text"] or "" for r in rows])
+        if self.progress is not None:
+            self.progress.add(rows=len(rows))
         for row, keys in zip(rows, self.hasher.band_keys_batch(signatures)):
             self.seen.inc()
             yield {"id": row["id"], "url": row["url"], "crawl_date": row["crawl_date"],
