@@ -59,6 +59,12 @@ def register(sub) -> None:
     p.add_argument("--prefix-depth", type=int, default=1, help="URL path segments in a prefix (default 1)")
     p.add_argument("--languages", default="", help="keep only these lid.176 languages, e.g. en,zh (default: all)")
     p.add_argument("--min-chars", type=int, default=100, help="drop extracted texts shorter than this")
+    p.add_argument("--max-page-chars", type=int, default=2_000_000,
+                   help="skip pages with more HTML than this (counted as extract/dropped_too_large)")
+    p.add_argument("--max-page-depth", type=int, default=256,
+                   help="skip pages nested deeper than this (extract/dropped_too_deep; real pages: ~50 at most)")
+    p.add_argument("--max-page-seconds", type=float, default=20.0,
+                   help="time cap for extracting one big page (extract/dropped_timeout)")
     _classifier_options(p)
     p.set_defaults(func=_run)
 

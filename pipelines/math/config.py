@@ -79,5 +79,8 @@ def config_from_args(args) -> MathRunConfig:
         eval_path=getattr(args, "eval", None) or samples.path("math_eval.jsonl"),
         stop_overlap=getattr(args, "stop_overlap", 0.98), languages=langs,
         min_chars=getattr(args, "min_chars", MIN_CHARS), approved_path=getattr(args, "approved", None),
+        caps=PageCaps(max_chars=getattr(args, "max_page_chars", None) or DEFAULT_CAPS.max_chars,
+                      max_depth=getattr(args, "max_page_depth", None) or DEFAULT_CAPS.max_depth,
+                      max_seconds=getattr(args, "max_page_seconds", None) or DEFAULT_CAPS.max_seconds),
         discovery=disc, classifier=cls,
     )

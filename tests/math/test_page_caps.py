@@ -63,3 +63,13 @@ def test_extract_counts_what_the_caps_cut():
                 if m.key.metric.namespace == "extract"}
     assert counters["in"] == 3 and counters["out"] == 1
     assert counters["dropped_too_deep"] == 1 and counters["dropped_too_large"] == 1
+
+
+def test_the_caps_are_options_of_math_run():
+    from deepcorpus.cli import build_parser
+    from pipelines.math.config import config_from_args
+
+    args, _ = build_parser().parse_known_args(["math", "run", "--input", "a.warc.gz", "--seed", "s.jsonl", "--output",
+                                               "o", "--max-page-depth", "64", "--max-page-seconds", "5"])
+    caps = config_from_args(args).caps
+    assert (caps.max_depth, caps.max_seconds, caps.max_chars) == (64, 5.0, PageCaps().max_chars)
