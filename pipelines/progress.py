@@ -179,12 +179,14 @@ def job_url(result, options) -> str | None:
     from apache_beam.options.pipeline_options import GoogleCloudOptions, StandardOptions
 
     job_id = None
-    for getter in ("job_id",):
+    for getter in ("job_id", "_job_id"):  # Dataflow's result has job_id(), the portable runner's _job_id
         fn = getattr(result, getter, None)
         try:
             job_id = fn() if callable(fn) else fn
         except Exception:  # noqa: BLE001 - not every result knows its id
             job_id = None
+        if job_id:
+            break
     runner = options.view_as(StandardOptions).runner
     if runner == "DataflowRunner" and job_id:
         gcp = options.view_as(GoogleCloudOptions)
@@ -202,20 +204,38 @@ def watch_remote(result, what: str, options, every_s: float = 30.0, stream=None)
     shown_at = time.monotonic()
     while True:
         state = str(getattr(result, "state", "") or "")
-        if any(state.endswith(t) for t in TERMINAL):
-            return
-        time.sleep(1.0)
-        if time.monotonic() - shown_at < every_s:
-            continue
+        done = any(state.endswith(t) for t in TERMINAL)
+        if not done:
+            time.sleep(1.0)
+            if time.monotonic() - shown_at < every_s:
+                continue
         shown_at = time.monotonic()
-        try:
-            counters = {f"{m.key.metric.namespace.rsplit('.', 1)[-1]}/{m.key.metric.name}":
-                        m.committed if m.committed is not None else m.attempted
-                        for m in result.metrics().query()["counters"]}
-        except Exception:  # noqa: BLE001 - metrics may be unavailable while the job starts
-            counters = {}
-        changed = {k: v for k, v in counters.items() if last.get(k) != v}
-        if changed:
+        changed = {k: v for k, v in _counters(result).items() if last.get(k) != v}
+        if changed:  # Dataflow reports counters as they advance; Beam's local job service at the end
             last.update(changed)
             shown = ", ".join(f"{k} {v:,}" for k, v in sorted(changed.items())[:12])
             print(f"[{what}] {state.rsplit('.', 1)[-1].lower() or 'running'}: {shown}", file=stream, flush=True)
+        if done:
+            return
+
+
+def _metrics_now(result):
+    """The job's metrics as they are now. The portable runner's `metrics()` keeps its first answer for
+    good, so asking it while the job runs would freeze the final counters at that answer: ask its job
+    service directly instead."""
+    if hasattr(result, "_job_service") and hasattr(result, "_job_id"):
+        from apache_beam.portability.api import beam_job_api_pb2
+        from apache_beam.runners.portability.portable_runner import PortableMetrics
+
+        return PortableMetrics(result._job_service.GetJobMetrics(
+            beam_job_api_pb2.GetJobMetricsRequest(job_id=result._job_id)))
+    return result.metrics()
+
+
+def _counters(result) -> dict[str, int]:
+    try:
+        return {f"{m.key.metric.namespace.rsplit('.', 1)[-1]}/{m.key.metric.name}":
+                m.committed if m.committed is not None else m.attempted
+                for m in _metrics_now(result).query()["counters"]}
+    except Exception:  # noqa: BLE001 - metrics may be unavailable while the job starts
+        return {}

@@ -3,6 +3,8 @@
 import io
 import time
 
+import pytest
+
 from pipelines import progress
 
 
@@ -28,3 +30,33 @@ def test_sinks_in_other_processes_add_up_in_the_reporter():
     assert "[read] 50 B of 100 B (50%), 1 of 2 files, 5 pages" in out.getvalue()
     a.add(rows=1)
     a.flush()  # after the run: the directory is gone, nothing is written, nothing fails
+
+
+class _Slow:
+    def __call__(self, x):
+        from apache_beam.metrics import Metrics
+
+        time.sleep(0.3)
+        Metrics.counter("probe", "seen").inc()
+        return x
+
+
+@pytest.mark.slow
+def test_a_remote_job_prints_its_id_and_then_its_counters(remote_like):
+    # Dataflow's metrics advance while the job runs; Beam's local job service reports them at the end.
+    import apache_beam as beam
+
+    from pipelines import runner
+
+    p = runner.new_pipeline(remote_like.beam_args)
+    _ = p | beam.Create(list(range(20))) | beam.Map(_Slow())
+    out = io.StringIO()
+    result = p.run()
+    progress.watch_remote(result, "probe", p.options, every_s=1.0, stream=out)
+    result.wait_until_finish()
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("[probe] submitted: job ")
+    assert any("probe/seen 20" in line for line in lines[1:]), lines
+    # and the result's own metrics, which the summary reads, are the final ones, not a running answer
+    assert {m.key.metric.name: m.committed for m in result.metrics().query()["counters"]
+            if m.key.metric.namespace.endswith("probe")} == {"seen": 20}
