@@ -553,6 +553,7 @@ def run_iteration(cfg: MathRunConfig, k: int, earlier: list[Iteration], annotati
     conservation = counters.pop("_conservation")
     clf, training = train_model(cfg, it_dir, earlier)
     threshold, classifier_metrics = evaluate(cfg, clf)
+    del clf  # the launcher's copy (up to ~2 GB at DeepSeekMath's size) is not needed while workers score
     log.info("iteration %d: classifier on %s: precision %.3f recall %.3f F1 %.3f at threshold %.2f", k,
              cfg.eval_path, classifier_metrics["precision"], classifier_metrics["recall"], classifier_metrics["f1"],
              threshold)
