@@ -96,8 +96,9 @@ class ReadParts(beam.PTransform):
 
 
 class _ApplyFn(beam.DoFn):
-    def __init__(self, mode: str, merge: Callable | None, stage: str, progress=None):
+    def __init__(self, mode: str, merge: Callable | None, stage: str, progress=None, by: str = "id"):
         self.mode = mode
+        self.by = by
         self.merge = merge
         self.progress = progress
         self.seen = Metrics.counter(stage, "rows_read")
@@ -110,20 +111,21 @@ class _ApplyFn(beam.DoFn):
             if value is not None:
                 row_id, payload = value
                 decided[row_id] = payload
-        for row in iter_part(part):
+        for i, row in enumerate(iter_part(part)):
             self.seen.inc()
             if self.progress is not None:
                 self.progress.add(rows=1)
-            has = row["id"] in decided
+            key = i if self.by == "row" else row["id"]
+            has = key in decided
             if self.mode == "drop":
                 if has:
                     continue
             elif self.mode == "keep":
                 if not has:
                     continue
-                row = self.merge(row, decided[row["id"]]) if self.merge else row
+                row = self.merge(row, decided[key]) if self.merge else row
             elif has and self.merge is not None:  # update
-                row = self.merge(row, decided[row["id"]])
+                row = self.merge(row, decided[key])
             if row is not None:
                 self.out.inc()
                 yield row
@@ -140,13 +142,18 @@ class ApplyByPart(beam.PTransform):
     - mode "update": every row, `merge(row, payload)` where it has one.
 
     Every part is read, decisions or not (modes drop and update); `stage` names the counters
-    `rows_read` and `rows_out`."""
+    `rows_read` and `rows_out`. Decisions name rows by `id`, or (`by="row"`) by their position in
+    the part, which is exact even where ids repeat."""
 
-    def __init__(self, path: str, mode: str, merge: Callable | None = None, stage: str = "apply", progress=None):
+    def __init__(self, path: str, mode: str, merge: Callable | None = None, stage: str = "apply", progress=None,
+                 by: str = "id"):
         super().__init__()
         if mode not in ("drop", "keep", "update"):
             raise ValueError(f"ApplyByPart(mode=...) must be drop, keep or update, not {mode!r}")
+        if by not in ("id", "row"):
+            raise ValueError(f"ApplyByPart(by=...) must be id or row, not {by!r}")
         self.path, self.mode, self.merge, self.stage, self.progress = path, mode, merge, stage, progress
+        self.by = by
 
     def expand(self, decisions):
         parts = (
@@ -159,5 +166,5 @@ class ApplyByPart(beam.PTransform):
             (decisions, parts)
             | "WithParts" >> beam.Flatten()
             | "ByPart" >> beam.GroupByKey()
-            | "Apply" >> beam.ParDo(_ApplyFn(self.mode, self.merge, self.stage, self.progress))
+            | "Apply" >> beam.ParDo(_ApplyFn(self.mode, self.merge, self.stage, self.progress, self.by))
         )

@@ -100,8 +100,8 @@ def dedup_graph(p: beam.Pipeline, cfg: MathRunConfig, extracted: str, rows: int,
     )
     _ = (
         removed
-        | "RemovalByPart" >> beam.Map(lambda r: (r["part"], (r["id"], None)))
-        | "DropRemoved" >> ApplyByPart(extracted, "drop", stage="candidates", progress=progress)
+        | "RemovalByPart" >> beam.Map(lambda r: (r["part"], (r["row"], None)))
+        | "DropRemoved" >> ApplyByPart(extracted, "drop", stage="candidates", progress=progress, by="row")
         | "CountFormulas" >> beam.ParDo(_CountFormulas())
         | "WriteCandidates" >> WriteDataset(target)
     )

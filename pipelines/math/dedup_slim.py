@@ -28,6 +28,18 @@ from pipelines.parts import iter_part
 SLIM_COLUMNS = ["id", "url", "crawl_date", "content_hash", "text"]
 KEY_BYTES = 10  # a band key: band index (2 bytes) and hash (8 bytes)
 KEYS_PER_SHARD = 1_000_000  # band keys one shard's bucket grouping holds (~100 MB)
+SEP = "\x1f"  # between a page's id and where it lives, in the slim record's key
+
+
+def slim_key(row_id: str, part: str, row: int) -> str:
+    """The slim record's `id`: the page's id made unique by its place (part, row). Crawls may repeat a
+    record id (a file listed twice, a hand-built WARC); a decision must name one row, not all that
+    share the id. It sorts as the id does, so the keepers are the same."""
+    return f"{row_id}{SEP}{part.rsplit('/', 1)[-1]}:{row}"
+
+
+def page_id(key: str) -> str:
+    return key.split(SEP, 1)[0]
 
 
 def bucket_shards(rows: int, bands: int = WEB_MINHASH.bands) -> int:
@@ -46,24 +58,26 @@ class SlimRecordsFn(beam.DoFn):
     def setup(self):
         self.hasher = MinHasher(self.config)
 
-    def _records(self, part: str, rows: list[dict]):
+    def _records(self, part: str, rows: list[dict], first: int = 0):
         signatures = self.hasher.signatures([r["text"] or "" for r in rows])
         if self.progress is not None:
             self.progress.add(rows=len(rows))
-        for row, keys in zip(rows, self.hasher.band_keys_batch(signatures)):
+        for i, (row, keys) in enumerate(zip(rows, self.hasher.band_keys_batch(signatures)), first):
             self.seen.inc()
-            yield {"id": row["id"], "url": row["url"], "crawl_date": row["crawl_date"],
-                   "hash": row["content_hash"], "bands": b"".join(keys), "part": part}
+            yield {"id": slim_key(str(row["id"]), part, i), "url": row["url"], "crawl_date": row["crawl_date"],
+                   "hash": row["content_hash"], "bands": b"".join(keys), "part": part, "row": i}
 
     def process(self, part: str):
         batch: list[dict] = []
+        first = 0
         for row in iter_part(part, SLIM_COLUMNS):
             batch.append(row)
             if len(batch) >= 256:
-                yield from self._records(part, batch)
+                yield from self._records(part, batch, first)
+                first += len(batch)
                 batch = []
         if batch:
-            yield from self._records(part, batch)
+            yield from self._records(part, batch, first)
         if self.progress is not None:
             from deepcorpus.core import storage
 
@@ -71,9 +85,10 @@ class SlimRecordsFn(beam.DoFn):
             self.progress.flush()
 
 
-def removal(record: dict, keeper_id, reason: str) -> dict:
-    return {"id": record["id"], "url": record["url"], "part": record["part"],
-            "duplicate_of": None if keeper_id is None else str(keeper_id), "reason": reason}
+def removal(record: dict, keeper_key, reason: str) -> dict:
+    """What is removed: the page's id, url, part and row there, its keeper's id and the reason."""
+    return {"id": page_id(record["id"]), "url": record["url"], "part": record["part"], "row": record["row"],
+            "duplicate_of": None if keeper_key is None else page_id(str(keeper_key)), "reason": reason}
 
 
 class _KeepEarliestFn(beam.DoFn):

@@ -88,3 +88,21 @@ def test_a_file_listed_twice_is_read_once_and_counted(tmp_path):
     assert read["html"] == 342
     assert "read files: in 5 = read 3 + corrupt_files 0 + truncated_files 0 + failed_files 0 + duplicate_files 2" \
         in summary["conservation"]
+
+
+def test_records_repeating_an_id_are_deduplicated_row_by_row(tmp_path):
+    """A copy of a crawl file under another name repeats every record id (and URL): URL dedup keeps
+    one of each, and the decision removes that row, not every row sharing the id."""
+    import json
+
+    from deepcorpus.cli import main
+
+    copy = tmp_path / "again.warc.gz"
+    shutil.copy(CRAWL[0], copy)
+    out = tmp_path / "math"
+    assert main(["math", "run", "--input", samples.path("crawl", "*.warc.gz"), "--input", str(copy),
+                 "--seed", samples.path("math_seed.jsonl"), "--output", str(out), "--iterations", "1",
+                 "--direct_running_mode", "in_memory"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["counters"]["candidates"]["rows_out"] == 318  # as without the copy
+    assert all(" != " not in line for line in summary["conservation"])
