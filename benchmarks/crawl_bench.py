@@ -6,7 +6,7 @@ of HTML each), the same files in the same run.
   seed sample, training data, fastText, score, collect, decontaminate) on the local runner with 2
   worker processes (`--direct_running_mode multi_processing`).
 - datatrove 0.10: `WarcReader` -> `Trafilatura` -> `LanguageFilter` (lid.176) -> `FastTextClassifierFilter`
-  -> `MinhashDedupSignature` / `Buckets` / `Cluster` / `Filter`, one task, on a fastText model trained
+  -> `MinhashDedupSignature` / `Buckets` / `Cluster` (words split on spaces, as in dedup_bench), one task, on a fastText model trained
   the same way (benchmarks/math_bench.py).
 
 Each row: pages, input GB (compressed WARC), wall and CPU seconds (the whole process tree), docs/s per
@@ -50,17 +50,30 @@ from datatrove.executor import LocalPipelineExecutor
 from datatrove.pipeline.readers import WarcReader
 from datatrove.pipeline.extractors import Trafilatura
 from datatrove.pipeline.filters import FastTextClassifierFilter, LanguageFilter
-from datatrove.pipeline.writers import JsonlWriter
 import datatrove.pipeline.dedup.minhash as dm
+from datatrove.utils.word_tokenizers import WordTokenizer
 from classifiers.langid import bundled_model_path
+
+
+class SplitTokenizer(WordTokenizer):  # as benchmarks/dedup_bench.py: spaCy's tokenizer is not installed
+    def word_tokenize(self, text):
+        return text.split()
+
+    def sent_tokenize(self, text):
+        return [text]
+
+    def span_tokenize(self, text):
+        return [(0, len(text))]
+
+
+dm.load_word_tokenizer = lambda language: SplitTokenizer()
 folder, model, work = sys.argv[1:4]
 langid = LanguageFilter(languages=None, language_threshold=0.0)
 langid.model.MODEL_URL = bundled_model_path()  # the same lid.176 file, no download
 cfg = dm.MinhashConfig()
 LocalPipelineExecutor([WarcReader(folder, glob_pattern="*.warc.gz"), Trafilatura(favour_precision=True, timeout=5.0),
                        langid, FastTextClassifierFilter(model, keep_labels=("math", 0.5)),
-                       dm.MinhashDedupSignature(f"{work}/sigs", config=cfg),
-                       JsonlWriter(f"{work}/kept", compression=None)],
+                       dm.MinhashDedupSignature(f"{work}/sigs", config=cfg)],
                       tasks=1, workers=1, logging_dir=f"{work}/logs/1").run()
 LocalPipelineExecutor([dm.MinhashDedupBuckets(f"{work}/sigs", f"{work}/buckets", config=cfg)],
                       tasks=cfg.num_buckets, workers=1, logging_dir=f"{work}/logs/2").run()
