@@ -28,10 +28,15 @@ def _inputs(where):
     return len(rows)
 
 
-def chain(where, beam_args):
+def chain(where, beam_args, model=None):
+    """The four steps; `model`: a directory whose model.bin (+ .json) to use instead of training one."""
     n = _inputs(where)
-    assert main(["math", "train-classifier", "--positives", str(where / "seed.jsonl"), "--negatives",
-                 str(where / "negatives.jsonl"), "--output", str(where / "model.bin")]) == 0
+    if model is None:
+        assert main(["math", "train-classifier", "--positives", str(where / "seed.jsonl"), "--negatives",
+                     str(where / "negatives.jsonl"), "--output", str(where / "model.bin")]) == 0
+    else:
+        for name in ("model.bin", "model.bin.json"):
+            shutil.copy(model / name, where / name)
     assert main(["math", "score", "--input", str(where / "docs.jsonl"), "--model", str(where / "model.bin"),
                  "--output", str(where / "scored"), *beam_args]) == 0
     scored = datasets.open_dataset(str(where / "scored"), "web_doc")
@@ -51,6 +56,6 @@ def test_the_steps_chain_locally(tmp_path):
 @pytest.mark.slow
 def test_the_steps_chain_on_remote_like_workers(remote_like, tmp_path):
     local_scores, local_kept = chain(tmp_path, ["--direct_running_mode", "in_memory", "--direct_num_workers", "1"])
-    scores, kept = chain(remote_like.dir("steps"), remote_like.beam_args)
+    scores, kept = chain(remote_like.dir("steps"), remote_like.beam_args, model=tmp_path)  # the same model
     assert kept == local_kept and scores.keys() == local_scores.keys()
     assert all(abs(scores[k] - local_scores[k]) < 1e-6 for k in scores)  # the same model, shared per machine there
