@@ -43,6 +43,64 @@ def peak_rss_mb() -> float:
     return max(own, kids) / 1024
 
 
+def tree_rss_bytes(root: int) -> int:
+    """Bytes resident in process `root` and all its descendants right now (from /proc). Shared pages
+    count once per process: an upper bound, the same way at every scale."""
+    parents = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as f:
+                    parents[int(name)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        kids = [c for c, ppid in parents.items() if ppid == pid and c not in tree]
+        tree.update(kids)
+        frontier.extend(kids)
+    total = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/statm") as f:
+                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def run_measured(cmd: list[str], env: dict | None = None, every_s: float = 0.05) -> dict:
+    """Run `cmd`; its wall time, CPU time (its whole reaped process tree) and the peak RSS of its
+    process tree (sampled every `every_s`), in MiB. Raises if it fails."""
+    import subprocess
+    import threading
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    done = threading.Event()
+
+    def sample():
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss_bytes(proc.pid))
+            time.sleep(every_s)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    _, err = proc.communicate()
+    wall = time.perf_counter() - start
+    done.set()
+    thread.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[:4]}... exited {proc.returncode}: {err.decode(errors='replace')[-2000:]}")
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return {"wall_s": wall, "cpu_s": cpu, "peak_tree_mb": peak / 2**20}
+
+
 def format_table(rows: list[dict]) -> str:
     if not rows:
         return "(no rows)"

@@ -2,10 +2,9 @@
 
 One place for what fastText needs around it: a training file written beside the model (not in a
 shared /tmp) and removed afterwards, fastText's occasional spurious "Encountered NaN" retried in a
-fresh process,
-models read from gs://, s3:// or https:// through a local copy (fastText opens local files only; the
-one place a model file is copied, once per worker in `setup()`), and the positive label's probability
-as the score. A model's `.json` sidecar is read by its classifier from where the model lives.
+fresh process, models read from gs://, s3:// or https:// through a local copy (fastText opens local
+files only; `local_copy` streams it to disk once per machine), and the positive label's probability as
+the score. A model's `.json` sidecar is read by its classifier from where the model lives.
 """
 
 from __future__ import annotations
@@ -112,16 +111,54 @@ def check_model_file(path: str, what: str = "model") -> None:
 
 
 def load_binary(path: str):
-    """A fastText model from a local, gs://, s3:// or https:// path."""
+    """A fastText model from a local, gs://, s3:// or https:// path (remote ones through `local_copy`)."""
     import fasttext
 
     _quiet(fasttext)
-    local = path
-    if storage.is_remote(path) or storage.is_http(path):
-        local = os.path.join(tempfile.mkdtemp(prefix="fasttext-"), storage.basename(path))
-        with open(local, "wb") as f:
-            f.write(storage.read_bytes(path))
-    return fasttext.load_model(local)
+    return fasttext.load_model(local_copy(path))
+
+
+def version_stamp(path: str) -> str:
+    """What changes when the object at `path` is replaced: size and update time on object stores,
+    ETag / Last-Modified / Content-Length over https (from a HEAD request)."""
+    if not storage.is_http(path):
+        return f"{storage.size(path)}:{storage.mtime_ns(path)}"
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(urllib.request.Request(path, method="HEAD"), timeout=30) as r:  # noqa: S310
+            return "|".join(str(r.headers.get(h)) for h in ("ETag", "Last-Modified", "Content-Length"))
+    except OSError:
+        return "unknown"
+
+
+def local_copy(path: str) -> str:
+    """A local file holding model `path`: the path itself when it is local, else a copy streamed to
+    this machine's disk once (never through memory: DeepSeekMath-size models are ~2 GB) and shared
+    by every process here. The copy is named by the path and the object's size and update time, so a
+    replaced model is fetched again; concurrent callers wait on one download (a file lock)."""
+    import fcntl
+    import hashlib
+
+    if not (storage.is_remote(path) or storage.is_http(path)):
+        return path
+    key = hashlib.sha256(f"{path}\0{version_stamp(path)}".encode()).hexdigest()[:16]
+    folder = os.path.join(tempfile.gettempdir(), "deepcorpus-models", key)
+    local = os.path.join(folder, storage.basename(path))
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.exists(local):
+            tmp = f"{local}.part-{os.getpid()}"
+            try:
+                with storage.open_read(path) as src, open(tmp, "wb") as dst:
+                    for block in iter(lambda: src.read(8 << 20), b""):
+                        dst.write(block)
+                os.replace(tmp, local)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+    return local
 
 
 def positive_probability(model, normalized_text: str, positive: str) -> float:

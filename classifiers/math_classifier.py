@@ -79,6 +79,11 @@ class MathClassifier:
     def score_many(self, texts: Iterable[str]) -> list[float]:
         return [self.score(t) for t in texts]
 
+    def score_normalized_many(self, normalized: list[str]) -> list[float]:
+        """Scores of texts already normalized (`normalize_for_fasttext`): what a model shared across
+        processes is asked, so the normalizing runs in the callers, in parallel."""
+        return [self.score_normalized(t) for t in normalized]
+
 
 def train_classifier(
     positives: Iterable[str],

@@ -19,26 +19,52 @@ from deepcorpus.core import datasets
 
 
 class ReadDocuments(beam.PTransform):
-    """Rows (dicts) from resolved Sources; rows without an id get `FILE:N`."""
+    """Rows (dicts) from resolved Sources; rows without an id get `FILE:N`.
 
-    def __init__(self, sources: list[datasets.Source], columns: list[str] | None = None):
+    A dataset's parts are listed from its manifest inside the pipeline (the graph holds its path,
+    not thousands of part names) and spread over the workers; plain files, which the user named,
+    are created as given. `progress` (a `pipelines.progress.Progress`) hears bytes and rows."""
+
+    def __init__(self, sources: list[datasets.Source], columns: list[str] | None = None, progress=None):
         super().__init__()
         self.sources = sources
         self.columns = columns
+        self.progress = progress
 
     def expand(self, pbegin):
+        from pipelines.parts import ListParts, ReadPartFn
+
         pcolls = []
         for i, source in enumerate(self.sources):
-            files = source.dataset.files if source.dataset is not None else source.files
+            if source.dataset is not None:
+                pcolls.append(
+                    pbegin
+                    | f"Read[{i}]Files" >> beam.Create([source.dataset.path])
+                    | f"Read[{i}]Parts" >> beam.ParDo(ListParts(self.progress))
+                    | f"Read[{i}]Spread" >> beam.Reshuffle()
+                    | f"Read[{i}]Rows" >> beam.ParDo(ReadPartFn(self.columns, progress=self.progress))
+                )
+                continue
             kind = "jsonl" if source.kind == "jsonl" else "parquet"
             pcolls.append(
                 pbegin
-                | f"Read[{i}]Files" >> beam.Create(files)
-                | f"Read[{i}]Rows" >> beam.FlatMap(datasets.iter_file_rows, kind, self.columns)
+                | f"Read[{i}]Files" >> beam.Create(source.files)
+                | f"Read[{i}]Rows" >> beam.ParDo(_FileRows(kind, self.columns, self.progress))
             )
         if len(pcolls) == 1:
             return pcolls[0]
         return tuple(pcolls) | "Merge" >> beam.Flatten()
+
+
+class _FileRows(beam.DoFn):
+    def __init__(self, kind: str, columns: list[str] | None, progress=None):
+        self.kind, self.columns, self.progress = kind, columns, progress
+
+    def process(self, path: str):
+        for row in datasets.iter_file_rows(path, self.kind, self.columns):
+            if self.progress is not None:
+                self.progress.add(rows=1)
+            yield row
 
 
 def conform_row(row: dict, names: tuple[str, ...]) -> dict:
@@ -177,15 +203,44 @@ def to_json_line(obj) -> str:
 
 
 class WriteJsonl(beam.PTransform):
-    """Dicts -> the one file `path` (named exactly so, no shard suffix), a JSON object per line."""
+    """Dicts -> the one file `path` (named exactly so, no shard suffix), a JSON object per line; or,
+    `sharded`, files `NAME-SSSSS-of-NNNNN.jsonl` beside it, as many as the runner writes in parallel
+    (one file means one writer, which a listing of a billion lines cannot afford)."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, sharded: bool = False):
         super().__init__()
         self.path = path
+        self.sharded = sharded
 
     def expand(self, rows):
-        return (
-            rows
-            | "Json" >> beam.Map(to_json_line)
-            | "WriteText" >> beam.io.WriteToText(self.path, shard_name_template="")
-        )
+        lines = rows | "Json" >> beam.Map(to_json_line)
+        if self.sharded:
+            prefix = self.path.removesuffix(".jsonl")
+            return lines | "WriteText" >> beam.io.WriteToText(prefix, file_name_suffix=".jsonl")
+        return lines | "WriteText" >> beam.io.WriteToText(self.path, shard_name_template="")
+
+
+def jsonl_shards(path: str) -> list[str]:
+    """The shards `NAME-SSSSS-of-NNNNN.jsonl` a sharded listing `NAME.jsonl` was written as."""
+    import re
+
+    from deepcorpus.core import storage
+
+    folder, name = storage.parent(path), storage.basename(path)
+    pattern = re.compile(re.escape(name.removesuffix(".jsonl")) + r"-\d{5}-of-\d{5}\.jsonl$")
+    return sorted(storage.join(folder, entry) for entry in storage.entries(folder) if pattern.match(entry))
+
+
+def listing_files(path: str) -> list[str]:
+    """The files of a JSONL listing written by `WriteJsonl`: `path` itself, or its shards."""
+    from deepcorpus.core import storage
+
+    if storage.exists(path) and not storage.is_dir(path):
+        return [path]
+    return jsonl_shards(path)
+
+
+def iter_listing(path: str):
+    """The rows of a JSONL listing, single or sharded."""
+    for f in listing_files(path):
+        yield from datasets.iter_jsonl(f)

@@ -187,15 +187,21 @@ def new_pipeline(beam_args: list[str], config: RunnerConfig | None = None) -> be
 
 
 def run(pipeline: beam.Pipeline, what: str):
-    """Run to completion and return the result; time it for the summary. A UserError raised in a
-    worker (a malformed line, a corrupt part) comes back as that UserError, its one line as the
-    worker wrote it, not as Beam's RuntimeError carrying every worker's traceback."""
+    """Run to completion and return the result; time it for the summary. A remote job's URL and
+    its counters as they advance are printed while it runs (`pipelines.progress.watch_remote`). A
+    UserError raised in a worker (a malformed line, a corrupt part) comes back as that UserError,
+    its one line as the worker wrote it, not as Beam's RuntimeError carrying every worker's traceback."""
     start = time.time()
     beam_class = next((c for c in type(pipeline.runner).__mro__ if c.__module__.startswith("apache_beam")),
                       type(pipeline.runner))
     log.info("running %s on %s", what, beam_class.__name__)  # FnApiRunner, DataflowRunner, ...
     try:
         result = pipeline.run()
+        if not is_local(pipeline.options):
+            from pipelines import progress
+
+            progress.watch_remote(result, what, pipeline.options, every_s=float(os.environ.get(
+                "DEEPCORPUS_REMOTE_PROGRESS_EVERY", "30")))
         result.wait_until_finish()
     except Exception as e:
         user_error = worker_user_error(e)

@@ -24,8 +24,8 @@ import pyarrow as pa
 
 from deepcorpus.core import datasets, locks, outputs, storage
 from deepcorpus.core.contracts import contract
-from pipelines import runner, summary
-from pipelines.io import WriteDataset, WriteJsonl
+from pipelines import progress, runner, summary
+from pipelines.io import WriteDataset, WriteJsonl, jsonl_shards
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,16 @@ class Stage:
         self.what = what
         self.command = command
         self.pipeline = runner.new_pipeline(beam_args, config)
+        self.local = runner.is_local(self.pipeline.options)
+        # Local runs print progress lines while they run (pipelines/progress.py); remote ones the
+        # job's URL and counters, from Beam's metrics API.
+        self.reporter = progress.Reporter(what) if self.local else None
         self._targets: dict[str, tuple[datasets.Target, dict, locks.Lock]] = {}
         self._jsonl: list[str] = []
+
+    def progress(self, unit: str = "rows") -> progress.Progress | None:
+        """A progress sink for the DoFns that read (None on a remote runner)."""
+        return self.reporter.sink(unit) if self.reporter is not None else None
 
     def output(self, path: str, schema_name: str, schema: pa.Schema | None = None, *, inputs: list[str] | None = None,
                options: dict | None = None, extra: dict | None = None, totals: dict[str, str] | None = None,
@@ -69,23 +77,36 @@ class Stage:
         """The transform writing rows to dataset `path` (listed by the manifest at `commit`)."""
         return WriteDataset(self.output(path, schema_name, schema, **output), num_shards=num_shards)
 
-    def write_jsonl(self, path: str) -> WriteJsonl:
-        """The transform writing a JSONL listing at `path`; Beam's temporaries beside it are cleaned up."""
-        self.track_jsonl(path)
-        return WriteJsonl(path)
+    def write_jsonl(self, path: str, sharded: bool = False) -> WriteJsonl:
+        """The transform writing a JSONL listing at `path`; Beam's temporaries beside it are cleaned up.
+        `sharded`: as many files as the runner likes, `NAME-SSSSS-of-NNNNN.jsonl` for `NAME.jsonl`
+        (listings that grow with the input: one writer for a billion lines is a day)."""
+        self.track_jsonl(path, sharded)
+        return WriteJsonl(path, sharded=sharded)
 
-    def track_jsonl(self, path: str) -> None:
+    def track_jsonl(self, path: str, sharded: bool = False) -> None:
         """A JSONL listing the pipeline writes at `path` (with `WriteJsonl`), inside a run directory
-        this command owns: the earlier run's listing and Beam temporaries beside it are removed now
-        (Beam would delete the listing itself, with a warning), this run's temporaries on leaving."""
+        this command owns: the earlier run's listing (single or sharded) and Beam temporaries beside
+        it are removed now (Beam would delete the listing itself, with a warning), this run's
+        temporaries on leaving."""
         _remove_beam_temporaries(path)
-        if storage.exists(path) and not storage.is_dir(path):
-            storage.remove_file(path)
+        for old in [path, *jsonl_shards(path)]:
+            if storage.exists(old) and not storage.is_dir(old):
+                storage.remove_file(old)
         self._jsonl.append(path)
 
     def run(self) -> dict[str, dict[str, int]]:
         """Run the pipeline to completion; its counters, {stage: {name: value}}."""
-        return summary.counters_from_result(runner.run(self.pipeline, self.what))
+        if self.reporter is None:
+            return summary.counters_from_result(runner.run(self.pipeline, self.what))
+        with self.reporter:
+            return summary.counters_from_result(runner.run(self.pipeline, self.what))
+
+    def written_rows(self, path: str) -> int:
+        """The rows the pipeline wrote to dataset `path` (its part list), before the commit: what a
+        conservation check compares with the counters while nothing is committed yet."""
+        target, _, _ = self._targets[path]
+        return sum(int(p["rows"]) for p in datasets.read_part_list(path, target.run_id) or [])
 
     def commit(self, path: str, *, inputs: list[str] | None = None, extra: dict | None = None) -> dict:
         """Write dataset `path`'s manifest, listing the parts the pipeline recorded; returns it.

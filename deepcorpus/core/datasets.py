@@ -710,6 +710,11 @@ def _numbered_jsonl(path: str) -> Iterator[tuple[int, dict]]:
         raise UserError(f"{path}:{lineno + 1}: unreadable ({str(e).splitlines()[0] or type(e).__name__})") from None
 
 
+def open_text(path: str) -> io.TextIOBase:
+    """A UTF-8 text stream over a local, remote or https file, gzip or not (by its magic number)."""
+    return io.TextIOWrapper(_open_lines(path), encoding="utf-8")
+
+
 def iter_jsonl(path: str) -> Iterator[dict]:
     for _, obj in _numbered_jsonl(path):
         yield obj

@@ -39,7 +39,15 @@ def register(sub) -> None:
         "deepcorpus math run --input 'crawl/*.warc.gz' --seed owm.parquet --output out/math \\",
         "    --benchmark gsm8k/test.jsonl --benchmark math/math_test.jsonl --auto-approve 0.6 --token-budget 40000000000",
     ], beam=True)
-    p.add_argument("--input", required=True, action="append", help="WARC/WET files, globs or directories of them (repeatable)")
+    p.add_argument("--input", action="append",
+                   help="WARC/WET files or globs, local, gs://, s3:// or https://, or Common Crawl's listing "
+                        "warc.paths.gz / wet.paths.gz (repeatable)")
+    p.add_argument("--input-list", action="append", metavar="FILE",
+                   help="a text file (.gz too) naming one crawl file per line, read inside the pipeline: for "
+                        "thousands of files (repeatable)")
+    p.add_argument("--crawl-base", metavar="URL",
+                   help="what relative lines of listings are resolved against (default "
+                        "https://data.commoncrawl.org/; a same-region s3:// or gs:// mirror reads faster)")
     p.add_argument("--seed", required=True, help="JSONL/Parquet of math texts (a `text` column)")
     p.add_argument("--output", required=True, type=output_dir,
                    help="run directory: iter_K/ per iteration, corpus/ at the end")
@@ -61,6 +69,12 @@ def register(sub) -> None:
     p.add_argument("--prefix-depth", type=positive_int, default=1, help="URL path segments in a prefix (default 1)")
     p.add_argument("--languages", default="", help="keep only these lid.176 languages, e.g. en,zh (default: all)")
     p.add_argument("--min-chars", type=nonnegative_int, default=100, help="drop extracted texts shorter than this")
+    p.add_argument("--max-page-chars", type=positive_int, default=2_000_000,
+                   help="skip pages with more HTML than this (counted as extract/dropped_too_large)")
+    p.add_argument("--max-page-depth", type=positive_int, default=256,
+                   help="skip pages nested deeper than this (extract/dropped_too_deep; real pages: ~50 at most)")
+    p.add_argument("--max-page-seconds", type=positive, default=20.0,
+                   help="time cap for extracting one big page (extract/dropped_timeout)")
     _classifier_options(p)
     p.set_defaults(func=_run)
 

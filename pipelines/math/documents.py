@@ -37,13 +37,20 @@ def as_web_doc(row: dict) -> dict:
     return out
 
 
-def page_to_doc(page: dict, min_chars: int = MIN_CHARS) -> tuple[dict | None, str]:
-    """(web_doc row without language/score, reason); the row is None when the page is dropped."""
+def page_to_doc(page: dict, min_chars: int = MIN_CHARS, capped=None) -> tuple[dict | None, str]:
+    """(web_doc row without language/score, reason); the row is None when the page is dropped.
+    `capped`: a `page_caps.PageExtractor` (size, depth and time caps); None extracts uncapped."""
     if page.get("html") is not None:
-        try:
-            ex = extract(page["html"])
-        except Exception as e:  # a page Resiliparse cannot parse is dropped, never fatal
-            return None, f"error_{type(e).__name__}"
+        if capped is not None:
+            outcome = capped.extract(page["html"])
+            if outcome.extraction is None:
+                return None, outcome.reason
+            ex = outcome.extraction
+        else:
+            try:
+                ex = extract(page["html"])
+            except Exception as e:  # a page Resiliparse cannot parse is dropped, never fatal
+                return None, f"error_{type(e).__name__}"
         text, formats, n, extractor = ex.text, ex.math_formats, ex.n_formulas, EXTRACTOR
     else:  # WET: text already extracted by Common Crawl (formulas are mostly gone)
         text = (page.get("text") or "").strip()

@@ -253,9 +253,10 @@ def rewrite_math(tree: HTMLTree, candidates: list | None = None) -> list[str]:
     return formats
 
 
-def extract(html: str, main_content: bool = True) -> Extraction:
-    """Main text of an HTML page with its formulas as LaTeX."""
-    tree = HTMLTree.parse(html)
+def extract(html: str, main_content: bool = True, tree: HTMLTree | None = None) -> Extraction:
+    """Main text of an HTML page with its formulas as LaTeX. `tree`: the page already parsed (by
+    `page_caps`, which checks its depth first); it is rewritten in place."""
+    tree = tree if tree is not None else HTMLTree.parse(html)
     if tree.body is None:
         return Extraction("")
     delimiters = _inline_delimiters(html) if "inlineMath" in html else []

@@ -26,6 +26,7 @@ options in `config.py`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sys
@@ -35,6 +36,7 @@ from dataclasses import asdict
 from deepcorpus.core import datasets, locks, outputs, storage
 from deepcorpus.core.errors import UserError
 from pipelines import summary
+from pipelines.math import inputs
 from pipelines.math.candidates import build_candidates
 from pipelines.math.config import MathRunConfig, config_from_args
 from pipelines.math.corpus import build_corpus
@@ -43,28 +45,6 @@ from pipelines.math.iteration import Iteration, load_labelled, run_iteration, wr
 from pipelines.runner import quiet_beam_logging
 
 log = logging.getLogger(__name__)
-
-
-CRAWL_SUFFIXES = (".warc", ".warc.gz", ".warc.zst", ".warc.lz4", ".wet", ".wet.gz", ".wet.zst", ".arc.gz")
-
-
-def crawl_files(specs: list[str]) -> list[str]:
-    """The crawl files named by paths, globs or directories (a directory: the crawl files in it)."""
-    files = []
-    for spec in specs:
-        if storage.is_dir(spec):
-            found = [f for f in storage.expand(storage.join(spec, "*")) if f.endswith(CRAWL_SUFFIXES)]
-            if not found:
-                raise UserError(f"{spec}: a directory with no WARC/WET files (.warc[.gz|.zst|.lz4] or .wet[.gz|.zst])")
-        else:
-            found = storage.expand(spec)
-        if not found:
-            raise UserError(f"{spec}: no such file")
-        files.extend(found)
-    bad = [f for f in files if not f.endswith(CRAWL_SUFFIXES)]
-    if bad:
-        raise UserError(f"{bad[0]}: not a WARC/WET file (.warc[.gz|.zst|.lz4] or .wet[.gz|.zst])")
-    return sorted(dict.fromkeys(files))
 
 
 def stop_reason(metrics: dict, stop_overlap: float) -> str | None:
@@ -80,6 +60,7 @@ def stop_reason(metrics: dict, stop_overlap: float) -> str | None:
 def print_iteration(it: Iteration) -> None:
     m = it.metrics
     print(summary.format_table(m["counters"], title=f"iteration {it.k}"))
+    print_conservation(f"iteration {it.k}", m.get("conservation", []))
     c = m["classifier"]
     overlap = "n/a" if m["overlap_with_previous"] is None else f"{m['overlap_with_previous']:.1%}"
     approved = [p["prefix"] for p in m["prefixes"] if p.get("approved")]
@@ -92,18 +73,26 @@ def print_iteration(it: Iteration) -> None:
     sys.stdout.flush()
 
 
+def print_conservation(title: str, lines: list[str]) -> None:
+    if lines:
+        print(f"-- {title}: rows in = rows out + rows dropped --")
+        print("\n".join(f"  {line}" for line in lines))
+        sys.stdout.flush()
+
+
 SMALL_INPUT_BYTES = 32 * 2**20
 
 
-def local_runner_args(files: list[str], beam_args: list[str]) -> list[str]:
-    """Run small local crawls in-process: the loop starts 2N+2 pipelines, and below ~32 MiB of
-    WARC, starting worker processes for each costs more than the work. Explicit flags win."""
+def local_runner_args(files: list[str], beam_args: list[str], listed: bool = False) -> list[str]:
+    """Run small local crawls in-process: the loop starts ~3N+4 pipelines, and below ~32 MiB of
+    WARC, starting worker processes for each costs more than the work. Explicit flags win; a
+    crawl given by listings is never taken for small."""
     from pipelines.runner import is_local, pipeline_options
 
     joined = " ".join(beam_args)
     if "--direct_running_mode" in joined or not is_local(pipeline_options(beam_args)):
         return beam_args
-    if any(storage.is_remote(f) or storage.is_http(f) for f in files):
+    if listed or any(storage.is_remote(f) or storage.is_http(f) for f in files):
         return beam_args
     if sum(storage.size(f) for f in files) > SMALL_INPUT_BYTES:
         return beam_args
@@ -123,8 +112,9 @@ def mine(cfg: MathRunConfig, beam_args: list[str], command: list[str]) -> int:
     start = time.time()
     if cfg.iterations < 1:
         raise UserError("--iterations must be at least 1")
-    files = crawl_files(cfg.inputs)
-    beam_args = local_runner_args(files, beam_args)
+    specs = cfg.specs
+    named = inputs.check(specs, cfg.crawl_base)
+    beam_args = local_runner_args(named, beam_args, listed=any(s.kind in ("listing", "list") for s in specs))
     datasets.resolve_input(cfg.seed)  # fails early, naming the file, if the seed is unusable
     if cfg.benchmarks:  # read whole now: a malformed one must not wait for the last stage
         from dedup.ngrams import benchmark_files, check_benchmarks
@@ -133,18 +123,43 @@ def mine(cfg: MathRunConfig, beam_args: list[str], command: list[str]) -> int:
         check_benchmarks(cfg.benchmarks)
     load_labelled(cfg.eval_path)
     annotations = load_annotations(cfg.approved_path) if cfg.approved_path else None
+    cfg = for_workers(cfg, specs, beam_args)
     outputs.check_run_output(cfg.output, "math run")
     quiet_beam_logging()
     with locks.Lock(cfg.output, command=command):  # one writer per run directory
         outputs.mark_run_output(cfg.output, "math run", command)
-        return _mine(cfg, files, annotations, beam_args, command, start)
+        return _mine(cfg, specs, named, annotations, beam_args, command, start)
 
 
-def _mine(cfg: MathRunConfig, files: list[str], annotations: dict | None, beam_args: list[str], command: list[str],
-          start: float) -> int:
-    log.info("math: %d crawl files -> %s", len(files), cfg.output)
-    counters = build_candidates(cfg, files, beam_args, command)
+def for_workers(cfg: MathRunConfig, specs, beam_args: list[str]) -> MathRunConfig:
+    """Before the first job: every path a worker opens must be one it can read (remote runners:
+    gs://, s3://, https:// or a --worker_visible_path); small local files (the seed, benchmarks)
+    are staged to --temp_location instead. One line naming the option and the path, exit 2."""
+    from pipelines import worker_paths
+    from pipelines.runner import pipeline_options
+
+    options = pipeline_options(beam_args)
+    if worker_paths.remote_runner(options) is None:
+        return cfg
+    needed = inputs.worker_read_paths(specs, cfg.crawl_base) + [("--output", cfg.output)]
+    if any(s.kind in ("listing", "list") for s in specs):
+        needed.append(("--crawl-base", cfg.crawl_base))
+    worker_paths.require(options, needed)
+    staged = {}
+    for what, paths in (("--seed", storage.expand(cfg.seed) if not storage.is_dir(cfg.seed) else [cfg.seed]),
+                        ("--benchmark", [f for b in cfg.benchmarks for f in storage.expand(b)])):
+        for path in paths:
+            staged[path] = worker_paths.stage(options, path, what)
+    return dataclasses.replace(cfg, staged=staged)
+
+
+def _mine(cfg: MathRunConfig, specs, named: list[str], annotations: dict | None, beam_args: list[str],
+          command: list[str], start: float) -> int:
+    log.info("math: %d crawl inputs -> %s", len(specs), cfg.output)
+    counters, conservation = build_candidates(cfg, specs, named, beam_args, command)
     print(summary.format_table(counters, title="candidates"))
+    print_conservation("candidates", conservation)
+    report_read_errors(cfg, counters)
     done: list[Iteration] = []
     stopped = f"reached --iterations {cfg.iterations}"
     for k in range(1, cfg.iterations + 1):
@@ -152,16 +167,20 @@ def _mine(cfg: MathRunConfig, files: list[str], annotations: dict | None, beam_a
         done.append(it)
         print_iteration(it)
         counters = summary.merge(counters, it.metrics["counters"])
+        conservation += [f"iteration {k}: {line}" for line in it.metrics.get("conservation", [])]
         reason = stop_reason(it.metrics, cfg.stop_overlap)
         if reason:
             stopped = reason
             break
     log.info("stopping: %s", stopped)
-    corpus_counters = build_corpus(cfg, done[-1], beam_args, command)
+    corpus_counters, lines = build_corpus(cfg, done[-1], beam_args, command)
     counters = summary.merge(counters, corpus_counters)
+    conservation += [f"corpus: {line}" for line in lines]
     corpus = datasets.open_dataset(storage.join(cfg.output, "corpus"))
-    tokens = sum(r["token_count"] or 0 for r in corpus.iter_rows(["token_count"]))
+    tokens = int(corpus.manifest.get("token_count") or 0) or sum(
+        r["token_count"] or 0 for r in corpus.iter_rows(["token_count"]))
     print(summary.format_table(corpus_counters, title="corpus"))
+    print_conservation("corpus", lines)
     result = {
         "command": command,
         "counters": counters,
@@ -172,6 +191,7 @@ def _mine(cfg: MathRunConfig, files: list[str], annotations: dict | None, beam_a
                           "recall": it.metrics["classifier"]["recall"], "f1": it.metrics["classifier"]["f1"]}
                        for it in done],
         "stopped": stopped,
+        "conservation": conservation,
         "corpus": {"path": storage.join(cfg.output, "corpus"), "rows": corpus.row_count, "tokens": tokens},
         "config": _plain(asdict(cfg)),
     }
@@ -179,6 +199,16 @@ def _mine(cfg: MathRunConfig, files: list[str], annotations: dict | None, beam_a
     print(f"corpus: {corpus.row_count:,} documents, {tokens:,} tokens in {storage.join(cfg.output, 'corpus')} "
           f"({result['elapsed_s']:.1f}s; stopped: {stopped})")
     return 0
+
+
+def report_read_errors(cfg: MathRunConfig, counters: dict) -> None:
+    """Say so when crawl files did not end cleanly (they are listed in read_errors.jsonl)."""
+    read = counters.get("read", {})
+    bad = {k: read.get(f"{k}_files", 0) for k in ("corrupt", "truncated", "failed")}
+    if any(bad.values()):
+        what = ", ".join(f"{n:,} {k}" for k, n in bad.items() if n)
+        print(f"warning: {what} crawl file(s) of {read.get('files_listed', 0):,}: see "
+              f"{storage.join(cfg.output, 'read_errors.jsonl')}", file=sys.stderr)
 
 
 def _plain(obj):

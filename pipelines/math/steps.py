@@ -66,17 +66,32 @@ class _KeepScored(beam.DoFn):
             yield row
 
 
+def _require_worker_paths(beam_args: list[str], paths: list[tuple[str, str]]) -> None:
+    """Before the job: every path the workers open must be one they can read (one line, exit 2)."""
+    from pipelines import worker_paths
+    from pipelines.runner import pipeline_options
+
+    worker_paths.require(pipeline_options(beam_args), paths)
+
+
 def score_step(args, beam_args) -> int:
     sources = datasets.resolve_inputs(args.input)
     check_model_file(args.model)
     quiet_beam_logging()
     inputs = [p for s in sources for p in ([s.dataset.path] if s.dataset else s.files)] + [args.model]
+    _require_worker_paths(beam_args, [("--input", p) for p in inputs[:-1]] + [("--model", args.model),
+                                                                              ("--output", args.output)])
+    from pipelines.math.iteration import _share
+    from pipelines.shared_model import SharedModel
+
+    model = SharedModel(args.model, _share(args.model, beam_args))  # one copy per machine
     with Stage("score", beam_args, command=args.command_line) as stage:
         _ = (
             stage.pipeline
-            | "Read" >> ReadDocuments(sources)
+            | "Read" >> ReadDocuments(sources, progress=stage.progress("rows"))
             | "AsWebDoc" >> beam.Map(as_web_doc)
-            | "Score" >> beam.ParDo(T.ScoreFn(args.model, None, args.threshold))
+            | "Batch" >> beam.BatchElements(min_batch_size=16, max_batch_size=256)
+            | "Score" >> beam.ParDo(T.ScoreFn(model, None, args.threshold))
             | "Keep" >> beam.ParDo(_KeepScored(args.threshold))
             | "Write" >> stage.write(args.output, WEB_DOC, inputs=inputs, options={"threshold": args.threshold},
                                      replace=getattr(args, "force", False))

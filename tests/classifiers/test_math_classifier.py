@@ -92,3 +92,56 @@ def test_a_nan_in_this_process_is_trained_again_in_a_fresh_one(tmp_path, monkeyp
     negatives = ["whisk the eggs with the sugar and bake for twenty minutes"] * 20
     clf = train_classifier(positives, negatives, str(tmp_path / "m.bin"), ClassifierConfig(dim=16))
     assert clf.score("we prove that y squared is at least zero") > clf.score("bake the eggs with sugar")
+
+
+def test_a_remote_model_is_streamed_to_local_disk_once_per_machine(model, http_root, monkeypatch):
+    import shutil
+
+    from classifiers import fasttext_binary
+    from deepcorpus.core import storage
+
+    _, path = model
+    root, url = http_root
+    shutil.copy(path, root / "once.bin")
+    opened = []
+    real_open = storage.open_read
+    monkeypatch.setattr(storage, "open_read", lambda p, *a, **k: opened.append(p) or real_open(p, *a, **k))
+    first = fasttext_binary.local_copy(f"{url}/once.bin")
+    second = fasttext_binary.local_copy(f"{url}/once.bin")
+    assert first == second and opened == [f"{url}/once.bin"]  # fetched once, in blocks, never into memory whole
+    assert open(first, "rb").read() == open(path, "rb").read()
+    assert not [n for n in os.listdir(os.path.dirname(first)) if ".part-" in n]  # no temporary left behind
+    assert fasttext_binary.local_copy(path) == path  # a local model is used where it is
+
+
+@pytest.mark.slow
+def test_a_shared_model_is_one_server_process_for_every_caller(model):
+    from pipelines.shared_model import SharedModel, should_share
+
+    clf, path = model
+    texts = [normalize_for_fasttext(t) for t in ("Let p be a prime and suppose p divides ab.", "Bake for an hour.")]
+    handle = SharedModel(path, shared=True)
+    a, b = handle.acquire(), SharedModel(path, shared=True).acquire()  # two callers, one loaded model
+    assert a.score_normalized_many(texts) == pytest.approx([clf.score_normalized(t) for t in texts])
+    assert b.score_normalized_many(texts) == a.score_normalized_many(texts)
+    assert SharedModel(path, shared=False).acquire().score_normalized_many(texts) == pytest.approx(
+        a.score_normalized_many(texts))
+    assert should_share(path, remote_runner=True, in_memory=False)
+    assert not should_share(path, remote_runner=False, in_memory=True)
+    assert not should_share(path, remote_runner=False, in_memory=False)  # a small model: a copy is cheaper
+
+
+def test_a_replaced_remote_model_is_fetched_again(model, http_root):
+    import shutil
+    import time
+
+    from classifiers import fasttext_binary
+
+    _, path = model
+    root, url = http_root
+    shutil.copy(path, root / "m.bin")
+    first = fasttext_binary.local_copy(f"{url}/m.bin")
+    time.sleep(1.1)  # Last-Modified has a resolution of a second
+    (root / "m.bin").write_bytes(open(path, "rb").read() + b"\0")
+    second = fasttext_binary.local_copy(f"{url}/m.bin")
+    assert second != first and os.path.getsize(second) == os.path.getsize(path) + 1

@@ -48,12 +48,15 @@ def test_bad_threshold_is_a_one_line_error(capsys):
 
 def test_a_crawl_directory_means_the_crawl_files_in_it(tmp_path):
     from deepcorpus.core.errors import UserError
-    from pipelines.math.run import crawl_files
+    from pipelines.math.inputs import ExpandInputs, check, classify
 
     (tmp_path / "crawl").mkdir()
     for name in ("b.warc.gz", "a.wet.gz", "notes.txt"):
         (tmp_path / "crawl" / name).write_bytes(b"")
-    assert crawl_files([str(tmp_path / "crawl")]) == [str(tmp_path / "crawl" / n) for n in ("a.wet.gz", "b.warc.gz")]
+    spec = classify(str(tmp_path / "crawl"))
+    expected = [str(tmp_path / "crawl" / n) for n in ("a.wet.gz", "b.warc.gz")]
+    assert spec.kind == "dir" and check([spec], "") == expected
+    assert sorted(ExpandInputs("").process(spec)) == expected  # what the workers read
     (tmp_path / "repos").mkdir()
     with pytest.raises(UserError, match=r"repos: a directory with no WARC/WET files"):
-        crawl_files([str(tmp_path / "repos")])
+        check([classify(str(tmp_path / "repos"))], "")

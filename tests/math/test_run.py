@@ -11,8 +11,9 @@ from deepcorpus import samples
 from deepcorpus.cli import main
 from deepcorpus.core import datasets
 from deepcorpus.core.contracts import WEB_DOC, WEB_DOC_SCHEMA
-from pipelines.math.candidates import candidates_graph
+from pipelines.math.candidates import dedup_graph, extract_graph
 from pipelines.math.config import MathRunConfig
+from pipelines.math.inputs import classify
 from pipelines.math.run import stop_reason
 from tests.conftest import session_dir
 
@@ -79,6 +80,9 @@ def test_each_iteration_is_auditable_and_the_loop_stops_on_overlap(run_dir):
     summary = json.loads((run_dir / "summary.json").read_text())
     assert "overlap" in summary["stopped"] and len(summary["iterations"]) == 2
     assert summary["counters"]["read"]["html"] == 342 and summary["counters"]["url"]["dropped_url"] == 8
+    lines = summary["conservation"]  # rows in = rows out + rows dropped, stage by stage, all balanced
+    assert lines and all(" = " in line and " != " not in line for line in lines)
+    assert any(line.startswith("corpus: decontaminate: in ") and "dropped_benchmark 4" in line for line in lines)
 
 
 @pytest.mark.slow
@@ -98,7 +102,9 @@ def test_resume_recomputes_what_a_changed_option_or_input_affects_and_says_which
     copy = tmp_path / "math"
     shutil.copytree(run_dir, copy)
     candidates = datasets.read_manifest(str(copy / "candidates"))
-    assert len(candidates["inputs"]) == 3 and candidates["options"]["min_chars"] == 100  # no longer {}
+    extracted = datasets.read_manifest(str(copy / "extracted"))
+    assert len(extracted["inputs"]) == 3 and extracted["options"]["min_chars"] == 100  # no longer {}
+    assert list(candidates["inputs"]) == ["extracted"]  # dedup is made from extracted/, by its commit
     assert math_run(copy, "--iterations", "1", "--threshold", "0.95") == 0
     assert "iteration 1: recomputing: option threshold: 0.5 -> 0.95" in caplog.text
     assert "reusing" in caplog.text and datasets.read_manifest(str(copy / "candidates")) == candidates
@@ -143,14 +149,22 @@ def test_dataflow_options_build_the_candidates_graph_without_cloud_contact():
     assert options.view_as(StandardOptions).runner == "DataflowRunner"
     assert options.view_as(GoogleCloudOptions).region == "us-central1"
     assert options.view_as(SetupOptions).setup_file.endswith("setup.py")  # ships this project to the workers
-    p = beam.Pipeline(options=options)
     cfg = MathRunConfig(inputs=["gs://bucket/crawl/*.warc.gz"], seed="gs://bucket/owm.parquet",
                         output="gs://bucket/math")
-    target = datasets.Target("gs://bucket/math/candidates", datasets.new_run_id(), WEB_DOC, WEB_DOC_SCHEMA)
-    candidates_graph(p, cfg, ["gs://bucket/crawl/a.warc.gz"], target)
+    p = beam.Pipeline(options=options)
+    target = datasets.Target("gs://bucket/math/extracted", datasets.new_run_id(), WEB_DOC, WEB_DOC_SCHEMA)
+    extract_graph(p, cfg, [classify("gs://bucket/crawl/*.warc.gz")], target)
     labels = {t.unique_name for t in p.to_runner_api().components.transforms.values()}
-    for step in ("Read", "Spread", "Extract", "LanguageId", "UrlDedup", "NearDedup", "WriteCandidates"):
+    for step in ("ExpandInputs", "SpreadFiles", "Read", "Extract", "LanguageId", "WriteExtracted"):
         assert step in labels
+    assert "Spread" not in labels  # the pages are never shuffled, only the file names
+    p = beam.Pipeline(options=options)
+    target = datasets.Target("gs://bucket/math/candidates", datasets.new_run_id(), WEB_DOC, WEB_DOC_SCHEMA)
+    dedup_graph(p, cfg, "gs://bucket/math/extracted", 10**9, target, "gs://bucket/math/candidates_removed.jsonl")
+    labels = {t.unique_name for t in p.to_runner_api().components.transforms.values()}
+    for step in ("SlimRecords", "Dedup/UrlDedup", "Dedup/KeepEarliest", "Dedup/Components", "DropRemoved/Apply",
+                 "WriteCandidates"):
+        assert any(label.startswith(step) for label in labels), step
 
 
 @pytest.mark.slow

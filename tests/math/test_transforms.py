@@ -64,13 +64,14 @@ def test_language_id_adds_columns_and_filters():
         assert_that(out | beam.Map(lambda r: (r["id"], r["language"])), equal_to([("zh", "zh")]))
 
 
-def test_score_and_collect_at_the_cutoff(model_path):
+def test_score_adds_the_score_and_counts_both_sides_of_the_threshold(model_path):
     rows = [row("m", MATH), row("r", RECIPE)]
     with pipeline() as p:
-        scored = p | beam.Create(rows) | beam.ParDo(T.ScoreFn(model_path, iteration=1, threshold=0.5))
-        cutoff = p | "Cutoff" >> beam.Create([0.5])
-        collected = scored | beam.ParDo(T.CollectFn(), beam.pvalue.AsSingleton(cutoff))
-        assert_that(collected | beam.Map(lambda r: (r["id"], r["iteration"])), equal_to([("m", 1)]))
+        scored = p | beam.Create([rows]) | beam.ParDo(T.ScoreFn(model_path, iteration=1, threshold=0.5))
+        assert_that(scored | beam.Map(lambda r: (r["id"], r["score"] >= 0.5, r["iteration"])),
+                    equal_to([("m", True, 1), ("r", False, 1)]))
+    counters = {m.key.metric.name: m.committed for m in p.result.metrics().query()["counters"]}
+    assert counters["in"] == 2 and counters["above_threshold"] == 1 and counters["below_threshold"] == 1
 
 
 def test_token_budget_keeps_the_top_scores():
@@ -78,7 +79,7 @@ def test_token_budget_keeps_the_top_scores():
     hist = T.TokenHistogram()
     acc = hist.create_accumulator()
     for r in rows:
-        acc = hist.add_input(acc, r)
+        acc = hist.add_input(acc, (r["score"], r["token_count"]))
     h = hist.extract_output(hist.merge_accumulators([acc, hist.create_accumulator()]))
     assert T.budget_cutoff(h, 0.5, None) == 0.5
     cutoff = T.budget_cutoff(h, 0.5, token_budget=250)  # room for two pages of 100 tokens
@@ -87,31 +88,41 @@ def test_token_budget_keeps_the_top_scores():
     assert T.budget_cutoff(h, 0.5, token_budget=10_000) == 0.5
 
 
-def test_first_iteration_and_overlap():
-    current = [("a", row("a", "t")), ("b", row("b", "t"))]
-    previous = [("a", 1), ("c", 1)]
-    with pipeline() as p:
-        joined = {"current": p | "C" >> beam.Create(current), "previous": p | "P" >> beam.Create(previous)}
-        out = joined | beam.CoGroupByKey() | beam.ParDo(T.FirstIterationFn())
-        assert_that(out | beam.Map(lambda r: (r["id"], r["iteration"])), equal_to([("a", 1), ("b", None)]))
+def test_sampling_by_hash_is_deterministic_and_at_the_rate():
+    ids = [f"doc-{i}" for i in range(20_000)]
+    h = [T.sample_hash(7, i) for i in ids]
+    assert h == [T.sample_hash(7, i) for i in reversed(ids)][::-1] and all(0 <= x < 1 for x in h)
+    assert h != [T.sample_hash(8, i) for i in ids]
+    rate = T.sample_rate(1000, len(ids))
+    assert 1000 <= sum(x < rate for x in h) < 1500  # enough, with a small margin the launcher trims
+    assert T.sample_rate(10, 5) == 1.0 and T.sample_rate(10, 0) == 1.0
 
 
-def test_training_candidates_route_by_prefix_and_formulas():
+def test_training_roles_by_prefix_and_formulas_at_their_rates():
     rows = [row("q", "words only question", url="https://a.org/questions/1"),
             row("f", "has $x$", url="https://b.org/p", n_formulas=1),
             row("n", RECIPE, url="https://c.org/recipes/1")]
     with pipeline() as p:
-        routed = p | beam.Create(rows) | beam.ParDo(T.TrainingCandidateFn(("a.org/questions",), None, None)) \
-            .with_outputs("positive", main="negative")
-        assert_that(routed.positive | "P" >> beam.Map(lambda r: r["id"]), equal_to(["q"]), label="positives")
-        assert_that(routed.negative | "N" >> beam.Map(lambda r: r["id"]), equal_to(["n"]), label="negatives")
-
-
-def test_domain_stats_count_pages_and_collected():
-    rows = [row("1", "t", url="https://a.org/q/1", score=0.9), row("2", "t", url="https://a.org/q/2", score=0.1)]
+        roles = p | beam.Create(rows) | beam.ParDo(T.SampleRolesFn(1, ("a.org/questions",), 1.0, 1.0))
+        assert_that(roles | beam.Map(lambda kv: (kv[0], kv[1][0])), equal_to([("q", "positive"), ("n", "negative")]))
     with pipeline() as p:
-        stats = (p | beam.Create(rows) | beam.FlatMap(T.domain_stat_items, 0.5, 1) | beam.CombinePerKey(T.sum_pairs))
-        assert_that(stats, equal_to([(("domain", "a.org"), (2, 1)), (("prefix", "a.org/q"), (2, 1))]))
+        roles = p | beam.Create(rows) | beam.ParDo(T.SampleRolesFn(1, ("a.org/questions",), 0.0, 1.0))
+        assert_that(roles | beam.Map(lambda kv: kv[0]), equal_to(["q"]))
+    names = {m.key.metric.name: m.committed for m in p.result.metrics().query()["counters"]}
+    assert names == {"sampled_positives": 1, "dropped_has_formulas": 1, "dropped_not_sampled": 1}
+
+
+def test_domain_stats_wait_for_the_cutoff_as_score_bins():
+    rows = [row("1", "t", url="https://a.org/q/1", score=0.9), row("2", "t", url="https://a.org/q/2", score=0.1),
+            row("3", "t", url="https://a.org/q/3", score=0.6)]
+    with pipeline() as p:
+        bins = (p | beam.Create(rows) | beam.FlatMap(T.domain_stat_items, 0.5, 1)
+                | beam.CombinePerKey(T.DomainBins()))
+        at_threshold = bins | "AtThreshold" >> beam.Map(T.collected_at, 0.5, 0.5)
+        above = bins | "AboveThreshold" >> beam.Map(T.collected_at, 0.8, 0.5)
+        assert_that(at_threshold, equal_to([(("domain", "a.org"), (3, 2)), (("prefix", "a.org/q"), (3, 2))]),
+                    label="threshold")
+        assert_that(above, equal_to([(("domain", "a.org"), (3, 1)), (("prefix", "a.org/q"), (3, 1))]), label="cutoff")
 
 
 def test_only_math_domains_reach_the_driver():

@@ -1,0 +1,162 @@
+"""Crawl scale: `math run` end to end against datatrove's nearest pipeline, at 1x, 4x, 16x and 64x the
+real-page crawl (benchmarks/real_pages.py: 299 saved public pages with and without formulas, ~160 KB
+of HTML each), the same files in the same run.
+
+- deepcorpus: `deepcorpus math run --iterations 1` (read, extract, language ID, URL/exact/near dedup,
+  seed sample, training data, fastText, score, collect, decontaminate) on the local runner with 2
+  worker processes (`--direct_running_mode multi_processing`).
+- datatrove 0.10: `WarcReader` -> `Trafilatura` -> `LanguageFilter` (lid.176) -> `FastTextClassifierFilter`
+  -> `MinhashDedupSignature` / `Buckets` / `Cluster` (words split on spaces, as in dedup_bench), one task, on a fastText model trained
+  the same way (benchmarks/math_bench.py).
+
+Each row: pages, input GB (compressed WARC), wall and CPU seconds (the whole process tree), docs/s per
+core (pages / CPU s) and the peak RSS of the process tree (sampled every 50 ms; shared pages counted
+per process). Targets: memory flat; docs/s per core at least 5x datatrove's. The notes project, from
+the measured CPU per page at the largest scale, the core-hours and the cost of one Common Crawl
+snapshot (~3 billion pages) on Dataflow.
+
+    python -m benchmarks.crawl_bench [OUT] [--scales 1,4,16,64] [--no-datatrove]
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import sys
+import tempfile
+
+from benchmarks import real_pages
+from benchmarks.common import report, run_measured
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SEED = os.path.join(ROOT, "deepcorpus", "samples", "math_seed.jsonl")
+SCALES = (1, 4, 16, 64)
+SNAPSHOT_PAGES = 3_000_000_000
+# Dataflow batch prices (us-central1, 2024 list): per vCPU-hour and per GB-hour of memory; n1-standard
+# workers carry 3.75 GB per vCPU. Shuffle and disk are left out (our shuffles carry ids, not pages).
+VCPU_HOUR_USD = 0.056
+GB_HOUR_USD = 0.003557
+GB_PER_VCPU = 3.75
+
+DATATROVE_CHILD = r"""
+import json, os, sys, time, logging
+from loguru import logger
+logger.remove()
+logging.getLogger("trafilatura").setLevel(logging.ERROR)
+from datatrove.executor import LocalPipelineExecutor
+from datatrove.pipeline.readers import WarcReader
+from datatrove.pipeline.extractors import Trafilatura
+from datatrove.pipeline.filters import FastTextClassifierFilter, LanguageFilter
+import datatrove.pipeline.dedup.minhash as dm
+from datatrove.utils.word_tokenizers import WordTokenizer
+from classifiers.langid import bundled_model_path
+
+
+class SplitTokenizer(WordTokenizer):  # as benchmarks/dedup_bench.py: spaCy's tokenizer is not installed
+    def word_tokenize(self, text):
+        return text.split()
+
+    def sent_tokenize(self, text):
+        return [text]
+
+    def span_tokenize(self, text):
+        return [(0, len(text))]
+
+
+dm.load_word_tokenizer = lambda language: SplitTokenizer()
+folder, model, work = sys.argv[1:4]
+langid = LanguageFilter(languages=None, language_threshold=0.0)
+langid.model.MODEL_URL = bundled_model_path()  # the same lid.176 file, no download
+cfg = dm.MinhashConfig()
+LocalPipelineExecutor([WarcReader(folder, glob_pattern="*.warc.gz"), Trafilatura(favour_precision=True, timeout=5.0),
+                       langid, FastTextClassifierFilter(model, keep_labels=("math", 0.5)),
+                       dm.MinhashDedupSignature(f"{work}/sigs", config=cfg)],
+                      tasks=1, workers=1, logging_dir=f"{work}/logs/1").run()
+LocalPipelineExecutor([dm.MinhashDedupBuckets(f"{work}/sigs", f"{work}/buckets", config=cfg)],
+                      tasks=cfg.num_buckets, workers=1, logging_dir=f"{work}/logs/2").run()
+LocalPipelineExecutor([dm.MinhashDedupCluster(f"{work}/buckets", f"{work}/remove", config=cfg)],
+                      tasks=1, workers=1, logging_dir=f"{work}/logs/3").run()
+"""
+
+
+def _env() -> dict:
+    return {**os.environ, "DEEPCORPUS_PROGRESS_EVERY": "0", "PYTHONPATH": ROOT}
+
+
+def run_ours(crawl_dir: str, out: str) -> dict:
+    cmd = [sys.executable, "-c", "import sys; from deepcorpus.cli import main; sys.exit(main())",
+           "math", "run", "--input", os.path.join(crawl_dir, "*.warc.gz"), "--seed", SEED, "--output", out,
+           "--iterations", "1", "--direct_running_mode", "multi_processing", "--direct_num_workers", "2"]
+    measured = run_measured(cmd, _env())
+    summary = json.load(open(os.path.join(out, "summary.json")))
+    measured["pages"] = summary["counters"]["read"]["html"]
+    measured["kept"] = summary["corpus"]["rows"]
+    return measured
+
+
+def run_datatrove(crawl_dir: str, model: str, work: str, pages: int) -> dict:
+    measured = run_measured([sys.executable, "-c", DATATROVE_CHILD, crawl_dir, model, work], _env())
+    measured["pages"] = pages
+    return measured
+
+
+def cost_notes(cpu_s_per_page: float, peak_mb: float) -> dict:
+    core_hours = cpu_s_per_page * SNAPSHOT_PAGES / 3600
+    usd = core_hours * (VCPU_HOUR_USD + GB_PER_VCPU * GB_HOUR_USD)
+    return {"snapshot_core_hours (3e9 pages, measured CPU/page)": f"{core_hours:,.0f}",
+            "snapshot_dataflow_usd (vCPU + memory, n1-standard)": f"{usd:,.0f}",
+            "memory per process (fits 3.75 GB/vCPU?)": f"{peak_mb / 3:.0f} MiB per process of 3"}
+
+
+def main(out_dir: str = "benchmarks/out", scales: tuple[int, ...] = SCALES, datatrove: bool = True) -> dict:
+    found = real_pages.locate()
+    if found is None:
+        print("real-page set not here (see benchmarks/real_pages.py): nothing to measure", file=sys.stderr)
+        return report("crawl_scale", [], {"skipped": "the real-page set is not here"}, out_dir)
+    rows, notes = [], {}
+    with tempfile.TemporaryDirectory() as tmp:
+        model = None
+        if datatrove:
+            from benchmarks.math_bench import train_models
+
+            os.environ.setdefault("HF_HOME", os.path.join(tmp, "hf"))
+            model = train_models(tmp)[1]
+        for scale in scales:
+            crawl = os.path.join(tmp, f"crawl{scale}")
+            real_pages.replicate(scale, crawl, found)
+            gb = sum(os.path.getsize(f) for f in glob.glob(os.path.join(crawl, "*.warc.gz"))) / 1e9
+            ours = run_ours(crawl, os.path.join(tmp, f"ours{scale}"))
+            systems = [("deepcorpus math run", ours)]
+            if datatrove:
+                systems.append(("datatrove", run_datatrove(crawl, model, os.path.join(tmp, f"dt{scale}"),
+                                                           ours["pages"])))
+            for name, m in systems:
+                rows.append({"system": name, "scale": f"{scale}x", "pages": m["pages"], "input_gb": round(gb, 3),
+                             "wall_s": m["wall_s"], "cpu_s": m["cpu_s"],
+                             "docs_per_cpu_s": m["pages"] / m["cpu_s"] if m["cpu_s"] else 0.0,
+                             "peak_tree_mb": m["peak_tree_mb"]})
+            if datatrove:
+                notes[f"{scale}x: docs/s per core, ours / datatrove"] = (
+                    f"{rows[-2]['docs_per_cpu_s'] / rows[-1]['docs_per_cpu_s']:.2f}x")
+            import shutil
+
+            shutil.rmtree(crawl, ignore_errors=True)
+    ours_rows = [r for r in rows if r["system"] == "deepcorpus math run"]
+    if ours_rows:
+        first, last = ours_rows[0], ours_rows[-1]
+        notes["peak memory, smallest -> largest scale"] = (
+            f"{first['peak_tree_mb']:.0f} -> {last['peak_tree_mb']:.0f} MiB ({first['scale']} -> {last['scale']})")
+        notes.update(cost_notes(last["cpu_s"] / last["pages"], last["peak_tree_mb"]))
+    return report("crawl_scale", rows, notes, out_dir)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out_dir", nargs="?", default="benchmarks/out")
+    parser.add_argument("--scales", default=",".join(map(str, SCALES)), help="copies of the real-page set")
+    parser.add_argument("--no-datatrove", action="store_true", help="deepcorpus only")
+    a = parser.parse_args()
+    main(a.out_dir, tuple(int(x) for x in a.scales.split(",")), not a.no_datatrove)
