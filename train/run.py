@@ -47,7 +47,7 @@ def run(args) -> int:
     if args.resume:
         resume_from = newest_checkpoint(output)
         if resume_from is None:
-            log.info("--resume: no complete checkpoint in %s yet; starting from step 0", output)
+            log.warning("--resume: no complete checkpoint in %s yet; starting from step 0", output)
     elif newest_checkpoint(output):
         raise UserError(f"{output}: holds checkpoints already ({os.path.basename(newest_checkpoint(output))}); "
                         f"add --resume to continue that run, or choose another --output")
