@@ -145,9 +145,16 @@ def test_a_held_lease_is_refreshed_and_a_nested_writer_shares_it(tmp_path, monke
     monkeypatch.setenv("DEEPCORPUS_LOCK_TTL_S", "0.6")
     path = tmp_path / "out"
     with locks.Lock(str(path), command=["outer"]) as lock:
-        first = json.loads((path / locks.LOCK).read_text())["expires"]
+        def lease():  # the holder rewrites its flocked file in place: a read may see it half-written
+            while True:
+                try:
+                    return json.loads((path / locks.LOCK).read_text())
+                except json.JSONDecodeError:
+                    time.sleep(0.01)
+
+        first = lease()["expires"]
         deadline = time.monotonic() + 60  # the refresher runs every fraction of the TTL; a busy machine delays it
-        while (second := json.loads((path / locks.LOCK).read_text()))["expires"] == first:
+        while (second := lease())["expires"] == first:
             assert time.monotonic() < deadline, "the lease was never refreshed"
             time.sleep(0.05)
         assert second["expires"] > first and second["token"] == lock.token
