@@ -94,3 +94,17 @@ def test_prove_step_with_the_machines_shared_pool(lean_config, monkeypatch):
                         equal_to([(c["name"], "verified", lean_config.toolchain) for c in cands]))
     finally:
         _stop(SharedLean(lean_config).acquire())
+
+
+def test_the_shared_config_fits_this_machine_and_in_memory_runs_do_not_share():
+    from pipelines.formal.run import share_lean
+
+    huge = LeanConfig(backend="repl", workers=4, memory_mb=machine_memory_mb())  # one REPL fills the machine
+    assert SharedLean(huge).sized_config().workers == 1 and huge.workers == 4
+    assert SharedLean(LeanConfig(workers=4, memory_mb=None)).sized_config().workers == 4
+    assert SharedLean(huge).tag() == SharedLean(LeanConfig(backend="repl", workers=4, memory_mb=huge.memory_mb)).tag()
+    assert SharedLean(huge).tag() != SharedLean(LeanConfig(backend="repl", workers=3, memory_mb=huge.memory_mb)).tag()
+    assert share_lean(LeanConfig(backend="repl"), ["--runner", "PortableRunner"])
+    assert share_lean(LeanConfig(backend="repl"), [])  # the local multi-process runner
+    assert not share_lean(LeanConfig(backend="repl"), ["--direct_running_mode", "in_memory"])
+    assert not share_lean(LeanConfig(backend="server"), [])  # a Lean server is shared already
