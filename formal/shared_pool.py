@@ -71,21 +71,41 @@ class LeanServer:
         return self.verifier.verify(requests)
 
 
-class SharedVerifier:
-    """The proxy with the verifier interface (`name`, `toolchain`, `verify`, `close`)."""
+# What a proxy raises when the machine's server is gone (the SDK process that started it ended).
+GONE = (EOFError, ConnectionError, BrokenPipeError)
 
-    def __init__(self, handle, proxy):
-        self._handle = handle
-        self._proxy = proxy
-        info = proxy.describe()
+
+class SharedVerifier:
+    """The proxy with the verifier interface (`name`, `toolchain`, `verify`, `close`). If the server
+    went away with the process that started it, the next call starts (or finds) a new one."""
+
+    def __init__(self, shared: SharedLean):
+        self._shared = shared
+        self._connect()
+        info = self._proxy.describe()
         self.name = info["name"]
         self.toolchain = info["toolchain"]
 
+    def _connect(self) -> None:
+        from apache_beam.utils.multi_process_shared import MultiProcessShared
+
+        self._handle = MultiProcessShared(functools.partial(_start, self._shared.sized_config()),
+                                          tag=self._shared.tag(), always_proxy=True, spawn_process=True)
+        self._proxy = self._handle.acquire()
+
+    def _call(self, method: str, *args):
+        try:
+            return getattr(self._proxy, method)(*args)
+        except GONE as e:
+            log.warning("the machine's Lean server is gone (%s: %s); connecting to a new one", type(e).__name__, e)
+            self._connect()
+            return getattr(self._proxy, method)(*args)
+
     def describe(self) -> dict:
-        return self._proxy.describe()
+        return self._call("describe")
 
     def verify(self, requests):
-        return self._proxy.verify(requests)
+        return self._call("verify", requests)
 
     def close(self) -> None:
         # The pool outlives this process's DoFn: the machine's other processes still use it, and it
@@ -115,8 +135,4 @@ class SharedLean:
         return dataclasses.replace(self.lean_config, workers=size)
 
     def acquire(self) -> SharedVerifier:
-        from apache_beam.utils.multi_process_shared import MultiProcessShared
-
-        handle = MultiProcessShared(functools.partial(_start, self.sized_config()), tag=self.tag(),
-                                    always_proxy=True, spawn_process=True)
-        return SharedVerifier(handle, handle.acquire())
+        return SharedVerifier(self)

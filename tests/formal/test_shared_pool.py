@@ -108,3 +108,14 @@ def test_the_shared_config_fits_this_machine_and_in_memory_runs_do_not_share():
     assert share_lean(LeanConfig(backend="repl"), [])  # the local multi-process runner
     assert not share_lean(LeanConfig(backend="repl"), ["--direct_running_mode", "in_memory"])
     assert not share_lean(LeanConfig(backend="server"), [])  # a Lean server is shared already
+
+
+def test_a_server_gone_with_its_process_is_replaced(lean_config):
+    lean = SharedLean(lean_config).acquire()
+    try:
+        before = lean.describe()["pid"]
+        _stop(lean)  # as if the SDK process that started it had ended
+        [r] = lean.verify([VerifyRequest("theorem t : 3 = 3 := rfl", id="after")])
+        assert r.status == VERIFIED and lean.describe()["pid"] != before
+    finally:
+        _stop(lean)
