@@ -100,7 +100,12 @@ class UnverifiedFn(beam.DoFn):
 class JoinCache(beam.PTransform):
     """Candidates -> (candidate, the cache entries of its statement), joined by the statement's key
     with the cache dataset (JSON lines `{"skey", "key", "result"}` in CACHE_DIR/*.jsonl). No side
-    input: a group holds one statement's entries, a few per request its proving made before."""
+    input: a group holds one statement's entries, a few per request its proving made before.
+
+    Each round reads and shuffles the whole dataset (the definite answers of every earlier run of
+    this directory, a few per statement and proof tried); entries of statements not in the round are
+    dropped after the join. Two batches proving the same statement in one run may both add an
+    entry for it: duplicates are harmless (the batch cache keeps one) and not yet compacted."""
 
     def __init__(self, cache_dir: str):
         super().__init__()
