@@ -52,12 +52,13 @@ class LeanConfig:
     lean_server: str | None = None  # URL of a Kimina Lean Server
     repl_command: str | None = None  # e.g. "lake exe repl" (run in lean_project)
     lean_project: str | None = None  # a Lake project directory (e.g. with Mathlib) to run the REPL in
-    workers: int = 1  # REPL processes (per Beam worker)
+    workers: int = 1  # REPL processes (per Beam worker; per machine when shared)
     memory_mb: int | None = 8192  # RLIMIT_AS per REPL process
     max_uses: int = 200  # commands per REPL process before it is restarted
     max_pending: int = 64
     toolchain: str | None = None  # override the detected Lean version
     runner: str = ""  # what detect() found on the driver (repl, kimina-server, lean-file), for the record
+    shared: bool = False  # one backend per machine for all its SDK processes (formal/shared_pool.py)
 
 
 class ReplVerifier:

@@ -11,6 +11,7 @@ SQLite in WAL mode lets the local Beam workers (separate processes) share one fi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sqlite3
@@ -107,3 +108,47 @@ class CachedVerifier:
     def close(self) -> None:
         self.inner.close()
         self.cache.close()
+
+
+def statement_key(cand: dict) -> str:
+    """The join key of a statement's cache entries: its header and statement. The entries' own keys
+    add the toolchain and the code (statement and proof), so another Lean misses, as it should."""
+    h = hashlib.sha256()
+    for part in (cand["header"].strip(), cand["statement"].strip()):
+        h.update(part.encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+class JoinedCache:
+    """The cache entries a join brought to one batch of statements, and the ones the batch adds.
+
+    The same `get_many`/`put_many` as `VerificationCache`, so `CachedVerifier` sits in front of a
+    backend either way; nothing is shared between batches (the dataset is the shared copy). Its size
+    is the batch's statements times the requests per statement (attempts, checks, lemmas)."""
+
+    def __init__(self, entries):
+        self.known: dict[str, dict] = {e["key"]: e["result"] for e in entries}
+        self.new: list[tuple[str, dict]] = []
+        self.hits = 0
+        self.misses = 0
+
+    def get_many(self, keys: list[str]) -> dict[str, VerifyResult]:
+        found = {}
+        for k in dict.fromkeys(keys):
+            if k in self.known:
+                r = VerifyResult.from_json(self.known[k])
+                r.cached = True
+                found[k] = r
+        self.hits += sum(1 for k in keys if k in found)
+        self.misses += sum(1 for k in keys if k not in found)
+        return found
+
+    def put_many(self, items: list[tuple[str, VerifyResult]]) -> None:
+        for k, r in items:
+            if r.status in CACHEABLE and k not in self.known:
+                self.known[k] = r.to_json()
+                self.new.append((k, r))
+
+    def close(self) -> None:
+        pass

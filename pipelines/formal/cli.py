@@ -63,7 +63,7 @@ def register(sub) -> None:
     v.add_argument("--lean-project", help="Lake project directory to run the REPL in (e.g. one with Mathlib)")
     v.add_argument("--require-verification", action="store_true",
                    help="fail (exit 2) instead of writing unverified statements when no Lean runner is found")
-    v.add_argument("--workers", type=positive_int, default=1, help="Lean REPL processes per Beam worker, or requests in flight to --lean-server (default 1)")
+    v.add_argument("--workers", type=positive_int, default=1, help="Lean REPL processes per machine, shared by its Beam workers (at most as many as fit in its memory at --memory-mb each), or requests in flight to --lean-server (default 1)")
     v.add_argument("--memory-mb", type=nonnegative_int, default=8192, help="memory cap per REPL process, MiB (0 = none)")
     v.add_argument("--max-uses", type=positive_int, default=200, help="commands per REPL process before a restart")
     v.add_argument("--toolchain", help="Lean version label (default: asked from Lean)")

@@ -10,7 +10,8 @@ Outputs in the run directory:
 - `corpus/`          the final formal_proof dataset: one row per statement, its best result
 - `proofs.jsonl`     the same rows as JSONL
 - `sft.jsonl`        verified pairs as {"prompt", "completion"} for supervised fine-tuning
-- `verify_cache.sqlite`  the verification cache (reruns do not re-verify)
+- `verify_cache.sqlite`  the verification cache (reruns do not re-verify); with the output on gs:// or
+                         a remote runner, `verify_cache/*.jsonl` instead: a dataset the rounds join against
 - `summary.json`     {"command", "counters", "elapsed_s", "verification", "rounds", ...}
 """
 
@@ -104,6 +105,12 @@ def find_runner(args, beam_args=()):
     return config, ""
 
 
+def share_lean(lean_config, beam_args) -> bool:
+    """One REPL pool per machine whenever its SDK processes are several (a Dataflow VM runs one per
+    vCPU; the local multi-process runner one per core). A Lean server is already shared."""
+    return lean_config.backend != "server" and "in_memory" not in " ".join(beam_args)
+
+
 def round_key(cands: list[dict], prove_config, lean_config) -> str:
     """What a round's result depends on: its statements and proposals (which hold everything the
     generator and the problems contributed), the prover's settings, Lean and the code."""
@@ -136,7 +143,7 @@ def _finished_round(path: str, key: str) -> dict | None:
     return manifest.get("counters")
 
 
-def _round_pipeline(beam_args, cands: list[dict], lean_config, prove_config, cache_path, batch_size, out_path,
+def _round_pipeline(beam_args, cands: list[dict], lean_config, prove_config, cache, batch_size, out_path,
                     command, key: str):
     import apache_beam as beam
 
@@ -159,7 +166,7 @@ def _round_pipeline(beam_args, cands: list[dict], lean_config, prove_config, cac
             stage.pipeline
             | "ReadCandidates" >> beam.io.ReadFromText(cands_path)
             | "Parse" >> beam.Map(json.loads)
-            | "Prove" >> ProveCandidates(lean_config, prove_config, cache_path, batch_size)
+            | "Prove" >> ProveCandidates(lean_config, prove_config, cache[0], batch_size, cache_dir=cache[1])
             | "CountRows" >> beam.Map(_count_row)
             | "Write" >> WriteDataset(target)
         )
@@ -225,6 +232,8 @@ def run(args, beam_args) -> int:
     header = _header(args.header)
     problems = _read_problems(args.problems)
     lean_config, skipped = find_runner(args, beam_args)  # before Beam is imported: a refusal stays one line
+    if lean_config is not None:
+        lean_config.shared = share_lean(lean_config, beam_args)
     from pipelines import worker_paths
     from pipelines.runner import pipeline_options, quiet_beam_logging
 
@@ -240,16 +249,23 @@ def run(args, beam_args) -> int:
         log.warning("--rounds %d: expert iteration needs verified proofs; running one round", args.rounds)
     generator = load_generator(args.generator, model=args.model, tokenizer=args.tokenizer, seed=args.seed,
                                min_quality=args.min_quality, temperature=args.temperature)
-    cache_path = None
+    cache_path = cache_dir = None
     if lean_config is not None and not args.no_cache:
-        cache_path = args.cache or (storage.join(out, "verify_cache.sqlite") if not storage.is_remote(out) else None)
+        if args.cache:
+            cache_path = args.cache
+        elif storage.is_remote(out) or _remote_runner(list(beam_args)):
+            # Workers on other machines: the cache is a dataset in the run directory, joined against.
+            cache_dir = storage.join(out, "verify_cache")
+        else:
+            cache_path = storage.join(out, "verify_cache.sqlite")
     with locks.Lock(out, command=command):  # one writer per run directory
         outputs.mark_run_output(out, "formal run", command)
-        return _rounds(args, beam_args, generator, header, problems, lean_config, skipped, rounds, cache_path, start)
+        return _rounds(args, beam_args, generator, header, problems, lean_config, skipped, rounds,
+                       (cache_path, cache_dir), start)
 
 
 def _rounds(args, beam_args, generator, header: str, problems: list[dict], lean_config, skipped: str, rounds: int,
-            cache_path: str | None, start: float) -> int:
+            cache: tuple[str | None, str | None], start: float) -> int:
     from formal.generators import Candidate
     from formal.prover import ProveConfig
     from pipelines.summary import Balance, format_table, merge
@@ -286,7 +302,7 @@ def _rounds(args, beam_args, generator, header: str, problems: list[dict], lean_
         if counters is not None:
             log.info("round %d: reusing %s (same statements and settings)", rnd, round_path)
         else:
-            counters = _round_pipeline(beam_args, cand_dicts, lean_config, prove_config, cache_path,
+            counters = _round_pipeline(beam_args, cand_dicts, lean_config, prove_config, cache,
                                        args.batch_size, round_path, command, key)
         conserved = round_balance(len(cands), counters)
         conserved.check()  # a reused round is checked too
@@ -356,7 +372,7 @@ def _rounds(args, beam_args, generator, header: str, problems: list[dict], lean_
         "generator": args.generator,
         "header": header,
         "outputs": {"corpus": corpus, "proofs_jsonl": storage.join(out, "proofs.jsonl"),
-                    "sft_jsonl": storage.join(out, "sft.jsonl"), "cache": cache_path},
+                    "sft_jsonl": storage.join(out, "sft.jsonl"), "cache": cache[0] or cache[1]},
     }
     storage.write_bytes_atomic(storage.join(out, "summary.json"), json.dumps(summary, indent=2).encode())
     print(format_table(counters, title="formal run"))

@@ -33,6 +33,17 @@ def test_formal_on_remote_workers_gives_the_local_runs_rows(remote_like, tmp_pat
     assert summary["conservation"][-1].startswith("corpus statements: in 24 = ")
     assert all(line.split(": ", 1)[1] in printed for line in summary["conservation"])
     assert (bucket / "formal" / "rounds" / "round_1.candidates.jsonl").exists()
+    # The workers' verification cache is a dataset in the bucket (no SQLite file on their machines)...
+    assert list((bucket / "formal" / "verify_cache").glob("*.jsonl")) and not (bucket / "formal" /
+                                                                               "verify_cache.sqlite").exists()
+    first = summary["counters"]["lean"]
+    assert first["cache_added"] > 0 and first.get("cache_hits", 0) == 0
+    # ...that a rerun joins against: another --timeout redoes both rounds, and Lean is asked nothing.
+    again_rows, again = _formal(bucket / "formal", [*remote_like.beam_args, "--timeout", "77"])
+    lean = again["counters"]["lean"]
+    assert again_rows == remote
+    assert lean["cache_hits"] >= first["cache_added"] and lean.get("cache_misses", 0) == 0
+    assert lean.get("cache_added", 0) == 0
 
 
 def test_a_run_directory_the_workers_cannot_see_is_refused(tmp_path, capsys):
