@@ -155,27 +155,25 @@ class TokenizeFn(beam.DoFn):
                      f"{self.tokens_done:,}", self.tokens_done / (self.last_log - self.started))
 
 
-def doc_tokens(doc: TokenizedDoc) -> tuple[str, int]:
-    """(source, tokens including its EOS): what the mixture weights are measured in."""
-    return doc.source, len(doc.ids) + 1
-
-
 class SampleFn(beam.DoFn):
     """A TokenizedDoc -> (part, (order, source, ids)) for each copy the mixture takes (one without one).
 
-    Which part and where in it are hashes of the seed and the document, so every part gets a
-    shuffled, reproducible mix of the sources.
+    How many copies, which part and where in it are hashes of the seed and the document, so every
+    part gets a shuffled, reproducible mix of the sources. `rates` (one float per source, None:
+    take every document once) are fixed before the run, so this step streams.
     """
 
-    def __init__(self, num_parts: int, seed: int):
+    def __init__(self, num_parts: int, seed: int, rates: dict[str, float] | None = None):
         self.num_parts = num_parts
         self.seed = seed
+        self.rates = rates
 
     def setup(self):
         self.counters = _Counters("mixture")
 
-    def process(self, doc: TokenizedDoc, rates: dict[str, float] | None = None):
+    def process(self, doc: TokenizedDoc):
         n = 1
+        rates = self.rates
         self.counters.inc("in")
         if rates is not None:
             n = copies(rates.get(doc.source, 0.0), uniform(self.seed, "mix", doc.source, doc.id))

@@ -156,6 +156,9 @@ def test_a_mixture_samples_sources_by_weight(corpora, tokenizer_path, tmp_path, 
     assert m["mixture"]["rates"]["code"] == pytest.approx(1.0)  # the scarce source is taken whole
     assert m["documents_by_source"]["code"] == 60 and m["documents_by_source"]["math"] < 120
     assert m["seed"] == 3
+    # The rates came from metadata and a bounded probe, before any document was tokenized.
+    for name, counted in m["mixture"]["available_tokens"].items():
+        assert m["mixture"]["estimated_tokens"][name] == pytest.approx(counted, rel=0.15)
 
 
 @pytest.mark.slow
@@ -236,3 +239,50 @@ def test_a_rerun_rebuilds_when_an_input_or_option_changed_and_says_which(corpora
     assert main([*argv[:-2], "--seq-len", "48", *IN_MEMORY]) == 0
     assert f"input {src / 'corpus'} changed" in caplog.text
     assert datasets.read_manifest(str(tmp_path / "tokens"))["documents_by_source"] == {"math": 30}
+
+
+def test_the_mixture_samples_as_documents_stream(corpora, tokenizer_path, tmp_path):
+    """No step of a mixture's pipeline waits on a side input: Sample is fused with Tokenize, so
+    token arrays are never all held before sampling."""
+    import apache_beam as beam
+
+    from deepcorpus.core.contracts import token_shard_schema
+    from pipelines.tokenize import run
+    from pipelines.tokenize.tokenizer import tokenizer_hash
+
+    sources = [datasets.resolve_input(corpora[n]) for n in ("code", "math")]
+    inputs = run.Inputs(sources, ["code", "math"], {"code": 0.6, "math": 0.4})
+    tok = load_tokenizer(tokenizer_path)
+    estimates = run.estimated_tokens(inputs, tok)
+    rates = run.planned_rates(inputs, estimates)
+    assert rates["code"] == pytest.approx(1.0) and 0 < rates["math"] < 1
+    target = datasets.Target(str(tmp_path / "out"), datasets.new_run_id(), TOKEN_SHARD, token_shard_schema(64, 600))
+    p = beam.Pipeline()
+    run.build(p, inputs, tokenizer_path, tokenizer_hash(tokenizer_path), target, seq_len=64, eos_id=1, pad_id=2,
+              fim_config=FimConfig(), seed=0, num_parts=2, rates=rates)
+    proto = p.to_runner_api()
+    from apache_beam.portability import common_urns
+    from apache_beam.portability.api import beam_runner_api_pb2
+
+    side_inputs = []
+    for t in proto.components.transforms.values():
+        if t.spec.urn == common_urns.primitives.PAR_DO.urn:
+            payload = beam_runner_api_pb2.ParDoPayload.FromString(t.spec.payload)
+            if payload.side_inputs:
+                side_inputs.append(t.unique_name)
+    # Only the commit's list of part records (after every part is written) has one.
+    assert [n for n in side_inputs if not n.startswith("Commit/")] == []
+    assert any(name.endswith("Sample") for name in (t.unique_name for t in proto.components.transforms.values()))
+
+
+def test_the_probe_counts_bytes_that_train_nothing(corpora, tokenizer_path):
+    """A proof Lean rejected is in the metadata's bytes but trains no tokens: the probe's bytes per
+    token is over all rows, so the estimate is of tokens that will be packed."""
+    from pipelines.tokenize import run
+
+    tok = load_tokenizer(tokenizer_path)
+    formal = datasets.resolve_input(corpora["formal"])
+    everything = run.bytes_per_token(tok, formal, "all")
+    assert run.bytes_per_token(tok, formal, "verified") == pytest.approx(everything * 30 / 24, rel=0.1)
+    # Bounded: a probe of 500 bytes reads a few rows, whatever the source's size.
+    assert run.bytes_per_token(tok, formal, "all", limit=500) == pytest.approx(everything, rel=0.3)
