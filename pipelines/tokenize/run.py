@@ -1,11 +1,12 @@
 """`deepcorpus tokenize run`: corpora (or a mixture of them) -> packed token shards, as a Beam pipeline.
 
-    Read[src] -> Text[src] -> Flatten -> Batch -> Tokenize (FIM on code) -> Sample (mixture)
-      -> GroupByKey (part) -> WritePart
+    Read[src] -> Text[src] -> Flatten -> Select (mixture) -> Batch -> Tokenize (FIM on code)
+      -> Sample (copies, parts) -> GroupByKey (part) -> WritePart
 
 A mixture's rates are fixed before the pipeline starts, from each source's size in its metadata
-(Parquet footers, file sizes: no row is read), so Sample is a streaming step: no side input waits
-for every token array to be counted.
+(Parquet footers, file sizes) and a bounded probe with the tokenizer, so Select and Sample stream:
+no side input waits for every token array to be counted, and what the mixture leaves out is never
+tokenized.
 
 The pipeline writes its parts straight into OUTPUT under this run's id, each part's record carrying
 its packing stats, and last their list; the driver then commits: the manifest (seq_len,
@@ -143,13 +144,16 @@ def build(pipeline, inputs: Inputs, tokenizer_path: str, tokenizer_hash: str, ta
             | f"Read {name}" >> ReadDocuments([source], documents.columns_for(source))
             | f"Text {name}" >> beam.ParDo(transforms.TextFn(name, source.schema_name, formal_keep))
         )
+    if rates is None and inputs.weights is not None:
+        rates = planned_rates(inputs, estimated_tokens(inputs, formal_keep=formal_keep), total_tokens)
+    merged = docs | "Merge" >> beam.Flatten()
+    if rates is not None:
+        merged = merged | "Select" >> beam.ParDo(transforms.SelectFn(seed, rates))
     tokenized = (
-        docs | "Merge" >> beam.Flatten()
+        merged
         | "Batch" >> beam.BatchElements(min_batch_size=64, max_batch_size=512)
         | "Tokenize" >> beam.ParDo(transforms.TokenizeFn(tokenizer_path, tokenizer_hash, fim_config, add_bos))
     )
-    if rates is None and inputs.weights is not None:
-        rates = planned_rates(inputs, estimated_tokens(inputs, formal_keep=formal_keep), total_tokens)
     keyed = tokenized | "Sample" >> beam.ParDo(transforms.SampleFn(num_parts, seed, rates))
     target.wired = True
     parts = (
@@ -292,19 +296,22 @@ def run(args, beam_args: list[str]) -> int:
 
 
 def conservation(counters: dict) -> list:
-    """Every row read is a tokenized document or dropped with its reason; every tokenized document
-    is sampled (its copies packed) or left out by the mixture; every copy sampled is packed."""
+    """Every row read is a tokenized document, dropped with its reason, or left out by the mixture
+    (before tokenizing); the mixture takes or leaves out every document it sees; every tokenized
+    document is sampled (placed in parts); every copy sampled is packed."""
     from pipelines.summary import Balance
 
     text, tok, mix = counters.get("text", {}), counters.get("tokenize", {}), counters.get("mixture", {})
     rows_in = sum(v for k, v in text.items() if k.startswith("in_"))
-    out = [Balance("documents", rows_in, {"tokenized": tok.get("docs", 0)},
-                   {k: v for k, v in text.items() if k.startswith("dropped_")})]
-    if "kept_docs" in mix or "dropped_docs" in mix:
-        out.append(Balance("mixture", tok.get("docs", 0), {"sampled": mix.get("kept_docs", 0)},
+    drops = {k: v for k, v in text.items() if k.startswith("dropped_")}
+    mixture = "kept_docs" in mix or "dropped_docs" in mix
+    if mixture:
+        drops["not sampled"] = mix.get("dropped_docs", 0)
+    out = [Balance("documents", rows_in, {"tokenized": tok.get("docs", 0)}, drops)]
+    if mixture:
+        out.append(Balance("mixture", mix.get("in", 0), {"sampled": mix.get("kept_docs", 0)},
                            {"not sampled": mix.get("dropped_docs", 0)}))
-    else:
-        out.append(Balance("sampling", tok.get("docs", 0), {"sampled": mix.get("in", 0)}))
+    out.append(Balance("sampling", tok.get("docs", 0), {"sampled": mix.get("placed", 0)}))
     out.append(Balance("copies", mix.get("copies", 0), {"packed": counters.get("pack", {}).get("docs", 0)}))
     return out
 
@@ -333,18 +340,18 @@ def _manifest_extra(args, inputs: Inputs, tok_keys: dict, fim_config: FimConfig,
 def _mixture(args, inputs: Inputs, counters: dict, target, rates: dict[str, float] | None,
              estimates: dict[str, int] | None) -> dict:
     """The mixture's record: the rates that ran and the token estimates they came from, the tokens
-    each source turned out to hold (the tokenize counters), and the realised shares from the parts'
-    records."""
+    of the documents taken (once each: the tokenize counters), and the realised shares from the
+    parts' records."""
     if inputs.weights is None:
         return {}
     parts = datasets.read_part_list(target.path, target.run_id) or []
     tokens_by_source = _sum([r["stats"] for r in parts if "stats" in r], "tokens_by_source")
     counted = counters.get("tokenize", {})
-    available = {n: counted.get(f"tokens_{n}", 0) for n in inputs.names}
+    sampled = {n: counted.get(f"tokens_{n}", 0) for n in inputs.names}
     return {"mixture": {
         "weights": inputs.weights,
         "estimated_tokens": estimates,
-        "available_tokens": available,
+        "sampled_tokens": sampled,
         "rates": rates,
         "total_tokens": args.total_tokens,
         "realised_share": _shares(tokens_by_source),

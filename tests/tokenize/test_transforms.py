@@ -69,6 +69,22 @@ def test_sample_keys_documents_by_part_and_repeats_by_rate():
                     equal_to([(("a", True), 200)]))
 
 
+def test_select_leaves_out_documents_before_tokenizing_and_sample_repeats_the_kept():
+    docs = [transforms.Document("a" if i % 2 else "b", str(i), "x", False) for i in range(400)]
+    rates = {"a": 1.5, "b": 0.25}
+    with local_pipeline() as p:
+        kept = p | beam.Create(docs) | beam.ParDo(transforms.SelectFn(7, rates))
+        assert_that(kept | beam.Map(lambda d: d.source) | beam.combiners.Count.PerElement()
+                    | beam.Filter(lambda kv: kv[0] == "a"), equal_to([("a", 200)]), label="a whole")
+        b = kept | beam.Filter(lambda d: d.source == "b") | beam.combiners.Count.Globally()
+        assert_that(b, _about(50, 0.3), label="b at its rate")
+        tokenized = kept | beam.Map(lambda d: transforms.TokenizedDoc(d.source, d.id, np.arange(2, dtype=np.int32),
+                                                                      False))
+        copies = (tokenized | beam.ParDo(transforms.SampleFn(2, 7, rates))
+                  | beam.Filter(lambda kv: kv[1][1] == "a") | "Count a" >> beam.combiners.Count.Globally())
+        assert_that(copies, _about(300, 0.2), label="a repeated")
+
+
 def _about(expected: int, rel: float):
     def check(got):
         assert len(got) == 1 and abs(got[0] - expected) <= rel * expected, f"{got} for about {expected}"
