@@ -98,3 +98,18 @@ def test_picked_row_groups_are_spread_by_the_seed(tmp_path):
     assert len(picked) == 10 and picked == sorted(picked, key=lambda g: (g.path, g.index))
     assert picked != groups[:10] and picked != row_groups.pick(groups, 500, seed=1, name="web")
     assert row_groups.pick(groups, 10**6, seed=0, name="web") == sorted(groups)
+
+
+def test_a_corrupt_row_group_the_sample_reads_names_its_part(tmp_path, capsys):
+    path = write(tmp_path / "web", contracts.WEB_DOC, web_rows(50 * 8), rows_per_part=50)
+    parts = sorted(p for p in (tmp_path / "web").iterdir() if p.name.endswith(".parquet"))
+    for part in parts:  # every part's pages garbled, their footers intact
+        data = bytearray(part.read_bytes())
+        data[8:len(data) // 2] = b"\xff" * (len(data) // 2 - 8)
+        part.write_bytes(bytes(data))
+    out = tmp_path / "t.json"
+    assert main(["tokenize", "train-tokenizer", "--input", path, "--vocab-size", "300", "--sample-bytes", "3000",
+                 "--output", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not a readable Parquet file" in err[0] and any(p.name in err[0] for p in parts)
+    assert not out.exists()
