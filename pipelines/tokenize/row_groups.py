@@ -62,8 +62,9 @@ def row_groups(path: str) -> list[RowGroup]:
 
 
 def pick(groups: list[RowGroup], share: int, seed, name: str) -> list[RowGroup]:
-    """Row groups in hash order until they hold OVERSAMPLE x `share` bytes of text, back in file
-    order (so files are read front to back). Memory: one tuple per row group of the source."""
+    """Row groups in hash order until they hold OVERSAMPLE x `share` bytes of text, kept in that
+    order: the share fills from groups spread over the source, not from its first files. Memory:
+    one tuple per row group of the source."""
     ranked = sorted(groups, key=lambda g: uniform(seed, "group", name, storage.basename(g.path), g.index))
     picked, held = [], 0
     for g in ranked:
@@ -71,18 +72,18 @@ def pick(groups: list[RowGroup], share: int, seed, name: str) -> list[RowGroup]:
             break
         picked.append(g)
         held += g.text_bytes
-    return sorted(picked, key=lambda g: (g.path, g.index))
+    return picked
 
 
 def iter_group_rows(groups: list[RowGroup], columns: list[str] | None) -> Iterator[dict]:
-    """The rows of just these row groups, one group at a time; a corrupt one names its file."""
+    """The rows of just these row groups, one group at a time in the order given (a file opened
+    once for each run of its groups); a corrupt one names its file."""
+    import itertools
+
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    by_file: dict[str, list[RowGroup]] = {}
-    for g in groups:
-        by_file.setdefault(g.path, []).append(g)
-    for path, file_groups in by_file.items():
+    for path, file_groups in itertools.groupby(groups, key=lambda g: g.path):
         try:
             with storage.open_random(path) as handle:
                 pf = pq.ParquetFile(handle)
