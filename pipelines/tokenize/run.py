@@ -238,6 +238,9 @@ def run(args, beam_args: list[str]) -> int:
     planned_bytes = max(text_bytes, BYTES_PER_TOKEN * (args.total_tokens or 0))
     estimates = estimated_tokens(inputs, tok, args.formal_keep) if inputs.weights is not None else None
     rates = planned_rates(inputs, estimates, args.total_tokens)
+    if rates is not None:
+        log.info("mixture rates from metadata and a probe: %s", ", ".join(
+            f"{n} {rates[n]:.3f} (~{estimates[n]:,} tokens)" for n in inputs.names))
     num_parts = args.num_parts or max(1, math.ceil(planned_bytes / BYTES_PER_PART))
     current = config_fingerprint(inputs, tok_keys["tokenizer_hash"], seq_len=args.seq_len, fim=vars(fim_config),
                                  num_parts=num_parts, add_bos=bool(args.add_bos), total_tokens=args.total_tokens,
