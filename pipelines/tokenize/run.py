@@ -1,7 +1,12 @@
 """`deepcorpus tokenize run`: corpora (or a mixture of them) -> packed token shards, as a Beam pipeline.
 
-    Read[src] -> Text[src] -> Flatten -> Batch -> Tokenize (FIM on code) -> Sample (mixture)
-      -> GroupByKey (part) -> WritePart
+    Read[src] -> Text[src] -> Flatten -> Select (mixture) -> Batch -> Tokenize (FIM on code)
+      -> Sample (copies, parts) -> GroupByKey (part) -> WritePart
+
+A mixture's rates are fixed before the pipeline starts, from each source's size in its metadata
+(Parquet footers, file sizes) and a bounded probe with the tokenizer, so Select and Sample stream:
+no side input waits for every token array to be counted, and what the mixture leaves out is never
+tokenized.
 
 The pipeline writes its parts straight into OUTPUT under this run's id, each part's record carrying
 its packing stats, and last their list; the driver then commits: the manifest (seq_len,
@@ -28,6 +33,7 @@ from pipelines.tokenize.fim import FimConfig
 log = logging.getLogger(__name__)
 
 BYTES_PER_PART = 256 * 2**20  # of input text: ~64M tokens, ~256 MB of ids to pack in one worker
+BYTES_PER_TOKEN = 4  # of text, for sizing and for the mixture's token estimates before the run
 
 
 @dataclass
@@ -70,16 +76,66 @@ def _input_paths(inputs: Inputs) -> list[str]:
     return [p for s in inputs.sources for p in ([s.dataset.path] if s.dataset is not None else s.files)]
 
 
+PROBE_BYTES = 1_000_000  # of each source's first texts, encoded before the run to convert bytes to tokens
+
+
+def bytes_per_token(tok, source: datasets.Source, formal_keep: str = "not-failed", limit: int = PROBE_BYTES) -> float:
+    """Bytes of the `text` column per token trained (EOS counted) over a source's first rows, up
+    to `limit` bytes: a bounded probe (the first row group or lines), not a scan. Rows that train
+    nothing (empty, a proof Lean rejected) count their bytes and no tokens, as the metadata's sizes
+    do (a JSONL line counts whole: its file size is what the estimate has). BYTES_PER_TOKEN when
+    the probe finds no text."""
+    from pipelines.tokenize.row_groups import is_parquet
+
+    parquet = is_parquet(source)
+    texts, held = [], 0
+    for row in datasets.iter_source_rows(source, documents.columns_for(source)):
+        raw = row.get("text") if isinstance(row.get("text"), str) else ""
+        if not parquet:
+            raw = json.dumps(row, ensure_ascii=False) + "\n"
+        text = documents.document_text(row, source.schema_name, formal_keep)
+        held += len(raw.encode("utf-8", "surrogatepass"))
+        if text is not None:
+            texts.append(text[:limit])
+        if held >= limit:
+            break
+    if not texts or held == 0:
+        return float(BYTES_PER_TOKEN)
+    tokens = sum(len(e.ids) + 1 for e in tok.encode_batch_fast(texts, add_special_tokens=False))
+    return held / tokens
+
+
+def estimated_tokens(inputs: Inputs, tok=None, formal_keep: str = "not-failed") -> dict[str, int]:
+    """Each source's tokens before the run: its text bytes from metadata (Parquet footers, file
+    sizes) over the bytes per token of a bounded probe with `tok` (BYTES_PER_TOKEN without one)."""
+    out = {}
+    for source, name in zip(inputs.sources, inputs.names):
+        ratio = bytes_per_token(tok, source, formal_keep) if tok is not None else BYTES_PER_TOKEN
+        out[name] = int(documents.estimate_text_bytes(source) / ratio)
+    return out
+
+
+def planned_rates(inputs: Inputs, estimates: dict[str, int], total_tokens: int | None = None) -> dict[str, float] | None:
+    """The mixture's sampling rate per source (None without a mixture): a dict of one float per
+    source, so it travels inside the job graph and Sample needs no side input."""
+    from pipelines.tokenize.sampling import mixture_rates
+
+    if inputs.weights is None:
+        return None
+    return mixture_rates(estimates, inputs.weights, total_tokens)
+
+
 def build(pipeline, inputs: Inputs, tokenizer_path: str, tokenizer_hash: str, target, *, seq_len: int, eos_id: int,
           pad_id: int, fim_config: FimConfig, seed: int, num_parts: int, add_bos: bool = False,
-          formal_keep: str = "not-failed", total_tokens: int | None = None):
+          formal_keep: str = "not-failed", total_tokens: int | None = None,
+          rates: dict[str, float] | None = None):
     """Add the tokenize steps to `pipeline`, writing the parts of `target` (a datasets.Target);
-    returns the PCollection of part records."""
+    returns the PCollection of part records. `rates` (planned_rates; from metadata alone when not
+    given) sample a mixture."""
     import apache_beam as beam
 
     from pipelines.io import ReadDocuments, WritePartList
     from pipelines.tokenize import transforms
-    from pipelines.tokenize.sampling import mixture_rates
 
     docs = []
     for source, name in zip(inputs.sources, inputs.names):
@@ -88,23 +144,17 @@ def build(pipeline, inputs: Inputs, tokenizer_path: str, tokenizer_hash: str, ta
             | f"Read {name}" >> ReadDocuments([source], documents.columns_for(source))
             | f"Text {name}" >> beam.ParDo(transforms.TextFn(name, source.schema_name, formal_keep))
         )
+    if rates is None and inputs.weights is not None:
+        rates = planned_rates(inputs, estimated_tokens(inputs, formal_keep=formal_keep), total_tokens)
+    merged = docs | "Merge" >> beam.Flatten()
+    if rates is not None:
+        merged = merged | "Select" >> beam.ParDo(transforms.SelectFn(seed, rates))
     tokenized = (
-        docs | "Merge" >> beam.Flatten()
+        merged
         | "Batch" >> beam.BatchElements(min_batch_size=64, max_batch_size=512)
         | "Tokenize" >> beam.ParDo(transforms.TokenizeFn(tokenizer_path, tokenizer_hash, fim_config, add_bos))
     )
-    sample = transforms.SampleFn(num_parts, seed)
-    if inputs.weights is None:
-        keyed = tokenized | "Sample" >> beam.ParDo(sample)
-    else:
-        rates = (
-            tokenized
-            | "CountTokens" >> beam.Map(transforms.doc_tokens)
-            | "SumTokens" >> beam.CombinePerKey(sum)
-            | "AsDict" >> beam.combiners.ToDict()
-            | "Rates" >> beam.Map(mixture_rates, inputs.weights, total_tokens)
-        )
-        keyed = tokenized | "Sample" >> beam.ParDo(sample, rates=beam.pvalue.AsSingleton(rates))
+    keyed = tokenized | "Sample" >> beam.ParDo(transforms.SampleFn(num_parts, seed, rates))
     target.wired = True
     parts = (
         keyed
@@ -184,8 +234,13 @@ def run(args, beam_args: list[str]) -> int:
     tok_keys = shard_manifest_keys(tok, sha256(tokenizer_json))
     schema = token_shard_schema(args.seq_len, tok_keys["vocab_size"])
     text_bytes = sum(documents.estimate_text_bytes(s) for s in inputs.sources)
-    # ~4 bytes of text per token: a --total-tokens that repeats sources needs more parts than the inputs.
-    planned_bytes = max(text_bytes, 4 * (args.total_tokens or 0))
+    # A --total-tokens that repeats sources needs more parts than the inputs.
+    planned_bytes = max(text_bytes, BYTES_PER_TOKEN * (args.total_tokens or 0))
+    estimates = estimated_tokens(inputs, tok, args.formal_keep) if inputs.weights is not None else None
+    rates = planned_rates(inputs, estimates, args.total_tokens)
+    if rates is not None:
+        log.info("mixture rates from metadata and a probe: %s", ", ".join(
+            f"{n} {rates[n]:.3f} (~{estimates[n]:,} tokens)" for n in inputs.names))
     num_parts = args.num_parts or max(1, math.ceil(planned_bytes / BYTES_PER_PART))
     current = config_fingerprint(inputs, tok_keys["tokenizer_hash"], seq_len=args.seq_len, fim=vars(fim_config),
                                  num_parts=num_parts, add_bos=bool(args.add_bos), total_tokens=args.total_tokens,
@@ -214,14 +269,14 @@ def run(args, beam_args: list[str]) -> int:
         build(stage.pipeline, inputs, worker_tokenizer, tok_keys["tokenizer_hash"], target, seq_len=args.seq_len,
               eos_id=tok_keys["eos_id"], pad_id=tok_keys["pad_id"], fim_config=fim_config, seed=seed,
               num_parts=num_parts, add_bos=args.add_bos, formal_keep=args.formal_keep,
-              total_tokens=args.total_tokens)
+              total_tokens=args.total_tokens, rates=rates)
         counters = stage.run()
         balances = conservation(counters)
         for b in balances:  # before the commit: a pipeline that lost documents commits nothing
             b.check()
         listed = datasets.read_part_list(target.path, target.run_id) or []
         summary.check_committed(balances[-1], {"packed": sum(r.get("stats", {}).get("documents", 0) for r in listed)})
-        manifest = stage.commit(args.output, extra={**_mixture(args, inputs, counters, target),
+        manifest = stage.commit(args.output, extra={**_mixture(args, inputs, counters, target, rates, estimates),
                                                     "conservation": [b.line() for b in balances]})
     elapsed = time.time() - start
     report = {"command": command, "counters": counters, "elapsed_s": round(elapsed, 3),
@@ -244,19 +299,22 @@ def run(args, beam_args: list[str]) -> int:
 
 
 def conservation(counters: dict) -> list:
-    """Every row read is a tokenized document or dropped with its reason; every tokenized document
-    is sampled (its copies packed) or left out by the mixture; every copy sampled is packed."""
+    """Every row read is a tokenized document, dropped with its reason, or left out by the mixture
+    (before tokenizing); the mixture takes or leaves out every document it sees; every tokenized
+    document is sampled (placed in parts); every copy sampled is packed."""
     from pipelines.summary import Balance
 
     text, tok, mix = counters.get("text", {}), counters.get("tokenize", {}), counters.get("mixture", {})
     rows_in = sum(v for k, v in text.items() if k.startswith("in_"))
-    out = [Balance("documents", rows_in, {"tokenized": tok.get("docs", 0)},
-                   {k: v for k, v in text.items() if k.startswith("dropped_")})]
-    if "kept_docs" in mix or "dropped_docs" in mix:
-        out.append(Balance("mixture", tok.get("docs", 0), {"sampled": mix.get("kept_docs", 0)},
+    drops = {k: v for k, v in text.items() if k.startswith("dropped_")}
+    mixture = "kept_docs" in mix or "dropped_docs" in mix
+    if mixture:
+        drops["not sampled"] = mix.get("dropped_docs", 0)
+    out = [Balance("documents", rows_in, {"tokenized": tok.get("docs", 0)}, drops)]
+    if mixture:
+        out.append(Balance("mixture", mix.get("in", 0), {"sampled": mix.get("kept_docs", 0)},
                            {"not sampled": mix.get("dropped_docs", 0)}))
-    else:
-        out.append(Balance("sampling", tok.get("docs", 0), {"sampled": mix.get("in", 0)}))
+    out.append(Balance("sampling", tok.get("docs", 0), {"sampled": mix.get("placed", 0)}))
     out.append(Balance("copies", mix.get("copies", 0), {"packed": counters.get("pack", {}).get("docs", 0)}))
     return out
 
@@ -282,21 +340,22 @@ def _manifest_extra(args, inputs: Inputs, tok_keys: dict, fim_config: FimConfig,
     }
 
 
-def _mixture(args, inputs: Inputs, counters: dict, target) -> dict:
-    """The mixture's record, from the counters the pipeline's side input summed (so it matches what
-    ran), and the realised shares from the parts' records."""
-    from pipelines.tokenize.sampling import mixture_rates
-
+def _mixture(args, inputs: Inputs, counters: dict, target, rates: dict[str, float] | None,
+             estimates: dict[str, int] | None) -> dict:
+    """The mixture's record: the rates that ran and the token estimates they came from, the tokens
+    of the documents taken (once each: the tokenize counters), and the realised shares from the
+    parts' records."""
     if inputs.weights is None:
         return {}
     parts = datasets.read_part_list(target.path, target.run_id) or []
     tokens_by_source = _sum([r["stats"] for r in parts if "stats" in r], "tokens_by_source")
     counted = counters.get("tokenize", {})
-    available = {n: counted.get(f"tokens_{n}", 0) for n in inputs.names}
+    sampled = {n: counted.get(f"tokens_{n}", 0) for n in inputs.names}
     return {"mixture": {
         "weights": inputs.weights,
-        "available_tokens": available,
-        "rates": mixture_rates(available, inputs.weights, args.total_tokens),
+        "estimated_tokens": estimates,
+        "sampled_tokens": sampled,
+        "rates": rates,
         "total_tokens": args.total_tokens,
         "realised_share": _shares(tokens_by_source),
     }}

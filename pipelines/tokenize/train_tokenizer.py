@@ -3,7 +3,9 @@
 The sample is spread over each input rather than taken from its head: a document is kept when a
 hash of (seed, source, id) falls under the rate that makes the source's share of `--sample-bytes`
 (estimated from Parquet metadata, so nothing is read twice). Budgets a small source cannot use go
-to the others. Rows stream from disk into the trainer, a long document in bounded windows
+to the others. From Parquet, only the row groups the share needs are read: picked by a hash from
+the footers' sizes (pipelines/tokenize/row_groups.py), so the rows read follow `--sample-bytes`,
+not the size of the input; JSONL, which has no index, is read until the share is full. Rows stream from disk into the trainer, a long document in bounded windows
 (pipelines/tokenize/windows.py); no input is ever loaded whole.
 """
 
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from deepcorpus.core import datasets
 from deepcorpus.core.errors import UserError
 from pipelines.summary import format_table
-from pipelines.tokenize import documents, windows
+from pipelines.tokenize import documents, row_groups, windows
 from pipelines.tokenize.sampling import uniform
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ EVAL_BYTES_PER_SOURCE = 1_000_000  # of each source's sample, kept to measure co
 class SampleStats:
     docs: dict[str, int] = field(default_factory=dict)
     bytes: dict[str, int] = field(default_factory=dict)
+    rows_read: dict[str, int] = field(default_factory=dict)
     eval_texts: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -50,6 +53,18 @@ def allocate(sizes: list[int], budget: int) -> list[int]:
     return alloc
 
 
+def _rows_to_sample(source: datasets.Source, name: str, size: int, share: int, seed) -> tuple[Iterator[dict], float]:
+    """The rows to draw a source's share from, and the rate to keep them at."""
+    columns = documents.columns_for(source)
+    if size > share and row_groups.is_parquet(source):
+        groups = [g for f in row_groups.source_files(source) for g in row_groups.row_groups(f)]
+        picked = row_groups.pick(groups, share, seed, name)
+        held = sum(g.text_bytes for g in picked)
+        log.info("sampling %s: %d of %d row groups (~%s bytes of text)", name, len(picked), len(groups), f"{held:,}")
+        return row_groups.iter_group_rows(picked, columns), row_groups.keep_rate(picked, share)
+    return datasets.iter_source_rows(source, columns), (1.0 if size <= share else share / size)
+
+
 def sample_texts(sources: list[datasets.Source], names: list[str], budget: int, seed: int,
                  stats: SampleStats) -> Iterator[str]:
     """Texts from every source up to its share of `budget` bytes, spread by a hash of each document."""
@@ -57,11 +72,12 @@ def sample_texts(sources: list[datasets.Source], names: list[str], budget: int, 
     started = last_log = time.time()
     total = 0
     for source, name, size, share in zip(sources, names, sizes, allocate(sizes, budget)):
-        rate = 1.0 if size <= share else share / size
+        rows, rate = _rows_to_sample(source, name, size, share, seed)
         log.info("sampling %s: ~%s of ~%s bytes (rate %.3f)", name, f"{share:,}", f"{size:,}", rate)
-        used = docs = 0
+        used = docs = read = 0
         keep = stats.eval_texts.setdefault(name, [])
-        for row in datasets.iter_source_rows(source, documents.columns_for(source)):
+        for row in rows:
+            read += 1
             text = documents.document_text(row, source.schema_name)
             if text is None or uniform(seed, "sample", name, row.get("id")) >= rate:
                 continue
@@ -81,7 +97,7 @@ def sample_texts(sources: list[datasets.Source], names: list[str], budget: int, 
             if used >= share:
                 break
         total += used
-        stats.docs[name], stats.bytes[name] = docs, used
+        stats.docs[name], stats.bytes[name], stats.rows_read[name] = docs, used, read
 
 
 def run(args) -> int:
@@ -109,7 +125,8 @@ def run(args) -> int:
     elapsed = time.time() - start
     log.info("wrote %s (sha256 %s) in %.1fs", args.output, digest, elapsed)
     table = {
-        "sample": {**{f"docs_{n}": v for n, v in stats.docs.items()}, **{f"bytes_{n}": v for n, v in stats.bytes.items()}},
+        "sample": {**{f"docs_{n}": v for n, v in stats.docs.items()}, **{f"bytes_{n}": v for n, v in stats.bytes.items()},
+                   **{f"rows_read_{n}": v for n, v in stats.rows_read.items()}},
         "tokenizer": {"vocab_size": info["vocab_size"], "merges": info["merges"]},
         # Measured on (part of) the training sample itself, so a little optimistic.
         "bytes_per_token": {name: bytes_per_token(tok, texts) for name, texts in stats.eval_texts.items() if texts},

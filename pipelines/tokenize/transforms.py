@@ -1,6 +1,7 @@
 """The steps of `tokenize run` as Beam DoFns, each small and tested on its own.
 
-    rows --Text--> Document --Batch/Tokenize--> TokenizedDoc --Sample--> (part, (order, source, ids))
+    rows --Text--> Document [--Select (mixture)-->] --Batch/Tokenize--> TokenizedDoc
+         --Sample--> (part, (order, source, ids))
          --GroupByKey--> --WritePart--> part-RUN-NNNNN-UNIQUE.parquet (its record carries its stats)
 
 Counters (namespace = the stage in the summary table): text, fim, tokenize, mixture, pack.
@@ -155,33 +156,54 @@ class TokenizeFn(beam.DoFn):
                      f"{self.tokens_done:,}", self.tokens_done / (self.last_log - self.started))
 
 
-def doc_tokens(doc: TokenizedDoc) -> tuple[str, int]:
-    """(source, tokens including its EOS): what the mixture weights are measured in."""
-    return doc.source, len(doc.ids) + 1
+def mixture_copies(seed, rates: dict[str, float], source: str, doc_id: str) -> int:
+    """How many copies of a document the mixture takes: a hash of (seed, source, id) against its
+    source's rate, the same before and after tokenizing."""
+    return copies(rates.get(source, 0.0), uniform(seed, "mix", source, doc_id))
+
+
+class SelectFn(beam.DoFn):
+    """A Document -> itself when the mixture takes it (once or more), before it is tokenized: what
+    the mixture leaves out costs no tokenizing. `rates` (one float per source) are fixed before the
+    run, so this is a streaming filter."""
+
+    def __init__(self, seed: int, rates: dict[str, float]):
+        self.seed = seed
+        self.rates = rates
+
+    def setup(self):
+        self.counters = _Counters("mixture")
+
+    def process(self, doc: Document):
+        n = mixture_copies(self.seed, self.rates, doc.source, doc.id)
+        self.counters.inc("in")
+        self.counters.inc("dropped_docs" if n == 0 else "kept_docs")
+        if n > 1:
+            self.counters.inc("repeated_docs")
+        if n:
+            yield doc
 
 
 class SampleFn(beam.DoFn):
     """A TokenizedDoc -> (part, (order, source, ids)) for each copy the mixture takes (one without one).
 
-    Which part and where in it are hashes of the seed and the document, so every part gets a
-    shuffled, reproducible mix of the sources.
+    How many copies, which part and where in it are hashes of the seed and the document, so every
+    part gets a shuffled, reproducible mix of the sources. `rates` (one float per source, None:
+    take every document once) are fixed before the run, so this step streams; a document SelectFn
+    left out yields nothing here either.
     """
 
-    def __init__(self, num_parts: int, seed: int):
+    def __init__(self, num_parts: int, seed: int, rates: dict[str, float] | None = None):
         self.num_parts = num_parts
         self.seed = seed
+        self.rates = rates
 
     def setup(self):
         self.counters = _Counters("mixture")
 
-    def process(self, doc: TokenizedDoc, rates: dict[str, float] | None = None):
-        n = 1
-        self.counters.inc("in")
-        if rates is not None:
-            n = copies(rates.get(doc.source, 0.0), uniform(self.seed, "mix", doc.source, doc.id))
-            self.counters.inc("dropped_docs" if n == 0 else "kept_docs")
-            if n > 1:
-                self.counters.inc("repeated_docs")
+    def process(self, doc: TokenizedDoc):
+        n = 1 if self.rates is None else mixture_copies(self.seed, self.rates, doc.source, doc.id)
+        self.counters.inc("placed")
         self.counters.inc("copies", n)
         for copy in range(n):
             part = int(uniform(self.seed, "part", doc.source, doc.id, copy) * self.num_parts)

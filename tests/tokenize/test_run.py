@@ -84,13 +84,21 @@ def test_documents_lost_between_the_stages_fail_the_run():
     from pipelines.tokenize.run import conservation
 
     counters = {"text": {"in_a": 10, "dropped_empty": 1}, "tokenize": {"docs": 9},
-                "mixture": {"in": 9, "copies": 9}, "pack": {"docs": 8}}
+                "mixture": {"placed": 9, "copies": 9}, "pack": {"docs": 8}}
     documents, sampling, copies = conservation(counters)
     assert documents.ok and sampling.ok and not copies.ok
     with pytest.raises(ConservationError, match="copies: in 9 != packed 8"):
         copies.check()
-    mixed = conservation({**counters, "mixture": {"in": 9, "kept_docs": 7, "dropped_docs": 2, "copies": 8}})
-    assert mixed[1].line() == "mixture: in 9 = sampled 7 + not sampled 2" and mixed[2].ok
+    # A mixture leaves documents out before tokenizing them: they are the documents line's drops.
+    mixed = conservation({**counters, "tokenize": {"docs": 7},
+                          "mixture": {"in": 9, "kept_docs": 7, "dropped_docs": 2, "placed": 7, "copies": 8},
+                          "pack": {"docs": 8}})
+    assert [b.ok for b in mixed] == [True] * 4
+    assert mixed[0].line() == "documents: in 10 = tokenized 7 + dropped_empty 1 + not sampled 2"
+    assert mixed[1].line() == "mixture: in 9 = sampled 7 + not sampled 2"
+    lost = conservation({**counters, "tokenize": {"docs": 6},
+                         "mixture": {"in": 9, "kept_docs": 7, "dropped_docs": 2, "placed": 6, "copies": 7}})
+    assert not lost[0].ok  # a sampled document that never came out of Tokenize
 
 
 def test_each_part_is_one_stream_of_whole_documents(shard_set):
@@ -156,6 +164,10 @@ def test_a_mixture_samples_sources_by_weight(corpora, tokenizer_path, tmp_path, 
     assert m["mixture"]["rates"]["code"] == pytest.approx(1.0)  # the scarce source is taken whole
     assert m["documents_by_source"]["code"] == 60 and m["documents_by_source"]["math"] < 120
     assert m["seed"] == 3
+    # The rates came from metadata and a bounded probe, before any document was tokenized.
+    # code (rate 1) is taken whole: its tokens are the estimate's to check.
+    assert m["mixture"]["estimated_tokens"]["code"] == pytest.approx(m["mixture"]["sampled_tokens"]["code"], rel=0.15)
+    assert "not sampled" in m["conservation"][0]  # left out before tokenizing
 
 
 @pytest.mark.slow
@@ -236,3 +248,50 @@ def test_a_rerun_rebuilds_when_an_input_or_option_changed_and_says_which(corpora
     assert main([*argv[:-2], "--seq-len", "48", *IN_MEMORY]) == 0
     assert f"input {src / 'corpus'} changed" in caplog.text
     assert datasets.read_manifest(str(tmp_path / "tokens"))["documents_by_source"] == {"math": 30}
+
+
+def test_the_mixture_samples_as_documents_stream(corpora, tokenizer_path, tmp_path):
+    """No step of a mixture's pipeline waits on a side input: Sample is fused with Tokenize, so
+    token arrays are never all held before sampling."""
+    import apache_beam as beam
+
+    from deepcorpus.core.contracts import token_shard_schema
+    from pipelines.tokenize import run
+    from pipelines.tokenize.tokenizer import tokenizer_hash
+
+    sources = [datasets.resolve_input(corpora[n]) for n in ("code", "math")]
+    inputs = run.Inputs(sources, ["code", "math"], {"code": 0.6, "math": 0.4})
+    tok = load_tokenizer(tokenizer_path)
+    estimates = run.estimated_tokens(inputs, tok)
+    rates = run.planned_rates(inputs, estimates)
+    assert rates["code"] == pytest.approx(1.0) and 0 < rates["math"] < 1
+    target = datasets.Target(str(tmp_path / "out"), datasets.new_run_id(), TOKEN_SHARD, token_shard_schema(64, 600))
+    p = beam.Pipeline()
+    run.build(p, inputs, tokenizer_path, tokenizer_hash(tokenizer_path), target, seq_len=64, eos_id=1, pad_id=2,
+              fim_config=FimConfig(), seed=0, num_parts=2, rates=rates)
+    proto = p.to_runner_api()
+    from apache_beam.portability import common_urns
+    from apache_beam.portability.api import beam_runner_api_pb2
+
+    side_inputs = []
+    for t in proto.components.transforms.values():
+        if t.spec.urn == common_urns.primitives.PAR_DO.urn:
+            payload = beam_runner_api_pb2.ParDoPayload.FromString(t.spec.payload)
+            if payload.side_inputs:
+                side_inputs.append(t.unique_name)
+    # Only the commit's list of part records (after every part is written) has one.
+    assert [n for n in side_inputs if not n.startswith("Commit/")] == []
+    assert any(name.endswith("Sample") for name in (t.unique_name for t in proto.components.transforms.values()))
+
+
+def test_the_probe_counts_bytes_that_train_nothing(corpora, tokenizer_path):
+    """A proof Lean rejected is in the metadata's bytes but trains no tokens: the probe's bytes per
+    token is over all rows, so the estimate is of tokens that will be packed."""
+    from pipelines.tokenize import run
+
+    tok = load_tokenizer(tokenizer_path)
+    formal = datasets.resolve_input(corpora["formal"])
+    everything = run.bytes_per_token(tok, formal, "all")
+    assert run.bytes_per_token(tok, formal, "verified") == pytest.approx(everything * 30 / 24, rel=0.1)
+    # Bounded: a probe of 500 bytes reads a few rows, whatever the source's size.
+    assert run.bytes_per_token(tok, formal, "all", limit=500) == pytest.approx(everything, rel=0.3)

@@ -5,9 +5,10 @@ import json
 import pytest
 
 from deepcorpus.cli import main
-from deepcorpus.core import datasets
+from deepcorpus.core import contracts, datasets
 from pipelines.tokenize import train_tokenizer as tt
 from pipelines.tokenize.tokenizer import load_tokenizer, tokenizer_hash
+from tests.tokenize.conftest import web_rows, write
 
 
 def test_trains_on_every_input_and_writes_the_hash(corpora, tmp_path, capsys):
@@ -70,3 +71,45 @@ def test_bad_options_are_one_line_errors(corpora, tmp_path, capsys, argv, messag
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0]
     assert not (tmp_path / "t.json").exists()
+
+
+@pytest.mark.parametrize("parts", [4, 32])
+def test_parquet_sources_read_only_the_row_groups_the_sample_needs(tmp_path, parts):
+    """N and 8N row groups, the same budget: about the same rows read, not eight times as many."""
+    path = write(tmp_path / "web", contracts.WEB_DOC, web_rows(50 * parts), rows_per_part=50)
+    sources = datasets.resolve_inputs([path])
+    budget = 6000
+    stats = tt.SampleStats()
+    texts = list(tt.sample_texts(sources, ["web"], budget, seed=0, stats=stats))
+    row_bytes = sum(len(r["text"].encode()) for r in web_rows(200)) / 200
+    assert budget <= sum(len(t.encode()) for t in texts) < budget + 2000
+    # Two shares of picked groups plus the group that crosses the line, whatever the source's size.
+    assert stats.rows_read["web"] <= (tt.row_groups.OVERSAMPLE * budget) / row_bytes + 2 * 50
+    assert stats.rows_read["web"] < 50 * 4  # under N's whole source, and far under 8N's
+    again = list(tt.sample_texts(sources, ["web"], budget, seed=0, stats=tt.SampleStats()))
+    assert again == texts  # deterministic
+
+
+def test_picked_row_groups_are_spread_by_the_seed(tmp_path):
+    from pipelines.tokenize import row_groups
+
+    groups = [row_groups.RowGroup(f"p{i // 4}.parquet", i % 4, 0, 10, 100) for i in range(40)]
+    picked = row_groups.pick(groups, 500, seed=0, name="web")
+    assert len(picked) == 10 and len(set(picked)) == 10
+    assert sorted(picked) != groups[:10] and picked != row_groups.pick(groups, 500, seed=1, name="web")
+    assert sorted(row_groups.pick(groups, 10**6, seed=0, name="web")) == sorted(groups)
+
+
+def test_a_corrupt_row_group_the_sample_reads_names_its_part(tmp_path, capsys):
+    path = write(tmp_path / "web", contracts.WEB_DOC, web_rows(50 * 8), rows_per_part=50)
+    parts = sorted(p for p in (tmp_path / "web").iterdir() if p.name.endswith(".parquet"))
+    for part in parts:  # every part's pages garbled, their footers intact
+        data = bytearray(part.read_bytes())
+        data[8:len(data) // 2] = b"\xff" * (len(data) // 2 - 8)
+        part.write_bytes(bytes(data))
+    out = tmp_path / "t.json"
+    assert main(["tokenize", "train-tokenizer", "--input", path, "--vocab-size", "300", "--sample-bytes", "3000",
+                 "--output", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not a readable Parquet file" in err[0] and any(p.name in err[0] for p in parts)
+    assert not out.exists()

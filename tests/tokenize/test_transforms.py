@@ -64,11 +64,47 @@ def test_sample_keys_documents_by_part_and_repeats_by_rate():
     docs = [transforms.TokenizedDoc("a" if i % 2 else "b", str(i), np.arange(3, dtype=np.int32), False)
             for i in range(200)]
     with local_pipeline() as p:
-        rates = p | "Rates" >> beam.Create([{"a": 2.0, "b": 0.0}])
-        keyed = (p | beam.Create(docs)
-                 | beam.ParDo(transforms.SampleFn(4, seed=0), rates=beam.pvalue.AsSingleton(rates)))
+        keyed = p | beam.Create(docs) | beam.ParDo(transforms.SampleFn(4, seed=0, rates={"a": 2.0, "b": 0.0}))
         assert_that(keyed | beam.Map(lambda kv: (kv[1][1], kv[0] in range(4))) | beam.combiners.Count.PerElement(),
                     equal_to([(("a", True), 200)]))
+
+
+def test_select_leaves_out_documents_before_tokenizing_and_sample_repeats_the_kept():
+    docs = [transforms.Document("a" if i % 2 else "b", str(i), "x", False) for i in range(400)]
+    rates = {"a": 1.5, "b": 0.25}
+    with local_pipeline() as p:
+        kept = p | beam.Create(docs) | beam.ParDo(transforms.SelectFn(7, rates))
+        assert_that(kept | beam.Map(lambda d: d.source) | beam.combiners.Count.PerElement()
+                    | beam.Filter(lambda kv: kv[0] == "a"), equal_to([("a", 200)]), label="a whole")
+        b = kept | beam.Filter(lambda d: d.source == "b") | beam.combiners.Count.Globally()
+        assert_that(b, _about(50, 0.3), label="b at its rate")
+        tokenized = kept | beam.Map(lambda d: transforms.TokenizedDoc(d.source, d.id, np.arange(2, dtype=np.int32),
+                                                                      False))
+        copies = (tokenized | beam.ParDo(transforms.SampleFn(2, 7, rates))
+                  | beam.Filter(lambda kv: kv[1][1] == "a") | "Count a" >> beam.combiners.Count.Globally())
+        assert_that(copies, _about(300, 0.2), label="a repeated")
+
+
+def _about(expected: int, rel: float):
+    def check(got):
+        assert len(got) == 1 and abs(got[0] - expected) <= rel * expected, f"{got} for about {expected}"
+    return check
+
+
+def test_sample_takes_a_fractional_rate_by_a_hash_of_the_document():
+    """The same documents in any order and any bundling give the same sample, at about the rate."""
+    docs = [transforms.TokenizedDoc("web", str(i), np.arange(2, dtype=np.int32), False) for i in range(2000)]
+    with local_pipeline() as p:
+        keyed = p | beam.Create(docs) | beam.ParDo(transforms.SampleFn(3, 5, {"web": 0.25}))
+        ids = keyed | beam.Map(lambda kv: kv[1][0])  # the order hash, one per (document, copy)
+        count = ids | beam.combiners.Count.Globally()
+        assert_that(count, _about(500, 0.2), label="rate")
+        again = (p | "Again" >> beam.Create(list(reversed(docs)))
+                 | "Sample again" >> beam.ParDo(transforms.SampleFn(3, 5, {"web": 0.25}))
+                 | "Orders again" >> beam.Map(lambda kv: kv[1][0]))
+        assert_that(((ids | "Tag" >> beam.Map(lambda o: (o, 1))), (again | "Tag again" >> beam.Map(lambda o: (o, 2))))
+                    | beam.Flatten() | beam.GroupByKey() | beam.MapTuple(lambda o, tags: tuple(sorted(tags)))
+                    | beam.Distinct(), equal_to([(1, 2)]), label="same sample")
 
 
 def test_write_part_writes_one_stream_per_part_and_its_record(tmp_path):
