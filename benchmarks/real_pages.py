@@ -7,8 +7,9 @@ CC licence). `real_pages_manifest.jsonl` beside this file is the set's single so
 row per page with its URL, source repository, commit, path, git blob, sha256, size, language, the
 math markups it holds, its licence and the attribution to give, and the WARC shard it lives in.
 
-The WARC shards are data, not code, and are not committed here: the set lives in a directory that
-holds `real-0000K.warc.gz` and a copy of the manifest, found (first hit wins) at
+The WARC shards (9 MB) are committed in benchmarks/data/real_pages/ with a README giving each
+source's licence (the manifest gives each page's attribution), so the benchmark's default and the
+extraction tests run everywhere. A directory holding `real-0000K.warc.gz` is looked for (first hit wins) at
 
     $DEEPCORPUS_REAL_PAGES, benchmarks/data/real_pages/, ../shared/data/real_pages/
 

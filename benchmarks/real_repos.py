@@ -7,10 +7,11 @@ which is kept with the files), the files taken (path, git blob, sha256) and the 
 grammars for Python, Go, Java, TypeScript and Rust, gcc's own include tracing for C) and each
 language's import semantics, independently of `pipelines/code/dependencies.py`'s regexes.
 
-The files are other projects' code and are not committed here: the set is materialised into a
-directory found (first hit wins) at
+The files (3 MB, each repository with its licence file; MIT, BSD-3-Clause, Apache-2.0/MIT) are
+committed in tests/data/real_repos/ so the tests run everywhere; `build` re-materialises them from
+clones. The set is looked for (first hit wins) at
 
-    $DEEPCORPUS_REAL_REPOS, tests/data/real_repos/ (ignored), ../shared/data/real_repos/
+    $DEEPCORPUS_REAL_REPOS, tests/data/real_repos/, ../shared/data/real_repos/
 
     python -m benchmarks.real_repos build --sources DIR [--output tests/data/real_repos]
         # copy the files out of git clones of the sources (DIR/owner+name[/repo] or DIR/owner/name),

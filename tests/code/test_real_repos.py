@@ -7,9 +7,7 @@ from benchmarks import real_repos
 
 DIRECTORY = real_repos.locate()
 REPOS = real_repos.manifest()["repos"]
-pytestmark = pytest.mark.skipif(
-    DIRECTORY is None, reason="the real repositories are not materialised here (other projects' code is not "
-    "committed): python -m benchmarks.real_repos build --sources DIR, or set DEEPCORPUS_REAL_REPOS")
+assert DIRECTORY is not None, "tests/data/real_repos is committed with the tests; this checkout lacks it"
 
 
 def test_the_manifest_covers_the_languages_and_records_licences():

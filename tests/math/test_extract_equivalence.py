@@ -31,8 +31,7 @@ def test_bundled_crawl_extracts_as_before():
 @pytest.mark.slow
 def test_real_pages_extract_as_before():
     found = real_pages.locate()
-    if found is None:
-        pytest.skip("the real-page set is not here (benchmarks/real_pages.py says where it is looked for)")
+    assert found is not None, "benchmarks/data/real_pages is committed; this checkout lacks it"
     pages = [p for f in real_pages.warc_files(found) for p in iter_pages(f)]
     assert len(pages) == len(real_pages.manifest())
     for page in pages:
