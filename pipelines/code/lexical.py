@@ -40,16 +40,23 @@ def _raw_close(kind: str, opening: str) -> str:
     return opening
 
 
-_NOT_NEWLINE = re.compile(r"[^\n]")
 _CHAR = re.compile(r"'(?:\\(?:x[0-9a-fA-F]{1,2}|u\{?[0-9a-fA-F]{1,6}\}?|.)|[^'\\\n])'")
 
 
+def _replace_all_but_newlines(segment: str, char: str) -> str:
+    # What `re.sub(r"[^\n]", char, segment)` gives, built from string repeats: the regex makes one
+    # replacement per character, and comments and strings are most of a file's characters.
+    if "\n" not in segment:
+        return char * len(segment)
+    return "\n".join([char * len(part) for part in segment.split("\n")])
+
+
 def _blank(segment: str) -> str:
-    return _NOT_NEWLINE.sub(" ", segment)
+    return _replace_all_but_newlines(segment, " ")
 
 
 def _fill(segment: str) -> str:
-    return _NOT_NEWLINE.sub(FILL, segment)
+    return _replace_all_but_newlines(segment, FILL)
 
 
 class _Scanner:

@@ -8,7 +8,9 @@ import re
 import pytest
 
 from deepcorpus.core.text import _TOKEN, approx_token_count
+from pipelines.code import lexical
 from pipelines.code.dependencies import _PY_FROM, _PY_IMPORT, _import_lines, _normpath, _python_imports
+from pipelines.code.lexical import RAW_KIND, SYNTAX, mask
 from pipelines.code.quality import _LETTERS, COMMENT_MARKERS, letter_count, quality_signals
 
 ASCII = [chr(c) for c in range(128)]
@@ -108,3 +110,22 @@ def test_quality_signals_are_the_plain_ones():
                 "text": t} for k, t in enumerate(texts)]
     graph = {r["path"]: ({records[0]["path"]} if k % 4 == 1 else set()) for k, r in enumerate(records)}
     assert quality_signals(records, graph) == _quality_plain(records, graph)
+
+
+def _masks(texts):
+    return [mask(t, syntax, RAW_KIND.get(family, "")) for t in texts for family, syntax in SYNTAX.items()]
+
+
+def test_mask_is_the_per_character_substitution(monkeypatch):
+    """Comments blanked and strings filled by string repeats give what the per-character regex gave."""
+    rng = random.Random(4)
+    pieces = ["/* a\nb */", "// c\n", "# d\n", '"e\\"f"', "'g'", '"""h\ni"""', "`j\nk`", "-- l\n", "{- m -}",
+              "(* n *)", "<!-- o\n-->", 'R"x(p\nq)x"', 'r#"s"#', "=begin\nt\n=end\n", "\n", "x = 1", "é中"]
+    texts = [PY, "", "\n", '"', "/*"] + ["".join(rng.choices(pieces, k=rng.randint(1, 60))) for _ in range(150)]
+    texts += list(itertools.islice(_texts(5), 30))
+    fast = _masks(texts)
+    not_newline = re.compile(r"[^\n]")
+    monkeypatch.setattr(lexical, "_blank", lambda s: not_newline.sub(" ", s))
+    monkeypatch.setattr(lexical, "_fill", lambda s: not_newline.sub(lexical.FILL, s))
+    lexical._SCANNERS.clear()
+    assert fast == _masks(texts)
