@@ -76,10 +76,23 @@ class _Scanner:
             starts.insert(0, syntax.raw_prefix.pattern)
         if syntax.line_start_blocks:
             starts.insert(0, r"(?m:^(?:" + "|".join(re.escape(a) for a, _ in syntax.line_start_blocks) + "))")
+        # A string that runs to the end of the text may end in a lone backslash (`\\?$`).
+        self.strings = {q: re.compile(re.escape(q) + r"(?:[^" + re.escape(q) + r"\\\n]|\\.)*(?:" + re.escape(q)
+                                      + r"|(?=\n)|\\?$)", re.DOTALL) for q in syntax.quotes}
         # Longest first, so `/*` wins over `/` and `"""` over `"`.
         self.starts = re.compile("|".join(sorted(starts, key=len, reverse=True))) if starts else None
-        self.strings = {q: re.compile(re.escape(q) + r"(?:[^" + re.escape(q) + r"\\\n]|\\.)*(?:" + re.escape(q) + r"|(?=\n)|$)",
-                                      re.DOTALL) for q in syntax.quotes}
+        # Line comments and single-line strings, most of what a file holds, are ended here in the
+        # loop ({token: kind}), so Python runs `_end` only for the other constructs; a token `_end`
+        # would take for something else (a block comment's opening, a raw prefix) is not among them.
+        earlier = {a for a, _ in syntax.block_comments} | {a for a, _ in syntax.line_start_blocks}
+        self.kinds: dict[str, str] = {}
+        for token in (*syntax.line_comments, *syntax.quotes):
+            if token in earlier or (syntax.raw_prefix is not None and syntax.raw_prefix.fullmatch(token)):
+                continue
+            if token in syntax.line_comments:
+                self.kinds[token] = "comment"
+            elif token not in syntax.multiline and len(token) == 1:
+                self.kinds[token] = "string"
 
     def mask(self, text: str) -> str:
         if self.starts is None:
@@ -87,11 +100,25 @@ class _Scanner:
         out: list[str] = []
         i = last = 0
         n = len(text)
+        search, kinds, strings = self.starts.search, self.kinds, self.strings
         while i < n:
-            m = self.starts.search(text, i)
+            m = search(text, i)
             if m is None:
                 break
             start, token = m.start(), m.group(0)
+            fast = kinds.get(token)
+            if fast == "comment":
+                stop = text.find("\n", start)
+                stop = n if stop < 0 else stop
+                out += (text[last:start], " " * (stop - start))
+                i = last = stop
+                continue
+            if fast == "string":
+                stop = strings[token].match(text, start).end()
+                inner_to = stop - 1 if stop > start + 1 and text[stop - 1] == token else stop
+                out += (text[last:start + 1], _fill(text[start + 1:inner_to]), text[inner_to:stop])
+                i = last = stop
+                continue
             end = self._end(text, start, token)
             if end is None:  # not a construct after all (a lone quote that is a lifetime, say)
                 i = start + 1
