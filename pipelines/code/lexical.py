@@ -116,7 +116,9 @@ class _Scanner:
             if fast == "string":
                 stop = strings[token].match(text, start).end()
                 inner_to = stop - 1 if stop > start + 1 and text[stop - 1] == token else stop
-                out += (text[last:start + 1], _fill(text[start + 1:inner_to]), text[inner_to:stop])
+                inner = (FILL * (inner_to - start - 1) if text.find("\n", start + 1, inner_to) < 0
+                         else _fill(text[start + 1:inner_to]))
+                out += (text[last:start + 1], inner, text[inner_to:stop])
                 i = last = stop
                 continue
             end = self._end(text, start, token)

@@ -183,3 +183,18 @@ def test_a_string_left_open_at_a_trailing_backslash_runs_to_the_end():
     # The string pattern had no match there: the whole repository's assembly raised AttributeError.
     assert mask('x = "ab\\', SYNTAX["python"]) == 'x = "' + lexical.FILL * 3
     assert mask("s = '\\", SYNTAX["c"]) == "s = '\\"  # not a character literal: left as it is
+
+
+def test_quality_signals_of_this_repository_are_the_plain_ones():
+    root = posixpath.dirname(posixpath.dirname(posixpath.dirname(posixpath.abspath(__file__))))
+    records = []
+    for folder in ("pipelines", "deepcorpus", "tests/code", "benchmarks"):
+        for parent, _, names in sorted(os.walk(posixpath.join(root, folder))):
+            for name in sorted(names):
+                if name.endswith((".py", ".json", ".txt", ".md")):
+                    with open(posixpath.join(parent, name), encoding="utf-8") as f:
+                        records.append({"path": posixpath.relpath(posixpath.join(parent, name), root),
+                                        "language": name.rsplit(".", 1)[1], "text": f.read()})
+    assert len(records) > 50
+    graph = {r["path"]: set() for r in records}
+    assert quality_signals(records, graph) == _quality_plain(records, graph)
