@@ -77,6 +77,14 @@ class RepoIndex:
             words = self.words[path] = frozenset(_IDENTIFIER.findall(masked))
         return words
 
+    def python_code(self, path: str) -> str:
+        """The file's text masked as Python: the mask `dependency_graph` made already when the
+        file's language is of the Python family (package files are read again for re-exports)."""
+        f = self.files[path]
+        family = FAMILY_BY_LANGUAGE.get(f.language)
+        masked = self.masked.get(path) if family is not None and family.name == "python" else None
+        return masked if masked is not None else code_only(f.text, "python")
+
     def python_exports(self, init: str) -> dict[str, str]:
         """{name: the module file it comes from} for the names package file `init` (an
         `__init__.py`) imports from inside its package: what `from pkg import name` really uses."""
@@ -88,7 +96,7 @@ class RepoIndex:
         if f is None:
             return table
         package = posixpath.dirname(init)
-        for module, name, alias in _python_imports(code_only(f.text, "python")):
+        for module, name, alias in _python_imports(self.python_code(init)):
             if not name:
                 continue
             sub = [] if name == "*" else _python_module(self, init, module + name if module.endswith(".")
@@ -98,7 +106,7 @@ class RepoIndex:
                 continue
             src = source[0]
             if name == "*":
-                for defined in _python_top_level_names(self.files[src].text) if src in self.files else ():
+                for defined in _python_top_level_names(self.python_code(src)) if src in self.files else ():
                     table.setdefault(defined, src)
                 continue
             if src.endswith("__init__.py") and not sub:  # re-exported again one package down
@@ -297,8 +305,8 @@ _STDLIB = frozenset(getattr(__import__("sys"), "stdlib_module_names", ())) | {"_
 _PY_TOP_LEVEL = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)|^(\w+)[ \t]*(?::[^=\n]*)?=(?!=)", re.M)
 
 
-def _python_top_level_names(text: str) -> set[str]:
-    masked = code_only(text, "python")
+def _python_top_level_names(masked: str) -> set[str]:
+    """Names a Python module defines at its top level, from its text masked as Python."""
     return {m.group(1) or m.group(2) for m in _PY_TOP_LEVEL.finditer(masked)}
 
 

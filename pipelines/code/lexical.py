@@ -40,16 +40,23 @@ def _raw_close(kind: str, opening: str) -> str:
     return opening
 
 
-_NOT_NEWLINE = re.compile(r"[^\n]")
 _CHAR = re.compile(r"'(?:\\(?:x[0-9a-fA-F]{1,2}|u\{?[0-9a-fA-F]{1,6}\}?|.)|[^'\\\n])'")
 
 
+def _replace_all_but_newlines(segment: str, char: str) -> str:
+    # What `re.sub(r"[^\n]", char, segment)` gives, built from string repeats: the regex makes one
+    # replacement per character, and comments and strings are most of a file's characters.
+    if "\n" not in segment:
+        return char * len(segment)
+    return "\n".join([char * len(part) for part in segment.split("\n")])
+
+
 def _blank(segment: str) -> str:
-    return _NOT_NEWLINE.sub(" ", segment)
+    return _replace_all_but_newlines(segment, " ")
 
 
 def _fill(segment: str) -> str:
-    return _NOT_NEWLINE.sub(FILL, segment)
+    return _replace_all_but_newlines(segment, FILL)
 
 
 class _Scanner:
@@ -69,10 +76,23 @@ class _Scanner:
             starts.insert(0, syntax.raw_prefix.pattern)
         if syntax.line_start_blocks:
             starts.insert(0, r"(?m:^(?:" + "|".join(re.escape(a) for a, _ in syntax.line_start_blocks) + "))")
+        # A string that runs to the end of the text may end in a lone backslash (`\\?$`).
+        self.strings = {q: re.compile(re.escape(q) + r"(?:[^" + re.escape(q) + r"\\\n]|\\.)*(?:" + re.escape(q)
+                                      + r"|(?=\n)|\\?$)", re.DOTALL) for q in syntax.quotes}
         # Longest first, so `/*` wins over `/` and `"""` over `"`.
         self.starts = re.compile("|".join(sorted(starts, key=len, reverse=True))) if starts else None
-        self.strings = {q: re.compile(re.escape(q) + r"(?:[^" + re.escape(q) + r"\\\n]|\\.)*(?:" + re.escape(q) + r"|(?=\n)|$)",
-                                      re.DOTALL) for q in syntax.quotes}
+        # Line comments and single-line strings, most of what a file holds, are ended here in the
+        # loop ({token: kind}), so Python runs `_end` only for the other constructs; a token `_end`
+        # would take for something else (a block comment's opening, a raw prefix) is not among them.
+        earlier = {a for a, _ in syntax.block_comments} | {a for a, _ in syntax.line_start_blocks}
+        self.kinds: dict[str, str] = {}
+        for token in (*syntax.line_comments, *syntax.quotes):
+            if token in earlier or (syntax.raw_prefix is not None and syntax.raw_prefix.fullmatch(token)):
+                continue
+            if token in syntax.line_comments:
+                self.kinds[token] = "comment"
+            elif token not in syntax.multiline and len(token) == 1:
+                self.kinds[token] = "string"
 
     def mask(self, text: str) -> str:
         if self.starts is None:
@@ -80,11 +100,27 @@ class _Scanner:
         out: list[str] = []
         i = last = 0
         n = len(text)
+        search, kinds, strings = self.starts.search, self.kinds, self.strings
         while i < n:
-            m = self.starts.search(text, i)
+            m = search(text, i)
             if m is None:
                 break
             start, token = m.start(), m.group(0)
+            fast = kinds.get(token)
+            if fast == "comment":
+                stop = text.find("\n", start)
+                stop = n if stop < 0 else stop
+                out += (text[last:start], " " * (stop - start))
+                i = last = stop
+                continue
+            if fast == "string":
+                stop = strings[token].match(text, start).end()
+                inner_to = stop - 1 if stop > start + 1 and text[stop - 1] == token else stop
+                inner = (FILL * (inner_to - start - 1) if text.find("\n", start + 1, inner_to) < 0
+                         else _fill(text[start + 1:inner_to]))
+                out += (text[last:start + 1], inner, text[inner_to:stop])
+                i = last = stop
+                continue
             end = self._end(text, start, token)
             if end is None:  # not a construct after all (a lone quote that is a lifetime, say)
                 i = start + 1

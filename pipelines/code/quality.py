@@ -51,10 +51,13 @@ def quality_signals(records: list[dict], graph: dict[str, set[str]]) -> dict[str
         n_lines += len(lines)
         total_length += sum(lengths)
         max_length = max(max_length, max(lengths))
-        nonblank = list(filter(None, map(str.strip, lines)))
-        n_nonblank += len(nonblank)
-        comments += sum(map(str.startswith, nonblank, itertools.repeat(COMMENT_MARKERS)))
-        distinct.update(nonblank)
+        # Blank lines kept ("" counted, never a comment, and taken out of `distinct` at the end):
+        # filtering them out is one more pass and one more list.
+        stripped = list(map(str.strip, lines))
+        n_nonblank += len(stripped) - stripped.count("")
+        comments += sum(map(str.startswith, stripped, itertools.repeat(COMMENT_MARKERS)))
+        distinct |= set(stripped)  # the file's own repeats gone first: fewer inserts into the big set
+    distinct.discard("")
     chars = chars or 1
     repeats = n_nonblank - len(distinct)  # lines that repeat an earlier line of the repository
     n_files = len(records)
