@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import torch
 
 from deepcorpus.core.errors import UserError
-from posttrain.config import GRPOConfig, cli_values, effective_config
+from posttrain.config import GRPOConfig
 from train.metrics import MetricsLog, sparkline
 
 log = logging.getLogger("posttrain")
@@ -130,16 +130,9 @@ def reward_curve_summary(records: list[dict]) -> str:
 
 
 def run(args) -> int:
-    from posttrain.sft import resume_point
+    from posttrain.sft import command_config
 
-    values = cli_values(args, GRPOConfig)
-    output = values["output"]
-    if not output and args.config:
-        from train.config import load_file
-
-        output = load_file(args.config, GRPOConfig).get("output")
-    resume_from = resume_point(output, args.resume, "grpo")
-    cfg = effective_config(GRPOConfig, {**values, "output": output}, args.config, resume_from)
+    cfg, resume_from = command_config(args, GRPOConfig, "grpo")
     return grpo(cfg, resume_from, args.command_line)
 
 

@@ -54,15 +54,21 @@ def make_run_dir(run_dir: str, command: str, command_line: list[str]) -> None:
     outputs.mark_run_output(run_dir, command, command_line)
 
 
-def run(args) -> int:
-    values = cli_values(args, SFTConfig)
+def command_config(args, cls, command: str):
+    """(config, checkpoint to resume from) of an sft/grpo command line: defaults < --config <
+    options, the run directory from either, and the run's own config when resuming."""
+    values = cli_values(args, cls)
     output = values["output"]
     if not output and args.config:
         from train.config import load_file
 
-        output = load_file(args.config, SFTConfig).get("output")
-    resume_from = resume_point(output, args.resume, "sft")
-    cfg = effective_config(SFTConfig, {**values, "output": output}, args.config, resume_from)
+        output = load_file(args.config, cls).get("output")
+    resume_from = resume_point(output, args.resume, command)
+    return effective_config(cls, {**values, "output": output}, args.config, resume_from), resume_from
+
+
+def run(args) -> int:
+    cfg, resume_from = command_config(args, SFTConfig, "sft")
     return sft(cfg, resume_from, args.command_line)
 
 
