@@ -87,17 +87,7 @@ class GRPOMetrics(MetricsLog):
             "reference_step": self.stream.reference.step if self.stream.reference is not None else None,
             "tokens_seen": self.tokens_seen, "step_seconds": r.seconds,
         }
-        if not self.enabled:
-            return rec
-        with open(self.path, "a") as f:
-            f.write(json.dumps(rec) + "\n")
-        if self.tb is not None:
-            for k, v in rec.items():
-                if k != "step" and isinstance(v, (int, float)) and v is not None:
-                    self.tb.add_scalar(f"grpo/{k}", v, r.step)
-        if r.step % self.log_every == 0 or r.step == 1 or r.step == self.total_steps:
-            log.info(progress_line(rec, self.total_steps))
-        return rec
+        return self.write(rec, "grpo")
 
 
 def progress_line(rec: dict, total: int) -> str:

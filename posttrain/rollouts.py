@@ -65,21 +65,14 @@ class PromptStore:
 
 def prepare_prompts(run_dir: str, files_spec: list[str], reward, parallel, resuming: bool) -> PromptStore:
     """Check every prompt record against the reward and copy it into the run (rank 0), once."""
-    from posttrain.sft_data import source_fingerprint
+    from posttrain.sft_data import must_build, source_fingerprint
 
     files = input_files(files_spec, "prompts (--prompts)")
     fingerprint = source_fingerprint(files, reward=reward.names)
     folder = os.path.join(run_dir, PROMPTS_DIR)
-    meta_path = os.path.join(folder, "meta.json")
     if parallel.is_main:
-        have = None
-        if os.path.exists(meta_path):
-            with open(meta_path) as f:
-                have = json.load(f).get("source")
-        if have != fingerprint:
-            if resuming and have is not None:
-                raise UserError(f"{run_dir}: the prompts changed since this run began ({', '.join(files)}); resume "
-                                "with the same --prompts and --reward")
+        if must_build(folder, fingerprint, resuming, f"{run_dir}: the prompts changed since this run began "
+                      f"({', '.join(files)}); resume with the same --prompts and --reward"):
             tmp = folder + ".tmp"
             shutil.rmtree(tmp, ignore_errors=True)
             os.makedirs(tmp)

@@ -152,6 +152,22 @@ def build_store(folder: str, files: list[str], *, tokenizer, start_ids: list[int
     return counts
 
 
+def must_build(folder: str, fingerprint: dict, resuming: bool, changed: str) -> bool:
+    """Whether a run's derived folder (its SFT examples, its GRPO prompts) must be built: it is
+    missing or was made from other inputs (`meta.json`'s `source`). A resumed run whose inputs
+    changed is refused with `changed`: its position in them would mean nothing."""
+    meta_path = os.path.join(folder, "meta.json")
+    have = None
+    if os.path.exists(meta_path):
+        with open(meta_path) as f:
+            have = json.load(f).get("source")
+    if have == fingerprint:
+        return False
+    if resuming and have is not None:
+        raise UserError(changed)
+    return True
+
+
 def prepare_store(run_dir: str, cfg, start, chat, parallel, resuming: bool) -> ExampleStore:
     """The run's example store: reused when made from the same files and settings, else built (rank 0;
     the other ranks wait). A resumed run whose data changed is refused: its position would mean nothing."""
@@ -163,16 +179,9 @@ def prepare_store(run_dir: str, cfg, start, chat, parallel, resuming: bool) -> E
                                      prompt_template=prompt_template, chat=getattr(chat, "name", "deepseek-llm"),
                                      seq_len=cfg.seq_len)
     folder = os.path.join(run_dir, DATA_DIR)
-    meta_path = os.path.join(folder, "meta.json")
     if parallel.is_main:
-        have = None
-        if os.path.exists(meta_path):
-            with open(meta_path) as f:
-                have = json.load(f).get("source")
-        if have != fingerprint:
-            if resuming and have is not None:
-                raise UserError(f"{run_dir}: the SFT data or its settings changed since this run began "
-                                f"({', '.join(files)}); resume with the same --data, tokenizer and seq_len")
+        if must_build(folder, fingerprint, resuming, f"{run_dir}: the SFT data or its settings changed since this "
+                      f"run began ({', '.join(files)}); resume with the same --data, tokenizer and seq_len"):
             tmp = folder + ".tmp"
             shutil.rmtree(tmp, ignore_errors=True)  # ours: left by an interrupted build
             counts = build_store(tmp, files, tokenizer=start.tokenizer, start_ids=start.start_ids, eos_id=start.ids.eos,

@@ -83,15 +83,21 @@ class MetricsLog:
             "tokens_seen": self.tokens_seen, "step_seconds": r.seconds,
             "loader_share": r.loader_seconds / r.seconds if r.seconds > 0 else None,
         }
+        return self.write(rec, "train")
+
+    def write(self, rec: dict, tag: str) -> dict:
+        """Append one step's record to metrics.jsonl (and TensorBoard under `tag/`), and print the
+        progress line every `log_every` steps; a no-op on ranks other than the first."""
         if not self.enabled:
             return rec
         with open(self.path, "a") as f:
             f.write(json.dumps(rec) + "\n")
+        step = rec["step"]
         if self.tb is not None:
             for k, v in rec.items():
                 if k != "step" and isinstance(v, (int, float)) and v is not None:
-                    self.tb.add_scalar(f"train/{k}", v, r.step)
-        if r.step % self.log_every == 0 or r.step == 1 or r.step == self.total_steps:
+                    self.tb.add_scalar(f"{tag}/{k}", v, step)
+        if step % self.log_every == 0 or step == 1 or step == self.total_steps:
             log.info(progress_line(rec, self.total_steps))
         return rec
 
