@@ -198,14 +198,20 @@ def remove_stale_temporaries(path: str) -> None:
 
 
 def pid_alive(pid: int) -> bool:
-    """Whether process `pid` exists on this machine."""
+    """Whether process `pid` runs on this machine (a zombie, which holds nothing, counts as gone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:  # gone since kill(0), unless there is no /proc at all (macOS)
+        return not os.path.isdir("/proc")
+    except OSError:
+        return True
 
 
 def move(src: str, dst: str) -> None:

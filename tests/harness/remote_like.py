@@ -52,6 +52,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deepcorpus.core import storage
+
 REPO = Path(__file__).resolve().parents[2]
 # What the worker image holds: the packages setup.py ships, and the tests (DoFns a test defines
 # are pickled by reference to their module). Paths inside differ from the checkout's.
@@ -128,7 +130,7 @@ class RemoteLike:
                 "pool_port": self.pool_port, "pids": self.pids}
 
     def alive(self) -> bool:
-        return all(_pid_alive(pid) for pid in self.pids.values()) and _accepts(self.job_port) and \
+        return all(storage.pid_alive(pid) for pid in self.pids.values()) and _accepts(self.job_port) and \
             _accepts(self.pool_port)
 
     def stop(self) -> None:
@@ -151,20 +153,6 @@ def _accepts(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1):
             return True
-    except OSError:
-        return False
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie of ours counts as gone
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
 
