@@ -131,6 +131,7 @@ def _local_runner(worker_log_level: int):
 
     no_timed_flush()
     from pipelines import worker
+    from pipelines.bundles import SplittingBundleManager
 
     class LocalRunner(FnApiRunner):
         def run_pipeline(self, pipeline, options):
@@ -147,6 +148,14 @@ def _local_runner(worker_log_level: int):
                 return super().run_pipeline(pipeline, options)
             finally:
                 direct.direct_running_mode = "multi_processing"
+
+        def _get_bundle_manager(self, bundle_context_manager):
+            # Stage inputs in bundles of bounded size (pipelines/bundles.py), not one bundle per
+            # worker, so that a worker's memory does not grow with the stage's input.
+            if bundle_context_manager.stage.is_stateful():
+                return super()._get_bundle_manager(bundle_context_manager)
+            return SplittingBundleManager(bundle_context_manager, self._progress_frequency,
+                                          cache_token_generator=FnApiRunner.get_cache_token_generator(static=False))
 
     options = struct_pb2.Struct()
     options.update({"default_sdk_harness_log_level": logging.getLevelName(worker_log_level)})

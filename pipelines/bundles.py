@@ -1,0 +1,103 @@
+"""Bounded bundles for the local runner.
+
+Beam's FnApiRunner hands each stage's whole input to a worker as one bundle (or as one bundle per
+worker), so a worker's memory grows with the stage's input: the runner writes the bundle's input
+into the data channel before the bundle starts, and the worker buffers what it has received. On
+Dataflow a worker reads its bundles from the shuffle a piece at a time. `SplittingBundleManager`
+does what Dataflow does for large stages: it cuts a stage's input into bundles of about
+`target_bytes` encoded bytes (whole shuffle groups: a key's values never straddle two bundles) and
+runs them `num_workers` at a time. Small inputs and stateful stages are run as Beam runs them.
+
+The runner process still holds every shuffled collection (the FnApiRunner's buffers); what this
+bounds is the worker's share: one bundle of input at a time per worker.
+"""
+
+from __future__ import annotations
+
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+
+from apache_beam.metrics import monitoring_infos
+from apache_beam.portability.api import beam_fn_api_pb2
+from apache_beam.runners.portability.fn_api_runner import execution
+from apache_beam.runners.portability.fn_api_runner.fn_runner import BundleManager, ParallelBundleManager
+
+# About 32 MiB of encoded input per bundle: big enough that per-bundle costs (a control round trip,
+# start/finish_bundle) vanish, small enough that a worker holds a few of them at most.
+TARGET_BUNDLE_BYTES = 32 << 20
+# A grouped input is cut into pieces of about this many values before packing them into bundles
+# (its byte size is only known once encoded, and it can be encoded into pieces only once).
+VALUES_PER_PIECE = 20_000
+MAX_PIECES = 4096
+
+
+def _pieces(buffer, target_bytes: int) -> list[list[bytes]] | None:
+    """`buffer` as a list of pieces (each a list of encoded chunks), or None when it is small or of
+    a kind this does not cut (then the stage runs as Beam runs it)."""
+    if isinstance(buffer, execution.ListBuffer):
+        chunks = list(buffer)
+        if sum(map(len, chunks)) <= target_bytes:
+            return None
+        # One data-plane chunk (at most ~10 MB, as the worker flushed it) per piece: no re-encoding.
+        return [[chunk] for chunk in chunks]
+    if isinstance(buffer, execution.GroupingBuffer):
+        values = sum(map(len, buffer._table.values()))
+        if values <= VALUES_PER_PIECE:
+            return None
+        return buffer.partition(min(MAX_PIECES, -(-values // VALUES_PER_PIECE)))
+    return None
+
+
+def pack(pieces: dict[str, list[list[bytes]]], target_bytes: int) -> list[dict[str, list[bytes]]]:
+    """Greedy packing of every input's pieces into bundles of about `target_bytes` each; every
+    bundle names every input (an empty list where it has none of it), as the worker expects data
+    for each of the stage's inputs."""
+    bundles: list[dict[str, list[bytes]]] = []
+    current: dict[str, list[bytes]] = {name: [] for name in pieces}
+    size = 0
+    for name, parts in pieces.items():
+        for part in parts:
+            part_size = sum(map(len, part))
+            if size and size + part_size > target_bytes:
+                bundles.append(current)
+                current, size = {n: [] for n in pieces}, 0
+            current[name].extend(part)
+            size += part_size
+    if size or not bundles:
+        bundles.append(current)
+    return bundles
+
+
+def _merge(results: list[beam_fn_api_pb2.InstructionResponse]) -> beam_fn_api_pb2.InstructionResponse:
+    """One response for the stage: metrics consolidated, residuals kept, the first error."""
+    return beam_fn_api_pb2.InstructionResponse(
+        process_bundle=beam_fn_api_pb2.ProcessBundleResponse(
+            monitoring_infos=monitoring_infos.consolidate(
+                itertools.chain.from_iterable(r.process_bundle.monitoring_infos for r in results)),
+            residual_roots=list(itertools.chain.from_iterable(r.process_bundle.residual_roots for r in results))),
+        error=next((r.error for r in results if r.error), ""))
+
+
+class SplittingBundleManager(ParallelBundleManager):
+    """ParallelBundleManager whose bundles are bounded in bytes rather than one per worker."""
+
+    target_bytes = TARGET_BUNDLE_BYTES
+
+    def process_bundle(self, inputs, expected_outputs, fired_timers, expected_output_timers, dry_run=False):
+        cuts = {} if fired_timers else {name: _pieces(buffer, self.target_bytes) for name, buffer in inputs.items()}
+        if all(cut is None for cut in cuts.values()):
+            if self._num_workers == 1:
+                return BundleManager.process_bundle(self, inputs, expected_outputs, fired_timers,
+                                                    expected_output_timers, dry_run)
+            return super().process_bundle(inputs, expected_outputs, fired_timers, expected_output_timers, dry_run)
+        pieces = {name: cut if cut is not None else [list(inputs[name])] for name, cut in cuts.items()}
+        bundles = pack(pieces, self.target_bytes)
+
+        def execute(bundle):
+            manager = BundleManager(self.bundle_context_manager, self._progress_frequency,
+                                    cache_token_generator=self._cache_token_generator)
+            return manager.process_bundle(bundle, expected_outputs, {}, expected_output_timers, dry_run)
+
+        with ThreadPoolExecutor(max_workers=self._num_workers, thread_name_prefix="bundle") as pool:
+            done = list(pool.map(execute, bundles))
+        return _merge([result for result, _ in done]), [s for _, splits in done for s in splits]
