@@ -15,7 +15,11 @@ per process). Targets: memory flat; docs/s per core at least 5x datatrove's. The
 the measured CPU per page at the largest scale, the core-hours and the cost of one Common Crawl
 snapshot (~3 billion pages) on Dataflow.
 
-    python -m benchmarks.crawl_bench [OUT] [--scales 1,4,16,64] [--no-datatrove]
+With `--cc-file`, one more row: a single WARC file of Common Crawl's size (~40,000 pages, ~1 GB
+compressed; the set's copies concatenated, as gzip members may be), deepcorpus only: one file is read
+by one worker from start to end, so this is the row where a reader that held a file would show.
+
+    python -m benchmarks.crawl_bench [OUT] [--scales 1,4,16,64] [--no-datatrove] [--cc-file]
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import argparse
 import glob
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -35,6 +40,7 @@ ROOT = os.path.dirname(HERE)
 SEED = os.path.join(ROOT, "deepcorpus", "samples", "math_seed.jsonl")
 SCALES = (1, 4, 16, 64)
 SNAPSHOT_PAGES = 3_000_000_000
+CC_FILE_PAGES = 40_000  # one Common Crawl WARC file: ~1 GB compressed, ~35-45k responses
 # Dataflow batch prices (us-central1, 2024 list): per vCPU-hour and per GB-hour of memory; n1-standard
 # workers carry 3.75 GB per vCPU. Shuffle and disk are left out (our shuffles carry ids, not pages).
 VCPU_HOUR_USD = 0.056
@@ -111,7 +117,25 @@ def cost_notes(cpu_s_per_page: float, peak_mb: float) -> dict:
             "memory per process (fits 3.75 GB/vCPU?)": f"{peak_mb / 3:.0f} MiB per process of 3"}
 
 
-def main(out_dir: str = "benchmarks/out", scales: tuple[int, ...] = SCALES, datatrove: bool = True) -> dict:
+def one_cc_size_file(tmp: str, found: str) -> tuple[str, float]:
+    """The set's copies concatenated into one WARC file of about CC_FILE_PAGES pages; its size in GB."""
+    pages_per_copy = sum(1 for path in real_pages.warc_files(found) for _ in real_pages.iter_records(path))
+    copies = -(-CC_FILE_PAGES // pages_per_copy)
+    parts = os.path.join(tmp, "cc-parts")
+    paths = real_pages.replicate(copies, parts, found)
+    crawl = os.path.join(tmp, "cc-file")
+    os.makedirs(crawl, exist_ok=True)
+    target = os.path.join(crawl, "CC-MAIN-like-00000.warc.gz")
+    with open(target, "wb") as out:
+        for path in paths:  # a .warc.gz is a series of gzip members: files concatenate into one
+            with open(path, "rb") as f:
+                shutil.copyfileobj(f, out, 1 << 20)
+            os.unlink(path)
+    return crawl, os.path.getsize(target) / 1e9
+
+
+def main(out_dir: str = "benchmarks/out", scales: tuple[int, ...] = SCALES, datatrove: bool = True,
+         cc_file: bool = False) -> dict:
     found = real_pages.locate()
     if found is None:
         print("real-page set not here (see benchmarks/real_pages.py): nothing to measure", file=sys.stderr)
@@ -141,10 +165,16 @@ def main(out_dir: str = "benchmarks/out", scales: tuple[int, ...] = SCALES, data
             if datatrove:
                 notes[f"{scale}x: docs/s per core, ours / datatrove"] = (
                     f"{rows[-2]['docs_per_cpu_s'] / rows[-1]['docs_per_cpu_s']:.2f}x")
-            import shutil
-
             shutil.rmtree(crawl, ignore_errors=True)
-    ours_rows = [r for r in rows if r["system"] == "deepcorpus math run"]
+        if cc_file:
+            crawl, gb = one_cc_size_file(tmp, found)
+            m = run_ours(crawl, os.path.join(tmp, "ours-cc-file"))
+            rows.append({"system": "deepcorpus math run", "scale": "1 CC-size file", "pages": m["pages"],
+                         "input_gb": round(gb, 3), "wall_s": m["wall_s"], "cpu_s": m["cpu_s"],
+                         "docs_per_cpu_s": m["pages"] / m["cpu_s"] if m["cpu_s"] else 0.0,
+                         "peak_tree_mb": m["peak_tree_mb"]})
+            shutil.rmtree(crawl, ignore_errors=True)
+    ours_rows = [r for r in rows if r["system"] == "deepcorpus math run" and r["scale"].endswith("x")]
     if ours_rows:
         first, last = ours_rows[0], ours_rows[-1]
         notes["peak memory, smallest -> largest scale"] = (
@@ -158,5 +188,6 @@ if __name__ == "__main__":
     parser.add_argument("out_dir", nargs="?", default="benchmarks/out")
     parser.add_argument("--scales", default=",".join(map(str, SCALES)), help="copies of the real-page set")
     parser.add_argument("--no-datatrove", action="store_true", help="deepcorpus only")
+    parser.add_argument("--cc-file", action="store_true", help="also one WARC file of Common Crawl's size")
     a = parser.parse_args()
-    main(a.out_dir, tuple(int(x) for x in a.scales.split(",")), not a.no_datatrove)
+    main(a.out_dir, tuple(int(x) for x in a.scales.split(",") if x), not a.no_datatrove, a.cc_file)
