@@ -57,22 +57,10 @@ from datatrove.pipeline.readers import WarcReader
 from datatrove.pipeline.extractors import Trafilatura
 from datatrove.pipeline.filters import FastTextClassifierFilter, LanguageFilter
 import datatrove.pipeline.dedup.minhash as dm
-from datatrove.utils.word_tokenizers import WordTokenizer
+from benchmarks.datatrove_words import use_whitespace_words
 from classifiers.langid import bundled_model_path
 
-
-class SplitTokenizer(WordTokenizer):  # as benchmarks/dedup_bench.py: spaCy's tokenizer is not installed
-    def word_tokenize(self, text):
-        return text.split()
-
-    def sent_tokenize(self, text):
-        return [text]
-
-    def span_tokenize(self, text):
-        return [(0, len(text))]
-
-
-dm.load_word_tokenizer = lambda language: SplitTokenizer()
+use_whitespace_words()
 folder, model, work = sys.argv[1:4]
 langid = LanguageFilter(languages=None, language_threshold=0.0)
 langid.model.MODEL_URL = bundled_model_path()  # the same lid.176 file, no download

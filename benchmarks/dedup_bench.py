@@ -104,19 +104,10 @@ def run_datatrove(path: str, out_dir: str) -> list[tuple[str, str]]:
     from datatrove.data import Document
     from datatrove.executor import LocalPipelineExecutor
     from datatrove.utils.hashing import HashConfig
-    from datatrove.utils.word_tokenizers import WordTokenizer
 
-    class SplitTokenizer(WordTokenizer):
-        def word_tokenize(self, text):
-            return text.split()
+    from benchmarks.datatrove_words import use_whitespace_words
 
-        def sent_tokenize(self, text):
-            return [text]
-
-        def span_tokenize(self, text):
-            return [(0, len(text))]
-
-    dm.load_word_tokenizer = lambda language: SplitTokenizer()
+    use_whitespace_words()
     cfg = dm.MinhashConfig(n_grams=5, num_buckets=20, hashes_per_bucket=13,
                            hash_config=HashConfig(precision=64, hash_fc="xxhash"))
     # Read as its JsonlReader would (which needs orjson, not installed): one Document per line.
