@@ -1,5 +1,6 @@
 """The fast paths of repository assembly give exactly what the plain code they replace gives."""
 
+import collections
 import itertools
 import os
 import posixpath
@@ -10,7 +11,19 @@ import pytest
 
 from deepcorpus.core.text import _TOKEN, approx_token_count
 from pipelines.code import lexical
-from pipelines.code.dependencies import _PY_FROM, _PY_IMPORT, _import_lines, _normpath, _python_imports
+from pipelines.code.dependencies import (
+    _PY_FROM,
+    _PY_IMPORT,
+    FAMILY_BY_LANGUAGE,
+    RepoIndex,
+    SourceFile,
+    _import_lines,
+    _normpath,
+    _python_imports,
+    code_only,
+    dependency_graph,
+    references_with_kind,
+)
 from pipelines.code.lexical import RAW_KIND, SYNTAX, mask
 from pipelines.code.quality import _LETTERS, COMMENT_MARKERS, letter_count, quality_signals
 
@@ -198,3 +211,104 @@ def test_quality_signals_of_this_repository_are_the_plain_ones():
     assert len(records) > 50
     graph = {r["path"]: set() for r in records}
     assert quality_signals(records, graph) == _quality_plain(records, graph)
+
+
+# --- whole repositories: the dependency graph and the documents -------------------------------
+
+def _graph_plain(files, context=None):
+    """dependency_graph as it was before imports were found without masking whole files: every
+    file masked first, declarations and references read from the masks."""
+    index = RepoIndex(files, context)
+    for f in files:
+        family = FAMILY_BY_LANGUAGE.get(f.language)
+        if family is None:
+            continue
+        index.masked[f.path] = code_only(f.text, family.name)
+        for name in family.declared(index.masked[f.path]) if family.declarations else ():
+            key = name.lower() if family.name in ("fortran", "vhdl") else name
+            index.symbols[family.name][key].append(f.path)
+            if family.name == "jvm":
+                stem = posixpath.splitext(posixpath.basename(f.path))[0]
+                index.symbols["jvm-class"][f"{name}.{stem}"].append(f.path)
+    graph = {f.path: set() for f in files}
+    reexported = collections.defaultdict(set)
+    for f in files:
+        family = FAMILY_BY_LANGUAGE.get(f.language)
+        if family is None:
+            continue
+        package_file = family.name == "python" and posixpath.basename(f.path) == "__init__.py"
+        for ref, reexport in references_with_kind(f, index.masked[f.path]):
+            targets = family.resolve(index, f.path, ref)
+            graph[f.path].update(targets)
+            if reexport or package_file:
+                package = posixpath.dirname(f.path)
+                reexported[f.path].update(t for t in targets if not package or t.startswith(package + "/"))
+        if family.implicit is not None:
+            graph[f.path].update(family.implicit(index, f))
+        graph[f.path].discard(f.path)
+    for exporter, members in reexported.items():
+        for member in members:
+            if exporter in graph[member] and exporter not in reexported.get(member, ()):
+                graph[member].discard(exporter)
+    return graph
+
+
+def _repositories_of_this_checkout():
+    """This repository's own Python files, as one repository."""
+    root = posixpath.dirname(posixpath.dirname(posixpath.dirname(posixpath.abspath(__file__))))
+    files = []
+    for folder in ("pipelines", "deepcorpus", "classifiers", "benchmarks", "tests/code"):
+        for parent, _, names in sorted(os.walk(posixpath.join(root, folder))):
+            for name in sorted(names):
+                if name.endswith(".py"):
+                    with open(posixpath.join(parent, name), encoding="utf-8") as f:
+                        files.append(SourceFile(posixpath.relpath(posixpath.join(parent, name), root), "Python", f.read()))
+    return files
+
+
+def _random_python_repository(seed: int):
+    """Modules importing each other from code, strings, comments, docstrings and parentheses."""
+    rng = random.Random(seed)
+    modules = [f"pkg/{a}.py" for a in "abcdefgh"] + ["pkg/__init__.py", "pkg/sub/__init__.py", "pkg/sub/x.py", "top.py"]
+    names = ["pkg.a", "pkg.b", ".c", "..top", ".sub", "pkg.sub.x", "os", ".", "pkg", "top", "pkg.sub", "d", "e"]
+    def statement():
+        module = rng.choice(names)
+        if rng.random() < 0.4 and not module.startswith("."):
+            return f"import {module}" + (" as m" if rng.random() < 0.3 else "")
+        items = rng.choice(["a", "b, c", "*", "(\n    f,  # g\n    h,\n)", "x as y", "(\n 'i' )", "sub"])
+        return f"from {module} import {items}"
+    wrappers = ["{}", "    {}", "# {}", "'{}'", '"""\n{}\n"""', "x = '''{}'''", "def f():\n    {}", "if x:  # '\n\t{}",
+                "s = 'a\\\n{}'", "{}; import c", "{} \\\n    , d", "\r\n{}\r\n", "'''\\''' ; {}", "#\\\n{}"]
+    files = []
+    for path in modules:
+        body = "\n".join(rng.choice(wrappers).format(statement()) for _ in range(rng.randint(0, 12)))
+        files.append(SourceFile(path, "Python" if rng.random() < 0.9 else "Cython", body))
+    return files
+
+
+def _real_repositories():
+    from benchmarks import real_repos
+
+    directory = real_repos.locate()
+    return [real_repos.load_files(directory, repo) for repo in real_repos.manifest()["repos"]]
+
+
+def test_dependency_graph_is_the_one_of_whole_masks():
+    cases = _real_repositories() + [(_repositories_of_this_checkout(), None)]
+    cases += [(_random_python_repository(seed), None) for seed in range(200)]
+    for files, context in cases:
+        assert dependency_graph(files, context) == _graph_plain(files, context), files[0].path
+
+
+@pytest.mark.slow
+def test_dependency_graph_is_the_one_of_whole_masks_on_installed_packages():
+    """code_bench's input: the installed packages' Python, C, C++, Cython and Fortran files."""
+    from benchmarks.code_bench import identify_and_filter, load_repositories
+    from classifiers.code_language import LanguageIdentifier
+
+    records = identify_and_filter(load_repositories(), LanguageIdentifier())
+    assert sum(map(len, records.values())) > 1000
+    for repo, rows in records.items():
+        files = [SourceFile(r["path"], r["language"], r["text"]) for r in rows]
+        assert dependency_graph(files) == _graph_plain(files), repo
+        assert quality_signals(rows, {r["path"]: set() for r in rows}) == _quality_plain(rows, {r["path"]: set() for r in rows})
