@@ -1,5 +1,6 @@
 """The fast paths of repository assembly give exactly what the plain code they replace gives."""
 
+import bisect
 import collections
 import itertools
 import os
@@ -22,6 +23,7 @@ from pipelines.code.dependencies import (
     _python_imports,
     code_only,
     dependency_graph,
+    python_imports_of_code,
     references_with_kind,
 )
 from pipelines.code.lexical import RAW_KIND, SYNTAX, mask
@@ -169,27 +171,107 @@ class _PlainScanner(lexical._Scanner):
         out.append(text[last:])
         return "".join(out)
 
+    def spans(self, text):
+        """(start, stop) of every comment and string, in order."""
+        out, i = [], 0
+        while self.starts is not None and i < len(text):
+            m = self.starts.search(text, i)
+            if m is None:
+                break
+            end = self._end(text, m.start(), m.group(0))
+            if end is None:
+                i = m.start() + 1
+                continue
+            out.append((m.start(), end[1]))
+            i = end[1]
+        return out
 
-def test_mask_is_the_plain_scan():
-    """Comments and strings matched whole by the search and masked by string repeats give what the
-    plain scan gave, on random mixes of every family's constructs and on this repository's files."""
-    rng = random.Random(4)
-    pieces = ["/* a\nb */", "// c\n", "# d\n", '"e\\"f"', "'g'", '"""h\ni"""', "`j\nk`", "-- l\n", "{- m -}",
-              "(* n *)", "<!-- o\n-->", 'R"x(p\nq)x"', 'r#"s"#', "=begin\nt\n=end\n", "\n", "x = 1", "é中",
-              '"', "'", "\\", "\\\n", "#[", "]#", "--[[", "]]", "[[", "=pod\n", "=cut\n", "'a'", "b'"]
+
+PIECES = ["/* a\nb */", "// c\n", "# d\n", '"e\\"f"', "'g'", '"""h\ni"""', "`j\nk`", "-- l\n", "{- m -}",
+          "(* n *)", "<!-- o\n-->", 'R"x(p\nq)x"', 'r#"s"#', "=begin\nt\n=end\n", "\n", "x = 1", "é中",
+          '"', "'", "\\", "\\\n", "#[", "]#", "--[[", "]]", "[[", "=pod\n", "=cut\n", "'a'", "b'"]
+# What Python imports are made of, for the import scan.
+IMPORT_PIECES = ["import a", "\nimport b.c as d, e", "\nfrom . import f", "\n  from ..g import (h,\n i as j)",
+                 "\ncimport k", "\nfrom l cimport m", "(", ")", " as n", ", ", "\r\n", "\n\t", "\nfrom o import *",
+                 "\nfrom p import q; import r", "'" * 3, '"' * 3, "\\\nimport s", "\\\\"]
+
+
+def _scanner_texts(seed: int, pieces=PIECES, n: int = 300) -> list[str]:
+    """Random mixes of every family's constructs, random characters and this repository's files."""
+    rng = random.Random(seed)
     texts = [PY, "", "\n", '"', "/*", 'x = "abc\\', "'\\"]
-    texts += ["".join(rng.choices(pieces, k=rng.randint(1, 80))) for _ in range(300)]
-    texts += list(itertools.islice(_texts(5), 30))
+    texts += ["".join(rng.choices(pieces, k=rng.randint(1, 80))) for _ in range(n)]
+    texts += list(itertools.islice(_texts(seed + 1), 30))
     root = posixpath.dirname(posixpath.dirname(posixpath.dirname(posixpath.abspath(__file__))))
     for folder in ("pipelines/code", "deepcorpus/core"):
         for name in sorted(os.listdir(posixpath.join(root, folder))):
             if name.endswith(".py"):
                 with open(posixpath.join(root, folder, name), encoding="utf-8") as f:
                     texts.append(f.read())
+    return texts
+
+
+def test_mask_is_the_plain_scan():
+    """Comments and strings matched whole by the search and masked by string repeats give what the
+    plain scan gave, on random mixes of every family's constructs and on this repository's files."""
+    texts = _scanner_texts(4)
     for family, syntax in SYNTAX.items():
         plain = _PlainScanner(syntax, RAW_KIND.get(family, ""))
         for text in texts:
             assert mask(text, syntax, RAW_KIND.get(family, "")) == plain.mask(text), (family, text[:200])
+
+
+def test_mask_spans_joined_are_the_mask():
+    """A span begun where the last one ended (a place in code) goes on the whole mask's way."""
+    rng = random.Random(6)
+    texts = _scanner_texts(6, n=100)
+    for family, syntax in SYNTAX.items():
+        scan = lexical.scanner(syntax, RAW_KIND.get(family, ""))
+        for text in texts:
+            whole, parts, at = mask(text, syntax, RAW_KIND.get(family, "")), [], 0
+            while at < len(text):
+                part, end = scan.mask_span(text, at, at + rng.choice([1, 2, 5, 40, 1000]))
+                assert end > at and len(part) == end - at, (family, text[:200])
+                parts.append(part)
+                at = end
+            assert "".join(parts) == whole, (family, text[:200])
+
+
+def test_line_skipper_stops_at_the_lines_the_scanner_begins_in_code():
+    """The skipper's one regex reads comments and strings as the scanner does: it stops exactly at
+    the newlines outside every comment and string that come before a line matching its pattern."""
+    texts = _scanner_texts(7, PIECES + IMPORT_PIECES)
+    for family, syntax in SYNTAX.items():
+        for line_start in (r"[ \t]*+(?:c?import|from)[ \t]", r"x", r"[^\n]"):
+            skipper = lexical.line_skipper(syntax, line_start)
+            if skipper is None:
+                continue
+            plain = _PlainScanner(syntax, RAW_KIND.get(family, ""))
+            line = re.compile(line_start)
+            for text in texts:
+                newlines = [m.start() for m in re.finditer("\n", text)]
+                inside = set()
+                for start, stop in plain.spans(text):
+                    inside.update(newlines[bisect.bisect_left(newlines, start):bisect.bisect_left(newlines, stop)])
+                expected = [q for q in newlines if q not in inside and line.match(text, q + 1)]
+                stops, at = [], 0
+                while True:
+                    q = skipper.match(text, at).end()
+                    if q >= len(text):
+                        break
+                    stops.append(q)
+                    at = q + 1
+                assert stops == expected, (family, line_start, text[:200])
+    assert lexical.line_skipper(SYNTAX["c"], "x") is None  # block comments, character literals, raw strings
+
+
+def test_python_imports_of_code_are_those_of_the_whole_mask():
+    texts = _scanner_texts(8, PIECES + IMPORT_PIECES, n=2000)
+    texts += [f.text for files, _ in _real_repositories() for f in files]
+    texts += [f.text for seed in range(50) for f in _random_python_repository(seed)]
+    texts += ["from a import (b", "from a import (b # )\n'(' ')'", "from a import ( '\n' ) )", "import", "x\nimport"]
+    for text in texts:
+        assert python_imports_of_code(text) == _python_imports(mask(text, SYNTAX["python"])), text[:300]
 
 
 def test_a_string_left_open_at_a_trailing_backslash_runs_to_the_end():
