@@ -12,6 +12,7 @@ resolve to nothing.
 
 from __future__ import annotations
 
+import itertools
 import posixpath
 import re
 from collections import defaultdict
@@ -51,8 +52,6 @@ class RepoIndex:
         self.by_suffix: dict[str, list[str]] = defaultdict(list)
         self.by_dir: dict[str, list[str]] = defaultdict(list)
         self.dirs: set[str] = set()
-        # Absolute imports known to name no file here: that answer does not depend on the importer,
-        # and a repository imports the same outside modules (os, numpy) from file after file.
         for path in sorted(self.files):
             parts = path.split("/")
             for i in range(len(parts)):
@@ -70,6 +69,8 @@ class RepoIndex:
         self.words: dict[str, frozenset[str]] = {}  # identifiers of a file's code, see identifiers()
         self._py_exports: dict[str, dict[str, str]] = {}
         self._py_imports: dict[str, list[tuple[str, str, str]]] = {}
+        self.py_absolute: dict[str, tuple[str, ...]] = {}  # see _python_module
+        self.py_modules: dict[tuple[str, str], tuple[str, ...]] = {}
         # Code with comments and strings masked, by path: made when something reads it (`code`), as
         # most files' imports are found without masking them whole.
         self.masked: dict[str, str] = {}
@@ -190,23 +191,30 @@ class Family:
     # Patterns (by position in `patterns`) that re-export what they name (`export * from './a'`):
     # the file is then a dependent of its target, never the target's dependency (see dependency_graph).
     reexports: tuple[int, ...] = ()
+    # Words one of which is on the line of every match of `patterns`, when every pattern is
+    # anchored at a line's start and matches within that line: only those lines are matched.
+    line_keywords: tuple[str, ...] = ()
 
     def references(self, text: str, masked: str | None = None) -> list[str]:
         return [ref for ref, _ in self.references_with_kind(text, masked)]
 
-    def references_with_kind(self, text: str, masked: str | Callable[[], str] | None = None) -> list[tuple[str, bool]]:
+    def references_with_kind(self, text: str, masked: str | None = None) -> list[tuple[str, bool]]:
         """(reference, is a re-export) pairs. A match counts only when what leads up to its
         reference (`#include "`, `import x from '`) is code: not inside a comment or a string
-        (`masked`, see lexical.py, or a function that makes it, called at the first match: a file
-        no pattern matches is not masked); the reference itself may be a quoted path."""
+        (`masked`, see lexical.py; without it, the text is masked only as far as the last match
+        needs); the reference itself may be a quoted path."""
         refs: dict[str, bool] = {}
+        prefix = None
+        lines = _keyword_lines(text, self.line_keywords) if self.line_keywords else None
         for k, pattern in enumerate(self.patterns):
-            for m in pattern.finditer(text):
-                if masked is None:
-                    masked = code_only(text, self.name)
-                elif not isinstance(masked, str):
-                    masked = masked()
-                if masked is not text and masked[m.start():m.start(1)] != text[m.start():m.start(1)]:
+            for m in pattern.finditer(text) if lines is None else filter(None, map(pattern.match,
+                                                                                  itertools.repeat(text), lines)):
+                if masked is not None:
+                    code = masked
+                else:
+                    prefix = prefix or _MaskedPrefix(text, self.name)
+                    code = prefix.upto(m.start(1))
+                if code is not text and code[m.start():m.start(1)] != text[m.start():m.start(1)]:
                     continue
                 found = m.group(1)
                 for ref in self.expand(found) if self.expand else [found]:
@@ -217,6 +225,42 @@ class Family:
 
     def declared(self, text: str) -> list[str]:
         return [m.group(1) for p in self.declarations for m in p.finditer(text)]
+
+
+def _keyword_lines(text: str, keywords: tuple[str, ...]) -> list[int]:
+    """The starts of the lines of `text` that hold one of `keywords`, in order."""
+    starts = set()
+    for word in keywords:
+        at = text.find(word)
+        while at >= 0:
+            start = text.rfind("\n", 0, at) + 1
+            starts.add(start)
+            end = text.find("\n", at)
+            if end < 0:
+                break
+            at = text.find(word, end)
+    return sorted(starts)
+
+
+class _MaskedPrefix:
+    """The mask of a text (code_only) made from its start only as far as it is read: a C file's
+    includes come first, and what follows them need not be scanned."""
+
+    def __init__(self, text: str, family: str):
+        syntax = SYNTAX.get(family)
+        self.text = text
+        self.scanner = scanner(syntax, RAW_KIND.get(family, "")) if syntax is not None else None
+        self.masked = ""
+
+    def upto(self, pos: int) -> str:
+        """The mask of at least text[:pos] (the text itself for a family without comments)."""
+        if self.scanner is None:
+            return self.text
+        while len(self.masked) < pos:
+            start = len(self.masked)
+            more, _ = self.scanner.mask_span(self.text, start, max(pos, 2 * start, 4096))
+            self.masked += more
+        return self.masked
 
 
 def code_only(text: str, family: str) -> str:
@@ -286,36 +330,57 @@ def _python_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
 
 
 def _python_module(index: RepoIndex, importer: str, dotted: str) -> list[str]:
-    """The file of module `dotted` (relative with leading dots) as imported from `importer`."""
+    """The file of module `dotted` (relative with leading dots) as imported from `importer`.
+    Answers are remembered per repository: it imports the same modules from file after file."""
     if not dotted:
         return []
+    if dotted[0] != ".":
+        # Absolute: a file that ends with the module's path and does not sit inside a package (a
+        # package's `types.py` is `pkg.types`; `import types` is the standard library's).
+        hits = index.py_absolute.get(dotted)
+        if hits is None:
+            hits = index.py_absolute[dotted] = _python_absolute(index, dotted.replace(".", "/"))
+        if hits:
+            return sorted(hits, key=lambda h: (-_common_prefix_len(h, importer), len(h), h))[:1] \
+                if len(hits) > 1 else list(hits)
+        # Python 2 imported siblings implicitly (`import helpers` inside a package): only for
+        # names the standard library does not own.
+        if "." in dotted or dotted in _STDLIB:
+            return []
+    folder = posixpath.dirname(importer)
+    found = index.py_modules.get((folder, dotted))
+    if found is None:
+        found = index.py_modules[folder, dotted] = _python_module_in(index, folder, dotted)
+    return list(found)
+
+
+def _python_absolute(index: RepoIndex, body: str) -> tuple[str, ...]:
+    for suffix in (*(body + ext for ext in _PY_EXTS), body + "/__init__.py"):
+        hits = tuple(h for h in index.by_suffix.get(suffix, ()) if _outside_packages(index, h, suffix))
+        if hits:
+            return hits
+    return ()
+
+
+def _python_module_in(index: RepoIndex, folder: str, dotted: str) -> tuple[str, ...]:
+    """A relative module, or a sibling module file, from a file in `folder`."""
     dots = len(dotted) - len(dotted.lstrip("."))
     body = dotted[dots:].replace(".", "/")
-    if dots:
-        base = posixpath.dirname(importer)
-        for _ in range(dots - 1):
-            base = posixpath.dirname(base)
-        rel = posixpath.join(base, body) if body else base
+    if not dots:
         for ext in _PY_EXTS:
-            hit = index.exact(rel + ext)
+            hit = index.exact(posixpath.join(folder, body + ext))
             if hit:
-                return hit
-        return index.exact(rel + "/__init__.py")
-    # Absolute: a file that ends with the module's path and does not sit inside a package (a
-    # package's `types.py` is `pkg.types`; `import types` is the standard library's).
-    for suffix in (*(body + ext for ext in _PY_EXTS), body + "/__init__.py"):
-        hits = [h for h in index.by_suffix.get(suffix, ()) if _outside_packages(index, h, suffix)]
-        if hits:
-            return sorted(hits, key=lambda h: (-_common_prefix_len(h, importer), len(h), h))[:1]
-    # Python 2 imported siblings implicitly (`import helpers` inside a package): only for names
-    # the standard library does not own.
-    if "/" not in body and body not in _STDLIB:
-        base = posixpath.dirname(importer)
-        for ext in _PY_EXTS:
-            hit = index.exact(posixpath.join(base, body + ext))
-            if hit:
-                return hit
-    return []
+                return tuple(hit)
+        return ()
+    base = folder
+    for _ in range(dots - 1):
+        base = posixpath.dirname(base)
+    rel = posixpath.join(base, body) if body else base
+    for ext in _PY_EXTS:
+        hit = index.exact(rel + ext)
+        if hit:
+            return tuple(hit)
+    return tuple(index.exact(rel + "/__init__.py"))
 
 
 def _outside_packages(index: RepoIndex, hit: str, suffix: str) -> bool:
@@ -368,6 +433,7 @@ def python_imports_of_code(text: str) -> list[tuple[str, str, str]]:
 
 _PY_CANDIDATE = r"[ \t]*+(?:c?import|from)[ \t]"  # where _PY_IMPORT or _PY_FROM can match (code only)
 _PY_LINE = re.compile(_PY_CANDIDATE)
+_PY_CONSTRUCT = re.compile("[#'\"]")  # what Python's comments and strings begin with
 _PY_SKIP = line_skipper(SYNTAX["python"], _PY_CANDIDATE)
 
 
@@ -398,7 +464,10 @@ def _python_import_matches(text: str) -> tuple[list[re.Match], list[re.Match]]:
                 break
             at = stop + 1  # text[stop] is the newline before a candidate line
         eol = text.find("\n", at)
-        masked, reached = python.mask_span(text, at, n if eol < 0 else eol + 1)
+        eol = n if eol < 0 else eol + 1
+        line = text[at:eol]
+        # Most import lines hold no comment or string: their mask is their text.
+        masked, reached = (line, eol) if _PY_CONSTRUCT.search(line) is None else python.mask_span(text, at, eol)
         if at >= end_import:
             m = _PY_IMPORT.match(masked)
             if m:
@@ -774,7 +843,7 @@ FAMILIES: tuple[Family, ...] = (
                            "Assembly", "GAS", "NASM"}),
            (_m(r'^[ \t]*[#%][ \t]*(?:include|import|include_next)[ \t]*[<"]([^">\n]+)[">]'),
             _m(r'^[ \t]*(?:%include|\.include|include)[ \t]+"([^"\n]+)"')),
-           _paths(("",))),
+           _paths(("",)), line_keywords=("include", "import")),
     Family("jvm", frozenset({"Java", "Kotlin", "Scala", "Groovy", "Gradle", "Xtend", "Ceylon", "Gosu", "AspectJ",
                              "Mirah", "Fantom", "Groovy Server Pages", "Java Server Pages", "Processing", "Boo",
                              "X10"}),
@@ -916,7 +985,7 @@ def _file_references(index: RepoIndex, f: SourceFile, family: Family) -> list[tu
     special = _SPECIAL_REFS.get(family.name)
     if special is not None:
         return list(dict.fromkeys(special(index.code(f.path))))
-    return family.references_with_kind(f.text, lambda: index.code(f.path))
+    return family.references_with_kind(f.text)
 
 
 # Files kept out of documents (their languages are outside the list) that resolution reads.

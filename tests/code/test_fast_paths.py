@@ -394,3 +394,30 @@ def test_dependency_graph_is_the_one_of_whole_masks_on_installed_packages():
         files = [SourceFile(r["path"], r["language"], r["text"]) for r in rows]
         assert dependency_graph(files) == _graph_plain(files), repo
         assert quality_signals(rows, {r["path"]: set() for r in rows}) == _quality_plain(rows, {r["path"]: set() for r in rows})
+
+
+def _references_plain(family, text):
+    """Family.references_with_kind as it was: every pattern's finditer, checked on the whole mask."""
+    masked, refs = code_only(text, family.name), {}
+    for k, pattern in enumerate(family.patterns):
+        for m in pattern.finditer(text):
+            if masked is not text and masked[m.start():m.start(1)] != text[m.start():m.start(1)]:
+                continue
+            for ref in family.expand(m.group(1)) if family.expand else [m.group(1)]:
+                ref = ref.strip() if ref else ""
+                if ref:
+                    refs[ref] = refs.get(ref, False) or k in family.reexports
+    return list(refs.items())
+
+
+def test_references_read_from_keyword_lines_and_a_partial_mask_are_the_plain_ones():
+    include_pieces = ['#include "a.h"', "\n#  include <b/c.h>", "\n%include \"d.i\"", "\n  include \"e.inc\"",
+                      "\n#import \"f.h\"", "\n#include_next <g.h>", "\n.include \"h.s\"", "include", "import",
+                      "\nrequire('./i')", "\nimport j from './k'", "\n@import 'l';", "<script src=\"m.js\">"]
+    texts = _scanner_texts(9, PIECES + include_pieces, n=1500)
+    texts += [f.text for files, _ in _real_repositories() for f in files]
+    texts += ["x" * 5000 + "\n/*" + "\n#include \"late.h\"\n*/\n#include \"after.h\"\n"]
+    for family in FAMILY_BY_LANGUAGE.values():
+        if family.patterns:
+            for text in texts:
+                assert family.references_with_kind(text) == _references_plain(family, text), (family.name, text[:300])
