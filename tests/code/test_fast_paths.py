@@ -50,7 +50,7 @@ def test_token_count_is_the_regex_count():
 
 
 def test_letter_count_is_the_regex_count():
-    for text in _texts(1):
+    for text in [*_texts(1), "a\ud800b", "\udfff", "é\ud83d\ude00x"]:
         assert letter_count(text) == len(text) - len(_LETTERS.sub("", text))
 
 
