@@ -8,12 +8,14 @@ quality model, see `classifiers/code_quality.py`) rank or threshold repositories
 
 from __future__ import annotations
 
-import itertools
 import re
 
 _LETTERS = re.compile(r"[^\W\d_]+")
 # A line that starts (after indentation) with one of these is counted as a comment.
 COMMENT_MARKERS = ("#", "//", "--", ";", "%", "/*", "*", "<!--", "(*", "!", "'", '"""', "'''")
+# A stripped line that starts with a marker, in the stripped lines joined by newlines after one:
+# one regex pass, where str.startswith tries the markers one by one on every line.
+_COMMENT_LINE = re.compile("\n(?:" + "|".join(map(re.escape, sorted(COMMENT_MARKERS, key=len, reverse=True))) + ")")
 _TEST_PATH = re.compile(r"(^|/)(tests?|spec|__tests__)(/|$)|(^|/)test_[^/]*$|_test\.\w+$|\.(test|spec)\.\w+$")
 
 
@@ -56,7 +58,7 @@ def quality_signals(records: list[dict], graph: dict[str, set[str]]) -> dict[str
         # filtering them out is one more pass and one more list.
         stripped = list(map(str.strip, lines))
         n_nonblank += len(stripped) - stripped.count("")
-        comments += sum(map(str.startswith, stripped, itertools.repeat(COMMENT_MARKERS)))
+        comments += len(_COMMENT_LINE.findall("\n" + "\n".join(stripped)))
         distinct |= set(stripped)  # the file's own repeats gone first: fewer inserts into the big set
     distinct.discard("")
     chars = chars or 1
