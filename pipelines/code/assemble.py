@@ -149,6 +149,18 @@ def _document(repo: str, ordered: list[dict], how: str, graph: dict[str, set[str
     }
 
 
+def document_text(ordered: list[dict]) -> str:
+    """The files (path, language, text) in document order, each after its path comment."""
+    parts = []  # comment, newline, body (ending in a newline), a newline between files: one join
+    for r in ordered:
+        if parts:
+            parts.append("\n")
+        parts += (path_comment(r["path"], r["language"]), "\n", r["text"])
+        if not r["text"].endswith("\n"):
+            parts.append("\n")
+    return "".join(parts)
+
+
 def assemble_repo(repo: str, records: list[dict], config: AssembleConfig | None = None) -> dict:
     """A code_repo row from the kept file records of one repository (each with path, language, text).
     Records marked `context` (go.mod) inform dependency resolution and are not part of the text."""
@@ -160,15 +172,7 @@ def assemble_repo(repo: str, records: list[dict], config: AssembleConfig | None 
     by_path = {r["path"]: r for r in records}
     files = [SourceFile(r["path"], r["language"], r["text"]) for r in records]
     order, how, graph = order_files(files, config, repo, context)
-    parts = []  # comment, newline, body (ending in a newline), a newline between files: one join
-    for path in order:
-        r = by_path[path]
-        if parts:
-            parts.append("\n")
-        parts += (path_comment(path, r["language"]), "\n", r["text"])
-        if not r["text"].endswith("\n"):
-            parts.append("\n")
-    text = "".join(parts)
+    text = document_text([by_path[path] for path in order])
     license_id = _most_common(r.get("license") for r in records)
     stars = max((r["stars"] for r in records if r.get("stars") is not None), default=None)
     revision = max((r["revision_date"] for r in records if r.get("revision_date")), default=None)

@@ -12,13 +12,14 @@ resolve to nothing.
 
 from __future__ import annotations
 
+import itertools
 import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from pipelines.code.lexical import RAW_KIND, SYNTAX, mask
+from pipelines.code.lexical import RAW_KIND, SYNTAX, line_skipper, mask, scanner
 
 # A namespace import or wildcard naming more files than this says nothing about order (and would
 # make the graph quadratic): such references are ignored.
@@ -51,8 +52,6 @@ class RepoIndex:
         self.by_suffix: dict[str, list[str]] = defaultdict(list)
         self.by_dir: dict[str, list[str]] = defaultdict(list)
         self.dirs: set[str] = set()
-        # Absolute imports known to name no file here: that answer does not depend on the importer,
-        # and a repository imports the same outside modules (os, numpy) from file after file.
         for path in sorted(self.files):
             parts = path.split("/")
             for i in range(len(parts)):
@@ -69,7 +68,24 @@ class RepoIndex:
         self.types: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         self.words: dict[str, frozenset[str]] = {}  # identifiers of a file's code, see identifiers()
         self._py_exports: dict[str, dict[str, str]] = {}
-        self.masked: dict[str, str] = {}  # code with comments and strings masked, by path
+        self._py_imports: dict[str, list[tuple[str, str, str]]] = {}
+        self.py_absolute: dict[str, tuple[str, ...]] = {}  # see _python_module
+        self.py_modules: dict[tuple[str, str], tuple[str, ...]] = {}
+        # Code with comments and strings masked, by path: made when something reads it (`code`), as
+        # most files' imports are found without masking them whole.
+        self.masked: dict[str, str] = {}
+
+    def code(self, path: str, default: str | None = None) -> str | None:
+        """The file's text with its family's comments and strings masked; `default` for a file of
+        no family (or not in the repository)."""
+        masked = self.masked.get(path)
+        if masked is None:
+            f = self.files.get(path)
+            family = FAMILY_BY_LANGUAGE.get(f.language) if f is not None else None
+            if family is None:
+                return default
+            masked = self.masked[path] = code_only(f.text, family.name)
+        return masked
 
     def identifiers(self, path: str, masked: str) -> frozenset[str]:
         words = self.words.get(path)
@@ -78,12 +94,18 @@ class RepoIndex:
         return words
 
     def python_code(self, path: str) -> str:
-        """The file's text masked as Python: the mask `dependency_graph` made already when the
-        file's language is of the Python family (package files are read again for re-exports)."""
+        """The file's text masked as Python (its own mask when its language is of the Python family)."""
         f = self.files[path]
         family = FAMILY_BY_LANGUAGE.get(f.language)
-        masked = self.masked.get(path) if family is not None and family.name == "python" else None
-        return masked if masked is not None else code_only(f.text, "python")
+        return self.code(path) if family is not None and family.name == "python" else code_only(f.text, "python")
+
+    def python_imports(self, path: str) -> list[tuple[str, str, str]]:
+        """`_python_imports` of the file's text masked as Python (package files are read again for
+        re-exports)."""
+        found = self._py_imports.get(path)
+        if found is None:
+            found = self._py_imports[path] = python_imports_of_code(self.files[path].text)
+        return found
 
     def python_exports(self, init: str) -> dict[str, str]:
         """{name: the module file it comes from} for the names package file `init` (an
@@ -96,7 +118,7 @@ class RepoIndex:
         if f is None:
             return table
         package = posixpath.dirname(init)
-        for module, name, alias in _python_imports(self.python_code(init)):
+        for module, name, alias in self.python_imports(init):
             if not name:
                 continue
             sub = [] if name == "*" else _python_module(self, init, module + name if module.endswith(".")
@@ -169,6 +191,9 @@ class Family:
     # Patterns (by position in `patterns`) that re-export what they name (`export * from './a'`):
     # the file is then a dependent of its target, never the target's dependency (see dependency_graph).
     reexports: tuple[int, ...] = ()
+    # Words one of which is on the line of every match of `patterns`, when every pattern is
+    # anchored at a line's start and matches within that line: only those lines are matched.
+    line_keywords: tuple[str, ...] = ()
 
     def references(self, text: str, masked: str | None = None) -> list[str]:
         return [ref for ref, _ in self.references_with_kind(text, masked)]
@@ -176,13 +201,20 @@ class Family:
     def references_with_kind(self, text: str, masked: str | None = None) -> list[tuple[str, bool]]:
         """(reference, is a re-export) pairs. A match counts only when what leads up to its
         reference (`#include "`, `import x from '`) is code: not inside a comment or a string
-        (`masked`, see lexical.py); the reference itself may be a quoted path."""
-        if masked is None:
-            masked = code_only(text, self.name)
+        (`masked`, see lexical.py; without it, the text is masked only as far as the last match
+        needs); the reference itself may be a quoted path."""
         refs: dict[str, bool] = {}
+        prefix = None
+        lines = _keyword_lines(text, self.line_keywords) if self.line_keywords else None
         for k, pattern in enumerate(self.patterns):
-            for m in pattern.finditer(text):
-                if masked is not text and masked[m.start():m.start(1)] != text[m.start():m.start(1)]:
+            for m in pattern.finditer(text) if lines is None else filter(None, map(pattern.match,
+                                                                                  itertools.repeat(text), lines)):
+                if masked is not None:
+                    code = masked
+                else:
+                    prefix = prefix or _MaskedPrefix(text, self.name)
+                    code = prefix.upto(m.start(1))
+                if code is not text and code[m.start():m.start(1)] != text[m.start():m.start(1)]:
                     continue
                 found = m.group(1)
                 for ref in self.expand(found) if self.expand else [found]:
@@ -193,6 +225,42 @@ class Family:
 
     def declared(self, text: str) -> list[str]:
         return [m.group(1) for p in self.declarations for m in p.finditer(text)]
+
+
+def _keyword_lines(text: str, keywords: tuple[str, ...]) -> list[int]:
+    """The starts of the lines of `text` that hold one of `keywords`, in order."""
+    starts = set()
+    for word in keywords:
+        at = text.find(word)
+        while at >= 0:
+            start = text.rfind("\n", 0, at) + 1
+            starts.add(start)
+            end = text.find("\n", at)
+            if end < 0:
+                break
+            at = text.find(word, end)
+    return sorted(starts)
+
+
+class _MaskedPrefix:
+    """The mask of a text (code_only) made from its start only as far as it is read: a C file's
+    includes come first, and what follows them need not be scanned."""
+
+    def __init__(self, text: str, family: str):
+        syntax = SYNTAX.get(family)
+        self.text = text
+        self.scanner = scanner(syntax, RAW_KIND.get(family, "")) if syntax is not None else None
+        self.masked = ""
+
+    def upto(self, pos: int) -> str:
+        """The mask of at least text[:pos] (the text itself for a family without comments)."""
+        if self.scanner is None:
+            return self.text
+        while len(self.masked) < pos:
+            start = len(self.masked)
+            more, _ = self.scanner.mask_span(self.text, start, max(pos, 2 * start, 4096))
+            self.masked += more
+        return self.masked
 
 
 def code_only(text: str, family: str) -> str:
@@ -262,36 +330,57 @@ def _python_resolve(index: RepoIndex, importer: str, ref: str) -> list[str]:
 
 
 def _python_module(index: RepoIndex, importer: str, dotted: str) -> list[str]:
-    """The file of module `dotted` (relative with leading dots) as imported from `importer`."""
+    """The file of module `dotted` (relative with leading dots) as imported from `importer`.
+    Answers are remembered per repository: it imports the same modules from file after file."""
     if not dotted:
         return []
+    if dotted[0] != ".":
+        # Absolute: a file that ends with the module's path and does not sit inside a package (a
+        # package's `types.py` is `pkg.types`; `import types` is the standard library's).
+        hits = index.py_absolute.get(dotted)
+        if hits is None:
+            hits = index.py_absolute[dotted] = _python_absolute(index, dotted.replace(".", "/"))
+        if hits:
+            return sorted(hits, key=lambda h: (-_common_prefix_len(h, importer), len(h), h))[:1] \
+                if len(hits) > 1 else list(hits)
+        # Python 2 imported siblings implicitly (`import helpers` inside a package): only for
+        # names the standard library does not own.
+        if "." in dotted or dotted in _STDLIB:
+            return []
+    folder = posixpath.dirname(importer)
+    found = index.py_modules.get((folder, dotted))
+    if found is None:
+        found = index.py_modules[folder, dotted] = _python_module_in(index, folder, dotted)
+    return list(found)
+
+
+def _python_absolute(index: RepoIndex, body: str) -> tuple[str, ...]:
+    for suffix in (*(body + ext for ext in _PY_EXTS), body + "/__init__.py"):
+        hits = tuple(h for h in index.by_suffix.get(suffix, ()) if _outside_packages(index, h, suffix))
+        if hits:
+            return hits
+    return ()
+
+
+def _python_module_in(index: RepoIndex, folder: str, dotted: str) -> tuple[str, ...]:
+    """A relative module, or a sibling module file, from a file in `folder`."""
     dots = len(dotted) - len(dotted.lstrip("."))
     body = dotted[dots:].replace(".", "/")
-    if dots:
-        base = posixpath.dirname(importer)
-        for _ in range(dots - 1):
-            base = posixpath.dirname(base)
-        rel = posixpath.join(base, body) if body else base
+    if not dots:
         for ext in _PY_EXTS:
-            hit = index.exact(rel + ext)
+            hit = index.exact(posixpath.join(folder, body + ext))
             if hit:
-                return hit
-        return index.exact(rel + "/__init__.py")
-    # Absolute: a file that ends with the module's path and does not sit inside a package (a
-    # package's `types.py` is `pkg.types`; `import types` is the standard library's).
-    for suffix in (*(body + ext for ext in _PY_EXTS), body + "/__init__.py"):
-        hits = [h for h in index.by_suffix.get(suffix, ()) if _outside_packages(index, h, suffix)]
-        if hits:
-            return sorted(hits, key=lambda h: (-_common_prefix_len(h, importer), len(h), h))[:1]
-    # Python 2 imported siblings implicitly (`import helpers` inside a package): only for names
-    # the standard library does not own.
-    if "/" not in body and body not in _STDLIB:
-        base = posixpath.dirname(importer)
-        for ext in _PY_EXTS:
-            hit = index.exact(posixpath.join(base, body + ext))
-            if hit:
-                return hit
-    return []
+                return tuple(hit)
+        return ()
+    base = folder
+    for _ in range(dots - 1):
+        base = posixpath.dirname(base)
+    rel = posixpath.join(base, body) if body else base
+    for ext in _PY_EXTS:
+        hit = index.exact(rel + ext)
+        if hit:
+            return tuple(hit)
+    return tuple(index.exact(rel + "/__init__.py"))
 
 
 def _outside_packages(index: RepoIndex, hit: str, suffix: str) -> bool:
@@ -328,14 +417,98 @@ def _import_lines(pattern: re.Pattern, text: str):
 
 
 def _python_imports(text: str) -> list[tuple[str, str, str]]:
-    """(module, name, alias) per imported name: `import a.b as c` is ("a.b", "", "c"), `from .x
-    import y as z` is (".x", "y", "z"), `from m import *` is ("m", "*", "")."""
+    """(module, name, alias) per imported name of `text` masked as Python: `import a.b as c` is
+    ("a.b", "", "c"), `from .x import y as z` is (".x", "y", "z"), `from m import *` is ("m", "*", "")."""
+    return _import_tuples(_import_lines(_PY_IMPORT, text), _import_lines(_PY_FROM, text))
+
+
+def python_imports_of_code(text: str) -> list[tuple[str, str, str]]:
+    """`_python_imports(code_only(text, "python"))`, without masking the whole text: one regex
+    pass finds the lines that begin in code with `import` or `from` (lexical.line_skipper), and
+    only those lines (with a parenthesised name list, up to its `)`) are masked and matched."""
+    if "import" not in text:  # both patterns need it, and a mask only takes characters away
+        return []
+    return _import_tuples(*_python_import_matches(text))
+
+
+_PY_CANDIDATE = r"[ \t]*+(?:c?import|from)[ \t]"  # where _PY_IMPORT or _PY_FROM can match (code only)
+_PY_LINE = re.compile(_PY_CANDIDATE)
+_PY_CONSTRUCT = re.compile("[#'\"]")  # what Python's comments and strings begin with
+_PY_SKIP = line_skipper(SYNTAX["python"], _PY_CANDIDATE)
+
+
+def _python_import_matches(text: str) -> tuple[list[re.Match], list[re.Match]]:
+    """The matches of _PY_IMPORT and of _PY_FROM in the Python mask of `text`, each pattern's in
+    order and not overlapping each other (what `finditer` on the whole mask gives), as matches on
+    masked pieces of the text that begin at the matches' line starts (the groups are the same).
+
+    A line a pattern matches on in the mask begins in code (a line begun inside a string starts
+    with a FILL, a newline or a quote there, and a comment ends at its line's end), and there the
+    mask and the text agree on `_PY_CANDIDATE`: the skipper stops at every such line. It reads
+    only up to the end of the text's last line that begins like one (its first third, in the
+    installed packages code_bench reads): what comes after cannot be a line it stops at, and a
+    string open there only runs on past it."""
+    python = scanner(SYNTAX["python"])
+    skip = _PY_SKIP.match
+    n = len(text)
+    last = _last_candidate_end(text)
+    imports: list[re.Match] = []
+    froms: list[re.Match] = []
+    end_import = end_from = 0
+    at = 0 if _PY_LINE.match(text) else None  # the start of the candidate line at hand
+    pos = 0  # where the skipper goes on from: a place in code
+    while True:
+        if at is None:
+            stop = skip(text, pos, last).end()
+            if stop >= last:
+                break
+            at = stop + 1  # text[stop] is the newline before a candidate line
+        eol = text.find("\n", at)
+        eol = n if eol < 0 else eol + 1
+        line = text[at:eol]
+        # Most import lines hold no comment or string: their mask is their text.
+        masked, reached = (line, eol) if _PY_CONSTRUCT.search(line) is None else python.mask_span(text, at, eol)
+        if at >= end_import:
+            m = _PY_IMPORT.match(masked)
+            if m:
+                imports.append(m)
+                end_import = at + m.end()
+        if at >= end_from:
+            m = _PY_FROM.match(masked)
+            # A name list in parentheses may close lines later: mask on until the mask holds a `)`
+            # after the `(` (the paren alternative then matches) or the text ends.
+            while m and reached < n and m.group(2)[:1] == "(" and ")" not in m.group(2):
+                close = text.find(")", reached)
+                more, reached = python.mask_span(text, reached, max(n if close < 0 else close + 1,
+                                                                    reached + len(masked)))
+                masked += more
+                m = _PY_FROM.match(masked)
+            if m:
+                froms.append(m)
+                end_from = at + m.end()
+        pos, at = at, None  # the skipper reads this line again from its start, which is code
+    return imports, froms
+
+
+def _last_candidate_end(text: str) -> int:
+    """The end (after its newline) of the last line of `text` that begins with `_PY_CANDIDATE`, or 0."""
+    at = text.rfind("import")
+    while at >= 0:
+        start = text.rfind("\n", 0, at) + 1
+        if _PY_LINE.match(text, start):
+            end = text.find("\n", at)
+            return len(text) if end < 0 else end + 1
+        at = text.rfind("import", 0, start)
+    return 0
+
+
+def _import_tuples(import_matches, from_matches) -> list[tuple[str, str, str]]:
     out = []
-    for m in _import_lines(_PY_IMPORT, text):
+    for m in import_matches:
         for part in m.group(1).split(","):
             module, _, alias = part.strip().partition(" as ")
             out.append((module.strip(), "", alias.strip()))
-    for m in _import_lines(_PY_FROM, text):
+    for m in from_matches:
         names = m.group(2).replace("(", " ").replace(")", " ").replace("\\", " ")
         for part in names.split(","):
             name, _, alias = part.strip().partition(" as ")
@@ -345,11 +518,12 @@ def _python_imports(text: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def _python_refs(text: str) -> list[tuple[str, bool]]:
-    refs = []
-    for module, name, _ in _python_imports(text):
-        refs.append((module if not name or name == "*" else f"{module}:{name}", False))
-    return refs
+def _python_refs(masked: str) -> list[tuple[str, bool]]:
+    return _python_import_refs(_python_imports(masked))
+
+
+def _python_import_refs(imports: list[tuple[str, str, str]]) -> list[tuple[str, bool]]:
+    return [(module if not name or name == "*" else f"{module}:{name}", False) for module, name, _ in imports]
 
 
 _PY_IMPORT = _m(r"^[ \t]*c?import[ \t]+([\w.]+(?:[ \t]+as[ \t]+\w+)?(?:[ \t]*,[ \t]*[\w.]+(?:[ \t]+as[ \t]+\w+)?)*)")
@@ -416,7 +590,7 @@ def _type_table(index: RepoIndex, family: str, ns: str) -> dict[str, list[str]]:
     if table is None:
         table = cache[ns] = defaultdict(list)
         for peer in index.symbols[family].get(ns, []):
-            names = set(_TYPE_DECL[family].findall(index.masked.get(peer, ""))) if family in _TYPE_DECL else set()
+            names = set(_TYPE_DECL[family].findall(index.code(peer, ""))) if family in _TYPE_DECL else set()
             names.add(posixpath.splitext(posixpath.basename(peer))[0])
             for name in names:
                 table[name].append(peer)
@@ -427,7 +601,7 @@ def _used_types(index: RepoIndex, family: str, ns: str, importer: str) -> list[s
     table = _type_table(index, family, ns)
     if not table:
         return []
-    words = index.identifiers(importer, index.masked.get(importer, ""))
+    words = index.identifiers(importer, index.code(importer, ""))
     out: list[str] = []
     for word in words if len(words) < len(table) else table:
         if word in table and word in words:
@@ -441,7 +615,7 @@ def _same_namespace_uses(family: str, extensions: tuple[str, ...]):
     identifiers are then looked up in it, so the cost is linear in the file's size."""
     def implicit(index: RepoIndex, f: SourceFile) -> list[str]:
         fam = FAMILY_BY_LANGUAGE.get(f.language)
-        names = fam.declared(index.masked.get(f.path, f.text)) if fam else []
+        names = fam.declared(index.code(f.path, f.text)) if fam else []
         out: list[str] = []
         for ns in names:
             out += [p for p in _used_types(index, family, ns, f.path) if p.endswith(extensions)]
@@ -669,7 +843,7 @@ FAMILIES: tuple[Family, ...] = (
                            "Assembly", "GAS", "NASM"}),
            (_m(r'^[ \t]*[#%][ \t]*(?:include|import|include_next)[ \t]*[<"]([^">\n]+)[">]'),
             _m(r'^[ \t]*(?:%include|\.include|include)[ \t]+"([^"\n]+)"')),
-           _paths(("",))),
+           _paths(("",)), line_keywords=("include", "import")),
     Family("jvm", frozenset({"Java", "Kotlin", "Scala", "Groovy", "Gradle", "Xtend", "Ceylon", "Gosu", "AspectJ",
                              "Mirah", "Fantom", "Groovy Server Pages", "Java Server Pages", "Processing", "Boo",
                              "X10"}),
@@ -791,16 +965,27 @@ def references(f: SourceFile) -> list[str]:
 
 
 def references_with_kind(f: SourceFile, masked: str | None = None) -> list[tuple[str, bool]]:
-    """(reference, is a re-export) pairs; comments and strings are not looked in (lexical.py)."""
+    """(reference, is a re-export) pairs; comments and strings are not looked in (lexical.py).
+    `masked`: the file's text masked for its family, when the caller has it."""
     family = FAMILY_BY_LANGUAGE.get(f.language)
     if family is None:
         return []
-    if masked is None:
-        masked = code_only(f.text, family.name)
+    if masked is None and family.name == "python":
+        return list(dict.fromkeys(_python_import_refs(python_imports_of_code(f.text))))
     special = _SPECIAL_REFS.get(family.name)
     if special is not None:
-        return list(dict.fromkeys(special(masked)))
+        return list(dict.fromkeys(special(code_only(f.text, family.name) if masked is None else masked)))
     return family.references_with_kind(f.text, masked)
+
+
+def _file_references(index: RepoIndex, f: SourceFile, family: Family) -> list[tuple[str, bool]]:
+    """references_with_kind of a file of the repository, masking it only where that is needed."""
+    if family.name == "python":
+        return list(dict.fromkeys(_python_import_refs(index.python_imports(f.path))))
+    special = _SPECIAL_REFS.get(family.name)
+    if special is not None:
+        return list(dict.fromkeys(special(index.code(f.path))))
+    return family.references_with_kind(f.text)
 
 
 # Files kept out of documents (their languages are outside the list) that resolution reads.
@@ -818,12 +1003,9 @@ def dependency_graph(files: list[SourceFile], context: dict[str, str] | None = N
     index = RepoIndex(files, context)
     for f in files:
         family = FAMILY_BY_LANGUAGE.get(f.language)
-        if family is None:
+        if family is None or not family.declarations:
             continue
-        index.masked[f.path] = code_only(f.text, family.name)
-        if not family.declarations:
-            continue
-        for name in family.declared(index.masked[f.path]):
+        for name in family.declared(index.code(f.path)):
             key = name.lower() if family.name in ("fortran", "vhdl") else name
             index.symbols[family.name][key].append(f.path)
             if family.name == "jvm":
@@ -837,7 +1019,7 @@ def dependency_graph(files: list[SourceFile], context: dict[str, str] | None = N
             continue
         deps = graph[f.path]
         package_file = family.name == "python" and posixpath.basename(f.path) == "__init__.py"
-        for ref, reexport in references_with_kind(f, index.masked[f.path]):
+        for ref, reexport in _file_references(index, f, family):
             targets = family.resolve(index, f.path, ref)
             deps.update(targets)
             if reexport or package_file:

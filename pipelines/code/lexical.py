@@ -81,6 +81,12 @@ class _Scanner:
                                       + r"|(?=\n)|\\?$)", re.DOTALL) for q in syntax.quotes}
         # Longest first, so `/*` wins over `/` and `"""` over `"`.
         self.starts = re.compile("|".join(sorted(starts, key=len, reverse=True))) if starts else None
+        # The longest a start can be, where each is a fixed string: a span's search for the next
+        # start need not read further than that past the span's end (nor the rest of the text).
+        self.longest_start = None if syntax.raw_prefix is not None else max(
+            map(len, (*[s for s, _ in syntax.block_comments], *syntax.line_comments, *syntax.multiline,
+                      *syntax.quotes, *([syntax.char_quote] if syntax.char_quote else []),
+                      *[a for a, _ in syntax.line_start_blocks])), default=0)
         # Line comments and single-line strings, most of what a file holds, are ended here in the
         # loop ({token: kind}), so Python runs `_end` only for the other constructs; a token `_end`
         # would take for something else (a block comment's opening, a raw prefix) is not among them.
@@ -95,16 +101,25 @@ class _Scanner:
                 self.kinds[token] = "string"
 
     def mask(self, text: str) -> str:
+        return self.mask_span(text, 0, len(text))[0]
+
+    def mask_span(self, text: str, begin: int, until: int) -> tuple[str, int]:
+        """(the mask of text[begin:end], end): the scan begun at `begin`, which must be a place
+        where the whole text's scan is in code, run until it is in code again at some end >= until
+        (or at the text's end). Consecutive spans joined are the whole mask from `begin`."""
         if self.starts is None:
-            return text
+            return text[begin:], len(text)
         out: list[str] = []
-        i = last = 0
+        i = last = begin
         n = len(text)
+        until = min(until, n)
+        bound = n if self.longest_start is None else min(n, until + self.longest_start)
         search, kinds, strings = self.starts.search, self.kinds, self.strings
-        while i < n:
-            m = search(text, i)
-            if m is None:
-                break
+        while i < until:
+            m = search(text, i, bound)
+            if m is None or m.start() >= until:  # code up to `until` at least
+                out.append(text[last:until])
+                return "".join(out), until
             start, token = m.start(), m.group(0)
             fast = kinds.get(token)
             if fast == "comment":
@@ -132,8 +147,8 @@ class _Scanner:
             else:
                 out.append(text[start:inner_from] + _fill(text[inner_from:inner_to]) + text[inner_to:stop])
             i = last = stop
-        out.append(text[last:])
-        return "".join(out)
+        out.append(text[last:i])
+        return "".join(out), i
 
     def _end(self, text: str, start: int, token: str):
         syntax = self.syntax
@@ -182,12 +197,16 @@ class _Scanner:
 _SCANNERS: dict[tuple[Syntax, str], _Scanner] = {}
 
 
+def scanner(syntax: Syntax, raw_kind: str = "") -> _Scanner:
+    found = _SCANNERS.get((syntax, raw_kind))
+    if found is None:
+        found = _SCANNERS[syntax, raw_kind] = _Scanner(syntax, raw_kind)
+    return found
+
+
 def mask(text: str, syntax: Syntax, raw_kind: str = "") -> str:
     """`text` with comments blanked and string contents replaced by FILL, offsets unchanged."""
-    scanner = _SCANNERS.get((syntax, raw_kind))
-    if scanner is None:
-        scanner = _SCANNERS[syntax, raw_kind] = _Scanner(syntax, raw_kind)
-    return scanner.mask(text)
+    return scanner(syntax, raw_kind).mask(text)
 
 
 def _block_end(text: str, i: int, start: str, stop: str, nested: bool) -> int:
@@ -241,3 +260,34 @@ SYNTAX = {
     "ocaml": Syntax((), (("(*", "*)"),), nested_blocks=True, quotes=('"',)),
 }
 RAW_KIND = {"rust": "rust", "c": "cpp"}
+
+
+def line_skipper(syntax: Syntax, line_start: str) -> re.Pattern | None:
+    """A regex whose match from a place in code runs over code, comments and strings, read exactly
+    as the scanner reads them, and stops at the newline before the next line that begins in code
+    with `line_start` (a regex of code characters only: no comment marker or quote), or at the end.
+
+    One `re` pass over a whole file where the scanner takes a Python step per comment and string:
+    what finds the few lines a dependency pattern can match (`import ...` in code) without masking
+    the file. None for the syntaxes a regex cannot read the scanner's way (nested comments, raw
+    strings, character literals, block comments, comments opened at a line's start)."""
+    if (syntax.block_comments or syntax.nested_blocks or syntax.char_quote or syntax.line_start_blocks
+            or syntax.raw_prefix is not None):
+        return None
+    tokens = sorted((*syntax.line_comments, *syntax.multiline, *syntax.quotes), key=len, reverse=True)
+    constructs = []
+    for token in tokens:  # the scanner's order: at one place the longest token wins
+        t = re.escape(token)
+        if token in syntax.line_comments:
+            constructs.append(t + r"[^\n]*+")
+        elif token in syntax.multiline:
+            # The first closing delimiter after an even run of backslashes (the scanner counts them).
+            head, rest = re.escape(token[0]), re.escape(token[1:])
+            body = rf"(?:[^{head}\\]++|\\.|{head}(?!{rest}))*+" if rest else rf"(?:[^{head}\\]++|\\.)*+"
+            constructs.append(rf"{t}{body}(?:{t}|\\?\Z)")
+        else:  # the scanner's string pattern, possessive: its tail matches wherever the loop stops
+            constructs.append(rf"{t}(?:[^{t}\\\n]++|\\.)*+(?:{t}|(?=\n)|\\?\Z)")
+    firsts = "".join(sorted({re.escape(t[0]) for t in tokens}))
+    code = [rf"[^{firsts}\n]++", rf"\n(?!{line_start})"] if firsts else [r"[^\n]++", rf"\n(?!{line_start})"]
+    alternatives = code + constructs + ([rf"[{firsts}]"] if firsts else [])  # a lone first char is code
+    return re.compile("(?:" + "|".join(alternatives) + ")*+", re.DOTALL)

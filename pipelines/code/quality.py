@@ -8,30 +8,33 @@ quality model, see `classifiers/code_quality.py`) rank or threshold repositories
 
 from __future__ import annotations
 
-import itertools
 import re
 
 _LETTERS = re.compile(r"[^\W\d_]+")
 # A line that starts (after indentation) with one of these is counted as a comment.
 COMMENT_MARKERS = ("#", "//", "--", ";", "%", "/*", "*", "<!--", "(*", "!", "'", '"""', "'''")
+# A stripped line that starts with a marker, in the stripped lines joined by newlines after one:
+# one regex pass, where str.startswith tries the markers one by one on every line.
+_COMMENT_LINE = re.compile("\n(?:" + "|".join(map(re.escape, sorted(COMMENT_MARKERS, key=len, reverse=True))) + ")")
 _TEST_PATH = re.compile(r"(^|/)(tests?|spec|__tests__)(/|$)|(^|/)test_[^/]*$|_test\.\w+$|\.(test|spec)\.\w+$")
 
 
 _ASCII_NON_LETTERS = bytes(b for b in range(128) if not chr(b).isalpha())
 
 
-_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _NON_LETTER_BYTES = _ASCII_NON_LETTERS + bytes(range(128, 256))
+_ASCII_BYTES = bytes(range(128))
 
 
 def letter_count(text: str) -> int:
     """How many alphabetic characters `text` has (what str.isalpha counts, at C speed)."""
     if text.isascii():  # most code: delete the non-letters bytewise and count what is left
         return len(text.encode("ascii").translate(None, _ASCII_NON_LETTERS))
-    # The ASCII letters bytewise (UTF-8 puts every other character in bytes >= 128), the rest by the regex.
-    ascii_letters = len(text.encode("utf-8", "surrogatepass").translate(None, _NON_LETTER_BYTES))
-    other = "".join(_NON_ASCII.findall(text))
-    return ascii_letters + len(other) - len(_LETTERS.sub("", other))
+    # The ASCII letters bytewise; UTF-8 puts every other character in bytes >= 128 only, so with
+    # the ASCII bytes deleted what is left decodes to the other characters, which the regex counts.
+    data = text.encode("utf-8", "surrogatepass")
+    other = data.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")
+    return len(data.translate(None, _NON_LETTER_BYTES)) + len(other) - len(_LETTERS.sub("", other))
 
 
 def quality_signals(records: list[dict], graph: dict[str, set[str]]) -> dict[str, float]:
@@ -55,7 +58,7 @@ def quality_signals(records: list[dict], graph: dict[str, set[str]]) -> dict[str
         # filtering them out is one more pass and one more list.
         stripped = list(map(str.strip, lines))
         n_nonblank += len(stripped) - stripped.count("")
-        comments += sum(map(str.startswith, stripped, itertools.repeat(COMMENT_MARKERS)))
+        comments += len(_COMMENT_LINE.findall("\n" + "\n".join(stripped)))
         distinct |= set(stripped)  # the file's own repeats gone first: fewer inserts into the big set
     distinct.discard("")
     chars = chars or 1

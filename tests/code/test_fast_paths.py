@@ -1,5 +1,7 @@
 """The fast paths of repository assembly give exactly what the plain code they replace gives."""
 
+import bisect
+import collections
 import itertools
 import os
 import posixpath
@@ -10,7 +12,20 @@ import pytest
 
 from deepcorpus.core.text import _TOKEN, approx_token_count
 from pipelines.code import lexical
-from pipelines.code.dependencies import _PY_FROM, _PY_IMPORT, _import_lines, _normpath, _python_imports
+from pipelines.code.dependencies import (
+    _PY_FROM,
+    _PY_IMPORT,
+    FAMILY_BY_LANGUAGE,
+    RepoIndex,
+    SourceFile,
+    _import_lines,
+    _normpath,
+    _python_imports,
+    code_only,
+    dependency_graph,
+    python_imports_of_code,
+    references_with_kind,
+)
 from pipelines.code.lexical import RAW_KIND, SYNTAX, mask
 from pipelines.code.quality import _LETTERS, COMMENT_MARKERS, letter_count, quality_signals
 
@@ -35,7 +50,7 @@ def test_token_count_is_the_regex_count():
 
 
 def test_letter_count_is_the_regex_count():
-    for text in _texts(1):
+    for text in [*_texts(1), "a\ud800b", "\udfff", "é\ud83d\ude00x"]:
         assert letter_count(text) == len(text) - len(_LETTERS.sub("", text))
 
 
@@ -156,27 +171,107 @@ class _PlainScanner(lexical._Scanner):
         out.append(text[last:])
         return "".join(out)
 
+    def spans(self, text):
+        """(start, stop) of every comment and string, in order."""
+        out, i = [], 0
+        while self.starts is not None and i < len(text):
+            m = self.starts.search(text, i)
+            if m is None:
+                break
+            end = self._end(text, m.start(), m.group(0))
+            if end is None:
+                i = m.start() + 1
+                continue
+            out.append((m.start(), end[1]))
+            i = end[1]
+        return out
 
-def test_mask_is_the_plain_scan():
-    """Comments and strings matched whole by the search and masked by string repeats give what the
-    plain scan gave, on random mixes of every family's constructs and on this repository's files."""
-    rng = random.Random(4)
-    pieces = ["/* a\nb */", "// c\n", "# d\n", '"e\\"f"', "'g'", '"""h\ni"""', "`j\nk`", "-- l\n", "{- m -}",
-              "(* n *)", "<!-- o\n-->", 'R"x(p\nq)x"', 'r#"s"#', "=begin\nt\n=end\n", "\n", "x = 1", "é中",
-              '"', "'", "\\", "\\\n", "#[", "]#", "--[[", "]]", "[[", "=pod\n", "=cut\n", "'a'", "b'"]
+
+PIECES = ["/* a\nb */", "// c\n", "# d\n", '"e\\"f"', "'g'", '"""h\ni"""', "`j\nk`", "-- l\n", "{- m -}",
+          "(* n *)", "<!-- o\n-->", 'R"x(p\nq)x"', 'r#"s"#', "=begin\nt\n=end\n", "\n", "x = 1", "é中",
+          '"', "'", "\\", "\\\n", "#[", "]#", "--[[", "]]", "[[", "=pod\n", "=cut\n", "'a'", "b'"]
+# What Python imports are made of, for the import scan.
+IMPORT_PIECES = ["import a", "\nimport b.c as d, e", "\nfrom . import f", "\n  from ..g import (h,\n i as j)",
+                 "\ncimport k", "\nfrom l cimport m", "(", ")", " as n", ", ", "\r\n", "\n\t", "\nfrom o import *",
+                 "\nfrom p import q; import r", "'" * 3, '"' * 3, "\\\nimport s", "\\\\"]
+
+
+def _scanner_texts(seed: int, pieces=PIECES, n: int = 300) -> list[str]:
+    """Random mixes of every family's constructs, random characters and this repository's files."""
+    rng = random.Random(seed)
     texts = [PY, "", "\n", '"', "/*", 'x = "abc\\', "'\\"]
-    texts += ["".join(rng.choices(pieces, k=rng.randint(1, 80))) for _ in range(300)]
-    texts += list(itertools.islice(_texts(5), 30))
+    texts += ["".join(rng.choices(pieces, k=rng.randint(1, 80))) for _ in range(n)]
+    texts += list(itertools.islice(_texts(seed + 1), 30))
     root = posixpath.dirname(posixpath.dirname(posixpath.dirname(posixpath.abspath(__file__))))
     for folder in ("pipelines/code", "deepcorpus/core"):
         for name in sorted(os.listdir(posixpath.join(root, folder))):
             if name.endswith(".py"):
                 with open(posixpath.join(root, folder, name), encoding="utf-8") as f:
                     texts.append(f.read())
+    return texts
+
+
+def test_mask_is_the_plain_scan():
+    """Comments and strings matched whole by the search and masked by string repeats give what the
+    plain scan gave, on random mixes of every family's constructs and on this repository's files."""
+    texts = _scanner_texts(4)
     for family, syntax in SYNTAX.items():
         plain = _PlainScanner(syntax, RAW_KIND.get(family, ""))
         for text in texts:
             assert mask(text, syntax, RAW_KIND.get(family, "")) == plain.mask(text), (family, text[:200])
+
+
+def test_mask_spans_joined_are_the_mask():
+    """A span begun where the last one ended (a place in code) goes on the whole mask's way."""
+    rng = random.Random(6)
+    texts = _scanner_texts(6, n=100)
+    for family, syntax in SYNTAX.items():
+        scan = lexical.scanner(syntax, RAW_KIND.get(family, ""))
+        for text in texts:
+            whole, parts, at = mask(text, syntax, RAW_KIND.get(family, "")), [], 0
+            while at < len(text):
+                part, end = scan.mask_span(text, at, at + rng.choice([1, 2, 5, 40, 1000]))
+                assert end > at and len(part) == end - at, (family, text[:200])
+                parts.append(part)
+                at = end
+            assert "".join(parts) == whole, (family, text[:200])
+
+
+def test_line_skipper_stops_at_the_lines_the_scanner_begins_in_code():
+    """The skipper's one regex reads comments and strings as the scanner does: it stops exactly at
+    the newlines outside every comment and string that come before a line matching its pattern."""
+    texts = _scanner_texts(7, PIECES + IMPORT_PIECES)
+    for family, syntax in SYNTAX.items():
+        for line_start in (r"[ \t]*+(?:c?import|from)[ \t]", r"x", r"[^\n]"):
+            skipper = lexical.line_skipper(syntax, line_start)
+            if skipper is None:
+                continue
+            plain = _PlainScanner(syntax, RAW_KIND.get(family, ""))
+            line = re.compile(line_start)
+            for text in texts:
+                newlines = [m.start() for m in re.finditer("\n", text)]
+                inside = set()
+                for start, stop in plain.spans(text):
+                    inside.update(newlines[bisect.bisect_left(newlines, start):bisect.bisect_left(newlines, stop)])
+                expected = [q for q in newlines if q not in inside and line.match(text, q + 1)]
+                stops, at = [], 0
+                while True:
+                    q = skipper.match(text, at).end()
+                    if q >= len(text):
+                        break
+                    stops.append(q)
+                    at = q + 1
+                assert stops == expected, (family, line_start, text[:200])
+    assert lexical.line_skipper(SYNTAX["c"], "x") is None  # block comments, character literals, raw strings
+
+
+def test_python_imports_of_code_are_those_of_the_whole_mask():
+    texts = _scanner_texts(8, PIECES + IMPORT_PIECES, n=2000)
+    texts += [f.text for files, _ in _real_repositories() for f in files]
+    texts += [f.text for seed in range(50) for f in _random_python_repository(seed)]
+    texts += ["from a import (b", "from a import (b # )\n'(' ')'", "from a import ( '\n' ) )", "import", "x\nimport"]
+    for text in texts:
+        assert python_imports_of_code(text) == _python_imports(mask(text, SYNTAX["python"])), text[:300]
 
 
 def test_a_string_left_open_at_a_trailing_backslash_runs_to_the_end():
@@ -198,3 +293,131 @@ def test_quality_signals_of_this_repository_are_the_plain_ones():
     assert len(records) > 50
     graph = {r["path"]: set() for r in records}
     assert quality_signals(records, graph) == _quality_plain(records, graph)
+
+
+# --- whole repositories: the dependency graph and the documents -------------------------------
+
+def _graph_plain(files, context=None):
+    """dependency_graph as it was before imports were found without masking whole files: every
+    file masked first, declarations and references read from the masks."""
+    index = RepoIndex(files, context)
+    for f in files:
+        family = FAMILY_BY_LANGUAGE.get(f.language)
+        if family is None:
+            continue
+        index.masked[f.path] = code_only(f.text, family.name)
+        for name in family.declared(index.masked[f.path]) if family.declarations else ():
+            key = name.lower() if family.name in ("fortran", "vhdl") else name
+            index.symbols[family.name][key].append(f.path)
+            if family.name == "jvm":
+                stem = posixpath.splitext(posixpath.basename(f.path))[0]
+                index.symbols["jvm-class"][f"{name}.{stem}"].append(f.path)
+    graph = {f.path: set() for f in files}
+    reexported = collections.defaultdict(set)
+    for f in files:
+        family = FAMILY_BY_LANGUAGE.get(f.language)
+        if family is None:
+            continue
+        package_file = family.name == "python" and posixpath.basename(f.path) == "__init__.py"
+        for ref, reexport in references_with_kind(f, index.masked[f.path]):
+            targets = family.resolve(index, f.path, ref)
+            graph[f.path].update(targets)
+            if reexport or package_file:
+                package = posixpath.dirname(f.path)
+                reexported[f.path].update(t for t in targets if not package or t.startswith(package + "/"))
+        if family.implicit is not None:
+            graph[f.path].update(family.implicit(index, f))
+        graph[f.path].discard(f.path)
+    for exporter, members in reexported.items():
+        for member in members:
+            if exporter in graph[member] and exporter not in reexported.get(member, ()):
+                graph[member].discard(exporter)
+    return graph
+
+
+def _repositories_of_this_checkout():
+    """This repository's own Python files, as one repository."""
+    root = posixpath.dirname(posixpath.dirname(posixpath.dirname(posixpath.abspath(__file__))))
+    files = []
+    for folder in ("pipelines", "deepcorpus", "classifiers", "benchmarks", "tests/code"):
+        for parent, _, names in sorted(os.walk(posixpath.join(root, folder))):
+            for name in sorted(names):
+                if name.endswith(".py"):
+                    with open(posixpath.join(parent, name), encoding="utf-8") as f:
+                        files.append(SourceFile(posixpath.relpath(posixpath.join(parent, name), root), "Python", f.read()))
+    return files
+
+
+def _random_python_repository(seed: int):
+    """Modules importing each other from code, strings, comments, docstrings and parentheses."""
+    rng = random.Random(seed)
+    modules = [f"pkg/{a}.py" for a in "abcdefgh"] + ["pkg/__init__.py", "pkg/sub/__init__.py", "pkg/sub/x.py", "top.py"]
+    names = ["pkg.a", "pkg.b", ".c", "..top", ".sub", "pkg.sub.x", "os", ".", "pkg", "top", "pkg.sub", "d", "e"]
+    def statement():
+        module = rng.choice(names)
+        if rng.random() < 0.4 and not module.startswith("."):
+            return f"import {module}" + (" as m" if rng.random() < 0.3 else "")
+        items = rng.choice(["a", "b, c", "*", "(\n    f,  # g\n    h,\n)", "x as y", "(\n 'i' )", "sub"])
+        return f"from {module} import {items}"
+    wrappers = ["{}", "    {}", "# {}", "'{}'", '"""\n{}\n"""', "x = '''{}'''", "def f():\n    {}", "if x:  # '\n\t{}",
+                "s = 'a\\\n{}'", "{}; import c", "{} \\\n    , d", "\r\n{}\r\n", "'''\\''' ; {}", "#\\\n{}"]
+    files = []
+    for path in modules:
+        body = "\n".join(rng.choice(wrappers).format(statement()) for _ in range(rng.randint(0, 12)))
+        files.append(SourceFile(path, "Python" if rng.random() < 0.9 else "Cython", body))
+    return files
+
+
+def _real_repositories():
+    from benchmarks import real_repos
+
+    directory = real_repos.locate()
+    return [real_repos.load_files(directory, repo) for repo in real_repos.manifest()["repos"]]
+
+
+def test_dependency_graph_is_the_one_of_whole_masks():
+    cases = _real_repositories() + [(_repositories_of_this_checkout(), None)]
+    cases += [(_random_python_repository(seed), None) for seed in range(200)]
+    for files, context in cases:
+        assert dependency_graph(files, context) == _graph_plain(files, context), files[0].path
+
+
+@pytest.mark.slow
+def test_dependency_graph_is_the_one_of_whole_masks_on_installed_packages():
+    """code_bench's input: the installed packages' Python, C, C++, Cython and Fortran files."""
+    from benchmarks.code_bench import identify_and_filter, load_repositories
+    from classifiers.code_language import LanguageIdentifier
+
+    records = identify_and_filter(load_repositories(), LanguageIdentifier())
+    assert sum(map(len, records.values())) > 1000
+    for repo, rows in records.items():
+        files = [SourceFile(r["path"], r["language"], r["text"]) for r in rows]
+        assert dependency_graph(files) == _graph_plain(files), repo
+        assert quality_signals(rows, {r["path"]: set() for r in rows}) == _quality_plain(rows, {r["path"]: set() for r in rows})
+
+
+def _references_plain(family, text):
+    """Family.references_with_kind as it was: every pattern's finditer, checked on the whole mask."""
+    masked, refs = code_only(text, family.name), {}
+    for k, pattern in enumerate(family.patterns):
+        for m in pattern.finditer(text):
+            if masked is not text and masked[m.start():m.start(1)] != text[m.start():m.start(1)]:
+                continue
+            for ref in family.expand(m.group(1)) if family.expand else [m.group(1)]:
+                ref = ref.strip() if ref else ""
+                if ref:
+                    refs[ref] = refs.get(ref, False) or k in family.reexports
+    return list(refs.items())
+
+
+def test_references_read_from_keyword_lines_and_a_partial_mask_are_the_plain_ones():
+    include_pieces = ['#include "a.h"', "\n#  include <b/c.h>", "\n%include \"d.i\"", "\n  include \"e.inc\"",
+                      "\n#import \"f.h\"", "\n#include_next <g.h>", "\n.include \"h.s\"", "include", "import",
+                      "\nrequire('./i')", "\nimport j from './k'", "\n@import 'l';", "<script src=\"m.js\">"]
+    texts = _scanner_texts(9, PIECES + include_pieces, n=1500)
+    texts += [f.text for files, _ in _real_repositories() for f in files]
+    texts += ["x" * 5000 + "\n/*" + "\n#include \"late.h\"\n*/\n#include \"after.h\"\n"]
+    for family in FAMILY_BY_LANGUAGE.values():
+        if family.patterns:
+            for text in texts:
+                assert family.references_with_kind(text) == _references_plain(family, text), (family.name, text[:300])
