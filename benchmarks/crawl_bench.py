@@ -111,6 +111,19 @@ def cost_notes(cpu_s_per_page: float, peak_mb: float) -> dict:
             "memory per process (fits 3.75 GB/vCPU?)": f"{peak_mb / 3:.0f} MiB per process of 3"}
 
 
+def marginal_notes(system: str, rows: list[dict]) -> dict:
+    """CPU per page between consecutive scales: what a page costs without the run's fixed part
+    (pipeline start-ups, fastText training), which dominates the smallest scales. On a shared
+    machine it moves by several ms/page between runs at 1x -> 4x; the larger scales settle it."""
+    notes = {}
+    for a, b in zip(rows, rows[1:]):
+        pages = b["pages"] - a["pages"]
+        if pages > 0:
+            notes[f"{system}: marginal CPU per page, {a['scale']} -> {b['scale']}"] = (
+                f"{1000 * (b['cpu_s'] - a['cpu_s']) / pages:.1f} ms")
+    return notes
+
+
 def main(out_dir: str = "benchmarks/out", scales: tuple[int, ...] = SCALES, datatrove: bool = True) -> dict:
     found = real_pages.locate()
     if found is None:
@@ -145,6 +158,8 @@ def main(out_dir: str = "benchmarks/out", scales: tuple[int, ...] = SCALES, data
 
             shutil.rmtree(crawl, ignore_errors=True)
     ours_rows = [r for r in rows if r["system"] == "deepcorpus math run"]
+    for system in dict.fromkeys(r["system"] for r in rows):
+        notes.update(marginal_notes(system, [r for r in rows if r["system"] == system]))
     if ours_rows:
         first, last = ours_rows[0], ours_rows[-1]
         notes["peak memory, smallest -> largest scale"] = (
