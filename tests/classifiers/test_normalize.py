@@ -4,6 +4,8 @@ import glob
 import random
 import re
 
+import pytest
+
 from classifiers.normalize import normalize_for_fasttext
 
 
@@ -51,4 +53,17 @@ def test_tokens_are_those_of_the_pattern_before_on_the_bundled_crawl():
     texts = [doc["text"] for path in sorted(glob.glob(samples.path("crawl", "*.warc.gz"))) for page in iter_pages(path)
              if (doc := page_to_doc(page)[0]) is not None]
     assert len(texts) > 300
+    assert all(normalize_for_fasttext(t) == _before(t) for t in texts)
+
+
+@pytest.mark.slow
+def test_tokens_are_those_of_the_pattern_before_on_the_real_pages():
+    from benchmarks import real_pages
+    from pipelines.math.extract_math import extract
+    from pipelines.math.warc import iter_pages
+
+    found = real_pages.locate()
+    assert found is not None, "benchmarks/data/real_pages is committed; this checkout lacks it"
+    texts = [extract(p["html"]).text for f in real_pages.warc_files(found) for p in iter_pages(f)]
+    assert len(texts) == len(real_pages.manifest())
     assert all(normalize_for_fasttext(t) == _before(t) for t in texts)
