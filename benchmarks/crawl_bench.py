@@ -105,6 +105,19 @@ def cost_notes(cpu_s_per_page: float, peak_mb: float) -> dict:
             "memory per process (fits 3.75 GB/vCPU?)": f"{peak_mb / 3:.0f} MiB per process of 3"}
 
 
+def marginal_notes(system: str, rows: list[dict]) -> dict:
+    """CPU per page between consecutive scales: what a page costs without the run's fixed part
+    (pipeline start-ups, fastText training), which dominates the smallest scales. On a shared
+    machine it moves by several ms/page between runs at 1x -> 4x; the larger scales settle it."""
+    notes = {}
+    for a, b in zip(rows, rows[1:]):
+        pages = b["pages"] - a["pages"]
+        if pages > 0:
+            notes[f"{system}: marginal CPU per page, {a['scale']} -> {b['scale']}"] = (
+                f"{1000 * (b['cpu_s'] - a['cpu_s']) / pages:.1f} ms")
+    return notes
+
+
 def one_cc_size_file(tmp: str, found: str) -> tuple[str, float]:
     """The set's copies concatenated into one WARC file of about CC_FILE_PAGES pages; its size in GB."""
     pages_per_copy = sum(1 for path in real_pages.warc_files(found) for _ in real_pages.iter_records(path))
@@ -163,6 +176,8 @@ def main(out_dir: str = "benchmarks/out", scales: tuple[int, ...] = SCALES, data
                          "peak_tree_mb": m["peak_tree_mb"]})
             shutil.rmtree(crawl, ignore_errors=True)
     ours_rows = [r for r in rows if r["system"] == "deepcorpus math run" and r["scale"].endswith("x")]
+    for system in dict.fromkeys(r["system"] for r in rows):
+        notes.update(marginal_notes(system, [r for r in rows if r["system"] == system and r["scale"].endswith("x")]))
     if ours_rows:
         first, last = ours_rows[0], ours_rows[-1]
         notes["peak memory, smallest -> largest scale"] = (

@@ -16,8 +16,10 @@ per step, formulas kept (on the synthetic crawl: each labelled formula whose LaT
 spaces and braces ignored; on real pages: formulas by their delimiters), documents classified as math,
 and the ratios. On real pages also: the bare Resiliparse main-content extraction (parse + html2text)
 and our extraction as it was before issue #22 (`benchmarks/math_reference.py`), with a per-page check
-that every formula the reference keeps is still kept. Memory: peak RSS of our reader and extractor
-streaming the input once and 8 times over, in fresh processes; flat means streaming.
+that every formula the reference keeps is still kept, and the floor: the C libraries alone (zlib
+inflating, Resiliparse parsing and html2text, both fastText `predict`s) on the same pages with their
+inputs prepared beforehand, which no change on the Python side can go under. Memory: peak RSS of our
+reader and extractor streaming the input once and 8 times over, in fresh processes; flat means streaming.
 
     python -m benchmarks.math_bench            # or: make bench
     python -m benchmarks.math_bench benchmarks/out --input 'cc/CC-MAIN-*.warc.gz'   # real Common Crawl
@@ -174,6 +176,58 @@ def run_extract_only(htmls: list[str], how: str) -> float:
     return time.process_time() - start
 
 
+def run_floor(files: list[str], model_path: str, repeats: int = 3) -> dict:
+    """CPU seconds per step of the C libraries alone, on the same pages and with the inputs the
+    pipeline hands them prepared beforehand: zlib inflating the WARC members, Resiliparse parsing
+    and html2text (our options), lid.176's and the classifier's fastText `predict`. No change on
+    the Python side can go under their sum (best of `repeats`, interleaved)."""
+    import zlib
+
+    from resiliparse.extract.html2text import extract_plain_text
+    from resiliparse.parse.html import HTMLTree
+
+    from classifiers.langid import _MATH, MAX_CHARS, LanguageIdentifier
+    from classifiers.math_classifier import MathClassifier
+    from classifiers.normalize import normalize_for_fasttext
+    from pipelines.math.documents import MIN_CHARS
+    from pipelines.math.extract_math import _SKIP, extract
+    from pipelines.math.warc import iter_pages
+
+    raw = [open(f, "rb").read() for f in files]
+    htmls = [p["html"] for f in files for p in iter_pages(f)]
+    texts = [t for t in (extract(h).text for h in htmls) if len(t) >= MIN_CHARS]
+    samples = [" ".join(_MATH.sub(" ", t[: MAX_CHARS * 2])[:MAX_CHARS].split()) for t in texts]
+    normalized = [normalize_for_fasttext(t) for t in texts]
+    lid, clf = LanguageIdentifier().model, MathClassifier.load(model_path).model
+
+    def inflate():
+        for data in raw:
+            view, off, d = memoryview(data), 0, zlib.decompressobj(31)
+            while off < len(view):
+                if d.eof:
+                    d = zlib.decompressobj(31)
+                piece = view[off:off + (64 << 10)]
+                d.decompress(piece)
+                off += len(piece) - (len(d.unused_data) if d.eof else 0)
+
+    def html2text():
+        for tree in [HTMLTree.parse(h) for h in htmls]:
+            extract_plain_text(tree, preserve_formatting=True, main_content=True, alt_texts=False, links=False,
+                               form_fields=False, noscript=False, skip_elements=_SKIP)
+
+    steps = {"inflate": inflate, "parse": lambda: [HTMLTree.parse(h) for h in htmls], "html2text": html2text,
+             "lid_predict": lambda: [lid.predict(s, k=1) for s in samples],
+             "classifier_predict": lambda: [clf.predict(t, k=-1) for t in normalized]}
+    best = dict.fromkeys(steps, float("inf"))
+    for _ in range(repeats):
+        for name, fn in steps.items():
+            start = time.process_time()
+            fn()
+            best[name] = min(best[name], time.process_time() - start)
+    best["html2text"] -= best["parse"]  # it parses as well
+    return best
+
+
 def _formulas(text: str) -> Counter:
     from pipelines.math.extract_math import FORMULA
 
@@ -297,6 +351,13 @@ def compare(files: list[str], name: str, labels: dict, models: tuple[str, str], 
                            ("reference", "deepcorpus extraction before #22 (reference)")):
             rows.append({"system": label, "docs": n, "cpu_s": round(best[how], 2),
                          "docs_per_s_per_core": n / max(best[how], 1e-9)})
+        floor = run_floor(files, models[0])
+        spent = sum(floor.values())
+        rows.append({"system": "C libraries alone: zlib, Resiliparse, fastText (floor)", "docs": ours["docs"],
+                     "cpu_s": round(spent, 2), "docs_per_s_per_core": ours["docs"] / max(spent, 1e-9),
+                     "speedup": round(ours["docs"] / max(spent, 1e-9) / max(rows[1]["docs_per_s_per_core"], 1e-9), 2)})
+        notes["floor_per_step (inflate/parse/html2text/lid/classifier predict)"] = "/".join(
+            f"{v:.2f}s" for v in floor.values()) + f" = {spent:.2f}s of our {ours['cpu_s']:.2f}s"
         pages, lost, kept = formulas_lost(htmls)
         notes["speedup_per_core"] += " (goal: >= 10x)"
         notes["extraction_vs_bare_resiliparse"] = f"{best['ours'] / best['bare']:.2f}x the time (goal: <= 1.5x)"

@@ -1,5 +1,11 @@
 """One normalization for fastText at training and at scoring time."""
 
+import glob
+import random
+import re
+
+import pytest
+
 from classifiers.normalize import normalize_for_fasttext
 
 
@@ -14,3 +20,50 @@ def test_chinese_is_split_into_characters_and_lowercase_is_applied():
 def test_one_line_and_capped():
     out = normalize_for_fasttext("a\nb\n\nc " * 10, max_tokens=5)
     assert "\n" not in out and out.split() == ["a", "b", "c", "a", "b"]
+
+
+# The pattern before the separators were folded into it: the tokens must stay exactly these, or a
+# trained model's scores would change.
+_BEFORE = re.compile(
+    r"\\[A-Za-z]+|[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W\d_]+|\d+|[^\w\s]", re.UNICODE)
+
+
+def _before(text: str, max_tokens: int = 4096) -> str:
+    tokens = _BEFORE.findall(text[: max_tokens * 16].lower())[:max_tokens]
+    return re.sub(r"\d+", "0", " ".join(tokens))
+
+
+def test_tokens_are_those_of_the_pattern_before_on_mixed_scripts():
+    alphabet = list("abcXYZ \t\n\r\f\v_\\{}$^+-=()0123456789.,'\"") + [
+        "é", "ß", "İ", "\u212a", "²", "٣", "中", "文", "か", "\u0301", "\xa0", "\u2003", "\x1c", "\x00", "“", "—",
+        "\ud800", "Ω", "ǅ"]
+    rng = random.Random(0)
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert normalize_for_fasttext(text) == _before(text), repr(text)
+    long = "x_1 " * 5000  # past MAX_TOKENS
+    assert normalize_for_fasttext(long) == _before(long)
+
+
+def test_tokens_are_those_of_the_pattern_before_on_the_bundled_crawl():
+    from deepcorpus import samples
+    from pipelines.math.documents import page_to_doc
+    from pipelines.math.warc import iter_pages
+
+    texts = [doc["text"] for path in sorted(glob.glob(samples.path("crawl", "*.warc.gz"))) for page in iter_pages(path)
+             if (doc := page_to_doc(page)[0]) is not None]
+    assert len(texts) > 300
+    assert all(normalize_for_fasttext(t) == _before(t) for t in texts)
+
+
+@pytest.mark.slow
+def test_tokens_are_those_of_the_pattern_before_on_the_real_pages():
+    from benchmarks import real_pages
+    from pipelines.math.extract_math import extract
+    from pipelines.math.warc import iter_pages
+
+    found = real_pages.locate()
+    assert found is not None, "benchmarks/data/real_pages is committed; this checkout lacks it"
+    texts = [extract(p["html"]).text for f in real_pages.warc_files(found) for p in iter_pages(f)]
+    assert len(texts) == len(real_pages.manifest())
+    assert all(normalize_for_fasttext(t) == _before(t) for t in texts)
