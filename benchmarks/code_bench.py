@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import sys
 import time
 
 from benchmarks.common import report
@@ -221,4 +220,6 @@ def main(out_dir: str = "benchmarks/out") -> dict:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "benchmarks/out")
+    from benchmarks.common import out_dir_from_argv
+
+    main(out_dir_from_argv(__doc__))

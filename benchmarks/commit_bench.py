@@ -117,6 +117,6 @@ def main(out_dir: str = "benchmarks/out") -> dict:
 
 
 if __name__ == "__main__":
-    import sys
+    from benchmarks.common import out_dir_from_argv
 
-    main(sys.argv[1] if len(sys.argv) > 1 else "benchmarks/out")
+    main(out_dir_from_argv(__doc__))

@@ -135,3 +135,13 @@ def report(name: str, rows: list[dict], notes: dict | None = None, out_dir: str 
     with open(os.path.join(out_dir, f"{name}.json"), "w") as f:
         json.dump(result, f, indent=2)
     return result
+
+
+def out_dir_from_argv(description: str | None) -> str:
+    """The output folder of a benchmark whose only argument it is; `--help` prints the description
+    (without a parser, `--help` was taken for the folder and the benchmark ran)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out_dir", nargs="?", default="benchmarks/out", help="where the JSON goes")
+    return parser.parse_args().out_dir

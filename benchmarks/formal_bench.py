@@ -108,4 +108,6 @@ def main(out_dir: str = "benchmarks/out") -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    from benchmarks.common import out_dir_from_argv
+
+    main(out_dir_from_argv(__doc__))
