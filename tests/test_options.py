@@ -381,3 +381,14 @@ def test_no_option_defaults_to_an_empty_value_that_would_be_refused():
     for words, action in _options(build_parser()):
         if isinstance(action.default, str) and not action.default.strip():
             assert action.dest in command.EMPTY_ALLOWED, (words, action.option_strings)
+
+
+def test_train_help_shows_train_configs_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    from train.config import TrainConfig
+
+    defaults = TrainConfig()
+    assert f"(default {defaults.batch_size})" in out and f"(default {defaults.schedule})" in out
+    assert out.count("(default") >= 15  # the options default to None (so only what is given overrides --config)

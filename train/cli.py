@@ -20,7 +20,7 @@ def register(sub) -> None:
     ])
     p.add_argument("--preset", help="model preset: tiny, small, v2-lite, v3 (default tiny)")
     p.add_argument("--data", action="append", help="token-shard dataset(s)")
-    p.add_argument("--steps", type=_range("steps"), help="optimizer steps")
+    p.add_argument("--steps", type=_range("steps"), help=_with_default("optimizer steps", _field("steps")))
     p.add_argument("--output", type=output_dir, help="run directory (checkpoints, metrics.jsonl)")
     p.add_argument("--resume", action="store_true", help="continue from the newest complete checkpoint")
     p.add_argument("--count-params", action="store_true", help="report total and activated parameters")
@@ -38,7 +38,7 @@ def _add_config_options(p) -> None:
         if name in taken:
             continue
         flag = "--" + name.replace("_", "-")
-        help_text = f.metadata.get("help", "")
+        help_text = _with_default(f.metadata.get("help", ""), f)
         if name == "model":
             p.add_argument(flag, action="append", metavar="KEY=VALUE", help=help_text)
         elif f.type.startswith("bool"):
@@ -49,10 +49,25 @@ def _add_config_options(p) -> None:
             p.add_argument(flag, type=kind, default=None, choices=f.metadata.get("choices"), help=help_text)
 
 
-def _range(name: str):
+def _with_default(help_text: str, f) -> str:
+    """The help with TrainConfig's default (the options themselves default to None, so that only
+    what is given overrides --config)."""
+    import dataclasses
+
+    if (f.default is dataclasses.MISSING or f.default is None or "default" in help_text
+            or isinstance(f.default, bool) and not f.default):
+        return help_text
+    return f"{help_text} (default {f.default})" if help_text else f"default {f.default}"
+
+
+def _field(name: str):
     from train.config import FIELDS
 
-    return FIELDS[name].metadata["range"]
+    return FIELDS[name]
+
+
+def _range(name: str):
+    return _field(name).metadata["range"]
 
 
 def _run(args):
