@@ -25,10 +25,26 @@ from apache_beam.runners.portability.fn_api_runner.fn_runner import BundleManage
 # About 32 MiB of encoded input per bundle: big enough that per-bundle costs (a control round trip,
 # start/finish_bundle) vanish, small enough that a worker holds a few of them at most.
 TARGET_BUNDLE_BYTES = 32 << 20
-# A grouped input is cut into pieces of about this many values before packing them into bundles
-# (its byte size is only known once encoded, and it can be encoded into pieces only once).
+# A grouped input is cut when its encoded size (counted as it arrives, `count_grouped_bytes`) is over
+# the target, or when it holds more values than this; into one piece per key, up to MAX_PIECES
+# pieces (it can be encoded into pieces only once), which are then packed into bundles by size.
 VALUES_PER_PIECE = 20_000
 MAX_PIECES = 4096
+
+
+def count_grouped_bytes() -> None:
+    """Make the FnApiRunner's grouping buffers count the encoded bytes appended to them (Beam keeps
+    only the decoded values), so that a stage's grouped input can be cut by size."""
+    append = execution.GroupingBuffer.append
+    if getattr(append, "counts_bytes", False):
+        return
+
+    def append_counting(self, elements_data: bytes) -> None:
+        self.encoded_bytes = getattr(self, "encoded_bytes", 0) + len(elements_data)
+        append(self, elements_data)
+
+    append_counting.counts_bytes = True
+    execution.GroupingBuffer.append = append_counting
 
 
 def _pieces(buffer, target_bytes: int) -> list[list[bytes]] | None:
@@ -42,9 +58,11 @@ def _pieces(buffer, target_bytes: int) -> list[list[bytes]] | None:
         return [[chunk] for chunk in chunks]
     if isinstance(buffer, execution.GroupingBuffer):
         values = sum(map(len, buffer._table.values()))
-        if values <= VALUES_PER_PIECE:
+        if getattr(buffer, "encoded_bytes", 0) <= target_bytes and values <= VALUES_PER_PIECE:
             return None
-        return buffer.partition(min(MAX_PIECES, -(-values // VALUES_PER_PIECE)))
+        # As many pieces as keys, up to MAX_PIECES: a few large groups (a shard's band-hash packs)
+        # become one piece each, many small ones are packed back together by size.
+        return buffer.partition(min(MAX_PIECES, len(buffer._table)))
     return None
 
 

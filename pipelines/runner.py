@@ -131,7 +131,9 @@ def _local_runner(worker_log_level: int):
 
     no_timed_flush()
     from pipelines import worker
-    from pipelines.bundles import SplittingBundleManager
+    from pipelines.bundles import SplittingBundleManager, count_grouped_bytes
+
+    count_grouped_bytes()
 
     class LocalRunner(FnApiRunner):
         def run_pipeline(self, pipeline, options):

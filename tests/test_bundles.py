@@ -57,3 +57,16 @@ def test_large_stage_inputs_run_as_several_bundles_and_lose_nothing(monkeypatch,
     assert counters["rows"]["grouped"] == keys
     assert counters["bundles"]["grouped"] > 2 * workers  # cut, not one bundle per worker
     assert counters["bundles"]["flat"] > 2 * workers
+
+
+def test_a_few_large_groups_are_cut_by_their_size_not_their_count(monkeypatch):
+    # A shard's band-hash packs: few keys, few but large values (under VALUES_PER_PIECE).
+    monkeypatch.setattr(bundles.SplittingBundleManager, "target_bytes", 64 << 10)
+    p = runner.new_pipeline(["--direct_num_workers=1"])
+    groups = (p | beam.Create([(k, "x" * 5000 + str(i)) for k in range(8) for i in range(50)])
+              | beam.GroupByKey() | "AfterGroup" >> beam.ParDo(_CountBundles("big")))
+    checked = Metrics.counter("check", "groups_whole")
+    _ = groups | beam.MapTuple(lambda k, vs: checked.inc() if len(list(vs)) == 50 else None)
+    counters = summary.counters_from_result(runner.run(p, "large groups"))
+    assert counters["check"]["groups_whole"] == 8  # a group is never split
+    assert counters["bundles"]["big"] == 8  # each ~250 KB group over the 64 KB target: one bundle each
