@@ -45,11 +45,15 @@ SHARED_BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath
 SMALL, LARGE = 3000, 30000
 CORRECTNESS_DOCS = 2000
 # dedup_scale: a third of each corpus is one hub. 1M documents of datatrove take ~20 CPU-minutes, so
-# by default it runs up to 300k only (`--datatrove-max`). Measured on the shared 2-core machine (load
-# ~12), `--sizes 30000 100000 --datatrove-max 100000`: per core 1.89x datatrove at 30k, 3.59x at 100k
-# (recall 0.999 vs 1.000, precision 0.978 both, the hub one keeper, nothing distinct merged); the
-# local runner's worker peak 807 -> 1272 MiB (it hands a stage's whole input to the worker as one
-# bundle), so flat worker memory is not shown by this runner.
+# by default it runs up to 300k only (`--datatrove-max`). Measured 2026-12-01 on the shared 2-core
+# machine (load 5-8), `--sizes 30000 300000 1000000`: per core 1.93x datatrove at 30k and 4.27x at
+# 300k (3,979 against 932 docs/s; recall 1.000 both, precision 0.977 vs 0.978, the hub one keeper,
+# nothing distinct merged), 3,264-3,427 docs/s at 1M. The local runner's worker peaked at 767, 1,250
+# and 2,943 MiB at 30k/300k/1M while pipelines/bundles.py cut grouped inputs by their count of values
+# only (a few large values, a shard's band-hash packs, still went to the worker as one bundle). Cut by
+# size too, the same child (`--child deepcorpus-workers`) on the same corpora: worker peak 1,137 MiB at
+# 300k and 1,169 MiB at 1M (flat), 2,896 and 3,137 docs/s per core; the runner, which holds the
+# shuffled data as Dataflow's shuffle service would, 2.2 and 5.2 GiB.
 SCALE_SIZES = (30000, 300000)
 DATATROVE_MAX = 300000
 
