@@ -7,6 +7,7 @@ downloads a binary at run time, and the in-memory mode runs on a single core.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -207,7 +208,8 @@ def run(pipeline: beam.Pipeline, what: str):
                       type(pipeline.runner))
     log.info("running %s on %s", what, beam_class.__name__)  # FnApiRunner, DataflowRunner, ...
     try:
-        result = pipeline.run()
+        with one_sdist_at_a_time(pipeline.options):
+            result = pipeline.run()  # a remote runner returns once the job is staged and submitted
         if not is_local(pipeline.options):
             from pipelines import progress
 
@@ -221,6 +223,31 @@ def run(pipeline: beam.Pipeline, what: str):
         raise user_error from e  # --debug shows the worker's traceback as the cause
     log.info("%s finished in %.1fs", what, time.time() - start)
     return result
+
+
+@contextlib.contextmanager
+def one_sdist_at_a_time(options: PipelineOptions):
+    """Beam stages `--setup_file` by running `setup.py sdist` in the project's folder, which builds
+    its release tree (deepcorpus-VERSION/) there and then deletes it: two jobs submitted at once from
+    one checkout (parallel tests, two commands started together) delete each other's tree mid-build
+    ("No such file or directory: deepcorpus-0.1.0/..."). Submissions that build it take turns, on a
+    lock in the temporary folder (nothing is written beside the user's code)."""
+    setup_file = options.view_as(SetupOptions).setup_file
+    if not setup_file or is_local(options):
+        yield
+        return
+    import fcntl
+    import hashlib
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(setup_file))
+    lock = os.path.join(tempfile.gettempdir(), f"deepcorpus-sdist-{hashlib.sha1(folder.encode()).hexdigest()[:12]}.lock")
+    with open(lock, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 _USER_ERROR = re.compile(r"deepcorpus\.core\.errors\.(UserError|DatasetError): (.*)")

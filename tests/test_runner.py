@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 
 import apache_beam as beam
 import pytest
@@ -205,3 +206,29 @@ def test_in_process_a_bad_line_is_the_same_one_line_error(tmp_path, capsys):
                  "--direct_running_mode", "in_memory"]) == 2
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.startswith(f"deepcorpus dedup exact: error: {docs}:31: malformed JSON") and "while running" not in last
+
+
+def test_jobs_that_build_the_sdist_are_submitted_one_at_a_time(tmp_path):
+    # Beam's `setup.py sdist` builds its release tree in the project folder: two at once collide.
+    import threading
+
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipelines.runner import one_sdist_at_a_time
+
+    options = PipelineOptions(["--runner=PortableRunner", f"--setup_file={tmp_path}/setup.py"])
+    inside, overlaps = [], []
+
+    def submit():
+        with one_sdist_at_a_time(options):
+            inside.append(1)
+            overlaps.append(len(inside) > 1)
+            time.sleep(0.2)
+            inside.pop()
+
+    threads = [threading.Thread(target=submit) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert overlaps == [False, False, False]
