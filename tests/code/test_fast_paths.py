@@ -415,9 +415,11 @@ def test_references_read_from_keyword_lines_and_a_partial_mask_are_the_plain_one
                       "\n#import \"f.h\"", "\n#include_next <g.h>", "\n.include \"h.s\"", "include", "import",
                       "\nrequire('./i')", "\nimport j from './k'", "\n@import 'l';", "<script src=\"m.js\">"]
     texts = _scanner_texts(9, PIECES + include_pieces, n=1500)
-    texts += [f.text for files, _ in _real_repositories() for f in files]
     texts += ["x" * 5000 + "\n/*" + "\n#include \"late.h\"\n*/\n#include \"after.h\"\n"]
-    for family in FAMILY_BY_LANGUAGE.values():
-        if family.patterns:
-            for text in texts:
-                assert family.references_with_kind(text) == _references_plain(family, text), (family.name, text[:300])
+    families = {id(f): f for f in FAMILY_BY_LANGUAGE.values() if f.patterns}.values()  # one per family
+    cases = [(family, text) for family in families for text in texts]
+    # The real repositories' files, each read by its own language's family.
+    cases += [(FAMILY_BY_LANGUAGE[f.language], f.text) for files, _ in _real_repositories() for f in files
+              if f.language in FAMILY_BY_LANGUAGE and FAMILY_BY_LANGUAGE[f.language].patterns]
+    for family, text in cases:
+        assert family.references_with_kind(text) == _references_plain(family, text), (family.name, text[:300])

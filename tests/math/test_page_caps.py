@@ -40,9 +40,12 @@ def test_pages_with_many_tags_are_extracted_beside_the_process_under_a_time_cap(
         outcome = pages.extract(many)
         assert outcome.guarded and outcome.reason == "ok"
         assert outcome.extraction.text == extract(many).text  # the child extracts exactly as in-process
-        slow = PageExtractor(PageCaps(guard_tags=100, max_seconds=0.0))
+        # A page the child needs a good part of a second for, under a 10 ms cap: a cap of 0 s raced
+        # with the child's reply on a loaded machine (the parent can look after the reply is in).
+        huge = "<html><body><main>" + "".join(f"<p>{TEXT} {i}</p>" for i in range(60_000)) + "</main></body></html>"
+        slow = PageExtractor(PageCaps(guard_tags=100, max_seconds=0.01, max_chars=len(huge)))
         try:
-            assert slow.extract(many).reason == "timeout"  # the child is killed...
+            assert slow.extract(huge).reason == "timeout"  # the child is killed...
             assert slow._child is None
         finally:
             slow.close()
