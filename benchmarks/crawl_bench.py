@@ -118,10 +118,15 @@ def marginal_notes(system: str, rows: list[dict]) -> dict:
     return notes
 
 
+def _row(system: str, scale: str, m: dict, gb: float) -> dict:
+    return {"system": system, "scale": scale, "pages": m["pages"], "input_gb": round(gb, 3), "wall_s": m["wall_s"],
+            "cpu_s": m["cpu_s"], "docs_per_cpu_s": m["pages"] / m["cpu_s"] if m["cpu_s"] else 0.0,
+            "peak_tree_mb": m["peak_tree_mb"]}
+
+
 def one_cc_size_file(tmp: str, found: str) -> tuple[str, float]:
     """The set's copies concatenated into one WARC file of about CC_FILE_PAGES pages; its size in GB."""
-    pages_per_copy = sum(1 for path in real_pages.warc_files(found) for _ in real_pages.iter_records(path))
-    copies = -(-CC_FILE_PAGES // pages_per_copy)
+    copies = -(-CC_FILE_PAGES // len(real_pages.manifest()))  # the manifest has a row per page
     parts = os.path.join(tmp, "cc-parts")
     paths = real_pages.replicate(copies, parts, found)
     crawl = os.path.join(tmp, "cc-file")
@@ -158,22 +163,15 @@ def main(out_dir: str = "benchmarks/out", scales: tuple[int, ...] = SCALES, data
             if datatrove:
                 systems.append(("datatrove", run_datatrove(crawl, model, os.path.join(tmp, f"dt{scale}"),
                                                            ours["pages"])))
-            for name, m in systems:
-                rows.append({"system": name, "scale": f"{scale}x", "pages": m["pages"], "input_gb": round(gb, 3),
-                             "wall_s": m["wall_s"], "cpu_s": m["cpu_s"],
-                             "docs_per_cpu_s": m["pages"] / m["cpu_s"] if m["cpu_s"] else 0.0,
-                             "peak_tree_mb": m["peak_tree_mb"]})
+            rows += [_row(name, f"{scale}x", m, gb) for name, m in systems]
             if datatrove:
                 notes[f"{scale}x: docs/s per core, ours / datatrove"] = (
                     f"{rows[-2]['docs_per_cpu_s'] / rows[-1]['docs_per_cpu_s']:.2f}x")
             shutil.rmtree(crawl, ignore_errors=True)
         if cc_file:
             crawl, gb = one_cc_size_file(tmp, found)
-            m = run_ours(crawl, os.path.join(tmp, "ours-cc-file"))
-            rows.append({"system": "deepcorpus math run", "scale": "1 CC-size file", "pages": m["pages"],
-                         "input_gb": round(gb, 3), "wall_s": m["wall_s"], "cpu_s": m["cpu_s"],
-                         "docs_per_cpu_s": m["pages"] / m["cpu_s"] if m["cpu_s"] else 0.0,
-                         "peak_tree_mb": m["peak_tree_mb"]})
+            rows.append(_row("deepcorpus math run", "1 CC-size file", run_ours(crawl, os.path.join(tmp, "ours-cc-file")),
+                             gb))
             shutil.rmtree(crawl, ignore_errors=True)
     ours_rows = [r for r in rows if r["system"] == "deepcorpus math run" and r["scale"].endswith("x")]
     for system in dict.fromkeys(r["system"] for r in rows):
