@@ -71,6 +71,9 @@ def conform_row(row: dict, names: tuple[str, ...]) -> dict:
     return {name: row.get(name) for name in names}
 
 
+CHUNK_ROWS = 256  # rows turned into Arrow data at a time while a row group fills
+
+
 def _value_bytes(row: dict) -> int:
     """A cheap estimate of a row's size in memory (its strings and bytes), for row-group sizing."""
     return sum(len(v) if isinstance(v, (str, bytes)) else 8 for v in row.values())
@@ -92,25 +95,40 @@ class WritePartsFn(beam.DoFn):
     def start_bundle(self):
         self._writer = None
         self._rows: list[dict] = []
+        self._tables: list = []  # the row group so far, as Arrow tables of CHUNK_ROWS rows
+        self._buffered_rows = 0
         self._bytes = 0
         self._done: list[dict] = []
 
     def process(self, row):
         self._rows.append(row)
         self._bytes += _value_bytes(row)
-        if len(self._rows) >= datasets.ROW_GROUP_ROWS or self._bytes >= datasets.ROW_GROUP_BYTES:
+        if len(self._rows) >= CHUNK_ROWS:
+            self._to_arrow()
+        if self._buffered_rows + len(self._rows) >= datasets.ROW_GROUP_ROWS or self._bytes >= datasets.ROW_GROUP_BYTES:
             self._flush()
         return ()
 
-    def _flush(self):
+    def _to_arrow(self):
+        """The rows so far as one Arrow table: a row group is held as Arrow data (its bytes), not as
+        Python dicts (several times that)."""
         from deepcorpus.core.contracts import conform
 
-        if not self._rows:
+        if self._rows:
+            self._tables.append(conform(self._rows, self.target.schema))
+            self._buffered_rows += len(self._rows)
+            self._rows = []
+
+    def _flush(self):
+        import pyarrow as pa
+
+        self._to_arrow()
+        if not self._tables:
             return
         if self._writer is None:
             self._writer = datasets.PartWriter(self.target.part_path(), self.target.schema)
-        self._writer.write_table(conform(self._rows, self.target.schema))
-        self._rows, self._bytes = [], 0
+        self._writer.write_table(pa.concat_tables(self._tables))  # one row group
+        self._tables, self._buffered_rows, self._bytes = [], 0, 0
         if self._writer.bytes_written >= datasets.PART_BYTES:
             self._done.append(self._writer.close())
             self._writer = None
@@ -185,11 +203,13 @@ def write_shard(element: tuple[int, list[dict]], target: datasets.Target) -> dic
     writer = datasets.PartWriter(target.part_path(shard), target.schema)
     try:
         batch: list[dict] = []
+        size = 0
         for row in rows:
             batch.append(row)
-            if len(batch) >= datasets.ROW_GROUP_ROWS:
+            size += _value_bytes(row)
+            if len(batch) >= datasets.ROW_GROUP_ROWS or size >= datasets.ROW_GROUP_BYTES:
                 writer.write_table(conform(batch, target.schema))
-                batch = []
+                batch, size = [], 0
         if batch or writer.rows == 0:
             writer.write_table(conform(batch, target.schema))
         return {**writer.close(), "index": shard}

@@ -56,7 +56,11 @@ PART_LIST_PREFIX = "_parts-"
 PART_PREFIX = "part-"
 COMPRESSION = "zstd"
 ROW_GROUP_ROWS = 8192
-ROW_GROUP_BYTES = 64 * 2**20  # of buffered values: a Beam writer flushes a row group at this size
+# Of values: a Beam writer flushes a row group at this size. A reader decodes a whole row group's
+# column chunks at once (~2x this in memory for text), and a worker both reads and writes parts, so
+# this is what a worker's memory grows by until the row groups are full. 16 MiB is ~1-3K web pages,
+# in line with the Hub's Parquet row groups, and many row groups per part for DuckDB's parallel scan.
+ROW_GROUP_BYTES = 16 * 2**20
 PART_BYTES = 256 * 2**20  # a Beam writer starts a new part past this many written bytes
 
 _RUN_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")

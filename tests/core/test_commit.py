@@ -243,3 +243,23 @@ def test_a_commit_removes_its_own_records_without_reporting_them(tmp_path, caplo
     with caplog.at_level(logging.INFO, logger="deepcorpus.core.datasets"):
         assert datasets.cleanup(path) == 1
     assert any("removed 1 file(s) no manifest lists" in r.getMessage() for r in caplog.records)
+
+
+def test_a_beam_writer_cuts_row_groups_by_size_and_keeps_every_row(tmp_path, monkeypatch):
+    """Row groups are what a reader decodes at once, so a writer bounds them in bytes (and holds the
+    group as Arrow chunks, not Python rows); the rows come back whole and in order."""
+    from pipelines import io
+
+    monkeypatch.setattr(datasets, "ROW_GROUP_BYTES", 64 << 10)
+    monkeypatch.setattr(io, "CHUNK_ROWS", 7)
+    path = str(tmp_path / "docs")
+    rows = [{"id": f"d{i:04d}", "text": f"{i} " + "x" * 1000} for i in range(300)]  # ~300 KB of text
+    with Stage("t", IN_MEMORY, command=["t"]) as stage:
+        _ = stage.pipeline | beam.Create(rows, reshuffle=False) | stage.write(path, contracts.DOCUMENTS)
+        stage.run()
+        stage.commit(path)
+    ds = datasets.open_dataset(path)
+    groups = [pq.ParquetFile(os.path.join(path, p["name"])).metadata for p in ds.parts]
+    sizes = [m.row_group(i).num_rows for m in groups for i in range(m.num_row_groups)]
+    assert len(sizes) >= 4 and max(sizes) <= (64 << 10) // 1000 + 1, sizes
+    assert sorted((r["id"], r["text"]) for r in ds.iter_rows(["id", "text"])) == [(r["id"], r["text"]) for r in rows]
