@@ -131,7 +131,7 @@ def _local_runner(worker_log_level: int):
     from google.protobuf import struct_pb2
 
     no_timed_flush()
-    from pipelines import worker
+    from pipelines import forkserver, worker
     from pipelines.bundles import SplittingBundleManager, count_grouped_bytes
 
     count_grouped_bytes()
@@ -144,8 +144,10 @@ def _local_runner(worker_log_level: int):
             # FnApiRunner would start `python -m apache_beam.runners.worker.sdk_worker_main`, which
             # outlives a killed launcher. Start ours instead: give it the environment, and a mode
             # name that none of FnApiRunner's branches replaces it for.
+            # Forked from one warm process (pipelines/forkserver.py): each worker skips ~2 CPU s of imports.
+            debug = worker_log_level <= logging.DEBUG
             self._default_environment = environments.SubprocessSDKEnvironment.from_command_string(
-                command_string=worker.command(debug=worker_log_level <= logging.DEBUG))
+                command_string=forkserver.client_command(debug) or worker.command(debug=debug))
             direct.direct_running_mode = "multi_processing (deepcorpus workers)"
             try:
                 return super().run_pipeline(pipeline, options)

@@ -30,18 +30,22 @@ _LAUNCHER = textwrap.dedent("""
 """)
 
 
+def _descendants(root: int) -> list[int]:
+    """Every process under `root` now: Beam's worker clients, the fork server and its workers."""
+    from benchmarks.common import _tree
+
+    return sorted(_tree(root) - {root})
+
+
 def _workers_of(parent: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            cmd = open(f"/proc/{entry}/cmdline", "rb").read().split(b"\0")
-        except OSError:
-            continue
-        if b"pipelines.worker" in cmd and str(parent).encode() in cmd:
-            found.append(int(entry))
-    return found
+    return [pid for pid in _descendants(parent) if b"pipelines.worker" in _cmdline(pid) or b"--client" in _cmdline(pid)]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return open(f"/proc/{pid}/cmdline", "rb").read()
+    except OSError:
+        return b""
 
 
 def _alive(pid: int) -> bool:
@@ -58,26 +62,35 @@ def test_the_worker_command_execs_our_entry_point():
 
 
 @pytest.mark.slow
-def test_local_workers_die_when_the_launcher_is_killed():
+@pytest.mark.parametrize("forkserver", ["1", "0"])
+def test_local_workers_die_when_the_launcher_is_killed(forkserver):
+    env = {**os.environ, "DEEPCORPUS_FORKSERVER": forkserver}
     launcher = subprocess.Popen([sys.executable, "-c", _LAUNCHER], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+                                stderr=subprocess.DEVNULL, env=env)
+    everyone: list[int] = []
     try:
         deadline = time.time() + 120
-        workers: list[int] = []
-        while time.time() < deadline and not workers:
+        while time.time() < deadline and len(_workers_of(launcher.pid)) < 2:
             time.sleep(0.5)
-            workers = _workers_of(launcher.pid)
-        assert workers, "no local worker started"
-        # The worker is the launcher's own child (the shell exec'd it), so the kernel can signal it.
-        assert all(open(f"/proc/{w}/stat").read().rsplit(")", 1)[1].split()[1] == str(launcher.pid) for w in workers)
+        time.sleep(1.0)  # the forked workers are up a moment after their clients
+        everyone = _descendants(launcher.pid)
+        assert _workers_of(launcher.pid), "no local worker started"
+        if forkserver == "1":  # the clients Beam started, the server, and a worker forked for each client
+            assert len(everyone) >= 5, [_cmdline(p) for p in everyone]
+        else:  # the worker is the launcher's own child (the shell exec'd it), so the kernel can signal it
+            assert all(open(f"/proc/{w}/stat").read().rsplit(")", 1)[1].split()[1] == str(launcher.pid)
+                       for w in _workers_of(launcher.pid))
         launcher.send_signal(signal.SIGKILL)
         launcher.wait()
         deadline = time.time() + 10
-        while time.time() < deadline and any(_alive(w) for w in workers):
+        while time.time() < deadline and any(_alive(w) for w in everyone):
             time.sleep(0.2)
-        assert not any(_alive(w) for w in workers), "workers outlived their launcher"
+        assert not any(_alive(w) for w in everyone), "workers outlived their launcher"
     finally:
         if launcher.poll() is None:
             launcher.kill()
-        for w in _workers_of(launcher.pid):
-            os.kill(w, signal.SIGKILL)
+        for w in everyone:
+            try:
+                os.kill(w, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
