@@ -43,9 +43,8 @@ def peak_rss_mb() -> float:
     return max(own, kids) / 1024
 
 
-def tree_rss_bytes(root: int) -> int:
-    """Bytes resident in process `root` and all its descendants right now (from /proc). Shared pages
-    count once per process: an upper bound, the same way at every scale."""
+def _tree(root: int) -> set[int]:
+    """Process `root` and all its descendants right now (from /proc)."""
     parents = {}
     for name in os.listdir("/proc"):
         if name.isdigit():
@@ -60,32 +59,50 @@ def tree_rss_bytes(root: int) -> int:
         kids = [c for c, ppid in parents.items() if ppid == pid and c not in tree]
         tree.update(kids)
         frontier.extend(kids)
-    total = 0
-    for pid in tree:
+    return tree
+
+
+def tree_rss_bytes(root: int) -> int:
+    """Bytes resident in process `root` and all its descendants right now. Shared pages count once
+    per process: an upper bound, the same way at every scale."""
+    return tree_memory_bytes(root)[0]
+
+
+def tree_memory_bytes(root: int) -> tuple[int, int]:
+    """(RSS, PSS) of process `root` and its descendants right now, in bytes. PSS splits each shared
+    page among the processes that map it, so their sum is the memory the tree holds; the RSS sum
+    counts a shared page once per process (workers forked from one warm process share most of
+    their pages, and RSS counts those again for each worker)."""
+    rss = pss = 0
+    page = os.sysconf("SC_PAGE_SIZE")
+    for pid in _tree(root):
         try:
             with open(f"/proc/{pid}/statm") as f:
-                total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, IndexError, ValueError):
+                rss += int(f.read().split()[1]) * page
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                pss += next(int(line.split()[1]) for line in f if line.startswith("Pss:")) * 1024
+        except (OSError, IndexError, ValueError, StopIteration):
             pass
-    return total
+    return rss, pss
 
 
 def run_measured(cmd: list[str], env: dict | None = None, every_s: float = 0.05) -> dict:
-    """Run `cmd`; its wall time, CPU time (its whole reaped process tree) and the peak RSS of its
-    process tree (sampled every `every_s`), in MiB. Raises if it fails."""
+    """Run `cmd`; its wall time, CPU time (its whole reaped process tree) and the peak RSS and PSS
+    sums of its process tree (sampled every `every_s`), in MiB. Raises if it fails."""
     import subprocess
     import threading
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
+    peak = peak_pss = 0
     done = threading.Event()
 
     def sample():
-        nonlocal peak
+        nonlocal peak, peak_pss
         while not done.is_set():
-            peak = max(peak, tree_rss_bytes(proc.pid))
+            rss, pss = tree_memory_bytes(proc.pid)
+            peak, peak_pss = max(peak, rss), max(peak_pss, pss)
             time.sleep(every_s)
 
     thread = threading.Thread(target=sample, daemon=True)
@@ -98,7 +115,7 @@ def run_measured(cmd: list[str], env: dict | None = None, every_s: float = 0.05)
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[:4]}... exited {proc.returncode}: {err.decode(errors='replace')[-2000:]}")
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return {"wall_s": wall, "cpu_s": cpu, "peak_tree_mb": peak / 2**20}
+    return {"wall_s": wall, "cpu_s": cpu, "peak_tree_mb": peak / 2**20, "peak_tree_pss_mb": peak_pss / 2**20}
 
 
 def format_table(rows: list[dict]) -> str:

@@ -10,8 +10,10 @@ of HTML each), the same files in the same run.
   the same way (benchmarks/math_bench.py).
 
 Each row: pages, input GB (compressed WARC), wall and CPU seconds (the whole process tree), docs/s per
-core (pages / CPU s) and the peak RSS of the process tree (sampled every 50 ms; shared pages counted
-per process). Targets: memory flat; docs/s per core at least 5x datatrove's. The notes project, from
+core (pages / CPU s) and the peak memory of the process tree, sampled every 50 ms, two ways: the PSS
+sum (each shared page split among the processes that map it: what the tree holds, and the memory
+target) and the RSS sum (each shared page counted once per process: our workers are forked from one
+warm process, pipelines/forkserver.py, and share most of their pages with it). Targets: memory flat; docs/s per core at least 5x datatrove's. The notes project, from
 the measured CPU per page at the largest scale, the core-hours and the cost of one Common Crawl
 snapshot (~3 billion pages) on Dataflow.
 
@@ -121,7 +123,7 @@ def marginal_notes(system: str, rows: list[dict]) -> dict:
 def _row(system: str, scale: str, m: dict, gb: float) -> dict:
     return {"system": system, "scale": scale, "pages": m["pages"], "input_gb": round(gb, 3), "wall_s": m["wall_s"],
             "cpu_s": m["cpu_s"], "docs_per_cpu_s": m["pages"] / m["cpu_s"] if m["cpu_s"] else 0.0,
-            "peak_tree_mb": m["peak_tree_mb"]}
+            "peak_tree_mb": m["peak_tree_mb"], "peak_tree_pss_mb": m["peak_tree_pss_mb"]}
 
 
 def one_cc_size_file(tmp: str, found: str) -> tuple[str, float]:
@@ -178,9 +180,11 @@ def main(out_dir: str = "benchmarks/out", scales: tuple[int, ...] = SCALES, data
         notes.update(marginal_notes(system, [r for r in rows if r["system"] == system and r["scale"].endswith("x")]))
     if ours_rows:
         first, last = ours_rows[0], ours_rows[-1]
-        notes["peak memory, smallest -> largest scale"] = (
+        notes["peak memory (PSS), smallest -> largest scale"] = (
+            f"{first['peak_tree_pss_mb']:.0f} -> {last['peak_tree_pss_mb']:.0f} MiB ({first['scale']} -> {last['scale']})")
+        notes["peak memory (RSS sum), smallest -> largest scale"] = (
             f"{first['peak_tree_mb']:.0f} -> {last['peak_tree_mb']:.0f} MiB ({first['scale']} -> {last['scale']})")
-        notes.update(cost_notes(last["cpu_s"] / last["pages"], last["peak_tree_mb"]))
+        notes.update(cost_notes(last["cpu_s"] / last["pages"], last["peak_tree_pss_mb"]))
     return report("crawl_scale", rows, notes, out_dir)
 
 
