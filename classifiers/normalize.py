@@ -22,11 +22,24 @@ _TOKEN = re.compile(
     re.UNICODE,
 )
 _DIGITS = re.compile(r"\d+")  # digit runs are whole tokens after tokenization
+# Real pages' text runs ~4.5 characters a token: a prefix this long holds `max_tokens` on nearly every
+# page that has them (up to 16 characters a token are read when it does not).
+_PREFIX_CHARS_PER_TOKEN = 6
 
 
 def normalize_for_fasttext(text: str, max_tokens: int = MAX_TOKENS) -> str:
     # Lowercase and cut first, then one findall and one sub: the work stays in the regex engine.
-    tokens = _TOKEN.findall(text[: max_tokens * 16].lower())
+    low = text[: max_tokens * 16].lower()
+    tokens = None
+    if len(low) > max_tokens * _PREFIX_CHARS_PER_TOKEN:
+        # A long page: tokenize a prefix first. Every token but the prefix's last is followed by the
+        # next one there, so it ended where the whole text's did: with more than `max_tokens` found,
+        # the first `max_tokens` are exactly the whole text's. Else tokenize the whole, as before.
+        tokens = _TOKEN.findall(low, 0, max_tokens * _PREFIX_CHARS_PER_TOKEN)
+        if len(tokens) <= max_tokens:
+            tokens = None
+    if tokens is None:
+        tokens = _TOKEN.findall(low)
     if len(tokens) > max_tokens:
         tokens = tokens[:max_tokens]
     return _DIGITS.sub("0", " ".join(tokens))

@@ -143,7 +143,12 @@ _PASSES = {
     "script_tex": 'script[type^="math/tex"]', "script_mml": 'script[type^="math/mml"]', "math": "math",
     "img": _FORMULA_IMAGES, "wp_katex": ".wp-katex-eq", "math_container": ".math-container",
 }
-_ANY_MATH = ", ".join(_PASSES.values())
+# One walk for all of them: a superset of the passes' selectors in fewer terms (lexbor tests every
+# term on every node: 14 terms walk ~12% faster than the 18 above), e.g. every formula image's src holds
+# "tex", "codecogs" or "cht=tx"; the extra candidates only make a pass query with its own selector.
+_ANY_MATH = ('.mwe-math-element, .katex-display, .katex, mjx-container, script[type^="math/"], math, '
+             'img[class*="tex"], img[class*="math"], img[class*="equation"], img[src*="tex"], '
+             'img[src*="codecogs"], img[src*="cht=tx"], .wp-katex-eq, .math-container')
 _BY_TAG = {"mjx-container": ("mjx",), "script": ("script_tex", "script_mml"), "math": ("math",), "img": ("img",)}
 _BY_CLASS = (("mwe-math-element", "mwe"), ("katex", "katex"), ("wp-katex-eq", "wp_katex"),
              ("math-container", "math_container"))
@@ -171,6 +176,15 @@ def _passes_needed(candidates: list) -> set[str]:
     return needed
 
 
+def _has_math_markup(html: str, candidates: list) -> bool:
+    """`maybe_math(html)`, without lowercasing the page (~1 ms on a big one) when a candidate is a
+    `<math>` or `<mjx-container>` element: its tag is in the page, and with it "math" or "mjx-"."""
+    return any(node.tag in _KEYWORD_TAGS for node in candidates) or maybe_math(html)
+
+
+_KEYWORD_TAGS = frozenset(("math", "mjx-container"))
+
+
 def rewrite_math(tree: HTMLTree, candidates: list | None = None) -> list[str]:
     """Replace every math element of `tree` by its LaTeX text; returns the markups found.
 
@@ -189,10 +203,14 @@ def rewrite_math(tree: HTMLTree, candidates: list | None = None) -> list[str]:
     if "mwe" in needed:
         for node in _all(doc, ".mwe-math-element"):  # hidden MathML + a fallback image: one formula
             math = node.query_selector("math")
-            img = node.query_selector("img")
-            tex = _tex_of_math(math)[0] if math is not None else (_image_tex(img) if img is not None else None)
+            if math is not None:
+                tex = _tex_of_math(math)[0]
+            else:
+                img = node.query_selector("img")
+                tex = _image_tex(img) if img is not None else None
             if tex:
-                display = "mwe-math-mathml-display" in node.html or "fallback-image-display" in node.html
+                markup = node.html  # serialized once: ~500 of them on a Wikipedia page
+                display = "mwe-math-mathml-display" in markup or "fallback-image-display" in markup
                 _replace(tree, node, _wrap(tex, display))
                 note("mathml")
     if "katex" in needed:
@@ -261,7 +279,7 @@ def extract(html: str, main_content: bool = True, tree: HTMLTree | None = None) 
         return Extraction("")
     delimiters = _inline_delimiters(html) if "inlineMath" in html else []
     candidates = math_candidates(tree)
-    formats = rewrite_math(tree, candidates) if candidates and maybe_math(html) else []
+    formats = rewrite_math(tree, candidates) if candidates and _has_math_markup(html, candidates) else []
     text = extract_plain_text(
         tree, preserve_formatting=True, main_content=main_content, alt_texts=False, links=False,
         form_fields=False, noscript=False, skip_elements=_SKIP,

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import re
-import zlib
 from collections.abc import Callable, Iterator
 
 from fastwarc.warc import ArchiveIterator, WarcRecordType
@@ -30,6 +29,11 @@ from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 
 from deepcorpus.core import storage
 from deepcorpus.core.resumable import PermanentError, ReadFailed, Truncated
+
+try:  # ISA-L's inflate: zlib's decompressobj API (eof, unused_data, an error on bad data), ~2x faster
+    from isal.isal_zlib import decompressobj as _inflater
+except ImportError:  # pragma: no cover - isal is a dependency; zlib keeps a broken install reading
+    from zlib import decompressobj as _inflater
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +97,8 @@ class Members:
     `Truncated` when the input ends inside one and `Corrupt` on bytes that are not the format.
 
     FastWARC's own gzip reader and zlib's GzipFile-like readers end quietly at a cut member; this
-    is the reason we decompress ourselves (about 50 us per record: a few % of extraction)."""
+    is the reason we decompress ourselves (about 50 us per record with zlib, half that with ISA-L,
+    which reports a cut member the same way: `eof` stays false)."""
 
     def __init__(self, raw, first: bytes, codec: str):
         self.raw = raw
@@ -110,7 +115,7 @@ class Members:
 
     def _new(self):
         if self.codec == "gzip":
-            return zlib.decompressobj(31)
+            return _inflater(31)
         import zstandard
 
         return zstandard.ZstdDecompressor().decompressobj()
@@ -118,7 +123,7 @@ class Members:
     def _decompress(self, data: bytes) -> bytes:
         try:
             return self._d.decompress(data)
-        except Exception as e:  # zlib.error, zstandard.ZstdError
+        except Exception as e:  # zlib.error, isal's IsalError, zstandard.ZstdError
             raise Corrupt(f"not {self.codec} data after member {self.members} ({e})") from None
 
     def _fill(self) -> bytes:

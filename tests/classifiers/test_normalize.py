@@ -45,6 +45,22 @@ def test_tokens_are_those_of_the_pattern_before_on_mixed_scripts():
     assert normalize_for_fasttext(long) == _before(long)
 
 
+def test_a_long_texts_prefix_gives_the_tokens_of_the_whole():
+    """Long texts are tokenized on a prefix first (max_tokens * 6 characters): around that cut (a word,
+    a LaTeX command or a digit run across it; fewer tokens than max_tokens in the prefix) the tokens
+    are still the whole text's."""
+    alphabet = list("ab \\_{}0123456789.") + ["中", "é", "İ", "\u0301", "\xa0", "   ", "\\frac", "x" * 9]
+    rng = random.Random(1)
+    for _ in range(5_000):
+        max_tokens = rng.randint(1, 12)
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(max_tokens * 4, max_tokens * 12)))
+        assert normalize_for_fasttext(text, max_tokens) == _before(text, max_tokens), (max_tokens, repr(text))
+    for word in ("x" * 7, "\\alpha", "1234567", "中文"):  # every cut position of a token straddling it
+        for shift in range(8):
+            text = "a " * 4 + " " * shift + word * 3 + " b" * 40
+            assert normalize_for_fasttext(text, 5) == _before(text, 5), repr(text)
+
+
 def test_tokens_are_those_of_the_pattern_before_on_the_bundled_crawl():
     from deepcorpus import samples
     from pipelines.math.documents import page_to_doc

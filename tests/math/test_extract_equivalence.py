@@ -59,6 +59,10 @@ EDGE_CASES = [
     # Wikipedia: MathML with alttext and a fallback image, seen once
     '<p>math <span class="mwe-math-element"><span class="mwe-math-mathml-inline"><math alttext="z">'
     '<mi>z</mi></math></span><img class="mwe-math-fallback-image-inline" alt="z"></span></p>',
+    # candidates of the one walk that no pass takes: an image whose src holds "tex", another script type
+    '<p>math <img src="/texture.png" alt="wood"> <script type="math/asciimath">x</script></p>',
+    # a <math> element stands for the keyword test; a bare class="equation" image beside it is kept
+    '<p><math><mi>r</mi></math> and <img class="equation" alt="s"></p>',
     # a Kelvin sign lowercases to "k": the keyword test is the lowercased page's
     '<p>\u212aATEX <img class="tex" alt="q"></p>',
 ]

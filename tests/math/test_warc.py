@@ -3,11 +3,14 @@
 
 import gzip
 import os
+import zlib
 
 import pytest
+from isal import isal_zlib
 
 from deepcorpus import samples
 from deepcorpus.samples.make_crawl import http_response, warc_record
+from pipelines.math import warc
 from pipelines.math.warc import iter_pages
 
 HTML = "<html><body><p>Théorème: $a^2+b^2=c^2$.</p></body></html>"
@@ -26,6 +29,18 @@ def write(path, *records):
     with open(path, "wb") as f:
         f.write(b"".join(records))
     return str(path)
+
+
+@pytest.fixture(params=["isal", "zlib"])
+def inflater(request, monkeypatch):
+    """Each gzip test runs with ISA-L (the default) and with zlib (the fallback when isal cannot be
+    imported): a cut member must be `truncated` and garbage `corrupt` with either."""
+    monkeypatch.setattr(warc, "_inflater", {"isal": isal_zlib.decompressobj, "zlib": zlib.decompressobj}[request.param])
+    return request.param
+
+
+def test_isal_is_the_default_inflater():
+    assert warc._inflater is isal_zlib.decompressobj
 
 
 def response(url, body: bytes, ctype="text/html; charset=utf-8"):
@@ -60,7 +75,7 @@ def test_undeclared_charset_is_detected(tmp_path):
     assert "Théorème" in page["html"]
 
 
-def test_a_file_cut_inside_a_gzip_member_is_truncated_not_a_clean_end(tmp_path):
+def test_a_file_cut_inside_a_gzip_member_is_truncated_not_a_clean_end(tmp_path, inflater):
     good = response("https://x.org/1", HTML.encode())
     broken = response("https://x.org/2", HTML.encode() * 50)
     errors = []
@@ -74,7 +89,20 @@ def test_a_file_cut_inside_a_gzip_member_is_truncated_not_a_clean_end(tmp_path):
     assert len(pages) == 2 and counts["truncated_files"] == 1 and errors[0]["records_read"] == 2
 
 
-def test_the_bundled_crawl_cut_in_half_is_reported_with_the_records_read(tmp_path):
+def test_a_member_cut_anywhere_is_truncated(tmp_path, inflater):
+    """Every cut of the last member (its header, its deflate data, its CRC and size trailer) reads as
+    `truncated`, never as a clean end nor as `corrupt`, and the record before it is kept."""
+    good = response("https://x.org/1", HTML.encode())
+    broken = response("https://x.org/2", HTML.encode() * 50)
+    cuts = sorted({*range(1, 20), *range(20, len(broken) - 20, 37), *range(len(broken) - 20, len(broken))})
+    for cut in cuts:
+        errors = []
+        pages, counts = counted(write(tmp_path / "c.warc.gz", good, broken[:cut]), errors)
+        assert [e["kind"] for e in errors] == ["truncated"], cut
+        assert pages[0]["url"] == "https://x.org/1" and "corrupt_files" not in counts, cut
+
+
+def test_the_bundled_crawl_cut_in_half_is_reported_with_the_records_read(tmp_path, inflater):
     data = open(samples.path("crawl", "crawl-00000.warc.gz"), "rb").read()
     full, _ = counted(samples.path("crawl", "crawl-00000.warc.gz"))
     errors = []
@@ -93,7 +121,7 @@ def test_an_uncompressed_file_ending_inside_a_record_is_truncated(tmp_path):
     assert counts["truncated_records"] == 1 and counts["records"] == 2 and errors[0]["kind"] == "truncated"
 
 
-def test_garbled_file_is_reported_not_fatal(tmp_path, caplog):
+def test_garbled_file_is_reported_not_fatal(tmp_path, inflater, caplog):
     good = response("https://x.org/1", HTML.encode())
     errors = []
     path = write(tmp_path / "g.warc.gz", good, b"not gzip at all\r\n" * 3, response("https://x.org/3", HTML.encode()))
@@ -125,7 +153,7 @@ def test_zstd_warc(tmp_path):
     assert counted(str(cut), errors)[1]["truncated_files"] == 1 and "zstd member" in errors[0]["error"]
 
 
-def test_bundled_crawl_reads_every_page():
+def test_bundled_crawl_reads_every_page(inflater):
     total = 0
     for name in sorted(os.listdir(samples.path("crawl"))):
         pages, counts = counted(samples.path("crawl", name))
