@@ -8,10 +8,12 @@ import posixpath
 import random
 import re
 
+import numpy as np
 import pytest
 
 from deepcorpus.core.text import _TOKEN, approx_token_count
 from pipelines.code import lexical
+from pipelines.code.assemble import document_text, document_token_count
 from pipelines.code.dependencies import (
     _PY_FROM,
     _PY_IMPORT,
@@ -27,7 +29,7 @@ from pipelines.code.dependencies import (
     references_with_kind,
 )
 from pipelines.code.lexical import RAW_KIND, SYNTAX, mask
-from pipelines.code.quality import _LETTERS, COMMENT_MARKERS, letter_count, quality_signals
+from pipelines.code.quality import _LETTERS, COMMENT_MARKERS, file_stats, letter_count, quality_signals
 
 ASCII = [chr(c) for c in range(128)]
 OTHER = ["é", "中", "\u00a0", "\u2028", "\u212a", "\x85", "ß", "٣"]
@@ -423,3 +425,74 @@ def test_references_read_from_keyword_lines_and_a_partial_mask_are_the_plain_one
               if f.language in FAMILY_BY_LANGUAGE and FAMILY_BY_LANGUAGE[f.language].patterns]
     for family, text in cases:
         assert family.references_with_kind(text) == _references_plain(family, text), (family.name, text[:300])
+
+
+# --- the compiled pass of quality.file_stats ----------------------------------------------------
+
+# Every character str.splitlines breaks at, str.strip takes and the token regex splits at, in
+# ASCII and above, with letters, digits and marks that are not ASCII, a lone surrogate and a
+# character of four UTF-8 bytes.
+ODD = ["\r\n", "\r", "\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\u2028", "\u2029", "\xa0",
+       "\u3000", "\u2009", "\t", " ", "é", "中", "\u212a", "ß", "٣", "²", "_", "\ud800", "\U0001f600", "#", "//",
+       "--", "<!--", "(*", '"""', "'", "*", "x = 1", "y", "9"]
+
+
+def _odd_texts(seed: int, n: int = 300) -> list[str]:
+    rng = random.Random(seed)
+    texts = ["", "\n", "\r\n", "\r", "x", "x\n\n", " \x1f\n\x1f x \x1f", "\u2028\u2028", "a\r\rb\r\n\r\nc"]
+    texts += ["".join(rng.choices(ODD, k=rng.randint(0, 60))) for _ in range(n)]
+    texts += [t.replace("\n", "\r\n") for t in texts[:40]]
+    return texts + list(itertools.islice(_texts(seed), 40))
+
+
+def _stats_plain(text: str) -> list[int]:
+    lines = text.splitlines()
+    stripped = [line.strip() for line in lines]
+    nonblank = [s for s in stripped if s]
+    return [len(lines), sum(map(len, lines)), max(map(len, lines), default=0), len(nonblank),
+            sum(1 for s in nonblank if s.startswith(COMMENT_MARKERS)), len(text) - len(_LETTERS.sub("", text)),
+            len(_TOKEN.findall(text)), len(text)]
+
+
+def _real_repository_records():
+    return [[{"path": f.path, "language": f.language, "text": f.text} for f in files] for files, _ in _real_repositories()]
+
+
+def test_file_stats_are_the_plain_counts():
+    texts = _odd_texts(11) + [r["text"] for records in _real_repository_records() for r in records]
+    stats = file_stats(texts)
+    assert [list(map(int, row)) for row in stats.per_file] == [_stats_plain(t) for t in texts]
+    assert stats.distinct_lines == len({s for t in texts for s in (line.strip() for line in t.splitlines()) if s})
+
+
+def test_distinct_lines_are_exact_when_hashes_collide():
+    """With the hash cut to 4 bits nearly every line meets another of the same hash: only the
+    byte comparison keeps them apart, and the count stays the count of the set."""
+    texts = _odd_texts(12)[:300] + ["a\nb\na\n  b  \nab\nba\n", "é\n\xa0é\u3000\n"]  # small: probes are long
+    plain = len({s for t in texts for s in (line.strip() for line in t.splitlines()) if s})
+    for bits in (0, 1, 15, 2**64 - 1):
+        assert file_stats(texts, np.uint64(bits)).distinct_lines == plain, bits
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_quality_signals_of_odd_texts_are_the_plain_ones(seed):
+    texts = _odd_texts(20 + seed, n=80)
+    records = [{"path": f"r/{k}.py", "language": "Python", "text": t} for k, t in enumerate(texts)]
+    graph = {r["path"]: set() for r in records}
+    assert quality_signals(records, graph) == _quality_plain(records, graph)
+    assert quality_signals([], {}) == _quality_plain([], {})
+
+
+def test_quality_signals_of_the_real_repositories_are_the_plain_ones():
+    for records in _real_repository_records():
+        graph = {r["path"]: set() for r in records}
+        assert quality_signals(records, graph) == _quality_plain(records, graph), records[0]["path"]
+
+
+def test_document_token_count_is_the_count_of_the_document():
+    cases = _real_repository_records()
+    cases += [[{"path": f"p/é {k}.c", "language": "C" if k % 2 else "Python", "text": t}
+               for k, t in enumerate(_odd_texts(30 + seed, n=40))] for seed in range(3)]
+    for records in cases:
+        assert document_token_count(records, file_stats([r["text"] for r in records])) == \
+            approx_token_count(document_text(records))
