@@ -81,9 +81,10 @@ _MARKER_LENGTHS = np.array([len(m) for m in COMMENT_MARKERS], np.int64)
 _MARKER_FIRST = np.zeros(256, np.uint8)
 _MARKER_FIRST[[ord(m[0]) for m in COMMENT_MARKERS]] = 1
 
-_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-_FNV_PRIME = np.uint64(0x100000001B3)
+_HASH_SEED = np.uint64(0xCBF29CE484222325)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+_MIX2 = np.uint64(0xBF58476D1CE4E5B9)
+_BATCH = 64
 # Columns of file_stats' per-file table.
 LINES, LINE_CHARS, LONGEST_LINE, NONBLANK, COMMENT_LINES, LETTERS, TOKENS, CHARS = range(8)
 
@@ -111,33 +112,17 @@ def _stats_pass(data, bounds, ascii_flags, others, other_flags, markers, marker_
     """(per-file counts (see the columns above), distinct non-blank stripped lines of all files).
 
     data: the files' UTF-8 (surrogates passed) one after another, file i at bounds[i]:bounds[i+1];
-    others: the sorted code points above 127 that occur, other_flags their bits.
-
-    Distinct lines are counted exactly: a stripped line's FNV-1a hash finds its slot in an open
-    addressing table, and a line whose hash is there is compared byte by byte with the line that
-    put it there, so a collision costs a comparison and never merges two lines (`hash_mask`
-    keeps the hash's bits: all of them, but for the test that makes collisions common). The table holds
-    a slot per line at most twice over: a few times the size of the files' own line starts."""
+    others: the sorted code points above 127 that occur, other_flags their bits. The stripped
+    lines' hashes (`hash_mask` keeps their bits: all of them, but for the test that makes
+    collisions common), starts and lengths, 24 bytes a line, go to `_distinct`."""
     n_files = bounds.shape[0] - 1
     stats = np.zeros((n_files, 8), np.int64)
+    # Letters, tokens and characters, character by character; and the line breaks, to size the table.
     breaks = 0
-    for j in range(data.shape[0]):  # ASCII line breaks; every other one is a lead byte >= 0xC0
-        c = data[j]
-        breaks += (ascii_flags[c] & 1) if c < 128 else c >= 0xC0
-    capacity = 16
-    while capacity < 2 * (breaks + n_files):
-        capacity *= 2
-    mask = np.uint64(capacity - 1)
-    # A slot: a line's hash, where the line starts (+ 1; 0 is an empty slot) and its length side
-    # by side, so that a probe reads one cache line, mostly.
-    table = np.zeros((capacity, 3), np.uint64)
-    distinct = 0
     for i in range(n_files):
-        begin, end = bounds[i], bounds[i + 1]
-        # Letters and tokens, character by character.
         letters = tokens = chars = 0
         in_word = 0
-        j = begin
+        j, end = bounds[i], bounds[i + 1]
         while j < end:
             if data[j] < 128:  # most characters: the call below is not inlined
                 f, size = ascii_flags[data[j]], 1
@@ -146,16 +131,23 @@ def _stats_pass(data, bounds, ascii_flags, others, other_flags, markers, marker_
             word = (f >> 3) & 1
             letters += (f >> 2) & 1
             tokens += (word & (in_word ^ 1)) + ((word | ((f >> 4) & 1)) ^ 1)
+            breaks += f & 1
             in_word = word
             chars += 1
             j += size
-        ascii = chars == end - begin
-        # Lines: where each ends, its stripped part, and that part's hash.
+        stats[i, 5], stats[i, 6], stats[i, 7] = letters, tokens, chars
+    # Every non-blank line's hash, start and length, in order (the table is filled after).
+    line_hash = np.empty(breaks + n_files, np.uint64)
+    line_start = np.empty(breaks + n_files, np.int64)
+    line_length = np.empty(breaks + n_files, np.int64)
+    n_kept = 0
+    for i in range(n_files):
+        begin, end = bounds[i], bounds[i + 1]
+        ascii = stats[i, 7] == end - begin
         lines = line_chars = longest = nonblank = comments = 0
         j = begin
         while j < end:  # one line a turn, and the break that ends it
             start = j
-            size = 1
             while j < end:
                 if data[j] < 128:
                     if ascii_flags[data[j]] & 1:
@@ -170,10 +162,8 @@ def _stats_pass(data, bounds, ascii_flags, others, other_flags, markers, marker_
             if j < end:  # the break; \r\n is one
                 if data[j] == 13 and j + 1 < end and data[j + 1] == 10:
                     j += 2
-                elif data[j] < 128:
-                    j += 1
                 else:
-                    j += _char_at(data, j, ascii_flags, others, other_flags)[1]
+                    j += 1 if data[j] < 128 else size
             length = stop - start
             if not ascii:
                 for k in range(start, stop):
@@ -218,33 +208,84 @@ def _stats_pass(data, bounds, ascii_flags, others, other_flags, markers, marker_
                         if same:
                             comments += 1
                             break
-            h = _FNV_OFFSET
-            for k in range(first, last):
-                h = (h ^ np.uint64(data[k])) * _FNV_PRIME
-            h &= hash_mask
-            slot = ((h ^ (h >> np.uint64(32))) * _MIX) >> np.uint64(16) & mask
+            # The hash: eight bytes a multiply (little-endian words), then the rest one by one.
+            h = _HASH_SEED ^ np.uint64(n)
+            k = first
+            while k + 8 <= last:
+                w = (np.uint64(data[k]) | np.uint64(data[k + 1]) << np.uint64(8)
+                     | np.uint64(data[k + 2]) << np.uint64(16) | np.uint64(data[k + 3]) << np.uint64(24)
+                     | np.uint64(data[k + 4]) << np.uint64(32) | np.uint64(data[k + 5]) << np.uint64(40)
+                     | np.uint64(data[k + 6]) << np.uint64(48) | np.uint64(data[k + 7]) << np.uint64(56))
+                h = (h ^ w) * _MIX
+                h ^= h >> np.uint64(29)
+                k += 8
+            while k < last:
+                h = (h ^ np.uint64(data[k])) * _MIX
+                k += 1
+            h ^= h >> np.uint64(32)
+            h *= _MIX2
+            h ^= h >> np.uint64(29)
+            line_hash[n_kept] = h & hash_mask
+            line_start[n_kept] = first
+            line_length[n_kept] = n
+            n_kept += 1
+        row = stats[i]
+        row[0], row[1], row[2], row[3], row[4] = lines, line_chars, longest, nonblank, comments
+    return stats, _distinct(data, line_hash[:n_kept], line_start, line_length)
+
+
+@numba.njit(cache=True, nogil=True)
+def _distinct(data, line_hash, line_start, line_length):  # pragma: no cover (compiled)
+    """How many of the lines (hash, start, length in data) differ, exactly: a line's hash finds
+    its slot in an open addressing table, and a line whose hash is there is compared byte by byte
+    with the one that put it there, so a collision costs a comparison and never merges two lines.
+    The table has two slots per line at most, 8 bytes each.
+
+    The lines go in by batches: the slots of a batch are read first, all at once (independent
+    loads, which the processor overlaps), so that the inserts find them in the cache: the table
+    of a large repository is larger than the cache, and one miss after the other was most of
+    the time this took."""
+    n_lines = line_hash.shape[0]
+    if n_lines >= 0xFFFFFFFF:  # a slot keeps a line's number in 32 bits
+        raise ValueError("more than 2**32 - 2 lines in one document")
+    capacity = 16
+    while capacity < 2 * n_lines:
+        capacity *= 2
+    mask = np.uint64(capacity - 1)
+    # A slot: the hash's upper half, and which line put it there (+ 1; 0 is an empty slot).
+    table = np.zeros(capacity, np.uint64)
+    upper = np.uint64(0xFFFFFFFF00000000)
+    distinct = 0
+    touched = np.uint64(0)
+    for batch in range(0, n_lines, _BATCH):
+        batch_end = min(batch + _BATCH, n_lines)
+        for m in range(batch, batch_end):
+            touched ^= table[line_hash[m] & mask]
+        for m in range(batch, batch_end):
+            h = line_hash[m]
+            n = line_length[m]
+            first = line_start[m]
+            tag = h & upper
+            slot = h & mask
             while True:
-                known = table[slot, 1]
+                known = table[slot]
                 if known == 0:
-                    table[slot, 0] = h
-                    table[slot, 1] = first + 1
-                    table[slot, 2] = n
+                    table[slot] = tag | np.uint64(m + 1)
                     distinct += 1
                     break
-                if table[slot, 0] == h and table[slot, 2] == n:
-                    other = np.int64(known) - 1
-                    same = True
-                    for k in range(n):
-                        if data[other + k] != data[first + k]:
-                            same = False
+                if known & upper == tag:
+                    other = np.int64(known & ~upper) - 1
+                    if line_length[other] == n:
+                        at = line_start[other]
+                        same = True
+                        for k in range(n):
+                            if data[at + k] != data[first + k]:
+                                same = False
+                                break
+                        if same:
                             break
-                    if same:
-                        break
                 slot = (slot + np.uint64(1)) & mask
-        row = stats[i]
-        row[0], row[1], row[2], row[3] = lines, line_chars, longest, nonblank
-        row[4], row[5], row[6], row[7] = comments, letters, tokens, chars
-    return stats, distinct
+    return distinct + np.int64(touched & np.uint64(0))  # the reads above are used: not optimised away
 
 
 @dataclass(frozen=True)
