@@ -139,8 +139,7 @@ def with_documents(repos, ident) -> int:
 def document_steps(records: dict[str, list]) -> dict[str, float]:
     """CPU seconds of each step `assemble_repo` takes after identification and rules, timed one
     at a time on the same records: where the whole-document pass spends its time."""
-    from deepcorpus.core.text import content_hash
-    from pipelines.code.assemble import document_text, document_token_count
+    from pipelines.code.assemble import document_token_count, text_and_hash
     from pipelines.code.dependencies import SourceFile, dependency_graph
     from pipelines.code.quality import file_stats, quality_signals
     from pipelines.code.toposort import dependency_order
@@ -158,10 +157,10 @@ def document_steps(records: dict[str, list]) -> dict[str, float]:
     steps["file stats (one compiled pass: lines, letters, tokens)"] = seconds
     steps["quality signals from them"] = _time(lambda: [quality_signals(ordered[repo], graphs[repo], stats[repo])
                                                         for repo in repos])[0]
-    seconds, texts = _time(lambda: [document_text(rows) for rows in ordered.values()])
-    steps["document text"] = seconds
-    steps["token count (from the stats) + content hash"] = _time(
-        lambda: [(document_token_count(ordered[repo], stats[repo]), content_hash(t)) for repo, t in zip(repos, texts)])[0]
+    steps["document text + content hash (from the files' UTF-8)"] = _time(
+        lambda: [text_and_hash(ordered[repo], stats[repo]) for repo in repos])[0]
+    steps["token count (from the stats)"] = _time(
+        lambda: [document_token_count(ordered[repo], stats[repo]) for repo in repos])[0]
     return steps
 
 

@@ -9,12 +9,13 @@ of its language (`deepcorpus/data/code_comment_syntax.json`).
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 from collections import Counter
 from dataclasses import dataclass
 
-from deepcorpus.core.text import approx_token_count, content_hash
+from deepcorpus.core.text import approx_token_count
 from pipelines.code.dependencies import SourceFile, dependency_graph
 from pipelines.code.licenses import license_rank
 from pipelines.code.quality import TOKENS, file_stats, quality_signals
@@ -120,16 +121,15 @@ def assemble_documents(repo: str, records: list[dict], config: AssembleConfig | 
 
 def _document(repo: str, ordered: list[dict], how: str, graph: dict[str, set[str]]) -> dict:
     """One code_repo row from files already in document order."""
-    text = document_text(ordered)
     license_id = _most_common(r.get("license") for r in ordered)
     stars = max((r["stars"] for r in ordered if r.get("stars") is not None), default=None)
     revision = max((r["revision_date"] for r in ordered if r.get("revision_date")), default=None)
     languages = [lang for lang, _ in Counter(r["language"] for r in ordered).most_common()]
     order = [r["path"] for r in ordered]
     stats = file_stats([r["text"] for r in ordered])
+    text, chash = text_and_hash(ordered, stats)
     quality = quality_signals(ordered, graph, stats)
     quality["order_violations"] = float(violations(order, graph))
-    chash = content_hash(text)
     return {
         "id": f"{repo}#{chash[:10]}",
         "repo": repo,
@@ -162,6 +162,27 @@ def document_text(ordered: list[dict]) -> str:
     return "".join(parts)
 
 
+def document_utf8(ordered: list[dict], utf8: list[bytes]) -> bytes:
+    """document_text(ordered) in UTF-8 (surrogates passed), from the files' own UTF-8 (`utf8`, in
+    the same order): UTF-8 of a concatenation is the concatenation of the parts' UTF-8, and this
+    join copies bytes where the text's join widens every character to the widest one's size."""
+    parts = []
+    for r, data in zip(ordered, utf8):
+        if parts:
+            parts.append(b"\n")
+        parts += (path_comment(r["path"], r["language"]).encode("utf-8", "surrogatepass"), b"\n", data)
+        if not data.endswith(b"\n"):
+            parts.append(b"\n")
+    return b"".join(parts)
+
+
+def text_and_hash(ordered: list[dict], stats) -> tuple[str, str]:
+    """(document_text(ordered), content_hash of it), from the files' UTF-8 in `stats`: the hash is
+    content_hash's (sha256 of the UTF-8, hex, 32 characters), of bytes at hand, not encoded again."""
+    data = document_utf8(ordered, stats.utf8)
+    return data.decode("utf-8", "surrogatepass"), hashlib.sha256(data).hexdigest()[:32]
+
+
 def document_token_count(ordered: list[dict], stats) -> int:
     """approx_token_count(document_text(ordered)), from the files' token counts in `stats` (their
     file_stats): the document is the path comments and the files with whitespace between, and no
@@ -182,15 +203,14 @@ def assemble_repo(repo: str, records: list[dict], config: AssembleConfig | None 
     files = [SourceFile(r["path"], r["language"], r["text"]) for r in records]
     order, how, graph = order_files(files, config, repo, context)
     ordered = [by_path[path] for path in order]
-    text = document_text(ordered)
     license_id = _most_common(r.get("license") for r in records)
     stars = max((r["stars"] for r in records if r.get("stars") is not None), default=None)
     revision = max((r["revision_date"] for r in records if r.get("revision_date")), default=None)
     languages = [lang for lang, _ in Counter(r["language"] for r in records).most_common()]
     stats = file_stats([r["text"] for r in ordered])  # one pass: quality's line counts and the tokens
+    text, chash = text_and_hash(ordered, stats)
     quality = quality_signals(ordered, graph, stats)
     quality["order_violations"] = float(violations(order, graph))
-    chash = content_hash(text)
     return {
         "id": f"{repo}#{chash[:10]}",
         "repo": repo,

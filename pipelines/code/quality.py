@@ -84,7 +84,6 @@ _MARKER_FIRST[[ord(m[0]) for m in COMMENT_MARKERS]] = 1
 _HASH_SEED = np.uint64(0xCBF29CE484222325)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _MIX2 = np.uint64(0xBF58476D1CE4E5B9)
-_BATCH = 64
 # Columns of file_stats' per-file table.
 LINES, LINE_CHARS, LONGEST_LINE, NONBLANK, COMMENT_LINES, LETTERS, TOKENS, CHARS = range(8)
 
@@ -239,12 +238,7 @@ def _distinct(data, line_hash, line_start, line_length):  # pragma: no cover (co
     """How many of the lines (hash, start, length in data) differ, exactly: a line's hash finds
     its slot in an open addressing table, and a line whose hash is there is compared byte by byte
     with the one that put it there, so a collision costs a comparison and never merges two lines.
-    The table has two slots per line at most, 8 bytes each.
-
-    The lines go in by batches: the slots of a batch are read first, all at once (independent
-    loads, which the processor overlaps), so that the inserts find them in the cache: the table
-    of a large repository is larger than the cache, and one miss after the other was most of
-    the time this took."""
+    The table has two slots per line at most, 8 bytes each."""
     n_lines = line_hash.shape[0]
     if n_lines >= 0xFFFFFFFF:  # a slot keeps a line's number in 32 bits
         raise ValueError("more than 2**32 - 2 lines in one document")
@@ -256,45 +250,42 @@ def _distinct(data, line_hash, line_start, line_length):  # pragma: no cover (co
     table = np.zeros(capacity, np.uint64)
     upper = np.uint64(0xFFFFFFFF00000000)
     distinct = 0
-    touched = np.uint64(0)
-    for batch in range(0, n_lines, _BATCH):
-        batch_end = min(batch + _BATCH, n_lines)
-        for m in range(batch, batch_end):
-            touched ^= table[line_hash[m] & mask]
-        for m in range(batch, batch_end):
-            h = line_hash[m]
-            n = line_length[m]
-            first = line_start[m]
-            tag = h & upper
-            slot = h & mask
-            while True:
-                known = table[slot]
-                if known == 0:
-                    table[slot] = tag | np.uint64(m + 1)
-                    distinct += 1
-                    break
-                if known & upper == tag:
-                    other = np.int64(known & ~upper) - 1
-                    if line_length[other] == n:
-                        at = line_start[other]
-                        same = True
-                        for k in range(n):
-                            if data[at + k] != data[first + k]:
-                                same = False
-                                break
-                        if same:
+    for m in range(n_lines):
+        h = line_hash[m]
+        n = line_length[m]
+        first = line_start[m]
+        tag = h & upper
+        slot = h & mask
+        while True:
+            known = table[slot]
+            if known == 0:
+                table[slot] = tag | np.uint64(m + 1)
+                distinct += 1
+                break
+            if known & upper == tag:
+                other = np.int64(known & ~upper) - 1
+                if line_length[other] == n:
+                    at = line_start[other]
+                    same = True
+                    for k in range(n):
+                        if data[at + k] != data[first + k]:
+                            same = False
                             break
-                slot = (slot + np.uint64(1)) & mask
-    return distinct + np.int64(touched & np.uint64(0))  # the reads above are used: not optimised away
+                    if same:
+                        break
+            slot = (slot + np.uint64(1)) & mask
+    return distinct
 
 
 @dataclass(frozen=True)
 class FileStats:
-    """The counts of one pass over files: `per_file[i, column]` (columns LINES ... CHARS), and how
-    many distinct non-blank stripped lines all of them have together."""
+    """The counts of one pass over files: `per_file[i, column]` (columns LINES ... CHARS), how
+    many distinct non-blank stripped lines all of them have together, and each file's UTF-8
+    (surrogates passed), which the pass read: what a document's bytes are made of."""
 
     per_file: np.ndarray
     distinct_lines: int
+    utf8: list[bytes]
 
 
 _ALL_BITS = np.uint64(0xFFFFFFFFFFFFFFFF)
@@ -317,7 +308,7 @@ def file_stats(texts: list[str], _hash_mask: np.uint64 = _ALL_BITS) -> FileStats
     other_flags = np.array([_OTHER_FLAGS[ch] for ch in chars] or [0], np.uint8)
     per_file, distinct = _stats_pass(np.frombuffer(data, np.uint8), bounds, _ASCII_FLAGS, others, other_flags,
                                      _MARKERS, _MARKER_LENGTHS, _MARKER_FIRST, np.uint64(_hash_mask))
-    return FileStats(per_file, int(distinct))
+    return FileStats(per_file, int(distinct), encoded)
 
 
 def quality_signals(records: list[dict], graph: dict[str, set[str]], stats: FileStats | None = None) -> dict[str, float]:

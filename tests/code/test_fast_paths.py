@@ -11,9 +11,9 @@ import re
 import numpy as np
 import pytest
 
-from deepcorpus.core.text import _TOKEN, approx_token_count
+from deepcorpus.core.text import _TOKEN, approx_token_count, content_hash
 from pipelines.code import lexical
-from pipelines.code.assemble import document_text, document_token_count
+from pipelines.code.assemble import document_text, document_token_count, text_and_hash
 from pipelines.code.dependencies import (
     _PY_FROM,
     _PY_IMPORT,
@@ -489,10 +489,14 @@ def test_quality_signals_of_the_real_repositories_are_the_plain_ones():
         assert quality_signals(records, graph) == _quality_plain(records, graph), records[0]["path"]
 
 
-def test_document_token_count_is_the_count_of_the_document():
+def test_document_text_hash_and_token_count_are_those_of_the_document():
+    """The document from the files' UTF-8 and its token count from theirs: what document_text,
+    content_hash and approx_token_count give on the document built as text."""
     cases = _real_repository_records()
-    cases += [[{"path": f"p/é {k}.c", "language": "C" if k % 2 else "Python", "text": t}
+    cases += [[{"path": f"p/é {k}\ud800.c", "language": "C" if k % 2 else "Python", "text": t}
                for k, t in enumerate(_odd_texts(30 + seed, n=40))] for seed in range(3)]
     for records in cases:
-        assert document_token_count(records, file_stats([r["text"] for r in records])) == \
-            approx_token_count(document_text(records))
+        stats = file_stats([r["text"] for r in records])
+        text = document_text(records)
+        assert text_and_hash(records, stats) == (text, content_hash(text))
+        assert document_token_count(records, stats) == approx_token_count(text)
