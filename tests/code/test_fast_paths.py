@@ -17,12 +17,15 @@ from pipelines.code.assemble import document_text, document_token_count, text_an
 from pipelines.code.dependencies import (
     _PY_FROM,
     _PY_IMPORT,
+    _PY_SKIP,
     FAMILY_BY_LANGUAGE,
     RepoIndex,
     SourceFile,
     _import_lines,
+    _last_candidate_end,
     _normpath,
     _python_imports,
+    _python_skip_stops,
     code_only,
     dependency_graph,
     python_imports_of_code,
@@ -500,3 +503,29 @@ def test_document_text_hash_and_token_count_are_those_of_the_document():
         text = document_text(records)
         assert text_and_hash(records, stats) == (text, content_hash(text))
         assert document_token_count(records, stats) == approx_token_count(text)
+
+
+def _skip_stops_plain(text: str, end: int) -> list[int]:
+    """The regex skipper's stops before `end`, each match begun after the last one's end."""
+    stops, pos = [], 0
+    while True:
+        stop = _PY_SKIP.match(text, pos, end).end()
+        if stop >= end:
+            return stops
+        stops.append(stop)
+        pos = stop + 1
+
+
+def test_compiled_python_skipper_stops_where_the_regex_does():
+    """Comments, one-line and triple-quoted strings, escapes (of newlines too), lone backslashes and
+    quotes at the end, and ends cut anywhere (the regex sees the text up to `end` only)."""
+    pieces = IMPORT_PIECES + ["'", '"', "\\", "#", "\n", "''", '""', '"""', "'''", "\\'", '\\"', "x", "\t", " "]
+    texts = _scanner_texts(13, pieces, n=1500) + _scanner_texts(14, n=300)
+    texts += [f.text for files, _ in _real_repositories() for f in files if f.language == "Python"]
+    rng = random.Random(15)
+    for text in texts:
+        if not text.isascii():
+            continue
+        data = np.frombuffer(text.encode("ascii"), np.uint8)
+        for end in {_last_candidate_end(text), len(text), rng.randint(0, len(text)), rng.randint(0, len(text))}:
+            assert _python_skip_stops(data, end).tolist() == _skip_stops_plain(text, end), (text[:300], end)
