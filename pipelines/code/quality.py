@@ -106,11 +106,12 @@ def _char_at(data, j, ascii_flags, others, other_flags):  # pragma: no cover (co
 
 
 @numba.njit(cache=True, nogil=True)
-def _stats_pass(data, bounds, ascii_flags, others, other_flags, markers, marker_lengths, marker_first,
-                hash_mask):  # pragma: no cover (compiled)
+def _stats_pass(data, bounds, ascii_files, ascii_flags, others, other_flags, markers, marker_lengths,
+                marker_first, hash_mask):  # pragma: no cover (compiled)
     """(per-file counts (see the columns above), distinct non-blank stripped lines of all files).
 
-    data: the files' UTF-8 (surrogates passed) one after another, file i at bounds[i]:bounds[i+1];
+    data: the files' UTF-8 (surrogates passed) one after another, file i at bounds[i]:bounds[i+1]
+    (ascii_files[i]: whether it is all ASCII);
     others: the sorted code points above 127 that occur, other_flags their bits. The stripped
     lines' hashes (`hash_mask` keeps their bits: all of them, but for the test that makes
     collisions common), starts and lengths, 24 bytes a line, go to `_distinct`."""
@@ -122,6 +123,16 @@ def _stats_pass(data, bounds, ascii_flags, others, other_flags, markers, marker_
         letters = tokens = chars = 0
         in_word = 0
         j, end = bounds[i], bounds[i + 1]
+        if ascii_files[i]:  # a byte a character: a loop without branches
+            for k in range(j, end):
+                f = np.int64(ascii_flags[data[k]])
+                word = (f >> 3) & 1
+                letters += (f >> 2) & 1
+                tokens += (word & (in_word ^ 1)) + (((word | (f >> 4)) & 1) ^ 1)
+                breaks += f & 1
+                in_word = word
+            stats[i, 5], stats[i, 6], stats[i, 7] = letters, tokens, end - j
+            continue
         while j < end:
             if data[j] < 128:  # most characters: the call below is not inlined
                 f, size = ascii_flags[data[j]], 1
@@ -142,7 +153,7 @@ def _stats_pass(data, bounds, ascii_flags, others, other_flags, markers, marker_
     n_kept = 0
     for i in range(n_files):
         begin, end = bounds[i], bounds[i + 1]
-        ascii = stats[i, 7] == end - begin
+        ascii = ascii_files[i]
         lines = line_chars = longest = nonblank = comments = 0
         j = begin
         while j < end:  # one line a turn, and the break that ends it
@@ -306,7 +317,8 @@ def file_stats(texts: list[str], _hash_mask: np.uint64 = _ALL_BITS) -> FileStats
             _OTHER_FLAGS[ch] = _flags(ch)
     others = np.array([ord(ch) for ch in chars] or [0x110000], np.int64)
     other_flags = np.array([_OTHER_FLAGS[ch] for ch in chars] or [0], np.uint8)
-    per_file, distinct = _stats_pass(np.frombuffer(data, np.uint8), bounds, _ASCII_FLAGS, others, other_flags,
+    ascii_files = np.fromiter(map(str.isascii, texts), np.bool_, len(texts))  # a flag of each str: no scan
+    per_file, distinct = _stats_pass(np.frombuffer(data, np.uint8), bounds, ascii_files, _ASCII_FLAGS, others, other_flags,
                                      _MARKERS, _MARKER_LENGTHS, _MARKER_FIRST, np.uint64(_hash_mask))
     return FileStats(per_file, int(distinct), encoded)
 
