@@ -162,25 +162,20 @@ def document_text(ordered: list[dict]) -> str:
     return "".join(parts)
 
 
-def document_utf8(ordered: list[dict], utf8: list[bytes]) -> bytes:
-    """document_text(ordered) in UTF-8 (surrogates passed), from the files' own UTF-8 (`utf8`, in
-    the same order): UTF-8 of a concatenation is the concatenation of the parts' UTF-8, and this
-    join copies bytes where the text's join widens every character to the widest one's size."""
-    parts = []
-    for r, data in zip(ordered, utf8):
-        if parts:
-            parts.append(b"\n")
-        parts += (path_comment(r["path"], r["language"]).encode("utf-8", "surrogatepass"), b"\n", data)
-        if not data.endswith(b"\n"):
-            parts.append(b"\n")
-    return b"".join(parts)
-
-
 def text_and_hash(ordered: list[dict], stats) -> tuple[str, str]:
-    """(document_text(ordered), content_hash of it), from the files' UTF-8 in `stats`: the hash is
-    content_hash's (sha256 of the UTF-8, hex, 32 characters), of bytes at hand, not encoded again."""
-    data = document_utf8(ordered, stats.utf8)
-    return data.decode("utf-8", "surrogatepass"), hashlib.sha256(data).hexdigest()[:32]
+    """(document_text(ordered), content_hash of it), the hash taken of the files' UTF-8 in `stats`
+    (their file_stats) and the path comments': content_hash is sha256 of the text's UTF-8 (hex, 32
+    characters), and the UTF-8 of a concatenation is its parts' UTF-8 one after another, so the
+    document's text is not encoded again (sha256 reads bytes at C speed; the encode is a copy)."""
+    sha = hashlib.sha256()
+    for k, (r, data) in enumerate(zip(ordered, stats.utf8)):
+        sha.update(b"\n" if k else b"")
+        sha.update(path_comment(r["path"], r["language"]).encode("utf-8", "surrogatepass"))
+        sha.update(b"\n")
+        sha.update(data)
+        if not data.endswith(b"\n"):
+            sha.update(b"\n")
+    return document_text(ordered), sha.hexdigest()[:32]
 
 
 def document_token_count(ordered: list[dict], stats) -> int:
