@@ -29,7 +29,7 @@ from benchmarks.common import report
 CANDIDATE_PACKAGES = ("pyarrow", "numpy", "apache_beam", "pygments", "yaml", "duckdb", "tokenizers", "lxml")
 MAX_FILES = 6000
 MAX_FILE_BYTES = 1 << 20
-REPEATS = 3
+REPEATS = 5
 
 
 def _package_dir(name: str) -> str | None:

@@ -55,11 +55,12 @@ class RepoIndex:
         self.by_suffix: dict[str, list[str]] = defaultdict(list)
         self.by_dir: dict[str, list[str]] = defaultdict(list)
         self.dirs: set[str] = set()
+        self.folders: dict[str, str] = {}  # posixpath.dirname of each file's path, asked again and again
         for path in sorted(self.files):
             parts = path.split("/")
             for i in range(len(parts)):
                 self.by_suffix["/".join(parts[i:])].append(path)
-            d = posixpath.dirname(path)
+            d = self.folders[path] = posixpath.dirname(path)
             self.by_dir[d].append(path)
             while d:
                 self.dirs.add(d)
@@ -350,7 +351,9 @@ def _python_module(index: RepoIndex, importer: str, dotted: str) -> list[str]:
         # names the standard library does not own.
         if "." in dotted or dotted in _STDLIB:
             return []
-    folder = posixpath.dirname(importer)
+    folder = index.folders.get(importer)
+    if folder is None:
+        folder = posixpath.dirname(importer)
     found = index.py_modules.get((folder, dotted))
     if found is None:
         found = index.py_modules[folder, dotted] = _python_module_in(index, folder, dotted)
