@@ -465,12 +465,14 @@ def _python_import_matches(text: str) -> tuple[list[re.Match], list[re.Match]]:
         line = text[at:eol]
         # Most import lines hold no comment or string: their mask is their text.
         masked, reached = (line, eol) if _PY_CONSTRUCT.search(line) is None else python.mask_span(text, at, eol)
-        if at >= end_import:
+        # The line begins with `[ \t]*(?:c?import|from)`: one of the two patterns can match it.
+        from_line = line.lstrip(" \t").startswith("from")
+        if at >= end_import and not from_line:
             m = _PY_IMPORT.match(masked)
             if m:
                 imports.append(m)
                 end_import = at + m.end()
-        if at >= end_from:
+        if at >= end_from and from_line:
             m = _PY_FROM.match(masked)
             # A name list in parentheses may close lines later: mask on until the mask holds a `)`
             # after the `(` (the paren alternative then matches) or the text ends.
