@@ -8,8 +8,8 @@ quality model, see `classifiers/code_quality.py`) rank or threshold repositories
 The line signals (lines, their lengths, blank, comment and repeated lines), the letters and the
 token count of every file come from one compiled pass over the files' UTF-8 (`file_stats`): a
 repository has millions of lines, and Python's per-line strings, strips and sets of them were most
-of what assembling its document cost. The pass decides each character as Python's own methods do
-(see `_FLAGS`), so the numbers are those of `str.splitlines`, `str.strip` and the regexes.
+of what assembling its document cost. The pass classes each character as Python's own methods do
+(see `_flags`), so the numbers are those of `str.splitlines`, `str.strip` and the regexes.
 """
 
 from __future__ import annotations
@@ -330,7 +330,8 @@ def file_stats(texts: list[str], _hash_mask: np.uint64 = _ALL_BITS) -> FileStats
 def quality_signals(records: list[dict], graph: dict[str, set[str]], stats: FileStats | None = None) -> dict[str, float]:
     """records: the repository's files in document order (path, language, text); `stats`: their
     file_stats, when the caller has them (it counts tokens from them too)."""
-    stats = stats or file_stats([r["text"] for r in records])
+    if stats is None:
+        stats = file_stats([r["text"] for r in records])
     totals = stats.per_file.sum(axis=0)
     n_lines, n_nonblank = int(totals[LINES]), int(totals[NONBLANK])
     chars = int(totals[CHARS]) or 1
