@@ -9,15 +9,16 @@ of its language (`deepcorpus/data/code_comment_syntax.json`).
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 from collections import Counter
 from dataclasses import dataclass
 
-from deepcorpus.core.text import approx_token_count, content_hash
+from deepcorpus.core.text import approx_token_count
 from pipelines.code.dependencies import SourceFile, dependency_graph
 from pipelines.code.licenses import license_rank
-from pipelines.code.quality import quality_signals
+from pipelines.code.quality import TOKENS, file_stats, quality_signals
 from pipelines.code.toposort import dependency_order, edge_report, random_order, violations
 
 COMMENTS_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
@@ -120,33 +121,33 @@ def assemble_documents(repo: str, records: list[dict], config: AssembleConfig | 
 
 def _document(repo: str, ordered: list[dict], how: str, graph: dict[str, set[str]]) -> dict:
     """One code_repo row from files already in document order."""
-    parts = []
-    for r in ordered:
-        body = r["text"] if r["text"].endswith("\n") else r["text"] + "\n"
-        parts.append(f"{path_comment(r['path'], r['language'])}\n{body}")
-    text = "\n".join(parts)
     license_id = _most_common(r.get("license") for r in ordered)
     stars = max((r["stars"] for r in ordered if r.get("stars") is not None), default=None)
     revision = max((r["revision_date"] for r in ordered if r.get("revision_date")), default=None)
     languages = [lang for lang, _ in Counter(r["language"] for r in ordered).most_common()]
     order = [r["path"] for r in ordered]
-    quality = quality_signals(ordered, graph)
+    stats = file_stats([r["text"] for r in ordered])
+    text, chash = text_and_hash(ordered, stats)
+    quality = quality_signals(ordered, graph, stats)
     quality["order_violations"] = float(violations(order, graph))
-    chash = content_hash(text)
     return {
         "id": f"{repo}#{chash[:10]}",
         "repo": repo,
         "text": text,
-        "files": [{"path": r["path"], "language": r["language"], "bytes": len(r["text"].encode())} for r in ordered],
+        "files": [{"path": r["path"], "language": r["language"], "bytes": _utf8_length(r["text"])} for r in ordered],
         "languages": languages,
         "order": how,
         "license": license_id,
         "stars": stars,
-        "token_count": approx_token_count(text),
+        "token_count": document_token_count(ordered, stats),
         "content_hash": chash,
         "quality": quality,
         "revision_date": revision,  # not a contract column: used to rank duplicates, then dropped
     }
+
+
+def _utf8_length(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode())  # isascii is a flag: no scan
 
 
 def document_text(ordered: list[dict]) -> str:
@@ -161,6 +162,30 @@ def document_text(ordered: list[dict]) -> str:
     return "".join(parts)
 
 
+def text_and_hash(ordered: list[dict], stats) -> tuple[str, str]:
+    """(document_text(ordered), content_hash of it), the hash taken of the files' UTF-8 in `stats`
+    (their file_stats) and the path comments': content_hash is sha256 of the text's UTF-8 (hex, 32
+    characters), and the UTF-8 of a concatenation is its parts' UTF-8 one after another, so the
+    document's text is not encoded again (sha256 reads bytes at C speed; the encode is a copy)."""
+    sha = hashlib.sha256()
+    for k, (r, data) in enumerate(zip(ordered, stats.utf8)):
+        sha.update(b"\n" if k else b"")
+        sha.update(path_comment(r["path"], r["language"]).encode("utf-8", "surrogatepass"))
+        sha.update(b"\n")
+        sha.update(data)
+        if not data.endswith(b"\n"):
+            sha.update(b"\n")
+    return document_text(ordered), sha.hexdigest()[:32]
+
+
+def document_token_count(ordered: list[dict], stats) -> int:
+    """approx_token_count(document_text(ordered)), from the files' token counts in `stats` (their
+    file_stats): the document is the path comments and the files with whitespace between, and no
+    token (a run of word characters, or one mark) holds whitespace, so the counts add up."""
+    comments = "\n".join(path_comment(r["path"], r["language"]) for r in ordered)
+    return int(stats.per_file[:, TOKENS].sum()) + approx_token_count(comments)
+
+
 def assemble_repo(repo: str, records: list[dict], config: AssembleConfig | None = None) -> dict:
     """A code_repo row from the kept file records of one repository (each with path, language, text).
     Records marked `context` (go.mod) inform dependency resolution and are not part of the text."""
@@ -172,25 +197,25 @@ def assemble_repo(repo: str, records: list[dict], config: AssembleConfig | None 
     by_path = {r["path"]: r for r in records}
     files = [SourceFile(r["path"], r["language"], r["text"]) for r in records]
     order, how, graph = order_files(files, config, repo, context)
-    text = document_text([by_path[path] for path in order])
+    ordered = [by_path[path] for path in order]
     license_id = _most_common(r.get("license") for r in records)
     stars = max((r["stars"] for r in records if r.get("stars") is not None), default=None)
     revision = max((r["revision_date"] for r in records if r.get("revision_date")), default=None)
     languages = [lang for lang, _ in Counter(r["language"] for r in records).most_common()]
-    quality = quality_signals([by_path[p] for p in order], graph)
+    stats = file_stats([r["text"] for r in ordered])  # one pass: quality's line counts and the tokens
+    text, chash = text_and_hash(ordered, stats)
+    quality = quality_signals(ordered, graph, stats)
     quality["order_violations"] = float(violations(order, graph))
-    chash = content_hash(text)
     return {
         "id": f"{repo}#{chash[:10]}",
         "repo": repo,
         "text": text,
-        "files": [{"path": p, "language": by_path[p]["language"], "bytes": len(by_path[p]["text"].encode())}
-                  for p in order],
+        "files": [{"path": r["path"], "language": r["language"], "bytes": _utf8_length(r["text"])} for r in ordered],
         "languages": languages,
         "order": how,
         "license": license_id,
         "stars": stars,
-        "token_count": approx_token_count(text),
+        "token_count": document_token_count(ordered, stats),
         "content_hash": chash,
         "quality": quality,
         "revision_date": revision,  # not a contract column: used to rank duplicates, then dropped

@@ -19,6 +19,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numba
+import numpy as np
+
 from pipelines.code.lexical import RAW_KIND, SYNTAX, line_skipper, mask, scanner
 
 # A namespace import or wildcard naming more files than this says nothing about order (and would
@@ -52,11 +55,12 @@ class RepoIndex:
         self.by_suffix: dict[str, list[str]] = defaultdict(list)
         self.by_dir: dict[str, list[str]] = defaultdict(list)
         self.dirs: set[str] = set()
+        self.folders: dict[str, str] = {}  # posixpath.dirname of each file's path, asked again and again
         for path in sorted(self.files):
             parts = path.split("/")
             for i in range(len(parts)):
                 self.by_suffix["/".join(parts[i:])].append(path)
-            d = posixpath.dirname(path)
+            d = self.folders[path] = posixpath.dirname(path)
             self.by_dir[d].append(path)
             while d:
                 self.dirs.add(d)
@@ -347,7 +351,9 @@ def _python_module(index: RepoIndex, importer: str, dotted: str) -> list[str]:
         # names the standard library does not own.
         if "." in dotted or dotted in _STDLIB:
             return []
-    folder = posixpath.dirname(importer)
+    folder = index.folders.get(importer)
+    if folder is None:
+        folder = posixpath.dirname(importer)
     found = index.py_modules.get((folder, dotted))
     if found is None:
         found = index.py_modules[folder, dotted] = _python_module_in(index, folder, dotted)
@@ -449,31 +455,24 @@ def _python_import_matches(text: str) -> tuple[list[re.Match], list[re.Match]]:
     installed packages code_bench reads): what comes after cannot be a line it stops at, and a
     string open there only runs on past it."""
     python = scanner(SYNTAX["python"])
-    skip = _PY_SKIP.match
     n = len(text)
-    last = _last_candidate_end(text)
     imports: list[re.Match] = []
     froms: list[re.Match] = []
     end_import = end_from = 0
-    at = 0 if _PY_LINE.match(text) else None  # the start of the candidate line at hand
-    pos = 0  # where the skipper goes on from: a place in code
-    while True:
-        if at is None:
-            stop = skip(text, pos, last).end()
-            if stop >= last:
-                break
-            at = stop + 1  # text[stop] is the newline before a candidate line
+    for at in _candidate_lines(text):
         eol = text.find("\n", at)
         eol = n if eol < 0 else eol + 1
         line = text[at:eol]
         # Most import lines hold no comment or string: their mask is their text.
         masked, reached = (line, eol) if _PY_CONSTRUCT.search(line) is None else python.mask_span(text, at, eol)
-        if at >= end_import:
+        # The line begins with `[ \t]*(?:c?import|from)`: one of the two patterns can match it.
+        from_line = line.lstrip(" \t").startswith("from")
+        if at >= end_import and not from_line:
             m = _PY_IMPORT.match(masked)
             if m:
                 imports.append(m)
                 end_import = at + m.end()
-        if at >= end_from:
+        if at >= end_from and from_line:
             m = _PY_FROM.match(masked)
             # A name list in parentheses may close lines later: mask on until the mask holds a `)`
             # after the `(` (the paren alternative then matches) or the text ends.
@@ -486,8 +485,93 @@ def _python_import_matches(text: str) -> tuple[list[re.Match], list[re.Match]]:
             if m:
                 froms.append(m)
                 end_from = at + m.end()
-        pos, at = at, None  # the skipper reads this line again from its start, which is code
     return imports, froms
+
+
+def _candidate_lines(text: str) -> list[int]:
+    """The starts of the lines the skipper stops before, in order (and 0 when the first line is
+    a candidate). The skipper goes on from each such line's start, which is code, so its stops are
+    those of one scan of the text: for ASCII text (most code) the compiled scan below gives them
+    in one call, where the regex takes a Python step per stop."""
+    last = _last_candidate_end(text)
+    starts = [0] if _PY_LINE.match(text) else []
+    if text.isascii():
+        stops = _python_skip_stops(np.frombuffer(text.encode("ascii"), np.uint8), last)
+        return starts + (stops + 1).tolist()
+    pos = 0  # where the skipper goes on from: a place in code
+    while True:
+        stop = _PY_SKIP.match(text, pos, last).end()
+        if stop >= last:
+            return starts
+        pos = stop + 1  # text[stop] is the newline before a candidate line
+        starts.append(pos)
+
+
+_NEWLINE, _HASH, _QUOTE, _APOSTROPHE, _BACKSLASH, _SPACE, _TAB = map(ord, "\n#\"'\\ \t")
+_IMPORT, _CIMPORT, _FROM = (np.frombuffer(w.encode(), np.uint8) for w in ("import", "cimport", "from"))
+
+
+@numba.njit(cache=True, nogil=True)
+def _word_at(data, at, word, end):  # pragma: no cover (compiled)
+    if at + word.shape[0] > end:
+        return False
+    for k in range(word.shape[0]):
+        if data[at + k] != word[k]:
+            return False
+    return True
+
+
+@numba.njit(cache=True, nogil=True)
+def _python_skip_stops(data, end):  # pragma: no cover (compiled)
+    """The ends of `_PY_SKIP`'s matches on data[:end] (ASCII), from 0 and on from after each end,
+    that are before `end`: the newlines in code (outside comments and strings, read as the
+    skipper reads them) before a line that begins with `_PY_CANDIDATE` before `end`."""
+    stops = []
+    i = 0
+    while i < end:
+        c = data[i]
+        if c == _NEWLINE:
+            k = i + 1  # _PY_CANDIDATE: [ \t]*+(?:c?import|from)[ \t]
+            while k < end and (data[k] == _SPACE or data[k] == _TAB):
+                k += 1
+            for word in (_IMPORT, _CIMPORT, _FROM):
+                if _word_at(data, k, word, end):
+                    after = k + word.shape[0]
+                    if after < end and (data[after] == _SPACE or data[after] == _TAB):
+                        stops.append(i)
+                        break
+            i += 1
+        elif c == _HASH:  # a comment, to the newline
+            while i < end and data[i] != _NEWLINE:
+                i += 1
+        elif c == _QUOTE or c == _APOSTROPHE:
+            if i + 3 <= end and data[i + 1] == c and data[i + 2] == c:
+                # A triple-quoted string: to the first three quotes not escaped (a backslash
+                # escapes any one character, a newline too), or a lone backslash at the end.
+                i += 3
+                while i < end:
+                    if data[i] == _BACKSLASH:
+                        i += 2 if i + 1 < end else 1
+                    elif data[i] == c and i + 3 <= end and data[i + 1] == c and data[i + 2] == c:
+                        i += 3
+                        break
+                    else:
+                        i += 1
+            else:  # a string of one line: to its closing quote, or up to the newline, or the end
+                i += 1
+                while i < end:
+                    if data[i] == _BACKSLASH:
+                        i += 2 if i + 1 < end else 1
+                    elif data[i] == c:
+                        i += 1
+                        break
+                    elif data[i] == _NEWLINE:
+                        break
+                    else:
+                        i += 1
+        else:
+            i += 1
+    return np.array(stops, np.int64) if stops else np.zeros(0, np.int64)
 
 
 def _last_candidate_end(text: str) -> int:

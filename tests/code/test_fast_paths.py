@@ -8,26 +8,31 @@ import posixpath
 import random
 import re
 
+import numpy as np
 import pytest
 
-from deepcorpus.core.text import _TOKEN, approx_token_count
+from deepcorpus.core.text import _TOKEN, approx_token_count, content_hash
 from pipelines.code import lexical
+from pipelines.code.assemble import document_text, document_token_count, text_and_hash
 from pipelines.code.dependencies import (
     _PY_FROM,
     _PY_IMPORT,
+    _PY_SKIP,
     FAMILY_BY_LANGUAGE,
     RepoIndex,
     SourceFile,
     _import_lines,
+    _last_candidate_end,
     _normpath,
     _python_imports,
+    _python_skip_stops,
     code_only,
     dependency_graph,
     python_imports_of_code,
     references_with_kind,
 )
 from pipelines.code.lexical import RAW_KIND, SYNTAX, mask
-from pipelines.code.quality import _LETTERS, COMMENT_MARKERS, letter_count, quality_signals
+from pipelines.code.quality import _LETTERS, COMMENT_MARKERS, file_stats, letter_count, quality_signals
 
 ASCII = [chr(c) for c in range(128)]
 OTHER = ["é", "中", "\u00a0", "\u2028", "\u212a", "\x85", "ß", "٣"]
@@ -423,3 +428,104 @@ def test_references_read_from_keyword_lines_and_a_partial_mask_are_the_plain_one
               if f.language in FAMILY_BY_LANGUAGE and FAMILY_BY_LANGUAGE[f.language].patterns]
     for family, text in cases:
         assert family.references_with_kind(text) == _references_plain(family, text), (family.name, text[:300])
+
+
+# --- the compiled pass of quality.file_stats ----------------------------------------------------
+
+# Every character str.splitlines breaks at, str.strip takes and the token regex splits at, in
+# ASCII and above, with letters, digits and marks that are not ASCII, a lone surrogate and a
+# character of four UTF-8 bytes.
+ODD = ["\r\n", "\r", "\n", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\u2028", "\u2029", "\xa0",
+       "\u3000", "\u2009", "\t", " ", "é", "中", "\u212a", "ß", "٣", "²", "_", "\ud800", "\U0001f600", "#", "//",
+       "--", "<!--", "(*", '"""', "'", "*", "x = 1", "y", "9"]
+
+
+def _odd_texts(seed: int, n: int = 300) -> list[str]:
+    rng = random.Random(seed)
+    texts = ["", "\n", "\r\n", "\r", "x", "x\n\n", " \x1f\n\x1f x \x1f", "\u2028\u2028", "a\r\rb\r\n\r\nc"]
+    texts += ["".join(rng.choices(ODD, k=rng.randint(0, 60))) for _ in range(n)]
+    texts += [t.replace("\n", "\r\n") for t in texts[:40]]
+    return texts + list(itertools.islice(_texts(seed), 40))
+
+
+def _stats_plain(text: str) -> list[int]:
+    lines = text.splitlines()
+    stripped = [line.strip() for line in lines]
+    nonblank = [s for s in stripped if s]
+    return [len(lines), sum(map(len, lines)), max(map(len, lines), default=0), len(nonblank),
+            sum(1 for s in nonblank if s.startswith(COMMENT_MARKERS)), len(text) - len(_LETTERS.sub("", text)),
+            len(_TOKEN.findall(text)), len(text)]
+
+
+def _real_repository_records():
+    return [[{"path": f.path, "language": f.language, "text": f.text} for f in files] for files, _ in _real_repositories()]
+
+
+def test_file_stats_are_the_plain_counts():
+    texts = _odd_texts(11) + [r["text"] for records in _real_repository_records() for r in records]
+    stats = file_stats(texts)
+    assert [list(map(int, row)) for row in stats.per_file] == [_stats_plain(t) for t in texts]
+    assert stats.distinct_lines == len({s for t in texts for s in (line.strip() for line in t.splitlines()) if s})
+
+
+def test_distinct_lines_are_exact_when_hashes_collide():
+    """With the hash cut to 4 bits nearly every line meets another of the same hash: only the
+    byte comparison keeps them apart, and the count stays the count of the set."""
+    texts = _odd_texts(12)[:300] + ["a\nb\na\n  b  \nab\nba\n", "é\n\xa0é\u3000\n"]  # small: probes are long
+    plain = len({s for t in texts for s in (line.strip() for line in t.splitlines()) if s})
+    for bits in (0, 1, 15, 2**64 - 1):
+        assert file_stats(texts, np.uint64(bits)).distinct_lines == plain, bits
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_quality_signals_of_odd_texts_are_the_plain_ones(seed):
+    texts = _odd_texts(20 + seed, n=80)
+    records = [{"path": f"r/{k}.py", "language": "Python", "text": t} for k, t in enumerate(texts)]
+    graph = {r["path"]: set() for r in records}
+    assert quality_signals(records, graph) == _quality_plain(records, graph)
+    assert quality_signals([], {}) == _quality_plain([], {})
+
+
+def test_quality_signals_of_the_real_repositories_are_the_plain_ones():
+    for records in _real_repository_records():
+        graph = {r["path"]: set() for r in records}
+        assert quality_signals(records, graph) == _quality_plain(records, graph), records[0]["path"]
+
+
+def test_document_text_hash_and_token_count_are_those_of_the_document():
+    """The document from the files' UTF-8 and its token count from theirs: what document_text,
+    content_hash and approx_token_count give on the document built as text."""
+    cases = _real_repository_records()
+    cases += [[{"path": f"p/é {k}\ud800.c", "language": "C" if k % 2 else "Python", "text": t}
+               for k, t in enumerate(_odd_texts(30 + seed, n=40))] for seed in range(3)]
+    for records in cases:
+        stats = file_stats([r["text"] for r in records])
+        text = document_text(records)
+        assert text_and_hash(records, stats) == (text, content_hash(text))
+        assert document_token_count(records, stats) == approx_token_count(text)
+
+
+def _skip_stops_plain(text: str, end: int) -> list[int]:
+    """The regex skipper's stops before `end`, each match begun after the last one's end."""
+    stops, pos = [], 0
+    while True:
+        stop = _PY_SKIP.match(text, pos, end).end()
+        if stop >= end:
+            return stops
+        stops.append(stop)
+        pos = stop + 1
+
+
+def test_compiled_python_skipper_stops_where_the_regex_does():
+    """Comments, one-line and triple-quoted strings, escapes (of newlines too), lone backslashes and
+    quotes at the end, and ends cut anywhere (the regex sees the text up to `end` only)."""
+    pieces = IMPORT_PIECES + ["'", '"', "\\", "#", "\n", "''", '""', '"""', "'''", "\\'", '\\"', "x", "\t", " "]
+    texts = _scanner_texts(13, pieces, n=1500) + _scanner_texts(14, n=300)
+    texts += [f.text for files, _ in _real_repositories() for f in files if f.language == "Python"]
+    rng = random.Random(15)
+    for text in texts:
+        if not text.isascii():
+            continue
+        data = np.frombuffer(text.encode("ascii"), np.uint8)
+        for end in {_last_candidate_end(text), len(text), rng.randint(0, len(text)), rng.randint(0, len(text))}:
+            assert _python_skip_stops(data, end).tolist() == _skip_stops_plain(text, end), (text[:300], end)
