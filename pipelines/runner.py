@@ -131,7 +131,9 @@ def _local_runner(worker_log_level: int):
     from google.protobuf import struct_pb2
 
     no_timed_flush()
-    from pipelines import forkserver, worker
+    from pipelines import allocators, forkserver, worker
+
+    allocators.steady()  # before the fork server and the workers start: they inherit it
     from pipelines.bundles import SplittingBundleManager, count_grouped_bytes
 
     count_grouped_bytes()

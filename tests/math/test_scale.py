@@ -104,8 +104,6 @@ def test_nothing_handed_to_a_shuffle_grows_with_the_crawl(tmp_path, monkeypatch)
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="known gap: 641 -> 728 MiB from N to 8N on an idle machine, but "
-                   "637 -> 874 MiB once in a loaded full-suite run; the cause is not found yet")
 def test_peak_memory_of_the_process_tree_is_flat_from_n_to_8n(tmp_path):
     env = {**os.environ, "DEEPCORPUS_PROGRESS_EVERY": "0"}
     peaks = {}
