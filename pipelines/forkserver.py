@@ -114,7 +114,9 @@ def _remove(folder: str) -> None:
 
 def client(path: str, debug: bool) -> int:
     """Hand this process's environment and streams to the server; the forked worker's exit status."""
-    _die_with_parent()
+    from pipelines.worker import killed_with_parent
+
+    killed_with_parent()
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.connect(path)
@@ -129,16 +131,6 @@ def client(path: str, debug: bool) -> int:
         return 1  # the server died before the worker finished
     code = _STATUS.unpack(status)[0]
     return 128 - code if code < 0 else code  # killed by a signal: as a shell reports it
-
-
-def _die_with_parent() -> None:
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except (OSError, AttributeError):
-            pass
 
 
 def _recv_exactly(sock: socket.socket, n: int) -> bytes:
@@ -174,7 +166,9 @@ def serve(path: str, parent: int) -> None:
     import logging
     import selectors
 
-    _die_with_parent()  # and the loop below checks its parent: no watcher thread to fork with
+    from pipelines.worker import killed_with_parent
+
+    killed_with_parent()  # and the loop below checks its parent: no watcher thread to fork with
     if os.getppid() != parent:
         return
 

@@ -35,8 +35,8 @@ def command(parent: int | None = None, debug: bool = False) -> str:
     return f"exec {shlex.quote(sys.executable)} -m pipelines.worker --parent {parent}" + (" --debug" if debug else "")
 
 
-def die_with(parent: int) -> None:
-    """Exit when process `parent` is gone (kernel signal on Linux, a watcher thread everywhere)."""
+def killed_with_parent() -> None:
+    """Ask Linux for SIGKILL when this process's parent dies (nothing elsewhere)."""
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -44,6 +44,11 @@ def die_with(parent: int) -> None:
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         except (OSError, AttributeError):
             pass
+
+
+def die_with(parent: int) -> None:
+    """Exit when process `parent` is gone (kernel signal on Linux, a watcher thread everywhere)."""
+    killed_with_parent()
     if os.getppid() != parent:  # the parent died before the signal was armed
         os._exit(1)
 
