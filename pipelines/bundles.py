@@ -8,14 +8,16 @@ does what Dataflow does for large stages: it cuts a stage's input into bundles o
 `target_bytes` encoded bytes (whole shuffle groups: a key's values never straddle two bundles) and
 runs them `num_workers` at a time. Small inputs and stateful stages are run as Beam runs them.
 
-The runner process still holds every shuffled collection (the FnApiRunner's buffers); what this
-bounds is the worker's share: one bundle of input at a time per worker.
+A grouped collection that has moved to disk (pipelines/spill.py) is read lazily: its pieces are
+packed into bundles as the workers take them, at most two bundles per worker ahead, so the launcher
+holds one partition and a few bundles of it, not the collection.
 """
 
 from __future__ import annotations
 
 import itertools
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 from apache_beam.metrics import monitoring_infos
 from apache_beam.portability.api import beam_fn_api_pb2
@@ -25,31 +27,19 @@ from apache_beam.runners.portability.fn_api_runner.fn_runner import BundleManage
 # About 32 MiB of encoded input per bundle: big enough that per-bundle costs (a control round trip,
 # start/finish_bundle) vanish, small enough that a worker holds a few of them at most.
 TARGET_BUNDLE_BYTES = 32 << 20
-# A grouped input is cut when its encoded size (counted as it arrives, `count_grouped_bytes`) is over
+# A grouped input is cut when its encoded size (counted as it arrives, pipelines/spill.py) is over
 # the target, or when it holds more values than this; into one piece per key, up to MAX_PIECES
 # pieces (it can be encoded into pieces only once), which are then packed into bundles by size.
 VALUES_PER_PIECE = 20_000
 MAX_PIECES = 4096
 
 
-def count_grouped_bytes() -> None:
-    """Make the FnApiRunner's grouping buffers count the encoded bytes appended to them (Beam keeps
-    only the decoded values), so that a stage's grouped input can be cut by size."""
-    append = execution.GroupingBuffer.append
-    if getattr(append, "counts_bytes", False):
-        return
-
-    def append_counting(self, elements_data: bytes) -> None:
-        self.encoded_bytes = getattr(self, "encoded_bytes", 0) + len(elements_data)
-        append(self, elements_data)
-
-    append_counting.counts_bytes = True
-    execution.GroupingBuffer.append = append_counting
-
-
-def _pieces(buffer, target_bytes: int) -> list[list[bytes]] | None:
-    """`buffer` as a list of pieces (each a list of encoded chunks), or None when it is small or of
-    a kind this does not cut (then the stage runs as Beam runs it)."""
+def _pieces(buffer, target_bytes: int) -> Iterable[list[bytes]] | None:
+    """`buffer` as pieces (each a list of encoded chunks), or None when it is small or of a kind
+    this does not cut (then the stage runs as Beam runs it). A spilled buffer's pieces are a lazy
+    iterator, read from disk as they are packed."""
+    if getattr(buffer, "spilled", False):
+        return buffer.pieces(target_bytes)
     if isinstance(buffer, execution.ListBuffer):
         chunks = list(buffer)
         if sum(map(len, chunks)) <= target_bytes:
@@ -66,24 +56,46 @@ def _pieces(buffer, target_bytes: int) -> list[list[bytes]] | None:
     return None
 
 
-def pack(pieces: dict[str, list[list[bytes]]], target_bytes: int) -> list[dict[str, list[bytes]]]:
+def pack(pieces: dict[str, Iterable[list[bytes]]], target_bytes: int) -> list[dict[str, list[bytes]]]:
     """Greedy packing of every input's pieces into bundles of about `target_bytes` each; every
     bundle names every input (an empty list where it has none of it), as the worker expects data
     for each of the stage's inputs."""
-    bundles: list[dict[str, list[bytes]]] = []
+    return list(packed(pieces, target_bytes))
+
+
+def packed(pieces: dict[str, Iterable[list[bytes]]], target_bytes: int) -> Iterator[dict[str, list[bytes]]]:
+    """`pack`, one bundle at a time, taking the pieces as it goes."""
     current: dict[str, list[bytes]] = {name: [] for name in pieces}
-    size = 0
+    size, emitted = 0, False
     for name, parts in pieces.items():
         for part in parts:
             part_size = sum(map(len, part))
             if size and size + part_size > target_bytes:
-                bundles.append(current)
+                yield current
+                emitted = True
                 current, size = {n: [] for n in pieces}, 0
             current[name].extend(part)
             size += part_size
-    if size or not bundles:
-        bundles.append(current)
-    return bundles
+    if size or not emitted:
+        yield current
+
+
+def run_bounded(execute, bundles: Iterator, workers: int) -> list:
+    """`execute` on each bundle, `workers` at a time, taking the next bundle only when there is room
+    (at most `2 * workers` bundles taken and not finished), results in order."""
+    results: dict[int, object] = {}
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bundle") as pool:
+        running: dict = {}
+        for index, bundle in enumerate(bundles):
+            while len(running) >= 2 * workers:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    results[running.pop(future)] = future.result()
+            running[pool.submit(execute, bundle)] = index
+            del bundle
+        for future in running:
+            results[running[future]] = future.result()
+    return [results[i] for i in range(len(results))]
 
 
 def _merge(results: list[beam_fn_api_pb2.InstructionResponse]) -> beam_fn_api_pb2.InstructionResponse:
@@ -109,13 +121,11 @@ class SplittingBundleManager(ParallelBundleManager):
                                                     expected_output_timers, dry_run)
             return super().process_bundle(inputs, expected_outputs, fired_timers, expected_output_timers, dry_run)
         pieces = {name: cut if cut is not None else [list(inputs[name])] for name, cut in cuts.items()}
-        bundles = pack(pieces, self.target_bytes)
 
         def execute(bundle):
             manager = BundleManager(self.bundle_context_manager, self._progress_frequency,
                                     cache_token_generator=self._cache_token_generator)
             return manager.process_bundle(bundle, expected_outputs, {}, expected_output_timers, dry_run)
 
-        with ThreadPoolExecutor(max_workers=self._num_workers, thread_name_prefix="bundle") as pool:
-            done = list(pool.map(execute, bundles))
+        done = run_bounded(execute, packed(pieces, self.target_bytes), self._num_workers)
         return _merge([result for result, _ in done]), [s for _, splits in done for s in splits]

@@ -134,9 +134,10 @@ def _local_runner(worker_log_level: int):
     from pipelines import allocators, forkserver, worker
 
     allocators.steady()  # before the fork server and the workers start: they inherit it
-    from pipelines.bundles import SplittingBundleManager, count_grouped_bytes
+    from pipelines import spill
+    from pipelines.bundles import SplittingBundleManager
 
-    count_grouped_bytes()
+    spill.install()  # grouped collections move to disk as they grow (the launcher's memory stays flat)
 
     class LocalRunner(FnApiRunner):
         def run_pipeline(self, pipeline, options):
