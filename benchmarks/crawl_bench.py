@@ -20,8 +20,10 @@ snapshot (~3 billion pages) on Dataflow.
 With `--cc-file`, one more row: a single WARC file of Common Crawl's size (~40,000 pages, ~1 GB
 compressed; the set's copies concatenated, as gzip members may be), deepcorpus only: one file is read
 by one worker from start to end, so this is the row where a reader that held a file would show.
+`--cc-files 1,8` gives a row for 1 and one for 8 such files (every page under its own URL): the
+launcher's shuffles grow with the files, so this is the row where a runner that held them would show.
 
-    python -m benchmarks.crawl_bench [OUT] [--scales 1,4,16,64] [--no-datatrove] [--cc-file]
+    python -m benchmarks.crawl_bench [OUT] [--scales 1,4,16,64] [--no-datatrove] [--cc-file] [--cc-files 1,8]
 """
 
 from __future__ import annotations
@@ -126,24 +128,28 @@ def _row(system: str, scale: str, m: dict, gb: float) -> dict:
             "peak_tree_mb": m["peak_tree_mb"], "peak_tree_pss_mb": m["peak_tree_pss_mb"]}
 
 
-def one_cc_size_file(tmp: str, found: str) -> tuple[str, float]:
-    """The set's copies concatenated into one WARC file of about CC_FILE_PAGES pages; its size in GB."""
+def cc_size_files(tmp: str, found: str, files: int = 1) -> tuple[str, float]:
+    """`files` WARC files of about CC_FILE_PAGES pages each, every page under its own URL (the set's
+    copies concatenated); the directory and its size in GB."""
     copies = -(-CC_FILE_PAGES // len(real_pages.manifest()))  # the manifest has a row per page
     parts = os.path.join(tmp, "cc-parts")
-    paths = real_pages.replicate(copies, parts, found)
-    crawl = os.path.join(tmp, "cc-file")
+    paths = real_pages.replicate(copies * files, parts, found)
+    crawl = os.path.join(tmp, f"cc-files{files}")
     os.makedirs(crawl, exist_ok=True)
-    target = os.path.join(crawl, "CC-MAIN-like-00000.warc.gz")
-    with open(target, "wb") as out:
-        for path in paths:  # a .warc.gz is a series of gzip members: files concatenate into one
-            with open(path, "rb") as f:
-                shutil.copyfileobj(f, out, 1 << 20)
-            os.unlink(path)
-    return crawl, os.path.getsize(target) / 1e9
+    per_file = len(paths) // files  # each copy is a few shards
+    for n in range(files):
+        target = os.path.join(crawl, f"CC-MAIN-like-{n:05d}.warc.gz")
+        with open(target, "wb") as out:
+            for path in paths[n * per_file:(n + 1) * per_file]:  # a .warc.gz is a series of gzip members
+                with open(path, "rb") as f:
+                    shutil.copyfileobj(f, out, 1 << 20)
+                os.unlink(path)
+    gb = sum(os.path.getsize(f) for f in glob.glob(os.path.join(crawl, "*.warc.gz"))) / 1e9
+    return crawl, gb
 
 
 def main(out_dir: str = "benchmarks/out", scales: tuple[int, ...] = SCALES, datatrove: bool = True,
-         cc_file: bool = False) -> dict:
+         cc_files: tuple[int, ...] = ()) -> dict:
     found = real_pages.locate()
     if found is None:
         print("real-page set not here (see benchmarks/real_pages.py): nothing to measure", file=sys.stderr)
@@ -170,11 +176,16 @@ def main(out_dir: str = "benchmarks/out", scales: tuple[int, ...] = SCALES, data
                 notes[f"{scale}x: docs/s per core, ours / datatrove"] = (
                     f"{rows[-2]['docs_per_cpu_s'] / rows[-1]['docs_per_cpu_s']:.2f}x")
             shutil.rmtree(crawl, ignore_errors=True)
-        if cc_file:
-            crawl, gb = one_cc_size_file(tmp, found)
-            rows.append(_row("deepcorpus math run", "1 CC-size file", run_ours(crawl, os.path.join(tmp, "ours-cc-file")),
-                             gb))
+        for files in cc_files:
+            crawl, gb = cc_size_files(tmp, found, files)
+            scale = f"{files} CC-size file" + ("s" if files > 1 else "")
+            rows.append(_row("deepcorpus math run", scale, run_ours(crawl, os.path.join(tmp, f"ours-cc{files}")), gb))
             shutil.rmtree(crawl, ignore_errors=True)
+            shutil.rmtree(os.path.join(tmp, f"ours-cc{files}"), ignore_errors=True)
+        cc_rows = [r for r in rows if "CC-size" in r["scale"]]
+        if len(cc_rows) > 1:
+            notes["peak memory (PSS), CC-size files"] = " -> ".join(
+                f"{r['peak_tree_pss_mb']:.0f} MiB ({r['scale']})" for r in cc_rows)
     ours_rows = [r for r in rows if r["system"] == "deepcorpus math run" and r["scale"].endswith("x")]
     for system in dict.fromkeys(r["system"] for r in rows):
         notes.update(marginal_notes(system, [r for r in rows if r["system"] == system and r["scale"].endswith("x")]))
@@ -194,5 +205,8 @@ if __name__ == "__main__":
     parser.add_argument("--scales", default=",".join(map(str, SCALES)), help="copies of the real-page set")
     parser.add_argument("--no-datatrove", action="store_true", help="deepcorpus only")
     parser.add_argument("--cc-file", action="store_true", help="also one WARC file of Common Crawl's size")
+    parser.add_argument("--cc-files", default="", metavar="N,M",
+                        help="also runs on N (then M) WARC files of Common Crawl's size, e.g. 1,8: memory flat in the files")
     a = parser.parse_args()
-    main(a.out_dir, tuple(int(x) for x in a.scales.split(",") if x), not a.no_datatrove, a.cc_file)
+    counts = tuple(int(x) for x in a.cc_files.split(",") if x) or ((1,) if a.cc_file else ())
+    main(a.out_dir, tuple(int(x) for x in a.scales.split(",") if x), not a.no_datatrove, counts)
