@@ -1,7 +1,8 @@
 """Grouped collections of the local runner that move to disk as they grow.
 
 Beam's FnApiRunner holds every grouped collection (the input of each GroupByKey, Reshuffle and
-CoGroupByKey) in the launcher's memory as decoded Python values until the stage that reads it has
+CoGroupByKey) and every collection it materializes between stages (a Flatten's inputs, side inputs)
+in the launcher's memory as decoded Python values until the stage that reads it has
 run: a local `math run` grew by 10-20 KB per page this way, ~60 GB for 100 Common Crawl files. On
 Dataflow the shuffle service holds them. `SpillingGroupingBuffer` is the FnApiRunner's GroupingBuffer
 until its input passes `SPILL_BYTES`; then its values move to `FANOUT` files on local disk, by a hash
@@ -9,6 +10,8 @@ of the key, and are read back one file at a time, grouped in memory, and handed 
 as encoded pieces (`pieces`), so that the launcher holds one partition at a time. A partition over
 `PARTITION_BYTES` is split again, by another hash, before it is read: what is held is bounded by
 `PARTITION_BYTES` or by the largest single key's values, whichever is larger, not by the collection.
+A materialized collection (`SpillingListBuffer`) is a list of encoded data-plane chunks; past
+`SPILL_BYTES` they go to one file and are read back one chunk at a time.
 
 The files live under `DEEPCORPUS_SPILL_DIR` (default: the system temporary directory, `TMPDIR`) and
 are removed when the runner drops the collection, or at exit.
@@ -30,6 +33,7 @@ from collections.abc import Iterator
 
 from apache_beam.coders import coders
 from apache_beam.runners.portability.fn_api_runner import execution
+from apache_beam.runners.portability.fn_api_runner.translations import split_buffer_id
 from apache_beam.transforms import trigger
 from apache_beam.transforms.window import GlobalWindow, GlobalWindows
 from apache_beam.utils import windowed_value
@@ -73,6 +77,15 @@ class _Partitions:
             f.close()
         self._files = []
 
+    def records(self) -> Iterator[tuple[bytes, bytes]]:
+        """Every (key, value), in no order (to merge one spilled collection into another)."""
+        self.close()
+        for i, path in enumerate(self.paths):
+            if i in self._finer:
+                yield from self._finer[i].records()
+            else:
+                yield from _records(path)
+
     def groups(self) -> Iterator[tuple[bytes, list[bytes]]]:
         """Every key with all its values, one partition in memory at a time."""
         for i, (path, size) in enumerate(zip(self.paths, self.sizes)):
@@ -111,9 +124,12 @@ _live_dirs: set[str] = set()
 spilled = collections.Counter()
 
 
-def _remove(directory: str) -> None:
-    _live_dirs.discard(directory)
-    shutil.rmtree(directory, ignore_errors=True)
+def _remove(path: str) -> None:
+    _live_dirs.discard(path)
+    if os.path.isdir(path):
+        shutil.rmtree(path, ignore_errors=True)
+    elif os.path.exists(path):
+        os.remove(path)
 
 
 @atexit.register
@@ -179,6 +195,25 @@ class SpillingGroupingBuffer(execution.GroupingBuffer):
         spilled["bytes"] += self.encoded_bytes
         logging.getLogger(__name__).info("a grouped collection passed %d MiB: moved to %s", SPILL_BYTES >> 20, directory)
 
+    def extend(self, input_buffer) -> None:
+        # The runner merges two inputs queued for one consumer this way; Beam's version reads the
+        # other's in-memory table, which a spilled buffer has emptied.
+        if isinstance(input_buffer, execution.ListBuffer):
+            return  # as Beam does: a grouped input's list-buffer part (timers, residuals) is not data
+        if not self.spilled and not getattr(input_buffer, "spilled", False):
+            return super().extend(input_buffer)
+        with self._lock:
+            if not self.spilled:
+                self._move_to_disk()
+            if getattr(input_buffer, "spilled", False):
+                for key, value in input_buffer._partitions.records():
+                    self._partitions.add(key, value)
+            else:
+                for key, values in input_buffer._table.items():
+                    for value in values:
+                        self._partitions.add(key, self._value_coder_impl.encode(value))
+            self.encoded_bytes += getattr(input_buffer, "encoded_bytes", 0)
+
     def pieces(self, target_bytes: int) -> Iterator[list[bytes]]:
         """The grouped collection as encoded pieces of about `target_bytes` (whole keys; a key
         larger than that is a piece of its own), read from disk one partition at a time."""
@@ -227,7 +262,114 @@ _in_global_window = GlobalWindows.windowed_value(
                                       index=0, nonspeculative_index=0)).with_value
 
 
+_CHUNK_HEADER = struct.Struct("<Q")
+
+
+class _Chunks:
+    """Data-plane chunks appended to one file and read back one at a time; shared by the copies
+    of a buffer (one per consuming stage), removed when the last of them is dropped."""
+
+    def __init__(self):
+        fd, self.path = tempfile.mkstemp(prefix="deepcorpus-spill-", dir=spill_root())
+        _live_dirs.add(self.path)
+        weakref.finalize(self, _remove, self.path)
+        self._file = os.fdopen(fd, "wb", buffering=_WRITE_BUFFER)
+        self._lock = threading.Lock()
+
+    def add(self, chunk: bytes) -> None:
+        with self._lock:
+            self._file.write(_CHUNK_HEADER.pack(len(chunk)))
+            self._file.write(chunk)
+
+    def __iter__(self) -> Iterator[bytes]:
+        with self._lock:
+            self._file.flush()
+        with open(self.path, "rb") as f:
+            while header := f.read(_CHUNK_HEADER.size):
+                yield f.read(_CHUNK_HEADER.unpack(header)[0])
+
+
+class SpillingListBuffer(execution.ListBuffer):
+    """ListBuffer (a collection the runner materializes between stages: a Flatten's inputs, a
+    side input) whose encoded chunks move to one file on disk once they pass SPILL_BYTES."""
+
+    def __init__(self, coder_impl):
+        self._chunks: _Chunks | None = None
+        self._held_bytes = 0
+        self._lock = threading.Lock()
+        super().__init__(coder_impl)
+
+    # Beam's own methods (`partition` for its bundle managers, another buffer's `extend`) read the
+    # chunks as `_inputs`: correct for a spilled buffer too, though they then hold it whole.
+    @property
+    def _inputs(self) -> list[bytes]:
+        return self._memory if self._chunks is None else list(self._chunks)
+
+    @_inputs.setter
+    def _inputs(self, value: list[bytes]) -> None:
+        self._memory, self._chunks, self._held_bytes = list(value), None, sum(map(len, value))
+
+    @property
+    def spilled(self) -> bool:
+        return self._chunks is not None
+
+    def append(self, element: bytes) -> None:
+        if self.cleared:
+            raise RuntimeError("Trying to append to a cleared ListBuffer.")
+        if self._grouped_output:
+            raise RuntimeError("ListBuffer append after read.")
+        with self._lock:
+            if self._chunks is not None:
+                self._chunks.add(element)
+                spilled["bytes"] += len(element)
+                return
+            self._memory.append(element)
+            self._held_bytes += len(element)
+            if self._held_bytes > SPILL_BYTES:
+                self._chunks = _Chunks()
+                for chunk in self._memory:
+                    self._chunks.add(chunk)
+                self._memory = []
+                spilled["collections"] += 1
+                spilled["bytes"] += self._held_bytes
+
+    def extend(self, extra) -> None:
+        for chunk in extra:
+            self.append(chunk)
+
+    def copy(self) -> SpillingListBuffer:
+        new = SpillingListBuffer(self._coder_impl)
+        if self._chunks is None:
+            new._inputs = self._memory
+        else:
+            new._chunks = self._chunks
+        return new
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self.cleared:
+            raise RuntimeError("Trying to iterate through a cleared ListBuffer.")
+        return iter(self._memory) if self._chunks is None else iter(self._chunks)
+
+    def pieces(self, target_bytes: int) -> Iterator[list[bytes]]:
+        """One data-plane chunk (at most ~10 MB) per piece, read from disk as they are taken."""
+        return ([chunk] for chunk in self)
+
+
 def install() -> None:
     """Make the FnApiRunner build its grouped collections as SpillingGroupingBuffers (it looks the
-    class up in its module when a stage first writes a grouped output)."""
+    class up in its module when a stage first writes a grouped output) and the collections it
+    materializes between stages as SpillingListBuffers."""
     execution.GroupingBuffer = SpillingGroupingBuffer
+    get_buffer = execution.BundleContextManager.get_buffer
+    if getattr(get_buffer, "spills", False):
+        return
+
+    def get_buffer_spilling(self, buffer_id, transform_id):
+        kind, _ = split_buffer_id(buffer_id)
+        if kind == "materialize" and buffer_id not in self.execution_context.pcoll_buffers:
+            self.execution_context.pcoll_buffers[buffer_id] = SpillingListBuffer(
+                self.get_input_coder_impl(transform_id))
+        return get_buffer(self, buffer_id, transform_id)
+
+    get_buffer_spilling.spills = True
+    execution.BundleContextManager.get_buffer = get_buffer_spilling

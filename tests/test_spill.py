@@ -150,3 +150,51 @@ def test_the_launchers_memory_stays_flat_as_the_shuffle_grows_8x(tmp_path):
         peaks[shards] = result["peak_mb"]
     assert peaks[640] < peaks[80] + 350, peaks  # 1.1 GB more shuffled, not held
     assert not [p for p in os.listdir(tmp_path) if p.startswith("deepcorpus-spill-")]
+
+
+def test_a_spilled_list_buffer_reads_back_every_chunk_and_its_copies_share_the_file(spill_dir, monkeypatch):
+    monkeypatch.setattr(spill, "SPILL_BYTES", 1000)
+    chunks = [bytes([i]) * 300 for i in range(20)]
+    buffer = spill.SpillingListBuffer(None)
+    for chunk in chunks:
+        buffer.append(chunk)
+    assert buffer.spilled and len(os.listdir(spill_dir)) == 1
+    assert list(buffer) == chunks
+    assert [c for piece in buffer.pieces(1 << 20) for c in piece] == chunks
+    copy = buffer.copy()  # a second consuming stage
+    plain = execution.ListBuffer(None)
+    plain.extend(copy)  # Beam's own extend reads `_inputs`
+    assert list(plain) == chunks and list(copy) == chunks
+    del buffer
+    gc.collect()
+    assert list(copy) == chunks  # the copy still reads the file
+    copy.clear()
+    gc.collect()
+    assert not os.listdir(spill_dir)
+
+
+def test_merging_into_a_spilled_grouped_buffer_keeps_both(spill_dir, monkeypatch):
+    monkeypatch.setattr(spill, "SPILL_BYTES", 2000)
+    windowing = core.Windowing(GlobalWindows())
+    big, small = (spill.SpillingGroupingBuffer(_PRE, _POST, windowing) for _ in range(2))
+    big.append(_encoded([(f"k{i % 7}", b"x" * 100) for i in range(50)]))
+    small.append(_encoded([("k1", b"y"), ("new", b"z")]))
+    assert big.spilled and not small.spilled
+    small.extend(big)  # an in-memory buffer takes a spilled one: it spills too
+    merged = _groups(small)
+    assert merged["new"] == [b"z"] and merged["k1"] == sorted([b"y"] + [b"x" * 100] * 7)
+    assert sum(map(len, merged.values())) == 52
+
+
+def test_a_flatten_whose_inputs_spill_loses_nothing(spill_dir, monkeypatch):
+    monkeypatch.setattr(spill, "SPILL_BYTES", 100 << 10)
+    monkeypatch.setattr(bundles.SplittingBundleManager, "target_bytes", 64 << 10)
+    before = spill.spilled["collections"]
+    p = runner.new_pipeline(["--direct_num_workers=2"])
+    a = p | "A" >> beam.Create(range(4)) | "MakeA" >> beam.FlatMap(lambda s: ("a" * 100 for _ in range(5000)))
+    b = p | "B" >> beam.Create(range(2)) | "MakeB" >> beam.FlatMap(lambda s: ("b" * 100 for _ in range(5000)))
+    counted = Metrics.counter("check", "rows")
+    _ = (a, b) | beam.Flatten() | beam.Map(lambda x: counted.inc())
+    counters = summary.counters_from_result(runner.run(p, "spilled flatten"))
+    assert counters["check"]["rows"] == 30_000
+    assert spill.spilled["collections"] > before
