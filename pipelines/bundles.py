@@ -15,6 +15,7 @@ holds one partition and a few bundles of it, not the collection.
 
 from __future__ import annotations
 
+import collections
 import itertools
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -32,6 +33,21 @@ TARGET_BUNDLE_BYTES = 32 << 20
 # pieces (it can be encoded into pieces only once), which are then packed into bundles by size.
 VALUES_PER_PIECE = 20_000
 MAX_PIECES = 4096
+# Stages this process did not run because their input was empty (for tests and logs).
+skipped = collections.Counter()
+
+
+def _is_empty(buffer) -> bool:
+    """Whether a stage input certainly holds no element (a kind this does not know: no)."""
+    if getattr(buffer, "spilled", False):
+        return False
+    if isinstance(buffer, execution.ListBuffer):
+        return not buffer.cleared and not any(map(len, buffer._inputs))
+    if isinstance(buffer, execution.GroupingBuffer):
+        if buffer._grouped_output is not None:
+            return not any(len(chunk) for part in buffer._grouped_output for chunk in part)
+        return not buffer._table
+    return False
 
 
 def _pieces(buffer, target_bytes: int) -> Iterable[list[bytes]] | None:
@@ -114,6 +130,13 @@ class SplittingBundleManager(ParallelBundleManager):
     target_bytes = TARGET_BUNDLE_BYTES
 
     def process_bundle(self, inputs, expected_outputs, fired_timers, expected_output_timers, dry_run=False):
+        if not fired_timers and inputs and all(map(_is_empty, inputs.values())):
+            # Dataflow starts no bundle for a stage with no input; the FnApiRunner runs one per
+            # worker anyway, a control round trip and a bundle each. An unrolled loop (the rounds
+            # of ConnectedComponents, most of them empty once it converged) paid for each: a 1x
+            # `math run` skips 164 such stages, ~2-3 of its ~40 CPU s.
+            skipped["stages"] += 1
+            return beam_fn_api_pb2.InstructionResponse(process_bundle=beam_fn_api_pb2.ProcessBundleResponse()), []
         cuts = {} if fired_timers else {name: _pieces(buffer, self.target_bytes) for name, buffer in inputs.items()}
         if all(cut is None for cut in cuts.values()):
             if self._num_workers == 1:

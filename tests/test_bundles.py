@@ -70,3 +70,19 @@ def test_a_few_large_groups_are_cut_by_their_size_not_their_count(monkeypatch):
     counters = summary.counters_from_result(runner.run(p, "large groups"))
     assert counters["check"]["groups_whole"] == 8  # a group is never split
     assert counters["bundles"]["big"] == 8  # each ~250 KB group over the 64 KB target: one bundle each
+
+
+def test_a_stage_with_empty_input_is_not_run_and_its_consumers_see_nothing():
+    # As on Dataflow, where a stage with no input starts no bundle: the rounds of an unrolled loop
+    # after it converged. Counts downstream of the empty stage (a global one emits its default) stay right.
+    before = bundles.skipped["stages"]
+    p = runner.new_pipeline(["--direct_num_workers=2"])
+    nothing = (p | beam.Create(range(10)) | beam.Filter(lambda i: i > 100) | beam.Reshuffle()
+               | "AfterEmpty" >> beam.ParDo(_CountBundles("empty")) | "Pairs" >> beam.Map(lambda i: (i, 1))
+               | beam.GroupByKey())
+    counted = nothing | "Count" >> beam.combiners.Count.Globally()
+    _ = counted | beam.Map(lambda c: Metrics.counter("check", "count_is_zero").inc(int(c == 0)))
+    counters = summary.counters_from_result(runner.run(p, "empty stages"))
+    assert counters["check"]["count_is_zero"] == 1
+    assert "empty" not in counters.get("bundles", {})  # its bundle never started
+    assert bundles.skipped["stages"] > before
