@@ -68,41 +68,46 @@ def tree_rss_bytes(root: int) -> int:
     return tree_memory_bytes(root)[0]
 
 
-def tree_memory_bytes(root: int) -> tuple[int, int]:
-    """(RSS, PSS) of process `root` and its descendants right now, in bytes. PSS splits each shared
-    page among the processes that map it, so their sum is the memory the tree holds; the RSS sum
-    counts a shared page once per process (workers forked from one warm process share most of
-    their pages, and RSS counts those again for each worker)."""
-    rss = pss = 0
+def tree_memory_bytes(root: int) -> tuple[int, int, int]:
+    """(RSS, PSS, anonymous PSS) of process `root` and its descendants right now, in bytes. PSS
+    splits each shared page among the processes that map it, so their sum is the memory the tree
+    holds; the RSS sum counts a shared page once per process (workers forked from one warm process
+    share most of their pages, and RSS counts those again for each worker). Anonymous PSS (heaps,
+    and shared memory) leaves out file pages (libraries, mapped files), whose PSS also falls when
+    unrelated processes map the same libraries: it is the part that grows with what a run holds,
+    whatever else runs beside it."""
+    rss = pss = anon = 0
     page = os.sysconf("SC_PAGE_SIZE")
     for pid in _tree(root):
         try:
             with open(f"/proc/{pid}/statm") as f:
                 rss += int(f.read().split()[1]) * page
             with open(f"/proc/{pid}/smaps_rollup") as f:
-                pss += next(int(line.split()[1]) for line in f if line.startswith("Pss:")) * 1024
-        except (OSError, IndexError, ValueError, StopIteration):
+                fields = {line.split(":")[0]: int(line.split()[1]) for line in f if line.endswith("kB\n")}
+            pss += fields["Pss"] * 1024
+            anon += (fields.get("Pss_Anon", 0) + fields.get("Pss_Shmem", 0)) * 1024
+        except (OSError, IndexError, ValueError, KeyError):
             pass
-    return rss, pss
+    return rss, pss, anon
 
 
 def run_measured(cmd: list[str], env: dict | None = None, every_s: float = 0.05) -> dict:
     """Run `cmd`; its wall time, CPU time (its whole reaped process tree) and the peak RSS and PSS
-    sums of its process tree (sampled every `every_s`), in MiB. Raises if it fails."""
+    sums and the peak anonymous PSS sum of its process tree (sampled every `every_s`), in MiB. Raises if it fails."""
     import subprocess
     import threading
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = peak_pss = 0
+    peak = peak_pss = peak_anon = 0
     done = threading.Event()
 
     def sample():
-        nonlocal peak, peak_pss
+        nonlocal peak, peak_pss, peak_anon
         while not done.is_set():
-            rss, pss = tree_memory_bytes(proc.pid)
-            peak, peak_pss = max(peak, rss), max(peak_pss, pss)
+            rss, pss, anon = tree_memory_bytes(proc.pid)
+            peak, peak_pss, peak_anon = max(peak, rss), max(peak_pss, pss), max(peak_anon, anon)
             time.sleep(every_s)
 
     thread = threading.Thread(target=sample, daemon=True)
@@ -115,7 +120,8 @@ def run_measured(cmd: list[str], env: dict | None = None, every_s: float = 0.05)
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[:4]}... exited {proc.returncode}: {err.decode(errors='replace')[-2000:]}")
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return {"wall_s": wall, "cpu_s": cpu, "peak_tree_mb": peak / 2**20, "peak_tree_pss_mb": peak_pss / 2**20}
+    return {"wall_s": wall, "cpu_s": cpu, "peak_tree_mb": peak / 2**20, "peak_tree_pss_mb": peak_pss / 2**20,
+            "peak_tree_anon_mb": peak_anon / 2**20}
 
 
 def format_table(rows: list[dict]) -> str:
