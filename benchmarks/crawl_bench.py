@@ -128,24 +128,23 @@ def _row(system: str, scale: str, m: dict, gb: float) -> dict:
             "peak_tree_mb": m["peak_tree_mb"], "peak_tree_pss_mb": m["peak_tree_pss_mb"]}
 
 
-def cc_size_files(tmp: str, found: str, files: int = 1) -> tuple[str, float]:
+def cc_size_files(tmp: str, found: str, files: int = 1) -> list[str]:
     """`files` WARC files of about CC_FILE_PAGES pages each, every page under its own URL (the set's
-    copies concatenated); the directory and its size in GB."""
+    copies concatenated)."""
     copies = -(-CC_FILE_PAGES // len(real_pages.manifest()))  # the manifest has a row per page
-    parts = os.path.join(tmp, "cc-parts")
-    paths = real_pages.replicate(copies * files, parts, found)
+    paths = real_pages.replicate(copies * files, os.path.join(tmp, "cc-parts"), found)
     crawl = os.path.join(tmp, f"cc-files{files}")
     os.makedirs(crawl, exist_ok=True)
     per_file = len(paths) // files  # each copy is a few shards
+    written = []
     for n in range(files):
-        target = os.path.join(crawl, f"CC-MAIN-like-{n:05d}.warc.gz")
-        with open(target, "wb") as out:
+        written.append(os.path.join(crawl, f"CC-MAIN-like-{n:05d}.warc.gz"))
+        with open(written[-1], "wb") as out:
             for path in paths[n * per_file:(n + 1) * per_file]:  # a .warc.gz is a series of gzip members
                 with open(path, "rb") as f:
                     shutil.copyfileobj(f, out, 1 << 20)
                 os.unlink(path)
-    gb = sum(os.path.getsize(f) for f in glob.glob(os.path.join(crawl, "*.warc.gz"))) / 1e9
-    return crawl, gb
+    return written
 
 
 def main(out_dir: str = "benchmarks/out", scales: tuple[int, ...] = SCALES, datatrove: bool = True,
@@ -176,9 +175,8 @@ def main(out_dir: str = "benchmarks/out", scales: tuple[int, ...] = SCALES, data
                 notes[f"{scale}x: docs/s per core, ours / datatrove"] = (
                     f"{rows[-2]['docs_per_cpu_s'] / rows[-1]['docs_per_cpu_s']:.2f}x")
             shutil.rmtree(crawl, ignore_errors=True)
-        if cc_files:  # written once, for the largest count; each row reads the first N of them
-            crawl, _ = cc_size_files(tmp, found, max(cc_files))
-            written = sorted(glob.glob(os.path.join(crawl, "*.warc.gz")))
+        # Written once, for the largest count; each row reads the first N of them.
+        written = cc_size_files(tmp, found, max(cc_files)) if cc_files else []
         for files in cc_files:
             subset = os.path.join(tmp, f"cc-first{files}")
             os.makedirs(subset, exist_ok=True)

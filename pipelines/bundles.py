@@ -8,7 +8,7 @@ does what Dataflow does for large stages: it cuts a stage's input into bundles o
 `target_bytes` encoded bytes (whole shuffle groups: a key's values never straddle two bundles) and
 runs them `num_workers` at a time. Small inputs and stateful stages are run as Beam runs them.
 
-A grouped collection that has moved to disk (pipelines/spill.py) is read lazily: its pieces are
+A collection that has moved to disk (pipelines/spill.py) is read lazily: its pieces are
 packed into bundles as the workers take them, at most two bundles per worker ahead, so the launcher
 holds one partition and a few bundles of it, not the collection.
 """

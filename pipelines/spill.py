@@ -1,9 +1,9 @@
-"""Grouped collections of the local runner that move to disk as they grow.
+"""The local runner's shuffled and materialized collections, which move to disk as they grow.
 
 Beam's FnApiRunner holds every grouped collection (the input of each GroupByKey, Reshuffle and
 CoGroupByKey) and every collection it materializes between stages (a Flatten's inputs, side inputs)
-in the launcher's memory as decoded Python values until the stage that reads it has
-run: a local `math run` grew by 10-20 KB per page this way, ~60 GB for 100 Common Crawl files. On
+in the launcher's memory (the grouped ones as decoded Python values) until the stage that reads
+it has run: a local `math run` grew by 10-20 KB per page this way, ~60 GB for 100 Common Crawl files. On
 Dataflow the shuffle service holds them. `SpillingGroupingBuffer` is the FnApiRunner's GroupingBuffer
 until its input passes `SPILL_BYTES`; then its values move to `FANOUT` files on local disk, by a hash
 of the key, and are read back one file at a time, grouped in memory, and handed to the bundle manager
@@ -59,7 +59,7 @@ class _Partitions:
     """(key, value) records in FANOUT files, chosen by a hash of the key salted with the level."""
 
     def __init__(self, directory: str, level: int):
-        self.directory, self.level = directory, level
+        self.level = level
         os.makedirs(directory, exist_ok=True)
         self.paths = [os.path.join(directory, f"{i:03d}") for i in range(FANOUT)]
         self.sizes = [0] * FANOUT

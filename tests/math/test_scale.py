@@ -106,12 +106,16 @@ def test_nothing_handed_to_a_shuffle_grows_with_the_crawl(tmp_path, monkeypatch)
     assert largest[1] <= bound and largest[8] <= bound, largest
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=(
+NOT_FLAT = (
     "not flat: since stages with empty input are not run (pipelines/bundles.py), the peaks fell (anonymous "
     "PSS: N 768 -> 443 MiB, 8N 844 -> 665) and the phase that now sets them grows with the crawl: the extract "
     "stage's two workers (95 -> 180 and 94 -> 147 MiB from N to 8N), the fork server (54 -> 81), the launcher "
-    "(191 -> 229). The earlier peak, set by a phase that no longer runs, hid it."))
+    "(191 -> 229). The earlier peak, set by a phase that no longer runs, hid it.")
+# The budget for a local run's whole tree (2.5 GiB at 16x and 64x the real-page crawl).
+BUDGET_MB = 2560
+
+
+@pytest.mark.slow
 def test_peak_memory_of_the_process_tree_is_flat_from_n_to_8n(tmp_path):
     env = {**os.environ, "DEEPCORPUS_PROGRESS_EVERY": "0"}
     peaks, pss = {}, {}
@@ -131,4 +135,6 @@ def test_peak_memory_of_the_process_tree_is_flat_from_n_to_8n(tmp_path):
     # 8N holds ~8 x 342 pages of ~64 KB (~175 MB of HTML): held anywhere, it would show several times over.
     print(f"peak process-tree anonymous PSS: N {peaks[1]:.0f} MiB, 8N {peaks[8]:.0f} MiB; all PSS: N {pss[1]:.0f}, "
           f"8N {pss[8]:.0f} (~{html_8n / 1e6:.0f} MB of HTML at 8N)")
-    assert peaks[8] <= peaks[1] * 1.15 + 64, (peaks, pss, html_8n)
+    assert pss[1] <= BUDGET_MB and pss[8] <= BUDGET_MB, (peaks, pss)
+    if peaks[8] > peaks[1] * 1.15 + 64:  # the target, not met yet: reported, not hidden
+        pytest.xfail(f"{NOT_FLAT} This run: {peaks}")
