@@ -8,7 +8,12 @@ Two adaptations keep small runs sensible and are recorded in the model's sidecar
   dozen documents 3 epochs learn nothing, so the epoch count rises until training sees at least
   this many examples (10,000 by default). With the paper's sample sizes it stays at 3.
 - `bucket`: fastText's default hash table for word n-grams (2M rows x dim 256 = 2 GB) is kept for
-  large training sets; small ones get a table sized to their token count, so the model file stays small.
+  large training sets (past 8M tokens: DeepSeekMath's million documents are far past it); small ones get
+  one row per `TOKENS_PER_BUCKET` tokens. A table past the CPU's caches is what training and scoring
+  wait on: on the real-page training set (48 + 280 pages, 380k tokens) one row per token (402 MB)
+  trained in 13-14 s and scored the pages in 0.27 s, one per 4 tokens (97 MB) in 9.5-10 s and 0.21 s,
+  with the same AUC on the bundled eval set (0.990) and on the real pages (0.949 vs 0.950), measured
+  with 2 seeds each; from 50k rows down the gain is small.
 """
 
 from __future__ import annotations
@@ -51,10 +56,13 @@ def effective_epochs(cfg: ClassifierConfig, n_examples: int) -> int:
     return max(cfg.epoch, math.ceil(cfg.min_examples_seen / n_examples))
 
 
+TOKENS_PER_BUCKET = 4
+
+
 def effective_bucket(cfg: ClassifierConfig, n_tokens: int) -> int:
     if cfg.bucket is not None:
         return cfg.bucket
-    return int(min(2_000_000, max(10_000, n_tokens)))
+    return int(min(2_000_000, max(10_000, n_tokens // TOKENS_PER_BUCKET)))
 
 
 class MathClassifier:

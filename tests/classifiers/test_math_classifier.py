@@ -6,7 +6,13 @@ import os
 import pytest
 
 from classifiers.evaluation import binary_metrics
-from classifiers.math_classifier import ClassifierConfig, MathClassifier, effective_epochs, train_classifier
+from classifiers.math_classifier import (
+    ClassifierConfig,
+    MathClassifier,
+    effective_bucket,
+    effective_epochs,
+    train_classifier,
+)
 from classifiers.normalize import normalize_for_fasttext
 from deepcorpus import samples
 from deepcorpus.samples.make_crawl import OTHER
@@ -35,6 +41,15 @@ def test_epochs_rise_only_for_small_training_sets():
     cfg = ClassifierConfig()
     assert effective_epochs(cfg, 1_000_000) == 3
     assert effective_epochs(cfg, 100) == 100
+
+
+def test_the_hash_table_is_fasttexts_default_at_scale_and_a_row_per_4_tokens_below():
+    cfg = ClassifierConfig()
+    assert effective_bucket(cfg, 3_000_000_000) == 2_000_000  # DeepSeekMath's million documents
+    assert effective_bucket(cfg, 8_000_000) == 2_000_000
+    assert effective_bucket(cfg, 380_000) == 95_000
+    assert effective_bucket(cfg, 1_000) == 10_000
+    assert effective_bucket(ClassifierConfig(bucket=123), 380_000) == 123
 
 
 def test_small_seed_gives_a_sensible_classifier(model):
