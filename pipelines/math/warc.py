@@ -106,6 +106,8 @@ class Members:
         self._pending = first  # compressed bytes read ahead (the magic number)
         self._d = self._new()
         self._started = False  # the current member has consumed input
+        self._chunks: list[bytes] = []  # decompressed, not yet handed out: served chunk by chunk, never joined
+        self._next = 0  # the next of `_chunks` to serve
         self._buf = b""
         self._off = 0
         self._eof = False
@@ -126,7 +128,7 @@ class Members:
         except Exception as e:  # zlib.error, isal's IsalError, zstandard.ZstdError
             raise Corrupt(f"not {self.codec} data after member {self.members} ({e})") from None
 
-    def _fill(self) -> bytes:
+    def _fill(self) -> list[bytes]:
         if self._error is not None:
             raise self._error
         out = []
@@ -138,7 +140,7 @@ class Members:
                     raise Truncated(f"the file ends inside {self.codec} member {self.members + 1} "
                                     f"(after {self.position:,} decompressed bytes)")
                 self._eof = True
-                return b""
+                return []
             while data:
                 if self._d.eof:  # the previous member is complete: the next one starts here
                     self.members += 1
@@ -151,21 +153,29 @@ class Members:
                     if not out:
                         raise
                     self._error = e
-                    return b"".join(out)
+                    return out
                 if chunk:
                     out.append(chunk)
                 data = self._d.unused_data if self._d.eof else b""
             if self._d.eof:
                 self._started = True  # a complete member; a next one may follow
-        return b"".join(out)
+        return out
 
     def read(self, n: int = -1) -> bytes:
-        if self._off >= len(self._buf):
+        # At most one chunk per call (FastWARC asks 64 KiB at a time and takes short reads); a whole
+        # chunk asked for is handed out as it is, no copy.
+        while self._off >= len(self._buf):
+            if self._next < len(self._chunks):
+                self._buf, self._off = self._chunks[self._next], 0
+                self._next += 1
+                continue
             if self._eof:
                 return b""
-            self._buf, self._off = self._fill(), 0
+            self._chunks, self._next = self._fill(), 0
+            if not self._chunks:
+                return b""
         end = len(self._buf) if n is None or n < 0 else self._off + n
-        data = self._buf[self._off:end]
+        data = self._buf if self._off == 0 and end >= len(self._buf) else self._buf[self._off:end]
         self._off += len(data)
         self.position += len(data)
         return data
