@@ -228,9 +228,9 @@ def run_floor(files: list[str], model_path: str, repeats: int = 3) -> dict:
 
 
 def _formulas(text: str) -> Counter:
-    from pipelines.math.extract_math import FORMULA
+    from pipelines.math.extract_math import formula_spans
 
-    return Counter(m.group(0) for m in FORMULA.finditer(text))
+    return Counter(text[start:end] for start, end in formula_spans(text))
 
 
 def formulas_lost(htmls: dict[str, str]) -> tuple[int, int, int]:

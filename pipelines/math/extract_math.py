@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from resiliparse.extract.html2text import extract_plain_text
@@ -73,7 +74,46 @@ def count_formulas(text: str) -> int:
     """How many formulas a text holds, by their delimiters (the same rule for every extractor)."""
     if "$" not in text and "\\" not in text:  # every delimiter starts with one of them; most pages have none
         return 0
-    return len(FORMULA.findall(text))
+    return sum(1 for _ in formula_spans(text))
+
+
+_OPENER = re.compile(r"[$\\]")
+_INLINE_DOLLAR = re.compile(r"(?<![\\$])\$(?=\S)[^$\n]{1,400}?(?<=\S)\$(?!\d)")
+_BEGIN = re.compile(r"\\begin\{(?:equation|align|gather|multline|eqnarray)\*?\}")
+_PAIRS = {"$$": "$$", "\\(": "\\)", "\\[": "\\]"}
+
+
+def formula_spans(text: str) -> Iterator[tuple[int, int]]:
+    """The (start, end) of each match `FORMULA.finditer(text)` gives, in linear time. The regex
+    looks for a pair's closer afresh at every opener, to the end of the text when there is none: a
+    page of 10,000 unclosed `\\[` took seconds. Here each kind of closer is looked up once per
+    stretch of text (the next one is kept until the scan passes it); the alternatives are tried in
+    the regex's order, so the spans are the same (tests/math/test_extract_math.py checks them)."""
+    next_closer: dict[str, int] = {}
+
+    def closer(kind: str, start: int) -> int:
+        at = next_closer.get(kind, -2)
+        if at == -2 or 0 <= at < start:  # never looked up, or passed: look again from here
+            at = text.find(kind, start)
+            next_closer[kind] = at
+        return at  # -1: none at or after `start` (nor after any later start)
+
+    pos = 0
+    while (m := _OPENER.search(text, pos)) is not None:
+        i = m.start()
+        opener = text[i:i + 2]
+        if opener in _PAIRS:  # `$$.+?$$`, `\\(.+?\\)`, `\\[.+?\\]`: at least one character inside
+            end = closer(_PAIRS[opener], i + 3)
+            if end >= 0:
+                yield i, end + 2
+                pos = end + 2
+                continue
+        found = (_INLINE_DOLLAR if opener[0] == "$" else _BEGIN).match(text, i)
+        if found is not None:
+            yield found.span()
+            pos = found.end()
+        else:
+            pos = i + 1
 
 
 def _wrap(tex: str, display: bool) -> str:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipelines.math.extract_math import count_formulas, extract
+from pipelines.math.extract_math import FORMULA, count_formulas, extract, formula_spans
 
 PROSE = "<p>This paragraph explains the argument in words so the page has enough main content to be kept.</p>"
 
@@ -96,6 +96,27 @@ def test_page_without_math_has_no_formats():
 def test_count_formulas_counts_delimited_math_only():
     assert count_formulas("a $x$ and $$y$$ and \\(z\\) and \\[w\\]") == 4
     assert count_formulas("it costs $5 and then $10 more") == 0
+
+
+def test_formula_spans_are_the_regexs_matches():
+    # The scanner is the FORMULA regex without its rescans: the same spans on every text.
+    import random
+
+    rng = random.Random(0)
+    pieces = ["$", "$$", "\\", "\\(", "\\)", "\\[", "\\]", "x", " ", "\n", "1", "\\begin{equation}",
+              "\\begin{align*}", "a b", "{"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(20_000)]
+    texts += ["$" + "x" * 399 + "$", "$" + "x" * 400 + "$", "\\[" * 50 + "x\\]", "$$a$$$b$", "\\$x$ $y$"]
+    for text in texts:
+        assert list(formula_spans(text)) == [m.span() for m in FORMULA.finditer(text)], text
+
+
+def test_unclosed_pairs_are_not_formulas():
+    # 40,000 unclosed openers: the regex looked for a closer to the end of the text at each one.
+    assert count_formulas("\\[ x " * 40_000) == 0
+    assert count_formulas("\\[ x " * 40_000 + "\\]") == 1
+    assert count_formulas("\\( x " * 40_000) == 0
+    assert count_formulas("$$ x " * 40_000) == 20_000  # each second one closes a pair
 
 
 def test_wikipedia_math_element_gives_one_formula():
