@@ -30,14 +30,21 @@ _WHITESPACE = re.compile(r"\s+")
 
 # (P**j, P**-j) for j < len: one tuple, replaced whole, so a thread never sees one grown without the other.
 _powers_cache: tuple[np.ndarray, np.ndarray] = (np.ones(1, dtype=U64), np.ones(1, dtype=U64))
+# Bytes hashed in one go. Each byte costs ~40 B of temporaries (the bytes as uint64, their products,
+# the prefix sums) and 16 B of cached powers: hashing a batch of long pages whole held a few hundred
+# MiB per worker, and the powers cache kept the largest batch's size for the process's life. In
+# windows of 1 MiB that is ~56 MiB at most, whatever the texts (a single word longer than a window
+# is hashed alone, its powers not cached).
+WINDOW_BYTES = 1 << 20
 
 
 def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """P**j and P**-j modulo 2**64 for j < n, grown on demand and cached per process."""
+    """P**j and P**-j modulo 2**64 for j < n, cached per process up to WINDOW_BYTES + 1."""
     global _powers_cache
     pw, inv = _powers_cache
     if len(pw) < n:
-        size = max(n, 2 * len(pw), 1 << 16)
+        cap = WINDOW_BYTES + 1
+        size = n if n > cap else min(cap, max(n, 2 * len(pw), 1 << 16))
         inv_p = pow(_P, -1, 1 << 64)
         with np.errstate(over="ignore"):
             steps = np.full(size, _P, dtype=U64)
@@ -45,7 +52,8 @@ def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
             pw = np.cumprod(steps, dtype=U64)
             steps[1:] = U64(inv_p)
             inv = np.cumprod(steps, dtype=U64)
-        _powers_cache = (pw, inv)
+        if size <= cap:
+            _powers_cache = (pw, inv)
     return pw[:n], inv[:n]
 
 
@@ -59,10 +67,25 @@ def mix64(x: np.ndarray) -> np.ndarray:
 
 
 def _hash_spans(data: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """The hash of each byte span data[s:e], all spans at once."""
-    n = len(data)
+    """The hash of each byte span data[s:e], all spans at once (spans in order, not overlapping),
+    a window of at most WINDOW_BYTES at a time: a span's hash does not depend on where it starts."""
     if len(starts) == 0:
         return np.empty(0, dtype=U64)
+    if len(data) <= WINDOW_BYTES:
+        return _hash_window(data, starts, ends)
+    out = np.empty(len(starts), dtype=U64)
+    view = memoryview(data)
+    i = 0
+    while i < len(starts):
+        first = int(starts[i])
+        j = max(i + 1, int(np.searchsorted(ends, first + WINDOW_BYTES, side="right")))
+        out[i:j] = _hash_window(view[first:int(ends[j - 1])], starts[i:j] - first, ends[i:j] - first)
+        i = j
+    return out
+
+
+def _hash_window(data, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    n = len(data)
     b = np.frombuffer(data, dtype=np.uint8).astype(U64)
     pw, inv = _powers(n + 1)
     with np.errstate(over="ignore"):

@@ -5,9 +5,10 @@ import random
 import numpy as np
 import pytest
 
+from dedup import shingles
 from dedup.beam import CODE_MINHASH, WEB_MINHASH
 from dedup.minhash import MAX_HASH, MinHashConfig, MinHasher, estimated_jaccard
-from dedup.shingles import char_hashes, ngram_hashes, word_hashes
+from dedup.shingles import char_hashes, ngram_hashes, word_hashes, word_hashes_batch
 
 
 def random_words(rng, n):
@@ -21,6 +22,21 @@ def test_word_hashes_are_position_independent_and_case_sensitive():
     assert word_hashes("Cat")[0] != word_hashes("cat")[0]
     assert len(word_hashes("café π² x_y, 3.14")) == 5  # café | π² | x_y | 3 | 14
     assert list(word_hashes("a-b c", split_pattern=r"\s+")) != list(word_hashes("a b c"))
+
+
+def test_hashing_in_windows_gives_the_hashes_of_hashing_whole(monkeypatch):
+    # Long texts are hashed a window at a time (the temporaries and the powers cache stay bounded):
+    # the same hashes, including words that cross where a window would end and words longer than one.
+    rng = random.Random(3)
+    words = ["alpha", "beta", "γάμμα", "x1", "café", "z" * 700, "q" * 5000]
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 3000))) for _ in range(12)] + [""]
+    whole, counts = word_hashes_batch(texts)
+    monkeypatch.setattr(shingles, "WINDOW_BYTES", 4096)
+    monkeypatch.setattr(shingles, "_powers_cache", (np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64)))
+    windowed, windowed_counts = word_hashes_batch(texts)
+    assert np.array_equal(whole, windowed) and np.array_equal(counts, windowed_counts)
+    assert list(word_hashes(texts[0])) == list(whole[:counts[0]])
+    assert len(shingles._powers_cache[0]) <= 4096 + 1  # the 5,000-byte word's powers were not kept
 
 
 def test_ngram_hashes_match_across_texts_and_short_texts_get_one_shingle():
