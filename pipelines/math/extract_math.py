@@ -44,12 +44,12 @@ _PAIR = re.compile(r"\[\s*(['\"])(.*?)\1\s*,\s*(['\"])(.*?)\3\s*\]")
 STANDARD_INLINE = {("$", "$"), ("\\(", "\\)")}
 _BLANK_LINES = re.compile(r"\n{3,}")
 
-# Formulas in extracted text: $$..$$, $..$, \(..\), \[..\], and equation environments.
+# Formulas in extracted text: $$..$$, $..$, \(..\), \[..\], and equation environments. FORMULA is the
+# rule; `formula_spans` finds its matches without its rescans, from the same pieces.
+_INLINE_DOLLAR = re.compile(r"(?<![\\$])\$(?=\S)[^$\n]{1,400}?(?<=\S)\$(?!\d)")
+_BEGIN = re.compile(r"\\begin\{(?:equation|align|gather|multline|eqnarray)\*?\}")
 FORMULA = re.compile(
-    r"\$\$.+?\$\$|(?<![\\$])\$(?=\S)[^$\n]{1,400}?(?<=\S)\$(?!\d)|\\\(.+?\\\)|\\\[.+?\\\]"
-    r"|\\begin\{(equation|align|gather|multline|eqnarray)\*?\}",
-    re.S,
-)
+    rf"\$\$.+?\$\$|{_INLINE_DOLLAR.pattern}|\\\(.+?\\\)|\\\[.+?\\\]|{_BEGIN.pattern}", re.S)
 
 
 # Pages without any of these words (lowercased) are left as they are: OpenWebMath prefilters on
@@ -78,8 +78,6 @@ def count_formulas(text: str) -> int:
 
 
 _OPENER = re.compile(r"[$\\]")
-_INLINE_DOLLAR = re.compile(r"(?<![\\$])\$(?=\S)[^$\n]{1,400}?(?<=\S)\$(?!\d)")
-_BEGIN = re.compile(r"\\begin\{(?:equation|align|gather|multline|eqnarray)\*?\}")
 _PAIRS = {"$$": "$$", "\\(": "\\)", "\\[": "\\]"}
 
 

@@ -1,5 +1,7 @@
 """Extraction keeps the LaTeX of every math markup and drops the boilerplate around it."""
 
+import random
+
 import pytest
 
 from pipelines.math.extract_math import FORMULA, count_formulas, extract, formula_spans
@@ -100,8 +102,6 @@ def test_count_formulas_counts_delimited_math_only():
 
 def test_formula_spans_are_the_regexs_matches():
     # The scanner is the FORMULA regex without its rescans: the same spans on every text.
-    import random
-
     rng = random.Random(0)
     pieces = ["$", "$$", "\\", "\\(", "\\)", "\\[", "\\]", "x", " ", "\n", "1", "\\begin{equation}",
               "\\begin{align*}", "a b", "{"]
