@@ -45,15 +45,25 @@ def test_tokens_are_those_of_the_pattern_before_on_mixed_scripts():
     assert normalize_for_fasttext(long) == _before(long)
 
 
+def test_every_code_point_is_classed_as_the_pattern_classes_it():
+    """Each code point alone, and all of them in order (each beside its neighbours), against the
+    pattern: the compiled tokenizer's class table covers all of Unicode as `re` reads it."""
+    every = [chr(c) for c in range(0x110000)]
+    for text in (" ".join(every), "".join(every)):
+        for start in range(0, len(text), 1 << 16):  # the function reads at most 16 characters a token
+            piece = text[start:start + (1 << 16)]
+            assert normalize_for_fasttext(piece, 1 << 16) == _before(piece, 1 << 16), start
+
+
 def test_a_long_texts_prefix_gives_the_tokens_of_the_whole():
-    """Long texts are tokenized on a prefix first (max_tokens * 6 characters): around that cut (a word,
-    a LaTeX command or a digit run across it; fewer tokens than max_tokens in the prefix) the tokens
-    are still the whole text's."""
+    """Around the max_tokens-th token and the max_tokens * 16 character cut (a word, a LaTeX command
+    or a digit run across them; fewer tokens than max_tokens before them) the tokens are still the
+    pattern's."""
     alphabet = list("ab \\_{}0123456789.") + ["中", "é", "İ", "\u0301", "\xa0", "   ", "\\frac", "x" * 9]
     rng = random.Random(1)
     for _ in range(5_000):
         max_tokens = rng.randint(1, 12)
-        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(max_tokens * 4, max_tokens * 12)))
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(max_tokens * 4, max_tokens * 20)))
         assert normalize_for_fasttext(text, max_tokens) == _before(text, max_tokens), (max_tokens, repr(text))
     for word in ("x" * 7, "\\alpha", "1234567", "中文"):  # every cut position of a token straddling it
         for shift in range(8):
