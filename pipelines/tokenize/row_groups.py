@@ -3,6 +3,8 @@
 `train-tokenizer` samples a share of each source. Reading every row and keeping a hashed few reads
 the whole source; picking row groups by a hash of (seed, source, file, group) from the footers'
 sizes, then sampling rows inside them, reads about twice the share however big the source is.
+Rows inside are drawn at random, so now and then the picked groups give less than the share: the
+next groups in hash order are read then, one at a time until it fills.
 """
 
 from __future__ import annotations
@@ -61,13 +63,16 @@ def row_groups(path: str) -> list[RowGroup]:
     return out
 
 
+def rank(groups: list[RowGroup], seed, name: str) -> list[RowGroup]:
+    """Every row group in the order of a hash of (seed, source, file, group): spread over the
+    source, not its first files. Memory: one tuple per row group of the source."""
+    return sorted(groups, key=lambda g: uniform(seed, "group", name, storage.basename(g.path), g.index))
+
+
 def pick(groups: list[RowGroup], share: int, seed, name: str) -> list[RowGroup]:
-    """Row groups in hash order until they hold OVERSAMPLE x `share` bytes of text, kept in that
-    order: the share fills from groups spread over the source, not from its first files. Memory:
-    one tuple per row group of the source."""
-    ranked = sorted(groups, key=lambda g: uniform(seed, "group", name, storage.basename(g.path), g.index))
+    """The first row groups in hash order that hold OVERSAMPLE x `share` bytes of text."""
     picked, held = [], 0
-    for g in ranked:
+    for g in rank(groups, seed, name):
         if held >= OVERSAMPLE * share:
             break
         picked.append(g)

@@ -61,7 +61,10 @@ def _rows_to_sample(source: datasets.Source, name: str, size: int, share: int, s
         picked = row_groups.pick(groups, share, seed, name)
         held = sum(g.text_bytes for g in picked)
         log.info("sampling %s: %d of %d row groups (~%s bytes of text)", name, len(picked), len(groups), f"{held:,}")
-        return row_groups.iter_group_rows(picked, columns), row_groups.keep_rate(picked, share)
+        # All groups in hash order, the picked ones first: the caller stops at the share, so the
+        # rest are read only when the rows drawn from the picked ones fall short of it.
+        ranked = row_groups.rank(groups, seed, name)
+        return row_groups.iter_group_rows(ranked, columns), row_groups.keep_rate(picked, share)
     return datasets.iter_source_rows(source, columns), (1.0 if size <= share else share / size)
 
 
