@@ -97,8 +97,9 @@ def packed(pieces: dict[str, Iterable[list[bytes]]], target_bytes: int) -> Itera
 
 
 def run_bounded(execute, bundles: Iterator, workers: int) -> list:
-    """`execute` on each bundle, `workers` at a time, taking the next bundle only when there is room
-    (at most `2 * workers` bundles taken and not finished), results in order."""
+    """`execute` on each bundle, `workers` at a time, results in order. At most `2 * workers + 1`
+    bundles are taken and not finished: `2 * workers` submitted, and the one drawn next, which
+    waits for room before it is submitted."""
     results: dict[int, object] = {}
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bundle") as pool:
         running: dict = {}

@@ -23,7 +23,8 @@ def register(sub) -> None:
     p.add_argument("--steps", type=_range("steps"), help=_with_default("optimizer steps", _field("steps")))
     p.add_argument("--output", type=output_dir, help="run directory (checkpoints, metrics.jsonl)")
     p.add_argument("--resume", action="store_true", help="continue from the newest complete checkpoint")
-    p.add_argument("--count-params", action="store_true", help="report total and activated parameters")
+    p.add_argument("--count-params", action="store_true",
+                   help="report total and activated parameters of the model the run would build (--preset, --config, --model)")
     p.add_argument("--json", action="store_true", help="with --count-params: print JSON")
     p.add_argument("--config", help="TOML or YAML file with TrainConfig fields (options given here override it)")
     _add_config_options(p)

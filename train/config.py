@@ -265,11 +265,33 @@ def build_config(cli_values: dict, config_path: str | None = None, cls: type | N
     values["model"] = model
     from_file = file_keys - {k for k, v in cli_values.items() if v is not None and k != "model"}
     try:
-        return cls(**values).validate()
+        cfg = cls(**values).validate()
     except UserError as e:
         key = re.match(r"[A-Za-z_]+", str(e))
         if key and key.group() in from_file:  # a value the file gave: name the file
             raise UserError(f"{config_path}: {e}") from None
+        raise
+    check_model_values(cfg, config_path, set(cli_values.get("model") or ()))
+    return cfg
+
+
+def check_model_values(cfg, config_path: str | None, cli_keys: set[str]) -> None:
+    """The preset with the [model] overrides checked as ModelArgs checks them (n_heads = 0, a
+    group count that does not divide the experts), before any data is read, and the error naming
+    where the value came from: `--model`, or the config file's [model] table."""
+    if not cfg.model:
+        return
+    from model import get_preset
+
+    try:
+        get_preset(cfg.preset, **cfg.model)
+    except UserError as e:
+        msg = str(e).removeprefix("model config: ")
+        named = {k for k in cfg.model if re.search(rf"\b{re.escape(k)}\b", msg)}
+        if named & cli_keys or (cli_keys and not named):
+            raise UserError(f"--model: {msg}") from None
+        if config_path:
+            raise UserError(f"{config_path}: [model] {msg}") from None
         raise
 
 

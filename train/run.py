@@ -148,8 +148,9 @@ def train(values: dict, config_path: str | None, resume_from: str | None, comman
 def count_params(args) -> int:
     from model import count_parameters, get_preset
 
-    overrides = config_mod.parse_model_overrides(args.model or [])
-    counts = count_parameters(get_preset(args.preset or "tiny", **overrides))
+    # The model the run would build: the preset and [model] of --config, then the options.
+    cfg = config_mod.build_config(cli_values(args), args.config)
+    counts = count_parameters(get_preset(cfg.preset, **cfg.model))
     counts = {k: counts[k] for k in ("total", "activated", "mtp")}
     if args.json:
         print(json.dumps(counts))

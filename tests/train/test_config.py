@@ -56,3 +56,15 @@ def test_model_overrides_are_typed():
         "n_layers": 4, "score_func": "softmax", "mtp_lambda": 0.1, "norm_topk_prob": True}
     with pytest.raises(UserError, match="KEY=VALUE"):
         parse_model_overrides(["n_layers"])
+
+
+@pytest.mark.parametrize("cli, message", [
+    ({}, "run.toml: [model] n_heads must be positive, got 0"),
+    ({"n_groups": 3}, "--model: n_routed_experts (8) must divide into n_groups (3)"),
+])
+def test_a_bad_model_value_names_where_it_came_from(tmp_path, cli, message):
+    f = tmp_path / "run.toml"
+    f.write_text("[train]\npreset = 'tiny'\n[model]\nn_heads = 0\n" if not cli else "[model]\nn_layers = 3\n")
+    with pytest.raises(UserError) as e:
+        build_config({"model": cli or None}, str(f))
+    assert str(e.value).endswith(message) and (str(f) in str(e.value)) == (not cli)

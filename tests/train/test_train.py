@@ -258,6 +258,23 @@ def test_count_params_prints_a_table_without_json(capsys):
     assert [line.split()[0] for line in out.splitlines()] == ["total", "activated", "mtp"]
 
 
+def test_count_params_counts_the_model_of_the_config_file(tmp_path, capsys):
+    """The preset and [model] of --config, then --model: the model the run would build (the file
+    was ignored once, and a bad value in it went unnamed)."""
+    def count(*argv):
+        assert main(["train", "--count-params", "--json", *argv]) == 0
+        return json.loads(capsys.readouterr().out)["total"]
+
+    f = tmp_path / "run.toml"
+    f.write_text("[train]\npreset = 'tiny'\n[model]\nn_layers = 6\n")
+    assert count("--config", str(f)) == count("--preset", "tiny", "--model", "n_layers=6") > count("--preset", "tiny")
+    assert count("--config", str(f), "--model", "n_layers=2") == count("--preset", "tiny", "--model", "n_layers=2")
+    f.write_text("[model]\nn_heads = 0\n")
+    assert main(["train", "--count-params", "--config", str(f)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{f}: [model] n_heads must be positive, got 0" in err[0]
+
+
 def test_tensorboard_is_optional_and_says_what_to_install(tokens, tmp_path, capsys):
     try:
         import tensorboard  # noqa: F401
