@@ -47,6 +47,17 @@ def _class_table() -> np.ndarray:
     return table
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _copy_run(text, i, classes, bit, out, k):  # pragma: no cover (compiled)
+    """Copies the run of code points of class `bit` at text[i:] to out[k:]; (i, k) after it."""
+    n = text.shape[0]
+    while i < n and classes[text[i]] & bit:
+        out[k] = text[i]
+        k += 1
+        i += 1
+    return i, k
+
+
 @numba.njit(cache=True, nogil=True)
 def _tokens(text, classes, max_tokens, out):  # pragma: no cover (compiled)
     """Writes the first `max_tokens` tokens of `text` (code points) into `out`, space-separated, a
@@ -65,21 +76,13 @@ def _tokens(text, classes, max_tokens, out):  # pragma: no cover (compiled)
         found += 1
         if c == _BACKSLASH and i + 1 < n and classes[text[i + 1]] & _LATIN:
             out[k] = c
-            k += 1
-            i += 1
-            while i < n and classes[text[i]] & _LATIN:
-                out[k] = text[i]
-                k += 1
-                i += 1
+            i, k = _copy_run(text, i + 1, classes, _LATIN, out, k + 1)
         elif bits & _ONE_CJK:
             out[k] = c
             k += 1
             i += 1
         elif bits & _WORD:
-            while i < n and classes[text[i]] & _WORD:
-                out[k] = text[i]
-                k += 1
-                i += 1
+            i, k = _copy_run(text, i, classes, _WORD, out, k)
         elif bits & _DIGIT:
             out[k] = _ZERO
             k += 1
