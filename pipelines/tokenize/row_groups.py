@@ -69,15 +69,20 @@ def rank(groups: list[RowGroup], seed, name: str) -> list[RowGroup]:
     return sorted(groups, key=lambda g: uniform(seed, "group", name, storage.basename(g.path), g.index))
 
 
+def picked_count(ranked: list[RowGroup], share: int) -> int:
+    """How many of the first `ranked` groups it takes to hold OVERSAMPLE x `share` bytes of text."""
+    held = 0
+    for n, g in enumerate(ranked):
+        if held >= OVERSAMPLE * share:
+            return n
+        held += g.text_bytes
+    return len(ranked)
+
+
 def pick(groups: list[RowGroup], share: int, seed, name: str) -> list[RowGroup]:
     """The first row groups in hash order that hold OVERSAMPLE x `share` bytes of text."""
-    picked, held = [], 0
-    for g in rank(groups, seed, name):
-        if held >= OVERSAMPLE * share:
-            break
-        picked.append(g)
-        held += g.text_bytes
-    return picked
+    ranked = rank(groups, seed, name)
+    return ranked[:picked_count(ranked, share)]
 
 
 def iter_group_rows(groups: list[RowGroup], columns: list[str] | None) -> Iterator[dict]:

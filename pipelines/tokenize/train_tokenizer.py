@@ -58,12 +58,12 @@ def _rows_to_sample(source: datasets.Source, name: str, size: int, share: int, s
     columns = documents.columns_for(source)
     if size > share and row_groups.is_parquet(source):
         groups = [g for f in row_groups.source_files(source) for g in row_groups.row_groups(f)]
-        picked = row_groups.pick(groups, share, seed, name)
+        ranked = row_groups.rank(groups, seed, name)
+        picked = ranked[:row_groups.picked_count(ranked, share)]
         held = sum(g.text_bytes for g in picked)
         log.info("sampling %s: %d of %d row groups (~%s bytes of text)", name, len(picked), len(groups), f"{held:,}")
         # All groups in hash order, the picked ones first: the caller stops at the share, so the
         # rest are read only when the rows drawn from the picked ones fall short of it.
-        ranked = row_groups.rank(groups, seed, name)
         return row_groups.iter_group_rows(ranked, columns), row_groups.keep_rate(picked, share)
     return datasets.iter_source_rows(source, columns), (1.0 if size <= share else share / size)
 
