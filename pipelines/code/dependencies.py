@@ -73,6 +73,7 @@ class RepoIndex:
         self.words: dict[str, frozenset[str]] = {}  # identifiers of a file's code, see identifiers()
         self._py_exports: dict[str, dict[str, str]] = {}
         self._py_imports: dict[str, list[tuple[str, str, str]]] = {}
+        self._py_top_level: dict[str, frozenset[str]] = {}
         self.py_absolute: dict[str, tuple[str, ...]] = {}  # see _python_module
         self.py_modules: dict[tuple[str, str], tuple[str, ...]] = {}
         # Code with comments and strings masked, by path: made when something reads it (`code`), as
@@ -97,11 +98,12 @@ class RepoIndex:
             words = self.words[path] = frozenset(_IDENTIFIER.findall(masked))
         return words
 
-    def python_code(self, path: str) -> str:
-        """The file's text masked as Python (its own mask when its language is of the Python family)."""
-        f = self.files[path]
-        family = FAMILY_BY_LANGUAGE.get(f.language)
-        return self.code(path) if family is not None and family.name == "python" else code_only(f.text, "python")
+    def python_top_level_names(self, path: str) -> frozenset[str]:
+        """The names the file, read as Python, defines at its top level (what `import *` takes)."""
+        names = self._py_top_level.get(path)
+        if names is None:
+            names = self._py_top_level[path] = frozenset(python_top_level_names_of_code(self.files[path].text))
+        return names
 
     def python_imports(self, path: str) -> list[tuple[str, str, str]]:
         """`_python_imports` of the file's text masked as Python (package files are read again for
@@ -132,7 +134,7 @@ class RepoIndex:
                 continue
             src = source[0]
             if name == "*":
-                for defined in _python_top_level_names(self.python_code(src)) if src in self.files else ():
+                for defined in self.python_top_level_names(src) if src in self.files else ():
                     table.setdefault(defined, src)
                 continue
             if src.endswith("__init__.py") and not sub:  # re-exported again one package down
@@ -405,6 +407,27 @@ def _python_top_level_names(masked: str) -> set[str]:
     return {m.group(1) or m.group(2) for m in _PY_TOP_LEVEL.finditer(masked)}
 
 
+def python_top_level_names_of_code(text: str) -> set[str]:
+    """`_python_top_level_names(code_only(text, "python"))`, without masking the whole text: a
+    match of `_PY_TOP_LEVEL` starts a line that begins in code with a word character and ends on
+    it, so only those lines (found by the compiled scan for ASCII text) are masked and matched."""
+    if not text.isascii():
+        return _python_top_level_names(code_only(text, "python"))
+    python = scanner(SYNTAX["python"])
+    n = len(text)
+    data = np.frombuffer(text.encode("ascii"), np.uint8)
+    starts = [0] if n and _WORD_BYTE[data[0]] else []
+    names = set()
+    for at in starts + (_python_code_newlines(data, n, _WORD_LINE) + 1).tolist():
+        eol = text.find("\n", at)
+        eol = n if eol < 0 else eol + 1
+        line = text[at:eol]
+        m = _PY_TOP_LEVEL.match(line if _PY_CONSTRUCT.search(line) is None else python.mask_span(text, at, eol)[0])
+        if m:
+            names.add(m.group(1) or m.group(2))
+    return names
+
+
 def _import_lines(pattern: re.Pattern, text: str):
     """`pattern.finditer(text)` for the two import patterns, tried only at the starts of lines that
     hold "import" (a match needs it on the line it starts on; the regex alone tries every position)."""
@@ -496,7 +519,7 @@ def _candidate_lines(text: str) -> list[int]:
     last = _last_candidate_end(text)
     starts = [0] if _PY_LINE.match(text) else []
     if text.isascii():
-        stops = _python_skip_stops(np.frombuffer(text.encode("ascii"), np.uint8), last)
+        stops = _python_code_newlines(np.frombuffer(text.encode("ascii"), np.uint8), last, _IMPORT_LINE)
         return starts + (stops + 1).tolist()
     pos = 0  # where the skipper goes on from: a place in code
     while True:
@@ -521,25 +544,35 @@ def _word_at(data, at, word, end):  # pragma: no cover (compiled)
     return True
 
 
+# The lines `_python_code_newlines` stops before: those `_PY_CANDIDATE` matches (where an import can
+# be), or those that begin with a word character (where a top-level name can be defined).
+_IMPORT_LINE, _WORD_LINE = 0, 1
+_WORD_BYTE = np.array([chr(c).isalnum() or chr(c) == "_" for c in range(128)] + [False] * 128, np.bool_)
+
+
 @numba.njit(cache=True, nogil=True)
-def _python_skip_stops(data, end):  # pragma: no cover (compiled)
-    """The ends of `_PY_SKIP`'s matches on data[:end] (ASCII), from 0 and on from after each end,
-    that are before `end`: the newlines in code (outside comments and strings, read as the
-    skipper reads them) before a line that begins with `_PY_CANDIDATE` before `end`."""
+def _python_code_newlines(data, end, lines):  # pragma: no cover (compiled)
+    """The newlines of data[:end] (ASCII) in code (outside comments and strings, read as the
+    skipper reads them) before a line of kind `lines` that begins before `end`: for _IMPORT_LINE
+    these are the ends of `_PY_SKIP`'s matches, from 0 and on from after each end, before `end`."""
     stops = []
     i = 0
     while i < end:
         c = data[i]
         if c == _NEWLINE:
-            k = i + 1  # _PY_CANDIDATE: [ \t]*+(?:c?import|from)[ \t]
-            while k < end and (data[k] == _SPACE or data[k] == _TAB):
-                k += 1
-            for word in (_IMPORT, _CIMPORT, _FROM):
-                if _word_at(data, k, word, end):
-                    after = k + word.shape[0]
-                    if after < end and (data[after] == _SPACE or data[after] == _TAB):
-                        stops.append(i)
-                        break
+            k = i + 1
+            if lines == _WORD_LINE:
+                if k < end and _WORD_BYTE[data[k]]:
+                    stops.append(i)
+            else:  # _PY_CANDIDATE: [ \t]*+(?:c?import|from)[ \t]
+                while k < end and (data[k] == _SPACE or data[k] == _TAB):
+                    k += 1
+                for word in (_IMPORT, _CIMPORT, _FROM):
+                    if _word_at(data, k, word, end):
+                        after = k + word.shape[0]
+                        if after < end and (data[after] == _SPACE or data[after] == _TAB):
+                            stops.append(i)
+                            break
             i += 1
         elif c == _HASH:  # a comment, to the newline
             while i < end and data[i] != _NEWLINE:

@@ -15,6 +15,7 @@ from deepcorpus.core.text import _TOKEN, approx_token_count, content_hash
 from pipelines.code import lexical
 from pipelines.code.assemble import document_text, document_token_count, text_and_hash
 from pipelines.code.dependencies import (
+    _IMPORT_LINE,
     _PY_FROM,
     _PY_IMPORT,
     _PY_SKIP,
@@ -24,11 +25,13 @@ from pipelines.code.dependencies import (
     _import_lines,
     _last_candidate_end,
     _normpath,
+    _python_code_newlines,
     _python_imports,
-    _python_skip_stops,
+    _python_top_level_names,
     code_only,
     dependency_graph,
     python_imports_of_code,
+    python_top_level_names_of_code,
     references_with_kind,
 )
 from pipelines.code.lexical import RAW_KIND, SYNTAX, mask
@@ -268,6 +271,22 @@ def test_line_skipper_stops_at_the_lines_the_scanner_begins_in_code():
                     at = q + 1
                 assert stops == expected, (family, line_start, text[:200])
     assert lexical.line_skipper(SYNTAX["c"], "x") is None  # block comments, character literals, raw strings
+
+
+TOP_LEVEL_PIECES = ["def a(", "\nclass B:", "\nasync def c", "\nd = 1", "\ne: int = 2", "\nf == g", "\n h = 3",
+                    "\ni: 'j=k' = 4", "\nl  # = m", "\n_n=5", "\n9 = o", " = ", ": ", "x", "\r\n"]
+
+
+def test_python_top_level_names_of_code_are_those_of_the_whole_mask():
+    """Definitions and assignments at column 0, indented or inside strings and comments, names
+    and `=` masked on their line, in random mixes and in real files (ASCII and not)."""
+    texts = _scanner_texts(16, PIECES + IMPORT_PIECES + TOP_LEVEL_PIECES, n=2000)
+    texts += [f.text for files, _ in _real_repositories() for f in files]
+    texts += [f.text for seed in range(20) for f in _random_python_repository(seed)]
+    texts += ["a=1", "a", "", "'''\nb = 1\n'''\nc = 2", "d = '\\\ne = 1'\nf = 2"]
+    for text in texts:
+        assert python_top_level_names_of_code(text) == _python_top_level_names(mask(text, SYNTAX["python"])), \
+            text[:300]
 
 
 def test_python_imports_of_code_are_those_of_the_whole_mask():
@@ -528,4 +547,4 @@ def test_compiled_python_skipper_stops_where_the_regex_does():
             continue
         data = np.frombuffer(text.encode("ascii"), np.uint8)
         for end in {_last_candidate_end(text), len(text), rng.randint(0, len(text)), rng.randint(0, len(text))}:
-            assert _python_skip_stops(data, end).tolist() == _skip_stops_plain(text, end), (text[:300], end)
+            assert _python_code_newlines(data, end, _IMPORT_LINE).tolist() == _skip_stops_plain(text, end), (text[:300], end)
