@@ -23,6 +23,7 @@ import numba
 import numpy as np
 
 from pipelines.code.lexical import RAW_KIND, SYNTAX, line_skipper, mask, scanner
+from pipelines.code.required_words import required_words
 
 # A namespace import or wildcard naming more files than this says nothing about order (and would
 # make the graph quadratic): such references are ignored.
@@ -201,6 +202,10 @@ class Family:
     # anchored at a line's start and matches within that line: only those lines are matched.
     line_keywords: tuple[str, ...] = ()
 
+    def __post_init__(self):
+        # Per pattern: words one of which a text must hold for it to match (None: no test).
+        self.required = tuple(required_words(p) for p in self.patterns)
+
     def references(self, text: str, masked: str | None = None) -> list[str]:
         return [ref for ref, _ in self.references_with_kind(text, masked)]
 
@@ -212,7 +217,9 @@ class Family:
         refs: dict[str, bool] = {}
         prefix = None
         lines = _keyword_lines(text, self.line_keywords) if self.line_keywords else None
-        for k, pattern in enumerate(self.patterns):
+        for k, (pattern, words) in enumerate(zip(self.patterns, self.required)):
+            if words is not None and not any(w in text for w in words):
+                continue
             for m in pattern.finditer(text) if lines is None else filter(None, map(pattern.match,
                                                                                   itertools.repeat(text), lines)):
                 if masked is not None:
