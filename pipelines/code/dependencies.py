@@ -57,10 +57,14 @@ class RepoIndex:
         self.by_dir: dict[str, list[str]] = defaultdict(list)
         self.dirs: set[str] = set()
         self.folders: dict[str, str] = {}  # posixpath.dirname of each file's path, asked again and again
+        by_suffix = self.by_suffix
         for path in sorted(self.files):
             parts = path.split("/")
-            for i in range(len(parts)):
-                self.by_suffix["/".join(parts[i:])].append(path)
+            suffix = parts[-1]
+            by_suffix[suffix].append(path)
+            for part in reversed(parts[:-1]):  # "c", "b/c", "a/b/c": each one from the last
+                suffix = f"{part}/{suffix}"
+                by_suffix[suffix].append(path)
             d = self.folders[path] = posixpath.dirname(path)
             self.by_dir[d].append(path)
             while d:
@@ -370,10 +374,13 @@ def _python_module(index: RepoIndex, importer: str, dotted: str) -> list[str]:
 
 
 def _python_absolute(index: RepoIndex, body: str) -> tuple[str, ...]:
-    for suffix in (*(body + ext for ext in _PY_EXTS), body + "/__init__.py"):
-        hits = tuple(h for h in index.by_suffix.get(suffix, ()) if _outside_packages(index, h, suffix))
-        if hits:
-            return hits
+    by_suffix = index.by_suffix
+    for ext in _PY_SUFFIXES:  # most modules asked for are not in the repository: six misses
+        found = by_suffix.get(body + ext)
+        if found:
+            hits = tuple(h for h in found if _outside_packages(index, h, body + ext))
+            if hits:
+                return hits
     return ()
 
 
@@ -418,14 +425,10 @@ def python_top_level_names_of_code(text: str) -> set[str]:
     """`_python_top_level_names(code_only(text, "python"))`, without masking the whole text: a
     match of `_PY_TOP_LEVEL` starts a line that begins in code with a word character and ends on
     it, so only those lines (found by the compiled scan for ASCII text) are masked and matched."""
-    if not text.isascii():
-        return _python_top_level_names(code_only(text, "python"))
     python = scanner(SYNTAX["python"])
     n = len(text)
-    data = np.frombuffer(text.encode("ascii"), np.uint8)
-    starts = [0] if n and _WORD_BYTE[data[0]] else []
     names = set()
-    for at in starts + (_python_code_newlines(data, n, _WORD_LINE) + 1).tolist():
+    for at in _word_lines(text):
         eol = text.find("\n", at)
         eol = n if eol < 0 else eol + 1
         line = text[at:eol]
@@ -433,6 +436,26 @@ def python_top_level_names_of_code(text: str) -> set[str]:
         if m:
             names.add(m.group(1) or m.group(2))
     return names
+
+
+_PY_WORD = re.compile(r"\w")
+_PY_WORD_SKIP = line_skipper(SYNTAX["python"], _PY_WORD.pattern)
+
+
+def _word_lines(text: str) -> list[int]:
+    """The starts of the lines of `text` that begin in code (read as Python) with a word character."""
+    if text.isascii():
+        data = np.frombuffer(text.encode("ascii"), np.uint8)
+        return ([0] if text and _WORD_BYTE[data[0]] else []) + (_python_code_newlines(data, len(text), _WORD_LINE)
+                                                                 + 1).tolist()
+    starts = [0] if _PY_WORD.match(text) else []
+    pos, n = 0, len(text)
+    while True:
+        stop = _PY_WORD_SKIP.match(text, pos).end()
+        if stop >= n:
+            return starts
+        pos = stop + 1  # text[stop] is the newline before such a line
+        starts.append(pos)
 
 
 def _import_lines(pattern: re.Pattern, text: str):

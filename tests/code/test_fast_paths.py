@@ -283,7 +283,7 @@ def test_python_top_level_names_of_code_are_those_of_the_whole_mask():
     texts = _scanner_texts(16, PIECES + IMPORT_PIECES + TOP_LEVEL_PIECES, n=2000)
     texts += [f.text for files, _ in _real_repositories() for f in files]
     texts += [f.text for seed in range(20) for f in _random_python_repository(seed)]
-    texts += ["a=1", "a", "", "'''\nb = 1\n'''\nc = 2", "d = '\\\ne = 1'\nf = 2"]
+    texts += ["a=1", "a", "", "'''\nb = 1\n'''\nc = 2", "d = '\\\ne = 1'\nf = 2", "é = 1\nclass Ä:\n'''\nb = 1\n'''\n# ü\nc: 'ö=' = 2"]
     for text in texts:
         assert python_top_level_names_of_code(text) == _python_top_level_names(mask(text, SYNTAX["python"])), \
             text[:300]
