@@ -134,7 +134,8 @@ def _document(repo: str, ordered: list[dict], how: str, graph: dict[str, set[str
         "id": f"{repo}#{chash[:10]}",
         "repo": repo,
         "text": text,
-        "files": [{"path": r["path"], "language": r["language"], "bytes": _utf8_length(r["text"])} for r in ordered],
+        "files": [{"path": r["path"], "language": r["language"], "bytes": len(data)}
+                  for r, data in zip(ordered, stats.utf8)],
         "languages": languages,
         "order": how,
         "license": license_id,
@@ -144,10 +145,6 @@ def _document(repo: str, ordered: list[dict], how: str, graph: dict[str, set[str
         "quality": quality,
         "revision_date": revision,  # not a contract column: used to rank duplicates, then dropped
     }
-
-
-def _utf8_length(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode())  # isascii is a flag: no scan
 
 
 def document_text(ordered: list[dict]) -> str:
@@ -210,7 +207,8 @@ def assemble_repo(repo: str, records: list[dict], config: AssembleConfig | None 
         "id": f"{repo}#{chash[:10]}",
         "repo": repo,
         "text": text,
-        "files": [{"path": r["path"], "language": r["language"], "bytes": _utf8_length(r["text"])} for r in ordered],
+        "files": [{"path": r["path"], "language": r["language"], "bytes": len(data)}
+                  for r, data in zip(ordered, stats.utf8)],
         "languages": languages,
         "order": how,
         "license": license_id,

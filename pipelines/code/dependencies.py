@@ -207,8 +207,9 @@ class Family:
     line_keywords: tuple[str, ...] = ()
 
     def __post_init__(self):
-        # Per pattern: words one of which a text must hold for it to match (None: no test).
-        self.required = tuple(required_words(p) for p in self.patterns)
+        # Per pattern: words one of which a text must hold for it to match (None: no test). Where
+        # line_keywords find the lines to match, the patterns never scan the whole text anyway.
+        self.required = tuple(None if self.line_keywords else required_words(p) for p in self.patterns)
 
     def references(self, text: str, masked: str | None = None) -> list[str]:
         return [ref for ref, _ in self.references_with_kind(text, masked)]
