@@ -479,7 +479,8 @@ def _import_lines(pattern: re.Pattern, text: str):
 def _python_imports(text: str) -> list[tuple[str, str, str]]:
     """(module, name, alias) per imported name of `text` masked as Python: `import a.b as c` is
     ("a.b", "", "c"), `from .x import y as z` is (".x", "y", "z"), `from m import *` is ("m", "*", "")."""
-    return _import_tuples(_import_lines(_PY_IMPORT, text), _import_lines(_PY_FROM, text))
+    return _import_tuples([m.group(1) for m in _import_lines(_PY_IMPORT, text)],
+                          [(m.group(1), m.group(2)) for m in _import_lines(_PY_FROM, text)])
 
 
 def python_imports_of_code(text: str) -> list[tuple[str, str, str]]:
@@ -488,7 +489,7 @@ def python_imports_of_code(text: str) -> list[tuple[str, str, str]]:
     only those lines (with a parenthesised name list, up to its `)`) are masked and matched."""
     if "import" not in text:  # both patterns need it, and a mask only takes characters away
         return []
-    return _import_tuples(*_python_import_matches(text))
+    return _import_tuples(*_python_import_groups(text))
 
 
 _PY_CANDIDATE = r"[ \t]*+(?:c?import|from)[ \t]"  # where _PY_IMPORT or _PY_FROM can match (code only)
@@ -497,34 +498,45 @@ _PY_CONSTRUCT = re.compile("[#'\"]")  # what Python's comments and strings begin
 _PY_SKIP = line_skipper(SYNTAX["python"], _PY_CANDIDATE)
 
 
-def _python_import_matches(text: str) -> tuple[list[re.Match], list[re.Match]]:
-    """The matches of _PY_IMPORT and of _PY_FROM in the Python mask of `text`, each pattern's in
-    order and not overlapping each other (what `finditer` on the whole mask gives), as matches on
-    masked pieces of the text that begin at the matches' line starts (the groups are the same).
+def _python_import_groups(text: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The groups of the matches of _PY_IMPORT (group 1) and of _PY_FROM (groups 1 and 2) in the
+    Python mask of `text`, each pattern's in order and not overlapping each other (what `finditer`
+    on the whole mask gives), found on masked pieces of the text that begin at the matches' line
+    starts.
 
     A line a pattern matches on in the mask begins in code (a line begun inside a string starts
     with a FILL, a newline or a quote there, and a comment ends at its line's end), and there the
     mask and the text agree on `_PY_CANDIDATE`: the skipper stops at every such line. It reads
     only up to the end of the text's last line that begins like one (its first third, in the
     installed packages code_bench reads): what comes after cannot be a line it stops at, and a
-    string open there only runs on past it."""
+    string open there only runs on past it. Most such lines hold no comment or string (their mask
+    is their text) and are matched by the compiled parse (`_parse_import_line`); the others here."""
     python = scanner(SYNTAX["python"])
     n = len(text)
-    imports: list[re.Match] = []
-    froms: list[re.Match] = []
+    imports: list[str] = []
+    froms: list[tuple[str, str]] = []
     end_import = end_from = 0
-    for at in _candidate_lines(text):
+    for at, kind, a, b, c, d, end in _import_line_rows(text):
+        if kind == _PLAIN_IMPORT:
+            if at >= end_import:
+                imports.append(text[a:b])
+                end_import = end
+            continue
+        if kind == _PLAIN_FROM:
+            if at >= end_from:
+                froms.append((text[a:b], text[c:d]))
+                end_from = end
+            continue
         eol = text.find("\n", at)
         eol = n if eol < 0 else eol + 1
         line = text[at:eol]
-        # Most import lines hold no comment or string: their mask is their text.
         masked, reached = (line, eol) if _PY_CONSTRUCT.search(line) is None else python.mask_span(text, at, eol)
         # The line begins with `[ \t]*(?:c?import|from)`: one of the two patterns can match it.
         from_line = line.lstrip(" \t").startswith("from")
         if at >= end_import and not from_line:
             m = _PY_IMPORT.match(masked)
             if m:
-                imports.append(m)
+                imports.append(m.group(1))
                 end_import = at + m.end()
         if at >= end_from and from_line:
             m = _PY_FROM.match(masked)
@@ -537,9 +549,19 @@ def _python_import_matches(text: str) -> tuple[list[re.Match], list[re.Match]]:
                 masked += more
                 m = _PY_FROM.match(masked)
             if m:
-                froms.append(m)
+                froms.append((m.group(1), m.group(2)))
                 end_from = at + m.end()
     return imports, froms
+
+
+def _import_line_rows(text: str) -> list[list[int]]:
+    """[line start, kind, group 1 start, end, group 2 start, end, match end] of each line the
+    skipper stops before (`_candidate_lines`); kind _OTHER_LINE (the rest 0) where the compiled
+    parse leaves the line to the regexes: a comment or string on it, a non-ASCII text, a name
+    list in parentheses that goes on past the line, or a line the parse does not match."""
+    if not text.isascii():
+        return [[at, _OTHER_LINE, 0, 0, 0, 0, 0] for at in _candidate_lines(text)]
+    return _python_import_lines(np.frombuffer(text.encode("ascii"), np.uint8), _last_candidate_end(text)).tolist()
 
 
 def _candidate_lines(text: str) -> list[int]:
@@ -595,15 +617,8 @@ def _python_code_newlines(data, end, lines):  # pragma: no cover (compiled)
             if lines == _WORD_LINE:
                 if k < end and _WORD_BYTE[data[k]]:
                     stops.append(i)
-            else:  # _PY_CANDIDATE: [ \t]*+(?:c?import|from)[ \t]
-                while k < end and (data[k] == _SPACE or data[k] == _TAB):
-                    k += 1
-                for word in (_IMPORT, _CIMPORT, _FROM):
-                    if _word_at(data, k, word, end):
-                        after = k + word.shape[0]
-                        if after < end and (data[after] == _SPACE or data[after] == _TAB):
-                            stops.append(i)
-                            break
+            elif _is_candidate(data, k, end):
+                stops.append(i)
             i += 1
         elif c == _HASH:  # a comment, to the newline
             while i < end and data[i] != _NEWLINE:
@@ -638,6 +653,123 @@ def _python_code_newlines(data, end, lines):  # pragma: no cover (compiled)
     return np.array(stops, np.int64) if stops else np.zeros(0, np.int64)
 
 
+_PLAIN_IMPORT, _PLAIN_FROM, _OTHER_LINE = 0, 1, 2  # the kinds of _import_line_rows
+_DOT = ord(".")
+_COMMA, _SEMICOLON, _OPEN, _CLOSE = map(ord, ",;()")
+_A, _S = map(ord, "as")
+
+
+@numba.njit(cache=True, nogil=True)
+def _is_candidate(data, k, end):  # pragma: no cover (compiled)
+    """Whether _PY_CANDIDATE ([ \t]*+(?:c?import|from)[ \t]) matches data[k:end]."""
+    k = _blanks(data, k, end)
+    for word in (_IMPORT, _CIMPORT, _FROM):
+        if _word_at(data, k, word, end):
+            after = k + word.shape[0]
+            return after < end and (data[after] == _SPACE or data[after] == _TAB)
+    return False
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _blanks(data, k, end):  # pragma: no cover (compiled)
+    while k < end and (data[k] == _SPACE or data[k] == _TAB):
+        k += 1
+    return k
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _word_run(data, k, end, dots):  # pragma: no cover (compiled)
+    """The end of the run of \\w (ASCII) characters, and of dots where `dots`, from k."""
+    while k < end and (_WORD_BYTE[data[k]] or (dots and data[k] == _DOT)):
+        k += 1
+    return k
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _alias(data, k, end):  # pragma: no cover (compiled)
+    """The end of `(?:[ \t]+as[ \t]+\\w+)?` matched at k."""
+    p = _blanks(data, k, end)
+    if p == k or p + 2 > end or data[p] != _A or data[p + 1] != _S:
+        return k
+    q = _blanks(data, p + 2, end)
+    if q == p + 2:
+        return k
+    r = _word_run(data, q, end, False)
+    return r if r > q else k
+
+
+@numba.njit(cache=True, nogil=True)
+def _parse_import_line(data, at, row):  # pragma: no cover (compiled)
+    """Fill row[1:] (see _import_line_rows) for the candidate line at `at`: what _PY_IMPORT or
+    _PY_FROM match on it, when it holds no comment or string and the greedy reading below is the
+    match (each regex takes its greedy path first, and none of these needs to go back on it)."""
+    n = data.shape[0]
+    eol = at
+    while eol < n and data[eol] != _NEWLINE:
+        if data[eol] == _HASH or data[eol] == _QUOTE or data[eol] == _APOSTROPHE:
+            return
+        eol += 1
+    k = _blanks(data, at, eol)
+    if _word_at(data, k, _FROM, eol):
+        k = _blanks(data, k + 4, eol)
+        a = k
+        b = k = _word_run(data, k, eol, True)  # (\.*[\w.]*)
+        p = _blanks(data, k, eol)
+        if p == k:
+            return
+        k = p + 1 if _word_at(data, p, _CIMPORT, eol) else p
+        if not _word_at(data, k, _IMPORT, eol):
+            return
+        p = _blanks(data, k + 6, eol)
+        if p == k + 6 or p == eol or data[p] == _SEMICOLON:  # the regex may give back a blank: not here
+            return
+        c = p
+        if data[p] == _OPEN:  # \([^)]*\) on the line, or left to the regexes (it may go on)
+            d = p + 1
+            while d < eol and data[d] != _CLOSE:
+                d += 1
+            if d == eol:
+                return
+            d += 1
+        else:  # [^\n#;]+
+            d = p
+            while d < eol and data[d] != _SEMICOLON:
+                d += 1
+        row[1], row[2], row[3], row[4], row[5], row[6] = _PLAIN_FROM, a, b, c, d, d
+        return
+    k += 7 if _word_at(data, k, _CIMPORT, eol) else 6
+    p = _blanks(data, k, eol)
+    a = p
+    k = _word_run(data, p, eol, True)
+    if k == p:
+        return
+    k = _alias(data, k, eol)
+    while True:  # (?:[ \t]*,[ \t]*[\w.]+(?:[ \t]+as[ \t]+\w+)?)*
+        p = _blanks(data, k, eol)
+        if p == eol or data[p] != _COMMA:
+            break
+        q = _blanks(data, p + 1, eol)
+        r = _word_run(data, q, eol, True)
+        if r == q:
+            break
+        k = _alias(data, r, eol)
+    row[1], row[2], row[3], row[6] = _PLAIN_IMPORT, a, k, k
+
+
+@numba.njit(cache=True, nogil=True)
+def _python_import_lines(data, end):  # pragma: no cover (compiled)
+    """The rows of _import_line_rows for ASCII text, the skipper read up to `end`."""
+    stops = _python_code_newlines(data, end, _IMPORT_LINE)
+    first = 1 if _is_candidate(data, 0, data.shape[0]) else 0
+    rows = np.zeros((stops.shape[0] + first, 7), np.int64)
+    for r in range(rows.shape[0]):
+        at = 0 if r < first else stops[r - first] + 1
+        rows[r, 0] = at
+        rows[r, 1] = _OTHER_LINE
+        _parse_import_line(data, at, rows[r])
+    return rows
+
+
 def _last_candidate_end(text: str) -> int:
     """The end (after its newline) of the last line of `text` that begins with `_PY_CANDIDATE`, or 0."""
     at = text.rfind("import")
@@ -650,19 +782,20 @@ def _last_candidate_end(text: str) -> int:
     return 0
 
 
-def _import_tuples(import_matches, from_matches) -> list[tuple[str, str, str]]:
+def _import_tuples(imports: list[str], froms: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """The tuples of _PY_IMPORT's group 1 of each import, and _PY_FROM's groups 1 and 2 of each from."""
     out = []
-    for m in import_matches:
-        for part in m.group(1).split(","):
+    for modules in imports:
+        for part in modules.split(","):
             module, _, alias = part.strip().partition(" as ")
             out.append((module.strip(), "", alias.strip()))
-    for m in from_matches:
-        names = m.group(2).replace("(", " ").replace(")", " ").replace("\\", " ")
+    for module, names in froms:
+        names = names.replace("(", " ").replace(")", " ").replace("\\", " ")
         for part in names.split(","):
             name, _, alias = part.strip().partition(" as ")
             name = name.strip()
             if name:
-                out.append((m.group(1), name, alias.strip()))
+                out.append((module, name, alias.strip()))
     return out
 
 

@@ -294,6 +294,11 @@ def test_python_imports_of_code_are_those_of_the_whole_mask():
     texts += [f.text for files, _ in _real_repositories() for f in files]
     texts += [f.text for seed in range(50) for f in _random_python_repository(seed)]
     texts += ["from a import (b", "from a import (b # )\n'(' ')'", "from a import ( '\n' ) )", "import", "x\nimport"]
+    # Where the compiled parse of plain lines must give the regexes' match or leave the line to them.
+    texts += ["from  import x", "import a as", "import a as  b", "import a\tas\tb", "from a import  \n",
+              "from a import ;", "import a,", "import a ,b, c as d;e", "from a cimport (b)\n", "from .. import (c)",
+              "import a.b.c as d,e as f\n", "fromx import y", "importa", "from a import b;c\n", "cimport a as b_",
+              "from a import (b) as c", "from a.b import\tc\t\n", "import .a", "from a importb", "import a as_b"]
     for text in texts:
         assert python_imports_of_code(text) == _python_imports(mask(text, SYNTAX["python"])), text[:300]
 
