@@ -105,6 +105,81 @@ def _char_at(data, j, ascii_flags, others, other_flags):  # pragma: no cover (co
     return other_flags[np.searchsorted(others, cp)], size
 
 
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _is_comment(data, first, last, markers, marker_lengths, marker_first):  # pragma: no cover (compiled)
+    """Whether the stripped line data[first:last] starts with one of the comment markers."""
+    n = last - first
+    if marker_first[data[first]]:
+        for m in range(markers.shape[0]):
+            if n >= marker_lengths[m]:
+                same = True
+                for k in range(marker_lengths[m]):
+                    if data[first + k] != markers[m, k]:
+                        same = False
+                        break
+                if same:
+                    return 1
+    return 0
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _line_hash(data, first, last):  # pragma: no cover (compiled)
+    """The stripped line's hash: eight bytes a multiply (little-endian words), then the rest one by one."""
+    h = _HASH_SEED ^ np.uint64(last - first)
+    k = first
+    while k + 8 <= last:
+        w = (np.uint64(data[k]) | np.uint64(data[k + 1]) << np.uint64(8)
+             | np.uint64(data[k + 2]) << np.uint64(16) | np.uint64(data[k + 3]) << np.uint64(24)
+             | np.uint64(data[k + 4]) << np.uint64(32) | np.uint64(data[k + 5]) << np.uint64(40)
+             | np.uint64(data[k + 6]) << np.uint64(48) | np.uint64(data[k + 7]) << np.uint64(56))
+        h = (h ^ w) * _MIX
+        h ^= h >> np.uint64(29)
+        k += 8
+    while k < last:
+        h = (h ^ np.uint64(data[k])) * _MIX
+        k += 1
+    h ^= h >> np.uint64(32)
+    h *= _MIX2
+    h ^= h >> np.uint64(29)
+    return h
+
+
+@numba.njit(cache=True, nogil=True)
+def _ascii_lines(data, begin, end, ascii_flags, markers, marker_lengths, marker_first, hash_mask,
+                 line_hash, line_start, line_length, n_kept):  # pragma: no cover (compiled)
+    """The line loop of `_stats_pass` for an ASCII file, a byte a character (nothing to decode):
+    (lines, line characters, longest, non-blank, comment lines, n_kept after)."""
+    lines = line_chars = longest = nonblank = comments = 0
+    j = begin
+    while j < end:
+        start = j
+        while j < end and not ascii_flags[data[j]] & 1:
+            j += 1
+        stop = j
+        if j < end:  # the break; \r\n is one
+            j += 2 if data[j] == 13 and j + 1 < end and data[j + 1] == 10 else 1
+        length = stop - start
+        lines += 1
+        line_chars += length
+        longest = max(longest, length)
+        first = start
+        while first < stop and ascii_flags[data[first]] & 2:
+            first += 1
+        if first == stop:
+            continue
+        last = stop
+        while ascii_flags[data[last - 1]] & 2:
+            last -= 1
+        nonblank += 1
+        comments += _is_comment(data, first, last, markers, marker_lengths, marker_first)
+        line_hash[n_kept] = _line_hash(data, first, last) & hash_mask
+        line_start[n_kept] = first
+        line_length[n_kept] = last - first
+        n_kept += 1
+    return lines, line_chars, longest, nonblank, comments, n_kept
+
+
 @numba.njit(cache=True, nogil=True)
 def _stats_pass(data, bounds, ascii_files, ascii_flags, others, other_flags, markers, marker_lengths,
                 marker_first, hash_mask):  # pragma: no cover (compiled)
@@ -153,7 +228,12 @@ def _stats_pass(data, bounds, ascii_files, ascii_flags, others, other_flags, mar
     n_kept = 0
     for i in range(n_files):
         begin, end = bounds[i], bounds[i + 1]
-        ascii = ascii_files[i]
+        row = stats[i]
+        if ascii_files[i]:  # a byte a character: the loop below without its decoding
+            row[0], row[1], row[2], row[3], row[4], n_kept = _ascii_lines(
+                data, begin, end, ascii_flags, markers, marker_lengths, marker_first, hash_mask,
+                line_hash, line_start, line_length, n_kept)
+            continue
         lines = line_chars = longest = nonblank = comments = 0
         j = begin
         while j < end:  # one line a turn, and the break that ends it
@@ -175,9 +255,8 @@ def _stats_pass(data, bounds, ascii_files, ascii_flags, others, other_flags, mar
                 else:
                     j += 1 if data[j] < 128 else size
             length = stop - start
-            if not ascii:
-                for k in range(start, stop):
-                    length -= (data[k] & 0xC0) == 0x80
+            for k in range(start, stop):
+                length -= (data[k] & 0xC0) == 0x80
             lines += 1
             line_chars += length
             longest = max(longest, length)
@@ -206,40 +285,11 @@ def _stats_pass(data, bounds, ascii_files, ascii_flags, others, other_flags, mar
                     break
                 last = lead
             nonblank += 1
-            n = last - first
-            if marker_first[data[first]]:
-                for m in range(markers.shape[0]):
-                    if n >= marker_lengths[m]:
-                        same = True
-                        for k in range(marker_lengths[m]):
-                            if data[first + k] != markers[m, k]:
-                                same = False
-                                break
-                        if same:
-                            comments += 1
-                            break
-            # The hash: eight bytes a multiply (little-endian words), then the rest one by one.
-            h = _HASH_SEED ^ np.uint64(n)
-            k = first
-            while k + 8 <= last:
-                w = (np.uint64(data[k]) | np.uint64(data[k + 1]) << np.uint64(8)
-                     | np.uint64(data[k + 2]) << np.uint64(16) | np.uint64(data[k + 3]) << np.uint64(24)
-                     | np.uint64(data[k + 4]) << np.uint64(32) | np.uint64(data[k + 5]) << np.uint64(40)
-                     | np.uint64(data[k + 6]) << np.uint64(48) | np.uint64(data[k + 7]) << np.uint64(56))
-                h = (h ^ w) * _MIX
-                h ^= h >> np.uint64(29)
-                k += 8
-            while k < last:
-                h = (h ^ np.uint64(data[k])) * _MIX
-                k += 1
-            h ^= h >> np.uint64(32)
-            h *= _MIX2
-            h ^= h >> np.uint64(29)
-            line_hash[n_kept] = h & hash_mask
+            comments += _is_comment(data, first, last, markers, marker_lengths, marker_first)
+            line_hash[n_kept] = _line_hash(data, first, last) & hash_mask
             line_start[n_kept] = first
-            line_length[n_kept] = n
+            line_length[n_kept] = last - first
             n_kept += 1
-        row = stats[i]
         row[0], row[1], row[2], row[3], row[4] = lines, line_chars, longest, nonblank, comments
     return stats, _distinct(data, line_hash[:n_kept], line_start, line_length)
 
