@@ -107,6 +107,17 @@ def _char_at(data, j, ascii_flags, others, other_flags):  # pragma: no cover (co
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
+def _keep_line(data, first, last, markers, marker_lengths, marker_first, hash_mask, line_hash, line_start,
+               line_length, n_kept):  # pragma: no cover (compiled)
+    """Put the non-blank stripped line data[first:last] in the tables at n_kept; 1 if it is a
+    comment line (it starts with one of the markers), else 0."""
+    line_hash[n_kept] = _line_hash(data, first, last) & hash_mask
+    line_start[n_kept] = first
+    line_length[n_kept] = last - first
+    return _is_comment(data, first, last, markers, marker_lengths, marker_first)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
 def _is_comment(data, first, last, markers, marker_lengths, marker_first):  # pragma: no cover (compiled)
     """Whether the stripped line data[first:last] starts with one of the comment markers."""
     n = last - first
@@ -172,10 +183,8 @@ def _ascii_lines(data, begin, end, ascii_flags, markers, marker_lengths, marker_
         while ascii_flags[data[last - 1]] & 2:
             last -= 1
         nonblank += 1
-        comments += _is_comment(data, first, last, markers, marker_lengths, marker_first)
-        line_hash[n_kept] = _line_hash(data, first, last) & hash_mask
-        line_start[n_kept] = first
-        line_length[n_kept] = last - first
+        comments += _keep_line(data, first, last, markers, marker_lengths, marker_first, hash_mask,
+                                line_hash, line_start, line_length, n_kept)
         n_kept += 1
     return lines, line_chars, longest, nonblank, comments, n_kept
 
@@ -285,10 +294,8 @@ def _stats_pass(data, bounds, ascii_files, ascii_flags, others, other_flags, mar
                     break
                 last = lead
             nonblank += 1
-            comments += _is_comment(data, first, last, markers, marker_lengths, marker_first)
-            line_hash[n_kept] = _line_hash(data, first, last) & hash_mask
-            line_start[n_kept] = first
-            line_length[n_kept] = last - first
+            comments += _keep_line(data, first, last, markers, marker_lengths, marker_first, hash_mask,
+                                    line_hash, line_start, line_length, n_kept)
             n_kept += 1
         row[0], row[1], row[2], row[3], row[4] = lines, line_chars, longest, nonblank, comments
     return stats, _distinct(data, line_hash[:n_kept], line_start, line_length)
