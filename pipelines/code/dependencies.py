@@ -417,15 +417,11 @@ _STDLIB = frozenset(getattr(__import__("sys"), "stdlib_module_names", ())) | {"_
 _PY_TOP_LEVEL = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)|^(\w+)[ \t]*(?::[^=\n]*)?=(?!=)", re.M)
 
 
-def _python_top_level_names(masked: str) -> set[str]:
-    """Names a Python module defines at its top level, from its text masked as Python."""
-    return {m.group(1) or m.group(2) for m in _PY_TOP_LEVEL.finditer(masked)}
-
-
 def python_top_level_names_of_code(text: str) -> set[str]:
-    """`_python_top_level_names(code_only(text, "python"))`, without masking the whole text: a
-    match of `_PY_TOP_LEVEL` starts a line that begins in code with a word character and ends on
-    it, so only those lines (found by the compiled scan for ASCII text) are masked and matched."""
+    """The names a Python module defines at its top level: what `_PY_TOP_LEVEL.finditer` finds in
+    `code_only(text, "python")`, without masking the whole text. A match of `_PY_TOP_LEVEL`
+    starts a line that begins in code with a word character and ends on it, so only those lines
+    (found by the compiled scan for ASCII text, `_word_lines`) are masked and matched."""
     python = scanner(SYNTAX["python"])
     n = len(text)
     names = set()
@@ -566,14 +562,11 @@ def _import_line_rows(text: str) -> list[list[int]]:
 
 def _candidate_lines(text: str) -> list[int]:
     """The starts of the lines the skipper stops before, in order (and 0 when the first line is
-    a candidate). The skipper goes on from each such line's start, which is code, so its stops are
-    those of one scan of the text: for ASCII text (most code) the compiled scan below gives them
-    in one call, where the regex takes a Python step per stop."""
+    a candidate), by the regex skipper: for text the compiled scan does not read (not ASCII). The
+    skipper goes on from each such line's start, which is code, so its stops are those of one
+    scan of the text."""
     last = _last_candidate_end(text)
     starts = [0] if _PY_LINE.match(text) else []
-    if text.isascii():
-        stops = _python_code_newlines(np.frombuffer(text.encode("ascii"), np.uint8), last, _IMPORT_LINE)
-        return starts + (stops + 1).tolist()
     pos = 0  # where the skipper goes on from: a place in code
     while True:
         stop = _PY_SKIP.match(text, pos, last).end()

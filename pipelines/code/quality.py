@@ -105,7 +105,6 @@ def _char_at(data, j, ascii_flags, others, other_flags):  # pragma: no cover (co
     return other_flags[np.searchsorted(others, cp)], size
 
 
-
 @numba.njit(cache=True, nogil=True, inline="always")
 def _keep_line(data, first, last, markers, marker_lengths, marker_first, hash_mask, line_hash, line_start,
                line_length, n_kept):  # pragma: no cover (compiled)

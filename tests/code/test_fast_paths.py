@@ -19,6 +19,7 @@ from pipelines.code.dependencies import (
     _PY_FROM,
     _PY_IMPORT,
     _PY_SKIP,
+    _PY_TOP_LEVEL,
     FAMILY_BY_LANGUAGE,
     RepoIndex,
     SourceFile,
@@ -27,7 +28,6 @@ from pipelines.code.dependencies import (
     _normpath,
     _python_code_newlines,
     _python_imports,
-    _python_top_level_names,
     code_only,
     dependency_graph,
     python_imports_of_code,
@@ -277,6 +277,10 @@ TOP_LEVEL_PIECES = ["def a(", "\nclass B:", "\nasync def c", "\nd = 1", "\ne: in
                     "\ni: 'j=k' = 4", "\nl  # = m", "\n_n=5", "\n9 = o", " = ", ": ", "x", "\r\n"]
 
 
+def _top_level_names_plain(text: str) -> set[str]:
+    return {m.group(1) or m.group(2) for m in _PY_TOP_LEVEL.finditer(mask(text, SYNTAX["python"]))}
+
+
 def test_python_top_level_names_of_code_are_those_of_the_whole_mask():
     """Definitions and assignments at column 0, indented or inside strings and comments, names
     and `=` masked on their line, in random mixes and in real files (ASCII and not)."""
@@ -285,8 +289,7 @@ def test_python_top_level_names_of_code_are_those_of_the_whole_mask():
     texts += [f.text for seed in range(20) for f in _random_python_repository(seed)]
     texts += ["a=1", "a", "", "'''\nb = 1\n'''\nc = 2", "d = '\\\ne = 1'\nf = 2", "é = 1\nclass Ä:\n'''\nb = 1\n'''\n# ü\nc: 'ö=' = 2"]
     for text in texts:
-        assert python_top_level_names_of_code(text) == _python_top_level_names(mask(text, SYNTAX["python"])), \
-            text[:300]
+        assert python_top_level_names_of_code(text) == _top_level_names_plain(text), text[:300]
 
 
 def test_python_imports_of_code_are_those_of_the_whole_mask():
