@@ -134,6 +134,7 @@ def _local_runner(worker_log_level: int):
     from pipelines import allocators, forkserver, worker
 
     allocators.steady()  # before the fork server and the workers start: they inherit it
+    worker.release_output_streams()  # in_memory mode runs the bundles in this process
     from pipelines import spill
     from pipelines.bundles import SplittingBundleManager
 

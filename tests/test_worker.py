@@ -94,3 +94,33 @@ def test_local_workers_die_when_the_launcher_is_killed(forkserver):
                 os.kill(w, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+_HELD: list[tuple[str, bool]] = []
+
+
+def _look_at_finished_stages(_):
+    """Run in the last stage, which has no data output: every DataOutputOperation alive belongs to an
+    earlier, finished stage's cached bundle processor."""
+    import gc
+
+    from apache_beam.runners.worker import bundle_processor
+
+    for obj in gc.get_objects():
+        if isinstance(obj, bundle_processor.DataOutputOperation):
+            _HELD.append((obj.transform_id, obj.output_stream is not None))
+
+
+def test_a_finished_stage_lets_its_output_buffer_go():
+    import apache_beam as beam
+
+    from pipelines import runner
+
+    _HELD.clear()
+    p = runner.new_pipeline(["--direct_running_mode", "in_memory"])
+    _ = (p | beam.Create([(i % 7, "x" * 5000) for i in range(2000)])  # ~10 MB through the first output
+         | beam.GroupByKey() | beam.Map(lambda kv: len(kv[1])) | "One" >> beam.combiners.Count.Globally()
+         | beam.Map(_look_at_finished_stages))
+    p.run().wait_until_finish()
+    assert _HELD, "no finished stage's bundle processor was found: the check saw nothing"
+    assert not [name for name, holds in _HELD if holds], _HELD
