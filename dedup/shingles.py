@@ -33,9 +33,10 @@ _powers_cache: tuple[np.ndarray, np.ndarray] = (np.ones(1, dtype=U64), np.ones(1
 # Bytes hashed in one go. Each byte costs ~40 B of temporaries (the bytes as uint64, their products,
 # the prefix sums) and 16 B of cached powers: hashing a batch of long pages whole held a few hundred
 # MiB per worker, and the powers cache kept the largest batch's size for the process's life. In
-# windows of 1 MiB that is ~56 MiB at most, whatever the texts (a single word longer than a window
-# is hashed alone, its powers not cached).
-WINDOW_BYTES = 1 << 20
+# windows of 256 KiB that is ~14 MiB at most, whatever the texts (a single word longer than a window
+# is hashed alone, its powers not cached); 1 MiB windows cost the same CPU but left the cache at up
+# to 16 MiB, which a worker reached only on big batches, so its memory rose with the pages' size.
+WINDOW_BYTES = 1 << 18
 
 
 def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
