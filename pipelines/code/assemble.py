@@ -86,19 +86,25 @@ def split_order(order: list[str], sizes: dict[str, int], max_bytes: int) -> list
     return chunks
 
 
+def _in_order(repo: str, records: list[dict], config: AssembleConfig):
+    """(the document files sorted by path, their order, how it was made, the dependency graph).
+    Records marked `context` (go.mod) inform dependency resolution and are not document files."""
+    context = {r["path"]: r["text"] for r in records if r.get("context")}
+    records = sorted((r for r in records if not r.get("context")), key=lambda r: r["path"])
+    if not records:
+        raise ValueError(f"{repo}: no files to assemble")
+    files = [SourceFile(r["path"], r["language"], r["text"]) for r in records]
+    return (records, *order_files(files, config, repo, context))
+
+
 def assemble_documents(repo: str, records: list[dict], config: AssembleConfig | None = None) -> list[dict]:
     """The code_repo rows of one repository: its files in dependency (or random) order, cut into
     documents of at most `config.max_doc_bytes` between files. Each row's quality holds the
     repository's share of dependency edges the order respects (`dependency_edges_respected`, and
     outside cycles, where it is 1), and which part of how many it is (`repo_part`, `repo_parts`)."""
     config = config or AssembleConfig()
-    context = {r["path"]: r["text"] for r in records if r.get("context")}
-    records = sorted((r for r in records if not r.get("context")), key=lambda r: r["path"])
-    if not records:
-        raise ValueError(f"{repo}: no files to assemble")
+    records, order, how, graph = _in_order(repo, records, config)
     by_path = {r["path"]: r for r in records}
-    files = [SourceFile(r["path"], r["language"], r["text"]) for r in records]
-    order, how, graph = order_files(files, config, repo, context)
     report = edge_report(order, graph)
     sizes = {p: len(by_path[p]["text"].encode("utf-8", "surrogatepass")) + len(p) + 8 for p in order}
     chunks = split_order(order, sizes, config.max_doc_bytes)
@@ -119,12 +125,15 @@ def assemble_documents(repo: str, records: list[dict], config: AssembleConfig | 
     return rows
 
 
-def _document(repo: str, ordered: list[dict], how: str, graph: dict[str, set[str]]) -> dict:
-    """One code_repo row from files already in document order."""
-    license_id = _most_common(r.get("license") for r in ordered)
-    stars = max((r["stars"] for r in ordered if r.get("stars") is not None), default=None)
-    revision = max((r["revision_date"] for r in ordered if r.get("revision_date")), default=None)
-    languages = [lang for lang, _ in Counter(r["language"] for r in ordered).most_common()]
+def _document(repo: str, ordered: list[dict], how: str, graph: dict[str, set[str]],
+              members: list[dict] | None = None) -> dict:
+    """One code_repo row from files already in document order. `members`: the same files in the
+    order whose ties decide the most common license and the languages' order (default: `ordered`)."""
+    members = ordered if members is None else members
+    license_id = _most_common(r.get("license") for r in members)
+    stars = max((r["stars"] for r in members if r.get("stars") is not None), default=None)
+    revision = max((r["revision_date"] for r in members if r.get("revision_date")), default=None)
+    languages = [lang for lang, _ in Counter(r["language"] for r in members).most_common()]
     order = [r["path"] for r in ordered]
     stats = file_stats([r["text"] for r in ordered])
     text, chash = text_and_hash(ordered, stats)
@@ -186,38 +195,9 @@ def document_token_count(ordered: list[dict], stats) -> int:
 def assemble_repo(repo: str, records: list[dict], config: AssembleConfig | None = None) -> dict:
     """A code_repo row from the kept file records of one repository (each with path, language, text).
     Records marked `context` (go.mod) inform dependency resolution and are not part of the text."""
-    config = config or AssembleConfig()
-    context = {r["path"]: r["text"] for r in records if r.get("context")}
-    records = sorted((r for r in records if not r.get("context")), key=lambda r: r["path"])
-    if not records:
-        raise ValueError(f"{repo}: no files to assemble")
+    records, order, how, graph = _in_order(repo, records, config or AssembleConfig())
     by_path = {r["path"]: r for r in records}
-    files = [SourceFile(r["path"], r["language"], r["text"]) for r in records]
-    order, how, graph = order_files(files, config, repo, context)
-    ordered = [by_path[path] for path in order]
-    license_id = _most_common(r.get("license") for r in records)
-    stars = max((r["stars"] for r in records if r.get("stars") is not None), default=None)
-    revision = max((r["revision_date"] for r in records if r.get("revision_date")), default=None)
-    languages = [lang for lang, _ in Counter(r["language"] for r in records).most_common()]
-    stats = file_stats([r["text"] for r in ordered])  # one pass: quality's line counts and the tokens
-    text, chash = text_and_hash(ordered, stats)
-    quality = quality_signals(ordered, graph, stats)
-    quality["order_violations"] = float(violations(order, graph))
-    return {
-        "id": f"{repo}#{chash[:10]}",
-        "repo": repo,
-        "text": text,
-        "files": [{"path": r["path"], "language": r["language"], "bytes": len(data)}
-                  for r, data in zip(ordered, stats.utf8)],
-        "languages": languages,
-        "order": how,
-        "license": license_id,
-        "stars": stars,
-        "token_count": document_token_count(ordered, stats),
-        "content_hash": chash,
-        "quality": quality,
-        "revision_date": revision,  # not a contract column: used to rank duplicates, then dropped
-    }
+    return _document(repo, [by_path[path] for path in order], how, graph, members=records)
 
 
 def _descending(s: str) -> str:
