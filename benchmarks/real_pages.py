@@ -100,13 +100,18 @@ def content_type(body: bytes) -> str:
     return "text/html"
 
 
-def _response(url: str, body: bytes, copy: int) -> bytes:
+# Copies for scale curves are compressed at zlib's default level: 1.8x as fast to write as level 9
+# (a CC-size file took ~3 minutes), for 0.8% more bytes on these pages.
+COPY_LEVEL = 6
+
+
+def _response(url: str, body: bytes, copy: int, level: int = 9) -> bytes:
     # The payload type is declared as Common Crawl does (readers such as datatrove's skip records
     # that lack it unless libmagic recognises the bytes as HTML).
     return warc_record("response", url, DATE, http_response(body, content_type(body)),
                        {"Content-Type": "application/http; msgtype=response", "WARC-Identified-Payload-Type": "text/html",
                         "WARC-Payload-Digest": "sha256:" + hashlib.sha256(body).hexdigest(),
-                        "WARC-Record-ID": f"<urn:uuid:{uuid.uuid5(NS, f'{copy}|{url}')}>"})
+                        "WARC-Record-ID": f"<urn:uuid:{uuid.uuid5(NS, f'{copy}|{url}')}>"}, level)
 
 
 def _warcinfo(name: str) -> bytes:
@@ -190,7 +195,7 @@ def replicate(copies: int, out_dir: str, set_dir: str | None = None, rows: list[
             with open(path, "wb") as f:
                 f.write(_warcinfo(os.path.basename(path)))
                 for url, body in iter_records(src):
-                    f.write(_response(copy_url(url, c), body, c))
+                    f.write(_response(copy_url(url, c), body, c, COPY_LEVEL))
             paths.append(path)
     return paths
 

@@ -575,7 +575,8 @@ def build_pages() -> list[tuple[Page, str]]:
 # --- WARC writing -----------------------------------------------------------------------------------
 
 
-def warc_record(rtype: str, url: str | None, date: str, block: bytes, extra: dict | None = None) -> bytes:
+def warc_record(rtype: str, url: str | None, date: str, block: bytes, extra: dict | None = None,
+                level: int = 9) -> bytes:
     rid = uuid.uuid5(NS, f"{rtype}|{url}|{date}")
     headers = {"WARC-Type": rtype, "WARC-Record-ID": f"<urn:uuid:{rid}>", "WARC-Date": date}
     if url:
@@ -585,7 +586,7 @@ def warc_record(rtype: str, url: str | None, date: str, block: bytes, extra: dic
     head = "WARC/1.0\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
     raw = head.encode() + block + b"\r\n\r\n"
     buf = io.BytesIO()
-    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as g:  # one gzip member per record, as CC does
+    with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=level, mtime=0) as g:  # a gzip member per record, as CC does
         g.write(raw)
     return buf.getvalue()
 
