@@ -780,7 +780,11 @@ def iter_parquet_batches(path: str, columns: list[str] | None = None, batch_size
             pf = pq.ParquetFile(handle)
             if rows is not None:
                 rows(pf.metadata.num_rows)
-            yield from pf.iter_batches(batch_size=batch_size, columns=columns)
+            # One reader per row group: pyarrow's (25.0) reader over the whole file keeps about half
+            # of each row group it has read allocated until the file ends (7.5 of every 16 MiB, 272
+            # MiB for a 77k-page part), so a worker's memory grew with the part it read.
+            for group in range(pf.metadata.num_row_groups):
+                yield from pf.iter_batches(batch_size=batch_size, row_groups=[group], columns=columns)
     except (pa.ArrowException, OSError) as e:
         raise DatasetError(f"{path}: not a readable Parquet file ({str(e).splitlines()[0]})") from None
 
