@@ -25,9 +25,11 @@ from apache_beam.portability.api import beam_fn_api_pb2
 from apache_beam.runners.portability.fn_api_runner import execution
 from apache_beam.runners.portability.fn_api_runner.fn_runner import BundleManager, ParallelBundleManager
 
-# About 32 MiB of encoded input per bundle: big enough that per-bundle costs (a control round trip,
-# start/finish_bundle) vanish, small enough that a worker holds a few of them at most.
-TARGET_BUNDLE_BYTES = 32 << 20
+# About 8 MiB of encoded input per bundle: big enough that per-bundle costs (a control round trip,
+# start/finish_bundle) vanish, small enough that a worker holds a few of them at most. The launcher
+# holds up to two per worker ahead, and gRPC copies of them: at 32 MiB it swung between ~300 and
+# ~600 MiB while it fed the dedup stage of 4 CC-size files (2026-12-03), at 8 MiB under ~380.
+TARGET_BUNDLE_BYTES = 8 << 20
 # A grouped input is cut when its encoded size (counted as it arrives, pipelines/spill.py) is over
 # the target, or when it holds more values than this; into one piece per key, up to MAX_PIECES
 # pieces (it can be encoded into pieces only once), which are then packed into bundles by size.

@@ -40,10 +40,11 @@ from apache_beam.utils import windowed_value
 
 # A grouped collection's encoded input held in memory before it moves to disk. Most of a pipeline's
 # shuffles (counts, statistics, the few thousand rows of a sample) stay under it and never touch disk.
-SPILL_BYTES = 64 << 20
+# Held decoded (Beam's table of Python values) it takes several times this, as a partition read back does.
+SPILL_BYTES = 32 << 20
 # Files per spilled collection, and per re-split of a partition that is still too large to read.
 FANOUT = 64
-PARTITION_BYTES = 32 << 20
+PARTITION_BYTES = 16 << 20
 # Past this depth a partition is read whatever its size: it is one key's values (or a few keys').
 MAX_LEVEL = 4
 # Each record on disk: key length, value length, key bytes, value bytes.
