@@ -22,6 +22,7 @@ compressed; the set's copies concatenated, as gzip members may be), deepcorpus o
 by one worker from start to end, so this is the row where a reader that held a file would show.
 `--cc-files 1,8` gives a row for 1 and one for 8 such files (every page under its own URL): the
 launcher's shuffles grow with the files, so this is the row where a runner that held them would show.
+One file keeps one of the two workers busy, so compare from 2 files up (`--cc-files 1,2,4`).
 
     python -m benchmarks.crawl_bench [OUT] [--scales 1,4,16,64] [--no-datatrove] [--cc-file] [--cc-files 1,8]
 """
