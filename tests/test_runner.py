@@ -30,6 +30,23 @@ def test_local_default_is_fnapi_multiprocessing_one_worker_per_core():
     assert isinstance(runner.make_runner(options), FnApiRunner)
 
 
+def test_options_make_one_view_per_class_that_shares_the_values():
+    import pickle
+
+    options = runner.pipeline_options(["--project", "p", "--impersonate_service_account", "someone@x"])
+    cloud = options.view_as(GoogleCloudOptions)
+    assert options.view_as(GoogleCloudOptions) is cloud  # not a new parser per transform applied
+    cloud.region = "europe-west4"
+    assert options.view_as(GoogleCloudOptions).region == "europe-west4"
+    assert options.get_all_options()["region"] == "europe-west4"
+    # Pickled as Beam pickles options, without the cache: what Beam's __getstate__ drops stays dropped
+    copy = pickle.loads(pickle.dumps(options))
+    assert "_views" not in copy.__dict__
+    assert copy.view_as(GoogleCloudOptions).impersonate_service_account is None
+    assert copy.view_as(GoogleCloudOptions).region == "europe-west4" and copy.view_as(StandardOptions) is \
+        copy.view_as(StandardOptions)
+
+
 def test_user_beam_options_pass_through_unchanged():
     options = runner.pipeline_options(["--direct_num_workers", "3", "--direct_running_mode", "in_memory"])
     assert options.view_as(DirectOptions).direct_num_workers == 3
