@@ -23,8 +23,11 @@ by one worker from start to end, so this is the row where a reader that held a f
 `--cc-files 1,8` gives a row for 1 and one for 8 such files (every page under its own URL): the
 launcher's shuffles grow with the files, so this is the row where a runner that held them would show.
 One file keeps one of the two workers busy, so compare from 2 files up (`--cc-files 1,2,4`).
+A CC-size file takes ~1.3 GB of disk and ~2.5 minutes to write; with `--cc-stream` the files are served
+over HTTP from 127.0.0.1 as they are read instead (benchmarks/cc_server.py: the same records) and read
+as a snapshot is, through a `warc.paths.gz` listing and `--crawl-base`: any number of files, no disk.
 
-    python -m benchmarks.crawl_bench [OUT] [--scales 1,4,16,64] [--no-datatrove] [--cc-file] [--cc-files 1,8]
+    python -m benchmarks.crawl_bench [OUT] [--scales 1,4,16,64] [--no-datatrove] [--cc-file] [--cc-files 1,8] [--cc-stream]
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import sys
 import tempfile
 
 from benchmarks import real_pages
+from benchmarks.cc_server import CC_FILE_PAGES, CrawlServer
 from benchmarks.common import report, run_measured
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,7 +49,6 @@ ROOT = os.path.dirname(HERE)
 SEED = os.path.join(ROOT, "deepcorpus", "samples", "math_seed.jsonl")
 SCALES = (1, 4, 16, 64)
 SNAPSHOT_PAGES = 3_000_000_000
-CC_FILE_PAGES = 40_000  # one Common Crawl WARC file: ~1 GB compressed, ~35-45k responses
 # Dataflow batch prices (us-central1, 2024 list): per vCPU-hour and per GB-hour of memory; n1-standard
 # workers carry 3.75 GB per vCPU. Shuffle and disk are left out (our shuffles carry ids, not pages).
 VCPU_HOUR_USD = 0.056
@@ -85,9 +88,11 @@ def _env() -> dict:
     return {**os.environ, "DEEPCORPUS_PROGRESS_EVERY": "0", "PYTHONPATH": ROOT}
 
 
-def run_ours(crawl_dir: str, out: str) -> dict:
+def run_ours(crawl_dir: str, out: str, inputs: list[str] | None = None) -> dict:
+    """`inputs`: the `math run` options that name the input, instead of the crawl files in `crawl_dir`."""
+    inputs = inputs or ["--input", os.path.join(crawl_dir, "*.warc.gz")]
     cmd = [sys.executable, "-c", "import sys; from deepcorpus.cli import main; sys.exit(main())",
-           "math", "run", "--input", os.path.join(crawl_dir, "*.warc.gz"), "--seed", SEED, "--output", out,
+           "math", "run", *inputs, "--seed", SEED, "--output", out,
            "--iterations", "1", "--direct_running_mode", "multi_processing", "--direct_num_workers", "2"]
     measured = run_measured(cmd, _env())
     summary = json.load(open(os.path.join(out, "summary.json")))
@@ -148,8 +153,25 @@ def cc_size_files(tmp: str, found: str, files: int = 1) -> list[str]:
     return written
 
 
+def cc_stream_rows(tmp: str, found: str, counts: tuple[int, ...]) -> list[dict]:
+    """The CC-size rows read over HTTP from `CrawlServer` (no files written): Common Crawl's own
+    listing and `--crawl-base`, as a snapshot is read."""
+    rows = []
+    with CrawlServer(found, max(counts)) as server:
+        for files in counts:
+            listing = server.listing(os.path.join(tmp, f"cc-stream{files}.warc.paths.gz"), files)
+            before = server.stats["bytes"]
+            out = os.path.join(tmp, f"ours-stream{files}")
+            m = run_ours("", out, ["--input", listing, "--crawl-base", server.base])
+            shutil.rmtree(out, ignore_errors=True)
+            gb = sum(server.size(n) for n in range(files)) / 1e9
+            assert server.stats["bytes"] - before >= gb * 1e9, "the run read less than the files hold"
+            rows.append(_row("deepcorpus math run", f"{files} CC-size file{'s' if files > 1 else ''} over HTTP", m, gb))
+    return rows
+
+
 def main(out_dir: str = "benchmarks/out", scales: tuple[int, ...] = SCALES, datatrove: bool = True,
-         cc_files: tuple[int, ...] = ()) -> dict:
+         cc_files: tuple[int, ...] = (), cc_stream: bool = False) -> dict:
     found = real_pages.locate()
     if found is None:
         print("real-page set not here (see benchmarks/real_pages.py): nothing to measure", file=sys.stderr)
@@ -176,6 +198,9 @@ def main(out_dir: str = "benchmarks/out", scales: tuple[int, ...] = SCALES, data
                 notes[f"{scale}x: docs/s per core, ours / datatrove"] = (
                     f"{rows[-2]['docs_per_cpu_s'] / rows[-1]['docs_per_cpu_s']:.2f}x")
             shutil.rmtree(crawl, ignore_errors=True)
+        if cc_files and cc_stream:
+            rows += cc_stream_rows(tmp, found, cc_files)
+            cc_files = ()
         # Written once, for the largest count; each row reads the first N of them.
         written = cc_size_files(tmp, found, max(cc_files)) if cc_files else []
         for files in cc_files:
@@ -218,6 +243,9 @@ if __name__ == "__main__":
     parser.add_argument("--cc-file", action="store_true", help="also one WARC file of Common Crawl's size")
     parser.add_argument("--cc-files", default="", metavar="N,M",
                         help="also runs on N (then M) WARC files of Common Crawl's size, e.g. 1,8: memory flat in the files")
+    parser.add_argument("--cc-stream", action="store_true",
+                        help="serve the CC-size files over HTTP from 127.0.0.1 as they are read (benchmarks/cc_server.py) "
+                             "instead of writing them: no disk, no wait, any number of files")
     a = parser.parse_args()
     counts = tuple(int(x) for x in a.cc_files.split(",") if x) or ((1,) if a.cc_file else ())
-    main(a.out_dir, tuple(int(x) for x in a.scales.split(",") if x), not a.no_datatrove, counts)
+    main(a.out_dir, tuple(int(x) for x in a.scales.split(",") if x), not a.no_datatrove, counts, a.cc_stream)

@@ -33,7 +33,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 
-from deepcorpus.samples.make_crawl import http_response, warc_record
+from deepcorpus.samples.make_crawl import http_response, warc_head, warc_record
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -105,13 +105,22 @@ def content_type(body: bytes) -> str:
 COPY_LEVEL = 6
 
 
-def _response(url: str, body: bytes, copy: int, level: int = 9) -> bytes:
+def _response_headers(url: str, copy: int, digest: str) -> dict:
     # The payload type is declared as Common Crawl does (readers such as datatrove's skip records
     # that lack it unless libmagic recognises the bytes as HTML).
+    return {"Content-Type": "application/http; msgtype=response", "WARC-Identified-Payload-Type": "text/html",
+            "WARC-Payload-Digest": f"sha256:{digest}", "WARC-Record-ID": f"<urn:uuid:{uuid.uuid5(NS, f'{copy}|{url}')}>"}
+
+
+def _response(url: str, body: bytes, copy: int, level: int = 9) -> bytes:
     return warc_record("response", url, DATE, http_response(body, content_type(body)),
-                       {"Content-Type": "application/http; msgtype=response", "WARC-Identified-Payload-Type": "text/html",
-                        "WARC-Payload-Digest": "sha256:" + hashlib.sha256(body).hexdigest(),
-                        "WARC-Record-ID": f"<urn:uuid:{uuid.uuid5(NS, f'{copy}|{url}')}>"}, level)
+                       _response_headers(url, copy, hashlib.sha256(body).hexdigest()), level)
+
+
+def response_head(url: str, body_length: int, copy: int, http_head: bytes, digest: str) -> bytes:
+    """The response record of `_response` up to the page's bytes: its WARC headers and `http_head`
+    (`http_response(body, ...)` without the body); the body and the record's closing CRLF CRLF follow."""
+    return warc_head("response", url, DATE, len(http_head) + body_length, _response_headers(url, copy, digest)) + http_head
 
 
 def _warcinfo(name: str) -> bytes:

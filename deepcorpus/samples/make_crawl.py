@@ -575,16 +575,21 @@ def build_pages() -> list[tuple[Page, str]]:
 # --- WARC writing -----------------------------------------------------------------------------------
 
 
-def warc_record(rtype: str, url: str | None, date: str, block: bytes, extra: dict | None = None,
-                level: int = 9) -> bytes:
+def warc_head(rtype: str, url: str | None, date: str, block_length: int, extra: dict | None = None) -> bytes:
+    """The WARC headers of a record whose block is `block_length` bytes (the block and the record's
+    closing CRLF CRLF follow them)."""
     rid = uuid.uuid5(NS, f"{rtype}|{url}|{date}")
     headers = {"WARC-Type": rtype, "WARC-Record-ID": f"<urn:uuid:{rid}>", "WARC-Date": date}
     if url:
         headers["WARC-Target-URI"] = url
     headers.update(extra or {})
-    headers["Content-Length"] = str(len(block))
-    head = "WARC/1.0\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
-    raw = head.encode() + block + b"\r\n\r\n"
+    headers["Content-Length"] = str(block_length)
+    return ("WARC/1.0\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n").encode()
+
+
+def warc_record(rtype: str, url: str | None, date: str, block: bytes, extra: dict | None = None,
+                level: int = 9) -> bytes:
+    raw = warc_head(rtype, url, date, len(block), extra) + block + b"\r\n\r\n"
     buf = io.BytesIO()
     with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=level, mtime=0) as g:  # a gzip member per record, as CC does
         g.write(raw)
