@@ -19,6 +19,7 @@ leaves what `deepcorpus commit DIR` needs to finish the commit.
 from __future__ import annotations
 
 import logging
+import shutil
 
 import pyarrow as pa
 
@@ -138,6 +139,9 @@ class Stage:
         for path in self._jsonl:
             _remove_beam_temporaries(path)
         self._jsonl.clear()
+        # Beam removes its pipeline's local temp dir when run() ends; a stage that stops before
+        # running (an output refused, bad input: exit 2) left one in /tmp each time.
+        shutil.rmtree(self.pipeline.local_tempdir, ignore_errors=True)
 
 
 def _remove_beam_temporaries(path: str) -> None:

@@ -12,6 +12,29 @@ SHARED_DATA = os.path.join(os.path.dirname(REPO), "shared", "data")
 collect_ignore_glob = ["data/*"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _beam_temp_dirs_removed():
+    """Beam gives each Pipeline a local temp dir that only `run()` removes: tests that build a graph
+    without running it left an empty `beam-pipeline-temp*` in /tmp each (~150 a day here). The
+    pipelines built in this process have theirs removed at the session's end."""
+    import shutil
+
+    import apache_beam.pipeline as beam_pipeline
+
+    made: list[str] = []
+    real_init = beam_pipeline.Pipeline.__init__
+
+    def init(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        made.append(self.local_tempdir)
+
+    beam_pipeline.Pipeline.__init__ = init
+    yield
+    beam_pipeline.Pipeline.__init__ = real_init
+    for folder in made:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
 def shared_data():
     """../shared/data beside the checkout (public benchmark sets); tests that need it skip without it."""

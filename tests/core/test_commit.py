@@ -19,7 +19,7 @@ import pytest
 
 from deepcorpus.cli import main
 from deepcorpus.core import contracts, datasets, locks
-from deepcorpus.core.errors import DatasetError
+from deepcorpus.core.errors import DatasetError, UserError
 from deepcorpus.inspect import Catalog
 from pipelines.stage import Stage
 
@@ -214,6 +214,17 @@ def test_a_stage_that_fails_after_its_pipeline_removes_its_parts_records_and_loc
             raise RuntimeError("a check after the run failed")
     assert sorted(os.listdir(path)) == before
     assert locks.read_lease(path) is None
+
+
+def test_a_stage_that_stops_before_running_leaves_no_beam_temp_dir(tmp_path):
+    path = str(tmp_path / "docs")
+    write(path, docs(2))
+    with pytest.raises(UserError, match="already there"):
+        with Stage("t", IN_MEMORY, command=["t"]) as stage:
+            beam_temp = stage.pipeline.local_tempdir
+            assert os.path.isdir(beam_temp)
+            stage.write(path, contracts.DOCUMENTS)  # there already: refused without --force
+    assert not os.path.exists(beam_temp)
 
 
 def test_a_retried_bundles_orphan_part_is_never_listed_and_is_removed_at_the_commit(tmp_path):
